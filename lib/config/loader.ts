@@ -1,0 +1,214 @@
+/**
+ * Reads and validates `kitchens.config.yaml`. Every problem is reported at once, each naming the file, the
+ * path, the value received and what is allowed; nothing downstream runs on an invalid config.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, describeValue, formatPath } from './errors';
+import type { EnvironmentConfig, KitchensConfig } from './model';
+import { configSchema, DIVERGENCE_FIELDS, FARGATE_SIZES, RawConfig } from './schema';
+
+export const DEFAULT_CONFIG_FILE = 'kitchens.config.yaml';
+
+/** Returns the allowed keys of the object schema at `at`, for unknown-key messages. */
+function allowedKeys(schema: z.ZodType, at: readonly PropertyKey[]): string[] {
+  let current: any = schema;
+  const unwrap = () => {
+    while (current?._zod?.def && ['optional', 'default', 'nullable', 'pipe', 'prefault'].includes(current._zod.def.type)) {
+      current = current._zod.def.innerType ?? current._zod.def.in;
+    }
+  };
+  unwrap();
+  for (const key of at) {
+    const def = current?._zod?.def;
+    if (!def) return [];
+    if (def.type === 'object') current = def.shape[key as string];
+    else if (def.type === 'array') current = def.element;
+    else if (def.type === 'record') current = def.valueType;
+    else return [];
+    unwrap();
+  }
+  const def = current?._zod?.def;
+  return def?.type === 'object' ? Object.keys(def.shape) : [];
+}
+
+function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
+  let value: any = root;
+  for (const key of at) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = value[key as any];
+  }
+  return value;
+}
+
+function schemaProblems(file: string, raw: unknown, error: z.ZodError): string[] {
+  const problems: string[] = [];
+  for (const issue of error.issues) {
+    const where = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = allowedKeys(configSchema, issue.path);
+      for (const key of issue.keys) {
+        const full = where ? `${where}.${key}` : key;
+        problems.push(`${file}: ${full} is not a known setting; allowed here: ${allowed.join(', ')}`);
+      }
+      continue;
+    }
+    const value = valueAt(raw, issue.path);
+    if (value === undefined) {
+      problems.push(`${file}: ${where || '(top level)'} is required and ${issue.message}`);
+    } else {
+      problems.push(`${file}: ${where || '(top level)'} ${issue.message}, got: ${describeValue(value)}`);
+    }
+  }
+  return problems;
+}
+
+function crossFieldProblems(file: string, config: RawConfig, baseDir: string): string[] {
+  const problems: string[] = [];
+  const envs = Object.entries(config.environments);
+  const production = envs.filter(([, e]) => e.stage === 'production');
+  if (production.length === 0) {
+    problems.push(`${file}: environments must declare exactly one environment with stage "production", got none`);
+  } else if (production.length > 1) {
+    problems.push(
+      `${file}: environments must declare exactly one environment with stage "production", got ${production.length}: ${production
+        .map(([n]) => n)
+        .join(', ')}`,
+    );
+  }
+  if (envs.length > 0 && !envs.some(([, e]) => e.stage === 'development')) {
+    problems.push(`${file}: environments must declare at least one environment with stage "development", got none`);
+  }
+
+  const appNames = new Set<string>();
+  config.apps.forEach((app, i) => {
+    if (appNames.has(app.name)) {
+      problems.push(`${file}: apps[${i}].name must be unique, got a second ${JSON.stringify(app.name)}`);
+    }
+    appNames.add(app.name);
+    const memories = FARGATE_SIZES[app.cpu] ?? [];
+    if (!memories.includes(app.memory)) {
+      problems.push(
+        `${file}: apps[${i}].memory must be one of ${memories.join(', ')} for cpu ${app.cpu}, got: ${app.memory}`,
+      );
+    }
+  });
+
+  config.pipelines.forEach((p, i) => {
+    if (!fs.existsSync(path.resolve(baseDir, p))) {
+      problems.push(`${file}: pipelines[${i}] must name an existing file, got: ${JSON.stringify(p)} (no such file)`);
+    }
+  });
+
+  const cidrs = new Map<string, string>();
+  for (const [name, env] of envs) {
+    const at = `environments.${name}`;
+    const [a, b] = env.cidr.split('.').map(Number);
+    if (a > 255 || b > 255) {
+      problems.push(`${file}: ${at}.cidr must be a valid /16 IPv4 CIDR block, got: ${JSON.stringify(env.cidr)}`);
+    }
+    if (cidrs.has(env.cidr)) {
+      problems.push(`${file}: ${at}.cidr must differ from environment ${cidrs.get(env.cidr)}, got: ${JSON.stringify(env.cidr)}`);
+    }
+    cidrs.set(env.cidr, name);
+    env.availabilityZones.forEach((az, i) => {
+      if (!az.startsWith(env.region)) {
+        problems.push(`${file}: ${at}.availabilityZones[${i}] must be in region ${env.region}, got: ${JSON.stringify(az)}`);
+      }
+    });
+    const users = new Set<string>();
+    env.sftp.users.forEach((u, i) => {
+      if (users.has(u.name)) {
+        problems.push(`${file}: ${at}.sftp.users[${i}].name must be unique, got a second ${JSON.stringify(u.name)}`);
+      }
+      if (u.name.startsWith('k-')) {
+        problems.push(`${file}: ${at}.sftp.users[${i}].name must not start with "k-" (reserved for Kitchens), got: ${JSON.stringify(u.name)}`);
+      }
+      users.add(u.name);
+    });
+    if (env.kitchens && env.stage !== 'development') {
+      problems.push(`${file}: ${at}.kitchens is only allowed on a development environment, got it on stage "${env.stage}"`);
+    }
+    if (env.kitchens && env.kitchens.defaultTtlHours > env.kitchens.maxTtlHours) {
+      problems.push(
+        `${file}: ${at}.kitchens.defaultTtlHours must be at most maxTtlHours (${env.kitchens.maxTtlHours}), got: ${env.kitchens.defaultTtlHours}`,
+      );
+    }
+  }
+
+  // Development may differ from production only where alignment.divergence says so.
+  if (production.length === 1) {
+    const [prodName, prod] = production[0];
+    for (const [name, env] of envs) {
+      if (env.stage !== 'development') continue;
+      for (const field of DIVERGENCE_FIELDS) {
+        const mine = valueAt(env, field.split('.'));
+        const theirs = valueAt(prod, field.split('.'));
+        if (mine !== theirs && !config.alignment.divergence.includes(field)) {
+          problems.push(
+            `${file}: environments.${name}.${field} is ${describeValue(mine)} but production (${prodName}) has ${describeValue(theirs)}; ` +
+              `development may differ from production only in fields listed under alignment.divergence (add "${field}" there to declare it)`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function toModel(file: string, raw: RawConfig): KitchensConfig {
+  const baseDir = path.dirname(file);
+  const environments: EnvironmentConfig[] = Object.entries(raw.environments).map(([name, env]) => ({
+    name,
+    stage: env.stage,
+    account: env.account,
+    region: env.region,
+    availabilityZones: env.availabilityZones,
+    cidr: env.cidr,
+    warehouse: env.warehouse,
+    retention: env.retention,
+    schedules: env.schedules,
+    removalPolicy: env.removalPolicy ?? 'retain',
+    slack: env.slack,
+    sftpUsers: env.sftp.users,
+    kitchens: env.kitchens,
+    clone: env.clone,
+  }));
+  return {
+    file,
+    project: raw.project,
+    apps: raw.apps,
+    pipelines: raw.pipelines.map((p) => path.resolve(baseDir, p)),
+    environments,
+    divergence: raw.alignment.divergence,
+  };
+}
+
+/** Validates an already-parsed config object; `file` is used for messages and relative paths. */
+export function parseConfig(raw: unknown, file: string): KitchensConfig {
+  const shown = path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file);
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(schemaProblems(shown, raw, result.error));
+  }
+  const problems = crossFieldProblems(shown, result.data, path.dirname(path.resolve(file)));
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return toModel(path.resolve(file), result.data);
+}
+
+/** Reads, parses and validates a config file. */
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE): KitchensConfig {
+  const shown = file;
+  if (!fs.existsSync(file)) {
+    throw new ConfigError([`${shown}: config file not found (looked in ${path.resolve(file)})`]);
+  }
+  const doc = parseDocument(fs.readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `${shown}: invalid YAML: ${e.message.split('\n')[0]}`));
+  }
+  return parseConfig(doc.toJS(), file);
+}

@@ -1,0 +1,102 @@
+/** The validated environment model every other part of cdk-kitchens reads. */
+import type { DivergenceField } from './schema';
+
+export type Stage = 'production' | 'development';
+
+export interface AppConfig {
+  readonly name: string;
+  readonly image: string;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly command?: readonly string[];
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly secrets?: readonly string[];
+}
+
+export interface SftpUserConfig {
+  readonly name: string;
+  readonly sshPublicKey: string;
+}
+
+export interface WarehouseConfig {
+  readonly nodeType: string;
+  readonly nodes: number;
+  readonly database: string;
+  readonly schema: string;
+}
+
+export interface RetentionConfig {
+  readonly logDays: number;
+  readonly landingDays: number;
+  readonly noncurrentVersionDays: number;
+  readonly snapshotDays: number;
+}
+
+export interface KitchenPolicyConfig {
+  readonly defaultTtlHours: number;
+  readonly maxTtlHours: number;
+}
+
+export interface EnvironmentConfig {
+  readonly name: string;
+  readonly stage: Stage;
+  readonly account: string;
+  readonly region: string;
+  readonly availabilityZones: readonly string[];
+  readonly cidr: string;
+  readonly warehouse: WarehouseConfig;
+  readonly retention: RetentionConfig;
+  readonly schedules: boolean;
+  /** Requested removal policy for stateful resources; production always retains. */
+  readonly removalPolicy: 'retain' | 'destroy';
+  readonly slack: { readonly workspaceId: string; readonly channelId: string; readonly kitchenChannelId?: string };
+  readonly sftpUsers: readonly SftpUserConfig[];
+  /** Present when Kitchens may be created in this environment (development only). */
+  readonly kitchens?: KitchenPolicyConfig;
+  /** The raw clone plan, validated by lib/clone. */
+  readonly clone?: unknown;
+}
+
+export interface KitchensConfig {
+  /** Absolute path of the file the config was read from (for messages and relative paths). */
+  readonly file: string;
+  readonly project: string;
+  readonly apps: readonly AppConfig[];
+  /** Absolute paths of the pipeline definition files. */
+  readonly pipelines: readonly string[];
+  readonly environments: readonly EnvironmentConfig[];
+  readonly divergence: readonly DivergenceField[];
+}
+
+export function findEnvironment(config: KitchensConfig, name: string): EnvironmentConfig {
+  const env = config.environments.find((e) => e.name === name);
+  if (!env) {
+    throw new Error(
+      `${relativeFile(config)}: no environment named ${JSON.stringify(name)}; environments are: ${config.environments
+        .map((e) => e.name)
+        .join(', ')}`,
+    );
+  }
+  return env;
+}
+
+export function productionEnvironment(config: KitchensConfig): EnvironmentConfig {
+  return config.environments.find((e) => e.stage === 'production')!;
+}
+
+/** The development environment Kitchens live in (the first development environment that allows Kitchens). */
+export function kitchenHost(config: KitchensConfig, name?: string): EnvironmentConfig {
+  const env = name ? findEnvironment(config, name) : config.environments.find((e) => e.kitchens);
+  if (!env || !env.kitchens) {
+    throw new Error(
+      `${relativeFile(config)}: ${name ? `environment ${JSON.stringify(name)} does not` : 'no environment does'} allow Kitchens; ` +
+        'add a "kitchens:" section to a development environment',
+    );
+  }
+  return env;
+}
+
+export function relativeFile(config: KitchensConfig): string {
+  const rel = require('path').relative(process.cwd(), config.file) as string;
+  return rel.startsWith('..') ? config.file : rel;
+}
