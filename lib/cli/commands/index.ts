@@ -1,0 +1,5 @@
+import type { Register } from '../program';
+import { register as name } from './name';
+
+/** Every command of the CLI, in help order. */
+export const COMMANDS: readonly Register[] = [name];
