@@ -1,0 +1,244 @@
+/**
+ * Turns a clone plan and the source catalog into an ordered list of table clones: parents before children, each
+ * child following the sampled keys of its parents so every foreign key of the Kitchen resolves. Every problem of
+ * the plan is reported at once, before anything runs, in the config error format
+ * (`file: path must be ..., got: value`).
+ */
+import type { z } from 'zod';
+import { ConfigError, describeValue, formatPath } from '../config/errors';
+import type { Catalog, CatalogColumn } from './catalog';
+import { ColumnMasking, resolveMasking } from './masking';
+import { ClonePlan, clonePlanSchema, CloneSample } from './plan';
+
+/** Where the plan was declared, for messages: `kitchens.config.yaml: environments.dev.clone`. */
+export interface PlanLocation {
+  readonly file: string;
+  readonly at: string;
+}
+
+export const DEFAULT_LOCATION: PlanLocation = { file: 'kitchens.config.yaml', at: 'clone' };
+
+export interface ResolvedReference {
+  readonly column: string;
+  readonly table: string;
+  readonly key: string;
+  /** Declared in the plan, or found as a foreign key in the source catalog. */
+  readonly origin: 'plan' | 'catalog';
+}
+
+export interface TablePlan {
+  readonly name: string;
+  readonly columns: readonly CatalogColumn[];
+  readonly masking: readonly ColumnMasking[];
+  readonly sample: CloneSample;
+  readonly references: readonly ResolvedReference[];
+  readonly estimatedSourceRows: number;
+  /** Rows expected in the Kitchen: statistics times fraction, capped by limit and by the parents' share. */
+  readonly estimatedRows: number;
+}
+
+/** Validates the shape of a raw clone plan (as written in the config) and reports problems in the config format. */
+export function parseClonePlan(raw: unknown, location: PlanLocation = DEFAULT_LOCATION): ClonePlan {
+  const result = clonePlanSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(zodProblems(raw, result.error, location));
+  }
+  return result.data;
+}
+
+function zodProblems(raw: unknown, error: z.ZodError, location: PlanLocation): string[] {
+  return error.issues.map((issue) => {
+    const sub = formatPath(issue.path);
+    const where = sub.length === 0 ? location.at : sub.startsWith('[') ? `${location.at}${sub}` : `${location.at}.${sub}`;
+    if (issue.code === 'unrecognized_keys') {
+      return `${location.file}: ${where}.${issue.keys.join(', ')} is not a known setting`;
+    }
+    let value: unknown = raw;
+    for (const key of issue.path) {
+      value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+    }
+    return value === undefined
+      ? `${location.file}: ${where} is required and ${issue.message}`
+      : `${location.file}: ${where} ${issue.message}, got: ${describeValue(value)}`;
+  });
+}
+
+/** Resolves and checks a plan against the source catalog; throws ConfigError listing every problem. */
+export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLocation = DEFAULT_LOCATION): TablePlan[] {
+  const problems: string[] = [];
+  const at = (i: number, rest = '') => `${location.file}: ${location.at}.tables[${i}]${rest}`;
+  const planned = new Map<string, number>();
+  plan.tables.forEach((t, i) => {
+    if (planned.has(t.name)) {
+      problems.push(`${at(i, '.name')} must be unique in the plan, got a second ${JSON.stringify(t.name)}`);
+    } else if (!catalog.tables.has(t.name)) {
+      const known = [...catalog.tables.keys()].sort();
+      problems.push(
+        `${at(i, '.name')} must name a table of schema "${catalog.schema}" in the source, got: ${JSON.stringify(t.name)}; ` +
+          `tables are: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      );
+    }
+    planned.set(t.name, planned.get(t.name) ?? i);
+  });
+
+  const resolved: TablePlan[] = [];
+  plan.tables.forEach((t, i) => {
+    const table = catalog.tables.get(t.name);
+    if (!table || planned.get(t.name) !== i) return;
+    const columnNames = table.columns.map((c) => c.name);
+    const columnsText = columnNames.join(', ');
+    const hasColumn = (c: string) => columnNames.includes(c);
+    const sample = t.sample ?? {};
+
+    for (const column of Object.keys(t.mask ?? {})) {
+      if (!hasColumn(column)) {
+        problems.push(`${at(i, `.mask.${column}`)} must name a column of table ${t.name}, got: ${JSON.stringify(column)}; columns are: ${columnsText}`);
+      }
+    }
+    if (sample.key !== undefined && !hasColumn(sample.key)) {
+      problems.push(`${at(i, '.sample.key')} must name a column of table ${t.name}, got: ${JSON.stringify(sample.key)}; columns are: ${columnsText}`);
+    }
+    if (sample.key === undefined && (sample.fraction !== undefined || sample.limit !== undefined)) {
+      problems.push(
+        `${at(i, '.sample.key')} is required with fraction or limit (the hash of the key chooses the same rows on every run), got: nothing`,
+      );
+    }
+
+    const references: ResolvedReference[] = [];
+    (t.references ?? []).forEach((r, j) => {
+      const parent = catalog.tables.get(r.table);
+      if (!hasColumn(r.column)) {
+        problems.push(`${at(i, `.references[${j}].column`)} must name a column of table ${t.name}, got: ${JSON.stringify(r.column)}; columns are: ${columnsText}`);
+      }
+      if (!planned.has(r.table) || !parent) {
+        problems.push(
+          `${at(i, `.references[${j}].table`)} must name another table of the plan, got: ${JSON.stringify(r.table)}; tables in the plan are: ${[...planned.keys()].join(', ')}`,
+        );
+      } else if (!parent.columns.some((c) => c.name === r.key)) {
+        problems.push(
+          `${at(i, `.references[${j}].key`)} must name a column of table ${r.table}, got: ${JSON.stringify(r.key)}; columns are: ${parent.columns.map((c) => c.name).join(', ')}`,
+        );
+      } else if (r.table === t.name) {
+        problems.push(`${at(i, `.references[${j}].table`)} must name a table other than ${t.name} itself, got: ${JSON.stringify(r.table)}`);
+      }
+      references.push({ ...r, origin: 'plan' });
+    });
+    for (const fk of table.foreignKeys) {
+      const alreadyDeclared = references.some((r) => r.column === fk.column && r.table === fk.table);
+      if (planned.has(fk.table) && fk.table !== t.name && !alreadyDeclared) {
+        references.push({ ...fk, origin: 'catalog' });
+      }
+    }
+
+    const masking = resolveMasking(table.columns, t.mask ?? {}, plan.personal ?? []);
+    for (const m of masking) {
+      const column = table.columns.find((c) => c.name === m.column)!;
+      const declared = m.reason === 'plan' ? `.mask.${m.column}` : '';
+      if (m.strategy === 'redact' && !column.isText) {
+        problems.push(
+          `${at(i, `.mask.${m.column}`)} must be hash, null or keep for non-text column ${t.name}.${m.column} (${column.type}): redact writes text, got: "redact"`,
+        );
+      }
+      if (m.strategy === 'hash' && column.type === 'boolean') {
+        problems.push(`${at(i, `.mask.${m.column}`)} must be null or keep for boolean column ${t.name}.${m.column}, got: "hash"`);
+      }
+      if (m.strategy === 'keep') continue;
+      const how = m.reason === 'plan' ? `got: ${JSON.stringify(m.strategy)}` : `got: "${m.strategy}" by the personal-data default`;
+      if (m.column === sample.key) {
+        problems.push(
+          `${at(i, declared || `.mask.${m.column}`)} must be "keep": ${m.column} is the sample key of table ${t.name} and a masked key cannot choose the same rows in every table; ${how}`,
+        );
+      }
+      for (const r of references) {
+        if (r.column === m.column) {
+          problems.push(
+            `${at(i, declared || `.mask.${m.column}`)} must be "keep": ${m.column} refers to ${r.table}.${r.key} and children are sampled by their parent's keys; ${how}`,
+          );
+        }
+      }
+    }
+    resolved.push({
+      name: t.name,
+      columns: table.columns,
+      masking,
+      sample,
+      references,
+      estimatedSourceRows: table.estimatedRows,
+      estimatedRows: 0,
+    });
+  });
+
+  // A parent's key column must be kept as it is too: children compare their raw foreign keys with it.
+  for (const child of resolved) {
+    for (const r of child.references) {
+      const parent = resolved.find((p) => p.name === r.table);
+      const m = parent?.masking.find((x) => x.column === r.key);
+      if (parent && m && m.strategy !== 'keep') {
+        const i = plan.tables.findIndex((t) => t.name === parent.name);
+        problems.push(
+          `${at(i, `.mask.${r.key}`)} must be "keep": ${parent.name}.${r.key} is the key ${child.name}.${r.column} refers to and children are sampled by their parent's keys; got: ${JSON.stringify(m.strategy)}${m.reason === 'plan' ? '' : ' by the personal-data default'}`,
+        );
+      }
+    }
+  }
+
+  const ordered = orderParentsFirst(resolved, (cycle) =>
+    problems.push(`${location.file}: ${location.at}.tables must not refer to each other in a cycle, got: ${cycle.join(' -> ')}`),
+  );
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return estimate(ordered);
+}
+
+function orderParentsFirst(tables: readonly TablePlan[], onCycle: (cycle: string[]) => void): TablePlan[] {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const done = new Set<string>();
+  const visiting: string[] = [];
+  const ordered: TablePlan[] = [];
+  let cycleReported = false;
+  const visit = (t: TablePlan) => {
+    if (done.has(t.name)) return;
+    const seen = visiting.indexOf(t.name);
+    if (seen >= 0) {
+      if (!cycleReported) onCycle([...visiting.slice(seen), t.name]);
+      cycleReported = true;
+      return;
+    }
+    visiting.push(t.name);
+    for (const r of t.references) {
+      const parent = byName.get(r.table);
+      if (parent) visit(parent);
+    }
+    visiting.pop();
+    if (!done.has(t.name)) {
+      done.add(t.name);
+      ordered.push(t);
+    }
+  };
+  tables.forEach(visit);
+  return ordered;
+}
+
+function estimate(ordered: readonly TablePlan[]): TablePlan[] {
+  const share = new Map<string, number>();
+  return ordered.map((t) => {
+    // A `where` filter has unknown selectivity: the estimate assumes it keeps every row.
+    let ratio = t.sample.fraction ?? 1;
+    for (const r of t.references) ratio *= share.get(r.table) ?? 1;
+    let rows = Math.round(t.estimatedSourceRows * ratio);
+    if (t.sample.limit !== undefined) rows = Math.min(rows, t.sample.limit);
+    share.set(t.name, t.estimatedSourceRows > 0 ? rows / t.estimatedSourceRows : ratio);
+    return { ...t, estimatedRows: rows };
+  });
+}
+
+/** One line describing how a table is sampled, for the printed plan. */
+export function describeSample(t: TablePlan): string {
+  const parts: string[] = [];
+  if (t.sample.fraction !== undefined) parts.push(`${t.sample.fraction * 100}% by hash of ${t.sample.key}`);
+  if (t.sample.where !== undefined) parts.push(`where ${t.sample.where}`);
+  if (t.sample.limit !== undefined) parts.push(`at most ${t.sample.limit} rows`);
+  for (const r of t.references) parts.push(`${r.column} in sampled ${r.table}.${r.key}`);
+  return parts.length > 0 ? parts.join('; ') : 'all rows';
+}
