@@ -1,0 +1,31 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig, KitchensConfig } from '../lib/config/model';
+import { Names } from '../lib/naming';
+import { ReleaseEnvironment } from './release-environment';
+
+export interface EnvironmentStackProps extends StackProps {
+  readonly config: KitchensConfig;
+  readonly environment: EnvironmentConfig;
+}
+
+/** The stack of one release environment, deployed to the account and region its config names. */
+export class EnvironmentStack extends Stack {
+  public readonly releaseEnvironment: ReleaseEnvironment;
+
+  constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
+    const names = new Names({ project: props.config.project, environment: props.environment.name, account: props.environment.account });
+    super(scope, id, {
+      stackName: names.stackName,
+      env: { account: props.environment.account, region: props.environment.region },
+      description: `cdk-kitchens ${props.environment.stage} release environment "${props.environment.name}"`,
+      terminationProtection: props.environment.stage === 'production',
+      ...props,
+    });
+    this.releaseEnvironment = new ReleaseEnvironment(this, 'Environment', {
+      project: props.config.project,
+      environment: props.environment,
+      apps: props.config.apps,
+    });
+  }
+}
