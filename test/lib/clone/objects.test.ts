@@ -9,8 +9,8 @@ import {
 import { cloneObjects, ObjectCloneInterrupted, SOURCE_ETAG_METADATA } from '../../../lib/clone/objects';
 import { motoS3, RecordedCall } from './s3';
 
-const SOURCE = 'acme-production-lake-111111111111';
-const TARGET = 'acme-dev-lake-222222222222';
+const SOURCE = 'clonetest-production-lake-111111111111';
+const TARGET = 'clonetest-dev-lake-222222222222';
 const OBJECTS = 60;
 const READ_ONLY = new Set(['ListObjectsV2Command', 'HeadObjectCommand']);
 
