@@ -55,6 +55,12 @@ function schemaProblems(file: string, raw: unknown, error: z.ZodError): string[]
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // A map key (an environment name) failed its own rule: report the key, not the whole entry.
+      const key = issue.path[issue.path.length - 1];
+      problems.push(`${file}: ${where} ${issue.issues[0]?.message ?? issue.message}, got: ${describeValue(key)}`);
+      continue;
+    }
     const value = valueAt(raw, issue.path);
     if (value === undefined) {
       problems.push(`${file}: ${where || '(top level)'} is required and ${issue.message}`);
