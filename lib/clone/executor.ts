@@ -40,7 +40,7 @@ export class PostgresExecutor implements SqlExecutor {
   }
 
   private async connection(): Promise<Client> {
-    this.connected = this.connected ?? this.client.connect();
+    this.connected = this.connected ?? this.client.connect().then(() => undefined);
     await this.connected;
     return this.client;
   }

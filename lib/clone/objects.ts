@@ -111,7 +111,13 @@ export function isRetryable(error: unknown): boolean {
 /** Runs `call` until it succeeds or fails with a non-retryable error; counts retries. */
 export async function withRetries<T>(
   call: () => Promise<T>,
-  options: { readonly maxAttempts?: number; readonly baseDelayMs?: number; readonly onRetry?: () => void } = {},
+  options: {
+    readonly maxAttempts?: number;
+    readonly baseDelayMs?: number;
+    readonly onRetry?: () => void;
+    /** @default isRetryable (throttling, 5xx, network errors) */
+    readonly retryable?: (error: unknown) => boolean;
+  } = {},
 ): Promise<T> {
   const maxAttempts = options.maxAttempts ?? 8;
   const base = options.baseDelayMs ?? 100;
@@ -119,7 +125,7 @@ export async function withRetries<T>(
     try {
       return await call();
     } catch (e) {
-      if (attempt >= maxAttempts || !isRetryable(e)) throw e;
+      if (attempt >= maxAttempts || !(options.retryable ?? isRetryable)(e)) throw e;
       options.onRetry?.();
       const delay = Math.random() * Math.min(20000, base * 2 ** (attempt - 1));
       await new Promise((r) => setTimeout(r, delay));

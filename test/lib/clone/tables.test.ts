@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { parseClonePlan, planTables } from '../../../lib/clone/planner';
 import { readCatalog } from '../../../lib/clone/catalog';
 import { PostgresExecutor, SqlExecutor } from '../../../lib/clone/executor';
+import { maskedSelect } from '../../../lib/clone/sql';
 import { cloneTables, preflightTables, TableCloneResult } from '../../../lib/clone/tables';
 import { freshDatabase, schemaChecksum, SHOP_SCHEMA } from './fixtures';
 
@@ -167,6 +168,21 @@ describe('table clone against PostgreSQL', () => {
     const { rows } = await client.query(`
       SELECT count(*) AS same FROM k_resume.customers a JOIN k_profit_report.customers b USING (customer_id) WHERE a.email = b.email`);
     expect(rows[0].same).toBe('0');
+  });
+
+  it('should select the same rows with the self-contained query the cross-environment UNLOAD runs', async () => {
+    const tables = planTables(parseClonePlan(PLAN), await readCatalog(executor, 'analytics'));
+    for (const table of tables) {
+      const query = maskedSelect(table, { sourceSchema: 'analytics', tables, parentKeys: { from: 'source' } }, SALT);
+      const { rows } = await client.query(`
+        SELECT (SELECT count(*) FROM (${query}) q) AS n,
+               (SELECT count(*) FROM (SELECT * FROM (${query}) a EXCEPT SELECT * FROM k_profit_report.${table.name}) d) AS extra`);
+      expect({ table: table.name, n: Number(rows[0].n), extra: rows[0].extra }).toStrictEqual({
+        table: table.name,
+        n: first.find((r) => r.table === table.name)!.rows,
+        extra: '0',
+      });
+    }
   });
 
   it('should leave the source schema byte-for-byte unchanged', async () => {
