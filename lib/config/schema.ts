@@ -3,6 +3,7 @@
  * adds the file, the path and the value received.
  */
 import { z } from 'zod';
+import { clonePlanSchema } from '../clone/plan';
 import { ENVIRONMENT_NAME_PATTERN, PROJECT_NAME_PATTERN } from '../naming';
 
 const integer = (min: number, max: number) =>
@@ -99,7 +100,7 @@ export const environmentSchema = z.strictObject({
       maxTtlHours: integer(1, 24 * 90).default(24 * 14),
     })
     .optional(),
-  clone: z.unknown().optional(),
+  clone: clonePlanSchema.optional(),
 });
 
 /** The profile fields that may differ between development and production when declared under `alignment`. */
