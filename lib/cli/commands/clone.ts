@@ -130,9 +130,11 @@ async function runClone(output: Output, configFile: string, name: string, opts: 
       }
     }
     const secretNames = opts.secrets ? resolved.secretRoles.map((r) => resolved.names.secretName(r)) : [];
-    const plan = planJson(resolved, tables, objectPlans, secretNames, clone.describeSample);
+    // With --pg-url both schemas are in one local database, whatever the environments.
+    const method: Method = target === undefined ? 'create-table-as-select' : 'unload-copy';
+    const plan = planJson(resolved, method, tables, objectPlans, secretNames, clone.describeSample);
     if (!output.json) {
-      output.result(plan, () => renderPlan(resolved, tables, objectPlans, secretNames, clone.describeSample));
+      output.result(plan, () => renderPlan(resolved, method, tables, objectPlans, secretNames, clone.describeSample));
     }
     if (opts.dryRun) {
       if (output.json) output.result({ plan, dryRun: true }, () => '');
@@ -235,15 +237,16 @@ async function executors(
 }
 
 type Describe = (t: TablePlan) => string;
+type Method = 'create-table-as-select' | 'unload-copy';
 
-function planJson(resolved: ResolvedKitchenClone, tables: readonly TablePlan[], objects: readonly PlannedObjects[], secrets: readonly string[], describe: Describe) {
+function planJson(resolved: ResolvedKitchenClone, method: Method, tables: readonly TablePlan[], objects: readonly PlannedObjects[], secrets: readonly string[], describe: Describe) {
   return {
     kitchen: resolved.kitchen,
     environment: resolved.host.name,
     from: { kind: resolved.parent.kind, name: resolved.parent.name },
     sourceSchema: resolved.sourceSchema,
     targetSchema: resolved.targetSchema,
-    method: resolved.sameWarehouse ? 'create-table-as-select' : 'unload-copy',
+    method,
     tables: tables.map((t) => ({
       name: t.name,
       sourceRows: t.estimatedSourceRows,
@@ -256,13 +259,13 @@ function planJson(resolved: ResolvedKitchenClone, tables: readonly TablePlan[], 
   };
 }
 
-function renderPlan(resolved: ResolvedKitchenClone, tables: readonly TablePlan[], objects: readonly PlannedObjects[], secrets: readonly string[], describe: Describe): string {
+function renderPlan(resolved: ResolvedKitchenClone, method: Method, tables: readonly TablePlan[], objects: readonly PlannedObjects[], secrets: readonly string[], describe: Describe): string {
   const lines: string[] = [];
   lines.push(`Clone plan: Kitchen ${resolved.kitchen} in ${resolved.host.name}, from ${resolved.parent.kind} ${resolved.parent.name}`);
   lines.push('');
   if (tables.length > 0) {
-    const method = resolved.sameWarehouse ? 'CREATE TABLE AS SELECT in one warehouse' : 'UNLOAD masked sample, COPY into the Kitchen';
-    lines.push(`Tables: ${resolved.sourceSchema} -> ${resolved.targetSchema} (${method})`);
+    const how = method === 'create-table-as-select' ? 'CREATE TABLE AS SELECT in one warehouse' : 'UNLOAD masked sample, COPY into the Kitchen';
+    lines.push(`Tables: ${resolved.sourceSchema} -> ${resolved.targetSchema} (${how})`);
     lines.push(
       table([
         ['  TABLE', 'SOURCE ROWS', 'EST. ROWS', 'SAMPLE'],
@@ -317,9 +320,9 @@ interface Bars {
   stop(): void;
 }
 
-/** Progress bars on stderr; none with --json. */
+/** Progress bars on stderr when it is a terminal; none with --json. */
 async function progressBars(output: Output): Promise<Bars | undefined> {
-  if (output.json) return undefined;
+  if (output.json || process.stderr.isTTY !== true) return undefined;
   const { MultiBar, Presets } = await import('cli-progress');
   return new MultiBar(
     { stream: process.stderr, format: ' {what} [{bar}] {value}/{total} {percentage}% | {duration_formatted}', hideCursor: true, clearOnComplete: false },
