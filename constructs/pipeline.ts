@@ -1,0 +1,258 @@
+/**
+ * A pipeline compiled to one Step Functions state machine: steps as fragments ordered by the DAG (independent steps
+ * in Parallel states), every test a state, results in the execution output and the history table, alerts to the
+ * environment's topic, logging to an encrypted log group, X-Ray tracing, and an optional schedule.
+ */
+import { Stack, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { Names } from '../lib/naming';
+import { planSteps, PlanNode } from '../lib/pipeline/graph';
+import { checkDefinitionSize, checkLimits, MERGE_FAN_IN, SETUP_MAX_POLLS, SETUP_POLL_SECONDS } from '../lib/pipeline/limits';
+import { renderPipeline } from '../lib/pipeline/loader';
+import type { PipelineDefinition } from '../lib/pipeline/model';
+import { historySetupStatements } from '../lib/pipeline/sql';
+import { CompileContext, dataApiTarget, dataApiTask, failureHandler, PATHS, statementPoll, stepFragment } from './pipeline-steps';
+import { PipelineSchedule } from './schedule';
+
+export interface PipelineTarget {
+  readonly names: Names;
+  /** Values of the `{{variables}}`: env, kitchen, schema, bucket, landing_bucket, raw_bucket, curated_bucket, prefix, database, ... */
+  readonly variables: Readonly<Record<string, string>>;
+  readonly warehouse: {
+    readonly clusterIdentifier: string;
+    readonly clusterArn: string;
+    readonly database: string;
+    readonly credentials: secretsmanager.ISecret;
+  };
+  readonly dataLake: { readonly buckets: Readonly<Record<'landing' | 'raw' | 'curated', s3.IBucket>>; readonly prefix: string };
+  /** The container name inside each task definition is the app name. */
+  readonly containers: {
+    readonly cluster: ecs.ICluster;
+    readonly taskDefinitions: Readonly<Record<string, ecs.FargateTaskDefinition>>;
+    readonly securityGroups: readonly ec2.ISecurityGroup[];
+    readonly subnets: ec2.SubnetSelection;
+  };
+  readonly alertTopic: sns.ITopic;
+  /** Schema-qualified, e.g. "analytics.kitchens_test_history". */
+  readonly historyTable: string;
+  readonly schedulesEnabled: boolean;
+  /** Encrypts the state machine log group. */
+  readonly encryptionKey: kms.IKey;
+  readonly logRetentionDays: number;
+}
+
+export interface PipelineProps {
+  /** The validated pipeline, with `{{variables}}` not yet rendered (they are rendered with `target.variables`). */
+  readonly definition: PipelineDefinition;
+  readonly target: PipelineTarget;
+}
+
+export class Pipeline extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly logGroup: logs.LogGroup;
+  /** Present when the pipeline declares a schedule. */
+  public readonly schedule?: PipelineSchedule;
+  /** The pipeline as compiled: variables rendered for this target. */
+  public readonly definition: PipelineDefinition;
+  /** The execution plan (series-parallel) the states follow. */
+  public readonly plan: PlanNode;
+
+  private parallels = 0;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const { target } = props;
+    this.definition = renderPipeline(props.definition, target.variables);
+    this.plan = planSteps(this.definition.steps);
+    checkLimits(this.definition, this.plan, target.historyTable);
+    const context: CompileContext = { definition: this.definition, target };
+
+    const environment = target.variables.env ?? target.names.context.environment;
+    const start = new sfn.Pass(this, 'Start', {
+      stateName: `Start ${this.definition.id}`,
+      parameters: {
+        run: {
+          'id.$': 'States.UUID()',
+          'execution.$': '$$.Execution.Name',
+          'startedAt.$': '$$.Execution.StartTime',
+          pipeline: this.definition.id,
+          environment,
+        },
+        tests: {},
+      },
+    });
+    let chain = sfn.Chain.start(start);
+    if (this.definition.steps.some((s) => s.tests.length > 0)) {
+      chain = chain.next(this.historySetup(context));
+    }
+    chain = chain.next(this.compile(this.plan, context));
+    chain = chain.next(
+      new sfn.Pass(this, 'Report', {
+        stateName: 'Report results',
+        parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests, status: 'succeeded' },
+      }),
+    );
+
+    const stateMachineName = target.names.stateMachineName(this.definition.id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+      encryptionKey: target.encryptionKey,
+      retention: target.logRetentionDays as logs.RetentionDays,
+    });
+    target.encryptionKey.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`));
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      stateMachineName,
+      comment: this.definition.description ?? `Pipeline ${this.definition.id} (${this.definition.source})`,
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    checkDefinitionSize(this.definition.source, definitionBytes(this.stateMachine));
+    this.grant(context);
+
+    if (this.definition.schedule) {
+      this.schedule = new PipelineSchedule(this, 'Schedule', {
+        stateMachine: this.stateMachine,
+        expression: this.definition.schedule,
+        enabled: target.schedulesEnabled,
+        description: `Runs pipeline ${this.definition.id}${target.schedulesEnabled ? '' : ' (disabled: this environment does not run schedules)'}`,
+      });
+    }
+  }
+
+  /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run. */
+  private historySetup(context: CompileContext): sfn.Chain {
+    const { target } = context;
+    const scope = new Construct(this, 'Setup');
+    const onFailure = failureHandler(scope, context, { id: 'setup', name: 'Prepare test history' });
+    const catchTo = (task: sfn.TaskStateBase | sfn.Map) => {
+      task.addCatch(onFailure, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+    };
+    const execute = dataApiTask(
+      scope,
+      'Execute',
+      'Prepare test history',
+      'batchExecuteStatement',
+      { ...dataApiTarget(target), Sqls: historySetupStatements(target.historyTable), StatementName: `${this.definition.id}: Prepare test history` },
+      target,
+      { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
+    );
+    catchTo(execute);
+    const poll = statementPoll(
+      scope,
+      '',
+      'Prepare test history',
+      { pollSeconds: SETUP_POLL_SECONDS, maxPolls: SETUP_MAX_POLLS, onFailure, catchTo },
+      target,
+    );
+    return sfn.Chain.start(execute).next(poll);
+  }
+
+  private compile(node: PlanNode, context: CompileContext): sfn.IChainable {
+    switch (node.kind) {
+      case 'step': {
+        const step = this.definition.steps.find((s) => s.id === node.id)!;
+        return stepFragment(this, `Step-${step.id}`, context, step);
+      }
+      case 'sequence': {
+        const [first, ...rest] = node.items.map((n) => this.compile(n, context));
+        return rest.reduce<sfn.Chain>((chain, next) => chain.next(next), sfn.Chain.start(first));
+      }
+      case 'parallel': {
+        const n = ++this.parallels;
+        const ids = stepIds(node).join(', ');
+        const name = `In parallel ${n}: ${ids}`;
+        const parallel = new sfn.Parallel(this, `Parallel${n}`, { stateName: name.length > 80 ? `${name.slice(0, 77)}...` : name });
+        node.branches.forEach((branch, i) => {
+          // A branch must end in a state with no open Choice default: close it with a Pass.
+          const done = new sfn.Pass(this, `Parallel${n}Branch${i + 1}Done`, { stateName: `Parallel ${n}: branch ${i + 1} done` });
+          parallel.branch(sfn.Chain.start(this.compile(branch, context)).next(done));
+        });
+        return sfn.Chain.start(parallel).next(this.merge(n, node.branches.length));
+      }
+    }
+  }
+
+  /** Merges the test results of `count` branches (the Parallel output array) back into one state. */
+  private merge(n: number, count: number): sfn.Chain {
+    const mergeOf = (paths: string[]): string =>
+      paths.reduce((acc, p) => (acc === '' ? p : `States.JsonMerge(${acc}, ${p}, false)`), '');
+    const first = Array.from({ length: Math.min(count, MERGE_FAN_IN) }, (_, i) => `$[${i}].tests`);
+    const passes: sfn.Pass[] = [
+      new sfn.Pass(this, `Merge${n}`, {
+        stateName: `Merge results ${n}`,
+        parameters: {
+          'run.$': '$[0].run',
+          'tests.$': first.length === 1 ? first[0] : mergeOf(first),
+          ...(count > MERGE_FAN_IN ? { 'branches.$': '$' } : {}),
+        },
+      }),
+    ];
+    for (let from = MERGE_FAN_IN, part = 2; from < count; from += MERGE_FAN_IN - 1, part++) {
+      const to = Math.min(count, from + MERGE_FAN_IN - 1);
+      const paths = ['$.tests', ...Array.from({ length: to - from }, (_, i) => `$.branches[${from + i}].tests`)];
+      passes.push(
+        new sfn.Pass(this, `Merge${n}Part${part}`, {
+          stateName: `Merge results ${n} (${part})`,
+          parameters: { 'run.$': '$.run', 'tests.$': mergeOf(paths), ...(to < count ? { 'branches.$': '$.branches' } : {}) },
+        }),
+      );
+    }
+    return passes.slice(1).reduce<sfn.Chain>((chain, p) => chain.next(p), sfn.Chain.start(passes[0]));
+  }
+
+  /** Least privilege through the L2 grants; the Task states add their own scoped statements. */
+  private grant(context: CompileContext): void {
+    const { target } = context;
+    target.warehouse.credentials.grantRead(this.stateMachine);
+    target.alertTopic.grantPublish(this.stateMachine);
+    for (const step of this.definition.steps) {
+      if (step.type === 'copy') {
+        target.dataLake.buckets[step.from.bucket].grantRead(this.stateMachine, `${target.dataLake.prefix}${step.from.prefix}*`);
+        target.dataLake.buckets[step.to.bucket].grantPut(this.stateMachine, `${target.dataLake.prefix}*`);
+      }
+    }
+    Validations.of(this.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'redshift-data:DescribeStatement and GetStatementResult have no resource type (statement ids are not ARNs); ' +
+        'X-Ray and CloudWatch Logs delivery actions require "*"',
+    });
+  }
+}
+
+/** Size of the deployed definition: literal text plus 100 bytes for each reference (ARNs, names) CloudFormation fills. */
+function definitionBytes(stateMachine: sfn.StateMachine): number {
+  const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
+  const resolved: unknown = Stack.of(stateMachine).resolve(cfn.definitionString);
+  const measure = (value: unknown): number => {
+    if (typeof value === 'string') return Buffer.byteLength(value);
+    if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + measure(v), 0);
+    if (value && typeof value === 'object') {
+      const join = (value as Record<string, unknown>)['Fn::Join'];
+      return join ? measure((join as unknown[])[1]) : 100;
+    }
+    return 0;
+  };
+  return measure(resolved);
+}
+
+function stepIds(node: PlanNode): string[] {
+  switch (node.kind) {
+    case 'step':
+      return [node.id];
+    case 'sequence':
+      return node.items.flatMap(stepIds);
+    case 'parallel':
+      return node.branches.flatMap(stepIds);
+  }
+}

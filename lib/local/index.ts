@@ -1,0 +1,3 @@
+export * from './definition';
+export * from './runner';
+export * from './stand-in';
