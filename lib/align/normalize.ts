@@ -71,7 +71,7 @@ function replaceStrings(value: unknown, pairs: readonly [string, string][], exac
     if (record.Key === STAGE_TAG && typeof record.Value === 'string') return { ...record, Value: '<stage>' };
     if (typeof record[STAGE_TAG] === 'string') value = { ...record, [STAGE_TAG]: '<stage>' };
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [replaceStrings(k, pairs, {}) as string, replaceStrings(v, pairs, exact)]),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [replaceStrings(k, pairs, {}) as string, replaceStrings(v, pairs, exact)]),
     );
   }
   return value;
@@ -123,12 +123,13 @@ export function identityReplacements(context: {
   readonly slackChannelIds?: readonly string[];
   readonly kitchen?: string;
 }): Pick<NormalizeOptions, 'replacements' | 'exactValues'> {
-  const { project, environment, account, kitchen } = context;
+  const { project, environment, account, region, kitchen } = context;
   const replacements: Record<string, string> = {
     [`${project}-${environment}`]: '<project>-<env>',
     [`/${project}/${environment}/`]: '/<project>/<env>/',
     [`${project}/${environment}/`]: '<project>/<env>/',
     [account]: '<account>',
+    [region]: '<region>',
     [`"${environment}"`]: '"<env>"',
   };
   if (context.cidr) {
@@ -147,4 +148,36 @@ export function identityReplacements(context: {
   }
   if (kitchen) exactValues[kitchen] = '<kitchen>';
   return { replacements, exactValues };
+}
+
+/**
+ * The inverse of normalization for one environment: placeholders become that environment's identity values, so a
+ * template normalized from one environment can be re-targeted to another. Asset hashes stay `<asset-hash>` (the
+ * other side of a comparison is restored the same way, so they still compare equal).
+ */
+export function restoreIdentity(template: Template, context: Parameters<typeof identityReplacements>[0]): Template {
+  const { replacements, exactValues } = identityReplacements(context);
+  const inverse = new Map<string, string>();
+  for (const [value, placeholder] of Object.entries(replacements)) {
+    if (value.length > 0 && !inverse.has(placeholder)) inverse.set(placeholder, value);
+  }
+  const exact = new Map<string, string>();
+  for (const [value, placeholder] of Object.entries(exactValues ?? {})) exact.set(placeholder, value);
+  if (context.stage) exact.set('<stage>', context.stage);
+  const pairs = [...inverse].sort((a, b) => b[0].length - a[0].length);
+  const restore = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const whole = exact.get(value);
+      if (whole !== undefined) return whole;
+      let out = value;
+      for (const [placeholder, original] of pairs) out = out.split(placeholder).join(original);
+      return out;
+    }
+    if (Array.isArray(value)) return value.map(restore);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [restore(k) as string, restore(v)]));
+    }
+    return value;
+  };
+  return restore(template) as Template;
 }

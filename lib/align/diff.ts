@@ -1,0 +1,103 @@
+/**
+ * Leaf-level differences between two JSON values, with readable paths. Arrays of equal length are compared
+ * element by element; arrays of different lengths report the elements found on one side only (so one added IAM
+ * statement is one difference, not a shifted list).
+ */
+
+export type PathSegment = string | number;
+
+export interface ValueDifference {
+  readonly path: readonly PathSegment[];
+  /** Value on the `from` side; undefined when absent there. */
+  readonly from: unknown;
+  /** Value on the `to` side; undefined when absent there. */
+  readonly to: unknown;
+  readonly kind: 'only-from' | 'only-to' | 'changed' | 'elements';
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deterministic JSON with sorted keys, for equality and multiset comparisons. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (isRecord(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => value[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+export function diffValues(from: unknown, to: unknown, path: readonly PathSegment[] = []): ValueDifference[] {
+  if (from === undefined && to === undefined) return [];
+  if (from === undefined) return [{ path, from, to, kind: 'only-to' }];
+  if (to === undefined) return [{ path, from, to, kind: 'only-from' }];
+  if (isRecord(from) && isRecord(to)) {
+    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+    return keys.flatMap((key) => diffValues(from[key], to[key], [...path, key]));
+  }
+  if (Array.isArray(from) && Array.isArray(to)) {
+    if (from.length === to.length) {
+      return from.flatMap((item, i) => diffValues(item, to[i], [...path, i]));
+    }
+    const onlyFrom = multisetMinus(from, to);
+    const onlyTo = multisetMinus(to, from);
+    return [{ path, from: onlyFrom, to: onlyTo, kind: 'elements' }];
+  }
+  return deepEqual(from, to) ? [] : [{ path, from, to, kind: 'changed' }];
+}
+
+/** Elements of `a` not matched by an equal element of `b` (each element of `b` matches once). */
+function multisetMinus(a: readonly unknown[], b: readonly unknown[]): unknown[] {
+  const remaining = new Map<string, number>();
+  for (const item of b) remaining.set(canonical(item), (remaining.get(canonical(item)) ?? 0) + 1);
+  const out: unknown[] = [];
+  for (const item of a) {
+    const key = canonical(item);
+    const left = remaining.get(key) ?? 0;
+    if (left > 0) remaining.set(key, left - 1);
+    else out.push(item);
+  }
+  return out;
+}
+
+/** `Properties.LifecycleConfiguration.Rules[0].ExpirationInDays`, `States["Test: orders"].Next`. */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_][\w:-]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+export function getPath(value: unknown, path: readonly PathSegment[]): unknown {
+  let node = value;
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[String(segment)];
+  }
+  return node;
+}
+
+/** Sets (or, with undefined, deletes) the value at a path; missing parents are created as objects. */
+export function setPath(target: Record<string, unknown>, path: readonly PathSegment[], value: unknown): void {
+  let node: Record<string, unknown> = target;
+  for (const segment of path.slice(0, -1)) {
+    const key = String(segment);
+    if (node[key] === null || typeof node[key] !== 'object') node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  const last = String(path[path.length - 1]);
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+}

@@ -1,0 +1,6 @@
+export * from './check';
+export * from './diff';
+export * from './normalize';
+export * from './promote';
+export * from './report';
+export * from './state-machine';

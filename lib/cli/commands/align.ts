@@ -1,0 +1,64 @@
+import * as path from 'path';
+import type { Command } from 'commander';
+import type { AppBuilder } from '../../align/check';
+import { loadConfig } from '../../config/loader';
+import { CliError, EXIT_FAILED, EXIT_USAGE } from '../errors';
+import { Output } from '../output';
+
+export interface AlignOptions {
+  readonly from?: string;
+  readonly to?: string;
+  readonly app?: string;
+}
+
+/** Loads `--app MODULE`: a module exporting `buildApp(config, options)` like lib/app.ts (drift fixtures, custom apps). */
+export function loadAppBuilder(module: string | undefined): AppBuilder | undefined {
+  if (module === undefined) return undefined;
+  const file = path.resolve(module);
+  let loaded: { buildApp?: unknown; default?: unknown };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(file) as typeof loaded;
+  } catch (e) {
+    throw new CliError(`--app ${module}: cannot load the module (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, EXIT_USAGE);
+  }
+  const build = loaded.buildApp ?? loaded.default;
+  if (typeof build !== 'function') {
+    throw new CliError(`--app ${module}: the module must export a function buildApp(config, options), like lib/app.ts`, EXIT_USAGE);
+  }
+  return build as AppBuilder;
+}
+
+/** Runs a synthesizing step; a failure to build the app is bad input (exit 2), not a service error. */
+export function synthesizing<T>(what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`${what}: ${e instanceof Error ? e.message : String(e)}`, EXIT_USAGE);
+  }
+}
+
+/** `kitchen align [--from ENV] [--to ENV] [--app MODULE]`: exit 0 aligned, 1 undeclared drift, 2 error. */
+export function register(program: Command): void {
+  program
+    .command('align')
+    .description('check that development and production differ only in identity and declared divergence (exit 1 on drift)')
+    .option('--from <environment>', 'environment to check (default: the development environment that hosts Kitchens)')
+    .option('--to <environment>', 'environment to compare with (default: the production environment)')
+    .option('--app <module>', 'module exporting buildApp(config, options) to synthesize instead of the bundled app')
+    .action((opts: AlignOptions) => {
+      const global = program.opts<{ config: string; json?: boolean }>();
+      const output = new Output(global);
+      const config = loadConfig(global.config);
+      const build = loadAppBuilder(opts.app);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { checkAlignment, renderAlignmentText } = require('../../align') as typeof import('../../align');
+      output.progress('synthesizing both environments (cdk-nag and CDK validation off)...');
+      const result = synthesizing('kitchen align', () => checkAlignment({ config, from: opts.from, to: opts.to, build }));
+      output.result(result, () => renderAlignmentText(result));
+      if (!result.aligned) {
+        throw new CliError(`${result.from} and ${result.to} are not aligned: ${result.counts.drift} undeclared difference(s)`, EXIT_FAILED);
+      }
+    });
+}
