@@ -308,13 +308,13 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
 
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   const machine = new StateMachine(options.definition as any, { validationOptions: { checkPaths: false, checkArn: false } });
-  const execution = machine.run(options.input ?? {}, {
-    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+  const execution = machine.run((options.input ?? {}) as any, {
+    overrides: { taskResourceLocalHandlers: handlers as any, waitTimeOverrides: waits, retryIntervalOverrides: retries },
     context: {
       Execution: {
         Id: `arn:aws:states:local:000000000000:execution:local:${executionName}`,
         Name: executionName,
-        Input: options.input ?? {},
+        Input: (options.input ?? {}) as any,
         StartTime: new Date().toISOString(),
         RoleArn: 'arn:aws:iam::000000000000:role/local',
       },
