@@ -1,4 +1,5 @@
-import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -13,10 +14,35 @@ export function acknowledge(construct: IConstruct, id: string, reason: string): 
 export const S3_GRANT_ACTION_WILDCARDS = ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'];
 export const KMS_GRANT_ACTION_WILDCARDS = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'];
 
-/** How cdk-nag names an object-key resource of a bucket (`<LogicalId.Arn>/prefix*`). */
-export function bucketObjectsFinding(bucket: IConstruct, keyPattern: string): string {
-  const cfn = (bucket.node.defaultChild ?? bucket) as CfnElement;
-  return `Resource::<${Stack.of(cfn).getLogicalId(cfn)}.Arn>/${keyPattern}`;
+/**
+ * The finding id part cdk-nag uses for a resource ARN (`Resource::<LogicalId.Arn>/prefix*`,
+ * `Resource::arn:<AWS::Partition>:s3:::<Parameter>/prefix*`): the resolved value with references in angle brackets.
+ */
+export function resourceFinding(scope: IConstruct, arn: string): string {
+  return `Resource::${nagText(Stack.of(scope).resolve(arn))}`;
+}
+
+/** How cdk-nag names the objects below `keyPattern` of a bucket, owned or imported. */
+export function bucketObjectsFinding(bucket: s3.IBucket, keyPattern: string): string {
+  return resourceFinding(bucket, bucket.arnForObjects(keyPattern));
+}
+
+function nagText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(nagText).join('');
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if ('Fn::Join' in record) {
+      const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+      return parts.map(nagText).join(separator);
+    }
+    if ('Ref' in record) return `<${String(record.Ref)}>`;
+    if ('Fn::GetAtt' in record) {
+      const [id, attribute] = record['Fn::GetAtt'] as [string, string];
+      return `<${id}.${attribute}>`;
+    }
+  }
+  return JSON.stringify(value);
 }
 
 /**

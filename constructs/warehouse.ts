@@ -1,6 +1,5 @@
 import { ArnFormat, CfnDeletionPolicy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -103,31 +102,34 @@ export class Warehouse extends Construct {
    * The rules get stable ids from `peerId`, not from the peer's path, so environments stay comparable.
    */
   public allowConnectionsFrom(peerId: string, peer: ec2.ISecurityGroup): void {
-    new ec2.CfnSecurityGroupIngress(this, `IngressFrom${peerId}`, {
-      groupId: this.securityGroup.securityGroupId,
-      sourceSecurityGroupId: peer.securityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: WAREHOUSE_PORT,
-      toPort: WAREHOUSE_PORT,
-      description: `SQL from ${peerId}`,
-    });
-    new ec2.CfnSecurityGroupEgress(this, `EgressFrom${peerId}`, {
-      groupId: peer.securityGroupId,
-      destinationSecurityGroupId: this.securityGroup.securityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: WAREHOUSE_PORT,
-      toPort: WAREHOUSE_PORT,
-      description: 'SQL to the warehouse',
-    });
+    allowWarehouseConnections(this, peerId, this.securityGroup, peer);
   }
+}
 
-  /** Lets the grantee run SQL on this cluster through the Redshift Data API with the admin credentials. */
-  public grantDataApi(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
-      resourceArns: [this.clusterArn],
-    });
-    this.adminSecret.grantRead(grantee);
-  }
+/**
+ * Opens the warehouse port from `peer` to the warehouse security group (ingress there, egress here), as
+ * separate rules with ids from `peerId`. Also used by a Kitchen, whose rules go away with its stack.
+ */
+export function allowWarehouseConnections(
+  scope: Construct,
+  peerId: string,
+  warehouseSecurityGroup: ec2.ISecurityGroup,
+  peer: ec2.ISecurityGroup,
+): void {
+  new ec2.CfnSecurityGroupIngress(scope, `IngressFrom${peerId}`, {
+    groupId: warehouseSecurityGroup.securityGroupId,
+    sourceSecurityGroupId: peer.securityGroupId,
+    ipProtocol: 'tcp',
+    fromPort: WAREHOUSE_PORT,
+    toPort: WAREHOUSE_PORT,
+    description: `SQL from ${peerId}`,
+  });
+  new ec2.CfnSecurityGroupEgress(scope, `EgressFrom${peerId}`, {
+    groupId: peer.securityGroupId,
+    destinationSecurityGroupId: warehouseSecurityGroup.securityGroupId,
+    ipProtocol: 'tcp',
+    fromPort: WAREHOUSE_PORT,
+    toPort: WAREHOUSE_PORT,
+    description: 'SQL to the warehouse',
+  });
 }

@@ -5,6 +5,10 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentStack } from '../constructs/environment-stack';
+import { KitchenStack } from '../constructs/kitchen-stack';
+import { KITCHEN_CONTEXT, KITCHENS_CONTEXT, kitchenOptions } from './kitchen/options';
+import { loadPipelineFile } from './pipeline/loader';
+import type { PipelineDefinition } from './pipeline/model';
 import type { KitchensConfig } from './config/model';
 import { FEATURE_FLAGS } from './feature-flags';
 import { Names } from './naming';
@@ -16,11 +20,20 @@ export interface BuildAppOptions {
   /** Only build these environments. @default - all */
   readonly environments?: readonly string[];
   readonly context?: Record<string, unknown>;
+  /** The clock Kitchen expiry defaults are computed from. @default - now */
+  readonly now?: Date;
+}
+
+/** Loads and validates every pipeline file the config lists. */
+export function loadPipelines(config: KitchensConfig): PipelineDefinition[] {
+  return config.pipelines.map((file) => loadPipelineFile(file, { apps: config.apps.map((a) => a.name) }));
 }
 
 export interface BuiltApp {
   readonly app: App;
   readonly environments: Readonly<Record<string, EnvironmentStack>>;
+  /** Kitchen stacks, by Kitchen name (from the `kitchen` or `kitchens` context). */
+  readonly kitchens: Readonly<Record<string, KitchenStack>>;
 }
 
 export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, app?: App): BuiltApp {
@@ -31,8 +44,31 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     const names = new Names({ project: config.project, environment: environment.name, account: environment.account });
     environments[environment.name] = new EnvironmentStack(theApp, names.stackName, { config, environment });
   }
+  const kitchens: Record<string, KitchenStack> = {};
+  const context = (key: string): unknown => theApp.node.tryGetContext(key);
+  const requested = [
+    ...(typeof context(KITCHEN_CONTEXT.name) === 'string' ? [context(KITCHEN_CONTEXT.name) as string] : []),
+    ...String(context(KITCHENS_CONTEXT) ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  ];
+  const pipelines = requested.length > 0 || config.pipelines.length > 0 ? loadPipelines(config) : [];
+  for (const name of requested) {
+    const kitchenContext: Record<string, unknown> = {};
+    for (const key of Object.values(KITCHEN_CONTEXT)) kitchenContext[key] = context(key);
+    kitchenContext[KITCHEN_CONTEXT.name] = name;
+    const kitchenOpts = kitchenOptions(config, kitchenContext, options.now);
+    const names = new Names({
+      project: config.project,
+      environment: kitchenOpts.environment.name,
+      account: kitchenOpts.environment.account,
+      kitchen: name,
+    });
+    kitchens[name] = new KitchenStack(theApp, names.stackName, { config, options: kitchenOpts, pipelines });
+  }
   if (options.nag ?? true) {
     Validations.of(theApp).addPlugins(new AwsSolutionsChecks(theApp));
   }
-  return { app: theApp, environments };
+  return { app: theApp, environments, kitchens };
 }

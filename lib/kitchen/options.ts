@@ -111,7 +111,7 @@ export function kitchenOptions(
     problems.push(problem(KITCHEN_CONTEXT.sshKey, sshPublicKey, 'must be an OpenSSH public key ("ssh-ed25519 AAAA...")'));
   }
   const slackChannelId = str(KITCHEN_CONTEXT.slackChannel) ?? environment?.slack.kitchenChannelId ?? environment?.slack.channelId ?? '';
-  if (!/^[A-Z0-9]{9,11}$/.test(slackChannelId)) {
+  if (environment && !/^[A-Z0-9]{9,11}$/.test(slackChannelId)) {
     problems.push(problem(KITCHEN_CONTEXT.slackChannel, slackChannelId, 'must be a Slack channel id such as "C07ABCDEF12"'));
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,0 +1,86 @@
+import { ArnFormat, Fn, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../lib/config/model';
+import type { Names } from '../lib/naming';
+import { ENVIRONMENT_PARAMETERS, EnvironmentParameter } from '../lib/parameters';
+import type { DataLakeZone } from './data-lake';
+
+export interface EnvironmentImportsProps {
+  /** Names of the environment (not of the Kitchen). */
+  readonly names: Names;
+  readonly environment: EnvironmentConfig;
+}
+
+/**
+ * A release environment as seen from another stack (a Kitchen): every identifier is read from the SSM
+ * parameters the environment publishes, at deploy time (CloudFormation SSM parameter types), never by a
+ * lookup at synth time and never through exports.
+ */
+export class EnvironmentImports extends Construct {
+  public readonly vpc: ec2.IVpc;
+  public readonly key: kms.IKey;
+  public readonly buckets: Readonly<Record<DataLakeZone, s3.IBucket>>;
+  public readonly ecsCluster: ecs.ICluster;
+  public readonly tasksSecurityGroup: ec2.ISecurityGroup;
+  public readonly warehouseSecurityGroup: ec2.ISecurityGroup;
+  public readonly clusterIdentifier: string;
+  public readonly clusterArn: string;
+  public readonly database: string;
+  public readonly adminSecret: secretsmanager.ISecret;
+  public readonly sftpServerId: string;
+  public readonly alertTopicArn: string;
+
+  constructor(scope: Construct, id: string, props: EnvironmentImportsProps) {
+    super(scope, id);
+    const value = (key: EnvironmentParameter) =>
+      ssm.StringParameter.valueForStringParameter(this, props.names.parameterName(ENVIRONMENT_PARAMETERS[key]));
+    const azs = props.environment.availabilityZones;
+    this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: value('vpcId'),
+      availabilityZones: [...azs],
+      privateSubnetIds: Fn.split(',', value('privateSubnetIds'), azs.length),
+      isolatedSubnetIds: Fn.split(',', value('isolatedSubnetIds'), azs.length),
+    });
+    this.key = kms.Key.fromKeyArn(this, 'Key', value('keyArn'));
+    const bucket = (zone: DataLakeZone, key: EnvironmentParameter) =>
+      s3.Bucket.fromBucketAttributes(this, `${zone[0].toUpperCase()}${zone.slice(1)}`, {
+        bucketName: value(key),
+        encryptionKey: this.key,
+      });
+    this.buckets = {
+      landing: bucket('landing', 'landingBucket'),
+      raw: bucket('raw', 'rawBucket'),
+      curated: bucket('curated', 'curatedBucket'),
+    };
+    this.tasksSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'TasksSecurityGroup', value('tasksSecurityGroupId'), {
+      allowAllOutbound: false,
+      mutable: false,
+    });
+    this.warehouseSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'WarehouseSecurityGroup', value('warehouseSecurityGroupId'), {
+      allowAllOutbound: false,
+      mutable: false,
+    });
+    this.ecsCluster = ecs.Cluster.fromClusterAttributes(this, 'Cluster', {
+      clusterName: value('ecsClusterName'),
+      vpc: this.vpc,
+      securityGroups: [],
+    });
+    this.clusterIdentifier = value('clusterIdentifier');
+    this.clusterArn = Stack.of(this).formatArn({
+      service: 'redshift',
+      resource: 'cluster',
+      resourceName: this.clusterIdentifier,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.database = value('database');
+    this.adminSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'AdminSecret', value('adminSecretArn'));
+    this.sftpServerId = value('sftpServerId');
+    this.alertTopicArn = value('alertTopicArn');
+  }
+}
