@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/loader';
+import {
+  checkKitchenName,
+  checkOwner,
+  checkParent,
+  checkProfile,
+  checkRegion,
+  checkSlackChannel,
+  expiryFromTtl,
+  kitchenEnvironment,
+  parseStaff,
+  parseTtl,
+  readSshKey,
+} from '../../kitchen/args';
+import { awsTarget } from '../../kitchen/aws';
+import { Output, table } from '../output';
+import { toolkitLog } from './kitchen-progress';
+
+interface CreateOptions {
+  readonly env?: string;
+  readonly from?: string;
+  readonly staff?: string;
+  readonly ttl?: string;
+  readonly sshKey?: string;
+  readonly slackChannel?: string;
+  readonly owner?: string;
+  readonly profile?: string;
+  readonly region?: string;
+  readonly dryRun?: boolean;
+}
+
+/** `kitchen create NAME`: deploys the Kitchen stack (creates it, or updates an existing one). */
+export function register(program: Command): void {
+  program
+    .command('create')
+    .description('create a Kitchen (or update an existing one): deploys its stack through the CDK Toolkit Library')
+    .argument('<name>', 'the Kitchen name (see kitchen name --from-branch)')
+    .option('--env <environment>', 'development environment to create it in (default: the first that allows Kitchens)')
+    .option('--from <parent>', 'parent environment or Kitchen (default: the environment)')
+    .option('--staff <arns>', 'comma-separated IAM user or role ARNs that may assume the Kitchen staff role')
+    .option('--ttl <duration>', 'lifetime such as 72h or 3d (default: kitchens.defaultTtlHours)')
+    .option('--ssh-key <file>', "OpenSSH public key file for the Kitchen's SFTP user")
+    .option('--slack-channel <id>', "Slack channel id for the Kitchen's alerts (default: the environment's Kitchen channel)")
+    .option('--owner <user>', 'owner recorded in the kitchens:owner tag (default: $USER)')
+    .option('--profile <name>', 'AWS profile')
+    .option('--region <region>', "AWS region; must be the environment's region")
+    .option('--dry-run', 'synthesize only: print the stack name and resource count, touch no AWS account')
+    .action(async (name: string, opts: CreateOptions) => {
+      const output = new Output(program.opts());
+      const config = loadConfig(program.opts().config as string);
+      // Every argument is checked before anything loads the toolkit or calls AWS.
+      checkKitchenName(name, config);
+      const environment = kitchenEnvironment(config, opts.env);
+      const parent = opts.from !== undefined ? checkParent(opts.from, name, config) : undefined;
+      const staff = opts.staff !== undefined ? parseStaff(opts.staff, environment) : undefined;
+      const ttlHours = opts.ttl !== undefined ? parseTtl(opts.ttl, environment) : undefined;
+      const sshPublicKey = opts.sshKey !== undefined ? readSshKey(opts.sshKey) : undefined;
+      const slackChannelId = opts.slackChannel !== undefined ? checkSlackChannel(opts.slackChannel) : undefined;
+      const owner = opts.owner !== undefined ? checkOwner(opts.owner) : undefined;
+      const profile = opts.profile !== undefined ? checkProfile(opts.profile) : undefined;
+      const region = opts.region !== undefined ? checkRegion(opts.region, environment, true) : undefined;
+
+      const { createKitchen } = await import('../../kitchen/deploy');
+      const result = await createKitchen(
+        {
+          config,
+          environment,
+          name,
+          owner,
+          parent,
+          staff,
+          expires: ttlHours !== undefined ? expiryFromTtl(ttlHours) : undefined,
+          sshPublicKey,
+          slackChannelId,
+          aws: awsTarget(environment, { region, profile }),
+          dryRun: opts.dryRun === true,
+        },
+        { log: toolkitLog(output) },
+      );
+      output.result(result, () => {
+        const head =
+          result.action === 'synthesized'
+            ? `${result.stackName}: ${result.resourceCount} resources (dry run: nothing deployed)`
+            : `Kitchen ${result.name} ${result.action} (stack ${result.stackName}, ${result.resourceCount} resources)`;
+        const rows: string[][] = [
+          ['Owner', result.owner],
+          ['Parent', result.parent],
+          ['Expires', result.expires],
+          ...Object.entries(result.outputs)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, v]) => [k, v]),
+        ];
+        return `${head}\n${table(rows)}`;
+      });
+    });
+}

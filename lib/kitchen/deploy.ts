@@ -1,0 +1,355 @@
+/**
+ * `kitchen create` / `kitchen delete`: synthesize the app with the Kitchen's CDK context (the same keys a plain
+ * `cdk deploy -c kitchen=NAME` reads) and deploy or destroy only the Kitchen stack, through the CDK Toolkit
+ * Library. aws-cdk-lib and the toolkit load lazily, inside these functions.
+ */
+import * as os from 'os';
+import type {
+  AssemblyBuilder,
+  DeployOptions,
+  DeployResult,
+  DestroyOptions,
+  DestroyResult,
+  FromAssemblyBuilderOptions,
+  ICloudAssemblySource,
+  IIoHost,
+  IoMessage,
+  IoMessageLevel,
+  IoRequest,
+  SynthOptions,
+} from '@aws-cdk/toolkit-lib';
+import type { Stack } from '@aws-sdk/client-cloudformation';
+import type { EnvironmentConfig, KitchensConfig } from '../config/model';
+import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../cli/errors';
+import { sdkErrorMessage, type AwsTarget } from './aws';
+import { KITCHEN_TAGS, kitchenContext, kitchenOptions } from './options';
+import { cloudFormationClient, describeKitchenStack, kitchenStackName, type CloudFormationLike } from './stacks';
+
+/** A stack of a synthesized assembly, as far as the Kitchen commands read it. */
+export interface AssemblyStack {
+  readonly stackName: string;
+  readonly hierarchicalId: string;
+  readonly template: { readonly Resources?: Readonly<Record<string, unknown>> };
+}
+
+/** What `Toolkit.synth` returns (a CachedCloudAssembly), as far as the Kitchen commands read it. */
+export interface SynthesizedAssembly extends ICloudAssemblySource {
+  readonly cloudAssembly: { readonly stacksRecursively: readonly AssemblyStack[] };
+  dispose(): Promise<void>;
+}
+
+/** The part of `@aws-cdk/toolkit-lib`'s Toolkit the Kitchen commands use; tests inject a fake. */
+export interface KitchenToolkit {
+  fromAssemblyBuilder(builder: AssemblyBuilder, props?: FromAssemblyBuilderOptions): Promise<ICloudAssemblySource>;
+  synth(cx: ICloudAssemblySource, options?: SynthOptions): Promise<SynthesizedAssembly>;
+  deploy(cx: ICloudAssemblySource, options?: DeployOptions): Promise<DeployResult>;
+  destroy(cx: ICloudAssemblySource, options?: DestroyOptions): Promise<DestroyResult>;
+}
+
+/** Receives the toolkit's messages (stack events, progress, warnings); the CLI prints them on stderr. */
+export type ToolkitLog = (level: IoMessageLevel, message: string) => void;
+
+/** An IoHost that hands every message above debug to `log` and answers every question with its default. */
+export class KitchenIoHost implements IIoHost {
+  constructor(private readonly log: ToolkitLog) {}
+
+  async notify(msg: IoMessage<unknown>): Promise<void> {
+    if (msg.level === 'debug' || msg.level === 'trace') return;
+    // eslint-disable-next-line no-control-regex
+    const text = msg.message.replace(/\u001b\[[0-9;]*m/g, '').trimEnd();
+    if (text.length > 0) this.log(msg.level, text);
+  }
+
+  async requestResponse<T>(msg: IoRequest<unknown, T>): Promise<T> {
+    // The CLI confirms before it calls the toolkit (kitchen delete); the toolkit's own prompts take their default.
+    await this.notify(msg);
+    return msg.defaultResponse;
+  }
+}
+
+export interface KitchenDeps {
+  /** @default - a Toolkit with KitchenIoHost, credentials from --profile / the environment */
+  readonly toolkit?: KitchenToolkit;
+  /** @default - a CloudFormation client for the request's AwsTarget */
+  readonly cloudFormation?: CloudFormationLike;
+  /** @default - discard */
+  readonly log?: ToolkitLog;
+  readonly now?: Date;
+  /** Run the cdk-nag checks during synth, as `cdk deploy` does. @default true */
+  readonly nag?: boolean;
+}
+
+async function defaultToolkit(aws: AwsTarget | undefined, log: ToolkitLog): Promise<KitchenToolkit> {
+  const tk = await import('@aws-cdk/toolkit-lib');
+  return new tk.Toolkit({
+    ioHost: new KitchenIoHost(log),
+    color: false,
+    emojis: false,
+    sdkConfig: {
+      baseCredentials: aws
+        ? tk.BaseCredentials.awsCliCompatible({ profile: aws.profile, defaultRegion: aws.region })
+        : tk.BaseCredentials.none(),
+    },
+  });
+}
+
+interface Synthesized {
+  readonly assembly: SynthesizedAssembly;
+  readonly stack: AssemblyStack;
+}
+
+/** Synthesizes the app with the Kitchen context and finds the Kitchen stack in it. */
+async function synthesizeKitchen(
+  toolkit: KitchenToolkit,
+  config: KitchensConfig,
+  stackName: string,
+  context: Readonly<Record<string, string>>,
+  options: { readonly lookups: boolean; readonly nag: boolean },
+): Promise<Synthesized> {
+  const { MemoryContext } = await import('@aws-cdk/toolkit-lib');
+  const builder: AssemblyBuilder = async (props) => {
+    const { buildApp } = await import('../app');
+    const { app } = buildApp(config, { outdir: props.outdir, context: props.context, nag: options.nag });
+    return app.synth() as unknown as Awaited<ReturnType<AssemblyBuilder>>;
+  };
+  const cx = await toolkit.fromAssemblyBuilder(builder, {
+    contextStore: new MemoryContext({ ...context }),
+    // The app pins every stack to its environment's account and region: no STS call to find defaults.
+    resolveDefaultEnvironment: false,
+    lookups: options.lookups,
+    clobberEnv: false,
+  });
+  const assembly = await toolkit.synth(cx);
+  const stack = assembly.cloudAssembly.stacksRecursively.find((s) => s.stackName === stackName);
+  if (!stack) {
+    await assembly.dispose();
+    const names = assembly.cloudAssembly.stacksRecursively.map((s) => s.stackName).join(', ');
+    throw new CliError(
+      `the app built no Kitchen stack named ${stackName} (it built: ${names}); check that lib/app.ts builds a Kitchen when the "kitchen" context is set`,
+      EXIT_SERVICE,
+    );
+  }
+  return { assembly, stack };
+}
+
+async function selectOnly(hierarchicalId: string): Promise<NonNullable<DeployOptions['stacks']>> {
+  const { ExpandStackSelection, StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
+  // Only the Kitchen stack: never the environment stacks it may depend on.
+  return {
+    strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE,
+    patterns: [hierarchicalId],
+    expand: ExpandStackSelection.NONE,
+  };
+}
+
+export interface CreateKitchenRequest {
+  readonly config: KitchensConfig;
+  readonly environment: EnvironmentConfig;
+  readonly name: string;
+  /** @default - kept from an existing Kitchen, else $USER */
+  readonly owner?: string;
+  /** @default - kept from an existing Kitchen, else the environment */
+  readonly parent?: string;
+  readonly staff?: readonly string[];
+  /** @default - an existing Kitchen keeps its expiry while it lies ahead; otherwise kitchens.defaultTtlHours */
+  readonly expires?: string;
+  readonly sshPublicKey?: string;
+  readonly slackChannelId?: string;
+  readonly aws: AwsTarget;
+  /** Synthesize only: no AWS call at all. */
+  readonly dryRun?: boolean;
+}
+
+export interface CreateKitchenResult {
+  readonly name: string;
+  readonly environment: string;
+  readonly stackName: string;
+  /** `synthesized` for a dry run. */
+  readonly action: 'created' | 'updated' | 'synthesized';
+  readonly resourceCount: number;
+  readonly owner: string;
+  readonly parent: string;
+  readonly expires: string;
+  /** The CDK context the stack was synthesized with (`cdk deploy -c KEY=VALUE` gives the same stack). */
+  readonly context: Readonly<Record<string, string>>;
+  readonly stackArn?: string;
+  readonly outputs: Readonly<Record<string, string>>;
+}
+
+function tag(stack: Stack | undefined, key: string): string | undefined {
+  return stack?.Tags?.find((t) => t.Key === key)?.Value;
+}
+
+function defaultOwner(): string {
+  const user = process.env.USER ?? os.userInfo().username;
+  if (!/^[\w.@+-]{1,64}$/.test(user)) {
+    throw new CliError(
+      `--owner is needed: the user name ${JSON.stringify(user)} is not a valid owner (1-64 letters, digits or "_.@+-")`,
+      EXIT_USAGE,
+    );
+  }
+  return user;
+}
+
+/**
+ * Deploys (creates or updates) the Kitchen stack. Re-running it on an existing Kitchen updates it and keeps the
+ * owner, parent and expiry recorded in the stack's tags unless new ones are given.
+ */
+export async function createKitchen(request: CreateKitchenRequest, deps: KitchenDeps = {}): Promise<CreateKitchenResult> {
+  const { config, environment, name, aws } = request;
+  const log = deps.log ?? (() => undefined);
+  const now = deps.now ?? new Date();
+  const stackName = kitchenStackName(config, environment, name);
+
+  let existing: Stack | undefined;
+  if (!request.dryRun) {
+    const cloudFormation = deps.cloudFormation ?? (await cloudFormationClient(aws));
+    try {
+      existing = await describeKitchenStack(cloudFormation, stackName);
+    } catch (e) {
+      throw new CliError(`could not read stack ${stackName} in ${aws.region}: ${sdkErrorMessage(e)}`, EXIT_SERVICE);
+    }
+    if (existing && /^(DELETE_IN_PROGRESS|DELETE_FAILED)$/.test(existing.StackStatus ?? '')) {
+      throw new CliError(
+        `Kitchen ${name} is being deleted (stack ${stackName} is ${existing.StackStatus}); wait for the deletion or run kitchen delete ${name} again`,
+        EXIT_SERVICE,
+      );
+    }
+  }
+  const keptExpiry = tag(existing, KITCHEN_TAGS.expires);
+  const expires =
+    request.expires ??
+    (keptExpiry !== undefined && Date.parse(keptExpiry) > now.getTime() ? keptExpiry : undefined);
+  const context = kitchenContext({
+    name,
+    environment: environment.name,
+    owner: request.owner ?? tag(existing, KITCHEN_TAGS.owner) ?? defaultOwner(),
+    parent: request.parent ?? tag(existing, KITCHEN_TAGS.parent),
+    staff: request.staff,
+    expires,
+    sshPublicKey: request.sshPublicKey,
+    slackChannelId: request.slackChannelId,
+  });
+  // The same validation the app runs, before the toolkit loads: errors name the context key and value.
+  const options = kitchenOptions(config, context, now);
+  const resolved = kitchenContext({
+    name: options.name,
+    environment: options.environment.name,
+    owner: options.owner,
+    parent: options.parent,
+    staff: options.staff,
+    expires: options.expires,
+    sshPublicKey: options.sshPublicKey,
+    slackChannelId: options.slackChannelId,
+  });
+
+  const toolkit = deps.toolkit ?? (await defaultToolkit(request.dryRun ? undefined : aws, log));
+  log('info', `Synthesizing Kitchen ${name} (stack ${stackName})`);
+  const { assembly, stack } = await synthesizeKitchen(toolkit, config, stackName, resolved, {
+    lookups: !request.dryRun,
+    nag: deps.nag ?? true,
+  });
+  try {
+    const base = {
+      name,
+      environment: environment.name,
+      stackName,
+      resourceCount: Object.keys(stack.template.Resources ?? {}).length,
+      owner: options.owner,
+      parent: options.parent,
+      expires: options.expires,
+      context: resolved,
+    };
+    if (request.dryRun) {
+      return { ...base, action: 'synthesized', outputs: {} };
+    }
+    log('info', `${existing ? 'Updating' : 'Creating'} Kitchen ${name} in ${environment.account}/${environment.region}`);
+    let result: DeployResult;
+    try {
+      result = await toolkit.deploy(assembly, { stacks: await selectOnly(stack.hierarchicalId) });
+    } catch (e) {
+      throw new CliError(`deploying Kitchen ${name} (stack ${stackName}) failed: ${sdkErrorMessage(e)}`, EXIT_SERVICE);
+    }
+    const deployed = result.stacks.find((s) => s.stackName === stackName);
+    return {
+      ...base,
+      action: existing ? 'updated' : 'created',
+      stackArn: deployed?.stackArn,
+      outputs: deployed?.outputs ?? {},
+    };
+  } finally {
+    await assembly.dispose();
+  }
+}
+
+export interface DeleteKitchenRequest {
+  readonly config: KitchensConfig;
+  readonly environment: EnvironmentConfig;
+  readonly name: string;
+  readonly aws: AwsTarget;
+  /** Asked once the Kitchen is known to exist; deletion goes ahead only on true. @default - no question */
+  readonly confirm?: (stackName: string) => Promise<boolean>;
+}
+
+export interface DeleteKitchenResult {
+  readonly name: string;
+  readonly environment: string;
+  readonly stackName: string;
+  /** False when there was nothing to delete, or the confirmation was declined. */
+  readonly deleted: boolean;
+  readonly existed: boolean;
+  readonly note?: string;
+}
+
+/** Destroys the Kitchen stack (its buckets' objects, schema, user and secrets go with it). Idempotent. */
+export async function deleteKitchen(request: DeleteKitchenRequest, deps: KitchenDeps = {}): Promise<DeleteKitchenResult> {
+  const { config, environment, name, aws } = request;
+  const log = deps.log ?? (() => undefined);
+  const stackName = kitchenStackName(config, environment, name);
+  const base = { name, environment: environment.name, stackName };
+  const cloudFormation = deps.cloudFormation ?? (await cloudFormationClient(aws));
+  let existing: Stack | undefined;
+  try {
+    existing = await describeKitchenStack(cloudFormation, stackName);
+  } catch (e) {
+    throw new CliError(`could not read stack ${stackName} in ${aws.region}: ${sdkErrorMessage(e)}`, EXIT_SERVICE);
+  }
+  if (!existing) {
+    return {
+      ...base,
+      deleted: false,
+      existed: false,
+      note: `Kitchen ${name} does not exist (no stack ${stackName} in ${aws.region}): nothing to delete`,
+    };
+  }
+  if (request.confirm && !(await request.confirm(stackName))) {
+    return { ...base, deleted: false, existed: true, note: `kept Kitchen ${name}: not confirmed` };
+  }
+  // Only the name and environment decide which stack is destroyed; the other context keys take their defaults.
+  const owner = tag(existing, KITCHEN_TAGS.owner);
+  const context = kitchenContext({
+    name,
+    environment: environment.name,
+    owner: owner !== undefined && /^[\w.@+-]{1,64}$/.test(owner) ? owner : 'unknown',
+  });
+  kitchenOptions(config, context, deps.now ?? new Date());
+  const toolkit = deps.toolkit ?? (await defaultToolkit(aws, log));
+  log('info', `Synthesizing Kitchen ${name} to select stack ${stackName}`);
+  const { assembly, stack } = await synthesizeKitchen(toolkit, config, stackName, context, { lookups: true, nag: false });
+  try {
+    log('info', `Deleting Kitchen ${name} (stack ${stackName}, status ${existing.StackStatus})`);
+    let result: DestroyResult;
+    try {
+      result = await toolkit.destroy(assembly, { stacks: await selectOnly(stack.hierarchicalId) });
+    } catch (e) {
+      throw new CliError(`deleting Kitchen ${name} (stack ${stackName}) failed: ${sdkErrorMessage(e)}`, EXIT_SERVICE);
+    }
+    const destroyed = result.stacks.find((s) => s.stackName === stackName);
+    if (destroyed && !destroyed.stackExisted) {
+      return { ...base, deleted: false, existed: false, note: `Kitchen ${name} was already gone: nothing to delete` };
+    }
+    return { ...base, deleted: true, existed: true };
+  } finally {
+    await assembly.dispose();
+  }
+}
