@@ -89,6 +89,15 @@ export class PostgresExecutor implements SqlExecutor {
     return estimates;
   }
 
+  /**
+   * Bytes read from and written to the server socket so far, protocol included. A clone's rows never pass through
+   * the client, so this stays small whatever the table sizes.
+   */
+  get traffic(): { readonly received: number; readonly sent: number } {
+    const stream = (this.client as unknown as { connection?: { stream?: { bytesRead?: number; bytesWritten?: number } } }).connection?.stream;
+    return { received: stream?.bytesRead ?? 0, sent: stream?.bytesWritten ?? 0 };
+  }
+
   async close(): Promise<void> {
     if (this.connected) {
       await this.client.end();

@@ -142,18 +142,16 @@ export function keyRank(relativeKey: string): number {
   return createHash('md5').update(relativeKey).digest().readUInt32BE(0) / 2 ** 32;
 }
 
-/** Lists the source prefix and chooses the sample (same objects on every run). */
-export async function listSample(
-  options: Pick<ObjectCloneOptions, 's3' | 'sourceBucket' | 'sourcePrefix' | 'fraction' | 'limit' | 'maxAttempts' | 'baseDelayMs'>,
-): Promise<{ listed: number; selected: SourceObject[] }> {
-  const prefix = withSlash(options.sourcePrefix);
+async function listAll(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  retry: Parameters<typeof withRetries>[1],
+): Promise<SourceObject[]> {
   const all: SourceObject[] = [];
   let token: string | undefined;
   do {
-    const page = await withRetries(
-      () => options.s3.send(new ListObjectsV2Command({ Bucket: options.sourceBucket, Prefix: prefix, ContinuationToken: token })),
-      options,
-    );
+    const page = await withRetries(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })), retry);
     for (const o of page.Contents ?? []) {
       if (o.Key !== undefined && !o.Key.endsWith('/')) {
         all.push({ key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? '' });
@@ -161,6 +159,15 @@ export async function listSample(
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
+  return all;
+}
+
+/** Lists the source prefix and chooses the sample (same objects on every run). */
+export async function listSample(
+  options: Pick<ObjectCloneOptions, 's3' | 'sourceBucket' | 'sourcePrefix' | 'fraction' | 'limit' | 'maxAttempts' | 'baseDelayMs'>,
+): Promise<{ listed: number; selected: SourceObject[] }> {
+  const prefix = withSlash(options.sourcePrefix);
+  const all = await listAll(options.s3, options.sourceBucket, prefix, options);
   const fraction = options.fraction ?? 1;
   const ranked = all
     .map((o) => ({ o, rank: keyRank(o.key.slice(prefix.length)) }))
@@ -279,6 +286,9 @@ export async function cloneObjects(options: ObjectCloneOptions): Promise<ObjectC
   const sourcePrefix = withSlash(options.sourcePrefix);
   const targetPrefix = withSlash(options.targetPrefix);
   const threshold = options.multipartThreshold ?? MAX_SINGLE_COPY_BYTES;
+  // One listing of the Kitchen's prefix tells what is already there; a HEAD is needed only for multipart copies,
+  // whose ETag differs from the source's and which record the source ETag in their metadata.
+  const present = new Map((await listAll(options.s3, options.targetBucket, targetPrefix, retry)).map((o) => [o.key, o]));
   let next = 0;
   let done = 0;
   let copied = 0;
@@ -286,9 +296,13 @@ export async function cloneObjects(options: ObjectCloneOptions): Promise<ObjectC
   let bytesCopied = 0;
   const copyOne = async (source: SourceObject) => {
     const targetKey = targetPrefix + source.key.slice(sourcePrefix.length);
-    const existing = await headTarget(options.s3, options.targetBucket, targetKey, retry);
+    const listed = present.get(targetKey);
+    let copiedBefore = listed !== undefined && listed.size === source.size && listed.etag === source.etag;
+    if (!copiedBefore && listed !== undefined && listed.size === source.size && source.size >= threshold) {
+      copiedBefore = alreadyCopied(source, await headTarget(options.s3, options.targetBucket, targetKey, retry));
+    }
     let action: 'copied' | 'skipped' = 'skipped';
-    if (!alreadyCopied(source, existing)) {
+    if (!copiedBefore) {
       if (source.size >= threshold) {
         await multipartCopy(options, source, targetKey, retry);
       } else {

@@ -24,14 +24,39 @@ const CLONE_PLAN = `
       secrets: [warehouse]
 `;
 
+/** A self-contained config (the bundled one references files relative to the repository). */
+const BASE_CONFIG = `project: clonecli
+environments:
+  production:
+    stage: production
+    account: "111111111111"
+    region: eu-west-1
+    availabilityZones: [eu-west-1a, eu-west-1b]
+    cidr: 10.10.0.0/16
+    warehouse: { nodeType: ra3.xlplus, nodes: 2, database: analytics, schema: analytics }
+    retention: { logDays: 365, landingDays: 90, noncurrentVersionDays: 90, snapshotDays: 35 }
+    schedules: true
+    slack: { workspaceId: T07ACME0001, channelId: C07PRODALRT }
+  dev:
+    stage: development
+    account: "222222222222"
+    region: eu-west-1
+    availabilityZones: [eu-west-1a, eu-west-1b]
+    cidr: 10.20.0.0/16
+    warehouse: { nodeType: ra3.large, nodes: 1, database: analytics, schema: analytics }
+    retention: { logDays: 30, landingDays: 14, noncurrentVersionDays: 7, snapshotDays: 1 }
+    schedules: false
+    slack: { workspaceId: T07ACME0001, channelId: C07DEVALERT }
+    kitchens:
+      defaultTtlHours: 72
+`;
+const DIVERGENCE = `alignment:
+  divergence: [warehouse.nodeType, warehouse.nodes, retention.logDays, retention.landingDays, retention.noncurrentVersionDays, retention.snapshotDays, schedules]
+`;
+
 function writeConfig(dir: string, plan: string): string {
-  const base = fs.readFileSync(path.join(__dirname, '../../../kitchens.config.yaml'), 'utf8');
-  const withoutClone = base.replace(/\n    # What `kitchen clone[\s\S]*?secrets: \[[^\]]*\]\n/, '\n');
-  const text = withoutClone
-    .replace(/^project: acme$/m, 'project: clonecli')
-    .replace('      maxTtlHours: 336\n', `      maxTtlHours: 336\n${plan.replace(/^\n/, '')}`);
   const file = path.join(dir, `kitchens-${Math.random().toString(36).slice(2)}.yaml`);
-  fs.writeFileSync(file, text);
+  fs.writeFileSync(file, `${BASE_CONFIG}${plan.replace(/^\n/, '')}${DIVERGENCE}`);
   return file;
 }
 
