@@ -21,6 +21,16 @@ export const DEFAULTS = {
   inControlMinHistory: 5,
 } as const;
 
+const REQUIRED_FIELD_DESCRIPTIONS: Record<string, string> = {
+  app: 'the name of a container app',
+  sql: 'a SQL statement or a list of SQL statements',
+  from: 'a location such as { bucket: landing, prefix: orders/ }',
+  to: 'a location such as { bucket: raw }',
+};
+
+/** State names the compiler gives its own states; steps cannot take them. */
+export const RESERVED_STATE_NAMES = ['report results', 'prepare test history'];
+
 /** Returns a readable name for a step id: `load-raw` -> `Load raw`. */
 export function readableName(id: string): string {
   const words = id.replace(/-/g, ' ');
@@ -162,8 +172,11 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
     }
     for (const field of REQUIRED_TYPE_FIELDS[step.type]) {
       if ((step as Record<string, unknown>)[field] === undefined) {
-        problems.push(`${source}: ${at}.${field} is required for a ${step.type} step`);
+        problems.push(`${source}: ${at}.${field} is required for a ${step.type} step and must be ${REQUIRED_FIELD_DESCRIPTIONS[field]}`);
       }
+    }
+    if (RESERVED_STATE_NAMES.includes(name.toLowerCase()) || name.toLowerCase() === `start ${raw.id}`) {
+      problems.push(`${source}: ${at}.name must not be a name the compiler uses for its own states (${RESERVED_STATE_NAMES.join(', ')}, start <pipeline id>), got: ${JSON.stringify(name)}`);
     }
     const foreign = Object.entries(TYPE_FIELDS)
       .filter(([type]) => type !== step.type)
@@ -200,6 +213,10 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
         problems.push(`${source}: ${where}.rule.between must be [min, max] with min <= max, got: ${describeValue(test.rule.between)}`);
       }
       const key = test.name.toLowerCase();
+      const clash = raw.steps.findIndex((st) => (st.name ?? readableName(st.id)).toLowerCase() === key);
+      if (clash >= 0) {
+        problems.push(`${source}: ${where}.name must differ from every step name (both name states), got: ${JSON.stringify(test.name)}, the name of steps[${clash}]`);
+      }
       if (testNames.has(key)) {
         problems.push(
           `${source}: ${where}.name must be unique in the pipeline (it names the state "Test: ${test.name}"), got a second ${JSON.stringify(test.name)} (first at ${testNames.get(key)})`,
