@@ -49,29 +49,50 @@ async function benchPostgres(url: string): Promise<void> {
   const tables = planTables(plan, await readCatalog(executor, 'analytics'));
   const before = executor.traffic;
   const started = process.hrtime.bigint();
-  const results = await cloneTables(tables, { source: executor, sourceSchema: 'analytics', targetSchema: 'k_bench', salt: 'bench-salt-0123456789abcdef' });
+  const results = await cloneTables(tables, {
+    source: executor,
+    sourceSchema: 'analytics',
+    targetSchema: 'k_bench',
+    salt: 'bench-salt-0123456789abcdef',
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const after = executor.traffic;
   const rows = results.reduce((n, r) => n + r.rows, 0);
   const rerunStarted = process.hrtime.bigint();
-  const rerun = await cloneTables(tables, { source: executor, sourceSchema: 'analytics', targetSchema: 'k_bench', salt: 'bench-salt-0123456789abcdef' });
+  const rerun = await cloneTables(tables, {
+    source: executor,
+    sourceSchema: 'analytics',
+    targetSchema: 'k_bench',
+    salt: 'bench-salt-0123456789abcdef',
+  });
   const rerunSeconds = Number(process.hrtime.bigint() - rerunStarted) / 1e9;
   await executor.close();
-  console.log(`PostgreSQL clone: ${rows} rows (${results.map((r) => `${r.table} ${r.rows}`).join(', ')}) in ${seconds.toFixed(2)} s`);
+  console.log(
+    `PostgreSQL clone: ${rows} rows (${results.map((r) => `${r.table} ${r.rows}`).join(', ')}) in ${seconds.toFixed(2)} s`,
+  );
   console.log(`  rows/s: ${Math.round(rows / seconds)}`);
   console.log(
     `  bytes through the client socket during the clone: ${after.received - before.received} received, ${after.sent - before.sent} sent ` +
       '(SQL text and command tags; row data: 0)',
   );
-  console.log(`  re-run: ${rerun.filter((r) => r.action === 'unchanged').length}/${rerun.length} tables unchanged in ${rerunSeconds.toFixed(3)} s`);
+  console.log(
+    `  re-run: ${rerun.filter((r) => r.action === 'unchanged').length}/${rerun.length} tables unchanged in ${rerunSeconds.toFixed(3)} s`,
+  );
 }
 
 async function benchS3(endpoint: string): Promise<void> {
-  const s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'eu-west-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const s3 = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   const source = 'bench-production-landing-111111111111';
   const target = 'bench-dev-landing-222222222222';
   for (const bucket of [source, target]) {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+    await s3.send(
+      new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }),
+    );
   }
   process.stdout.write(`moto: putting ${OBJECTS} source objects of ${OBJECT_BYTES} bytes... `);
   const body = Buffer.alloc(OBJECT_BYTES, 'x');
@@ -80,19 +101,31 @@ async function benchS3(endpoint: string): Promise<void> {
     Array.from({ length: 16 }, async () => {
       while (next < OBJECTS) {
         const i = next++;
-        await s3.send(new PutObjectCommand({ Bucket: source, Key: `landing/orders/${String(i).padStart(5, '0')}.json`, Body: body }));
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: source,
+            Key: `landing/orders/${String(i).padStart(5, '0')}.json`,
+            Body: body,
+          }),
+        );
       }
     }),
   );
   process.stdout.write('done\n');
 
   // A fresh client for the clone, with every request and response body counted.
-  const cloneClient = new S3Client({ endpoint, forcePathStyle: true, region: 'eu-west-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const cloneClient = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
   const traffic = { requestBody: 0, responseBody: 0, objectData: 0, calls: new Map<string, number>() };
   cloneClient.middlewareStack.add(
     (next, context) => async (args) => {
       const request = args.request as { body?: unknown };
-      if (typeof request.body === 'string' || Buffer.isBuffer(request.body)) traffic.requestBody += Buffer.byteLength(request.body);
+      if (typeof request.body === 'string' || Buffer.isBuffer(request.body))
+        traffic.requestBody += Buffer.byteLength(request.body);
       const result = await next(args);
       const response = result.response as { headers?: Record<string, string> };
       traffic.responseBody += Number(response.headers?.['content-length'] ?? 0);
@@ -113,7 +146,9 @@ async function benchS3(endpoint: string): Promise<void> {
     concurrency: 32,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  console.log(`S3 clone (moto): ${result.copied} objects (${mb(result.bytesCopied)}) copied server-side in ${seconds.toFixed(2)} s`);
+  console.log(
+    `S3 clone (moto): ${result.copied} objects (${mb(result.bytesCopied)}) copied server-side in ${seconds.toFixed(2)} s`,
+  );
   console.log(`  objects/s: ${Math.round(result.copied / seconds)}`);
   console.log(
     `  HTTP body bytes through the client: ${traffic.requestBody} sent, ${traffic.responseBody} received ` +
@@ -121,8 +156,17 @@ async function benchS3(endpoint: string): Promise<void> {
   );
   console.log(`  calls: ${[...traffic.calls].map(([k, v]) => `${k.replace('Command', '')} ${v}`).join(', ')}`);
   const rerunStarted = process.hrtime.bigint();
-  const rerun = await cloneObjects({ s3: cloneClient, sourceBucket: source, sourcePrefix: 'landing/orders/', targetBucket: target, targetPrefix: 'kitchens/bench/landing/orders/', concurrency: 32 });
-  console.log(`  re-run: ${rerun.copied} copied, ${rerun.skipped} skipped in ${(Number(process.hrtime.bigint() - rerunStarted) / 1e9).toFixed(2)} s`);
+  const rerun = await cloneObjects({
+    s3: cloneClient,
+    sourceBucket: source,
+    sourcePrefix: 'landing/orders/',
+    targetBucket: target,
+    targetPrefix: 'kitchens/bench/landing/orders/',
+    concurrency: 32,
+  });
+  console.log(
+    `  re-run: ${rerun.copied} copied, ${rerun.skipped} skipped in ${(Number(process.hrtime.bigint() - rerunStarted) / 1e9).toFixed(2)} s`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -70,7 +70,10 @@ export class ObjectClone extends Construct {
     });
 
     const map = new sfn.DistributedMap(this, 'Copy sampled objects', {
-      itemReader: new sfn.S3JsonItemReader({ bucket: props.manifestBucket, key: sfn.JsonPath.stringAt('$.manifestKey') }),
+      itemReader: new sfn.S3JsonItemReader({
+        bucket: props.manifestBucket,
+        key: sfn.JsonPath.stringAt('$.manifestKey'),
+      }),
       maxConcurrency: props.maxConcurrency ?? 200,
       toleratedFailurePercentage: props.toleratedFailurePercentage ?? 0,
       mapExecutionType: sfn.StateMachineType.EXPRESS,

@@ -44,7 +44,9 @@ interface ColumnRow {
 const TEXT_TYPES = new Set(['character varying', 'character', 'text', 'varchar', 'char', 'bpchar']);
 
 /** Renders an information_schema type as a type name both engines accept. */
-export function sqlType(row: Pick<ColumnRow, 'data_type' | 'character_maximum_length' | 'numeric_precision' | 'numeric_scale'>): string {
+export function sqlType(
+  row: Pick<ColumnRow, 'data_type' | 'character_maximum_length' | 'numeric_precision' | 'numeric_scale'>,
+): string {
   const length = row.character_maximum_length === null ? undefined : Number(row.character_maximum_length);
   switch (row.data_type) {
     case 'character varying':
@@ -54,7 +56,9 @@ export function sqlType(row: Pick<ColumnRow, 'data_type' | 'character_maximum_le
     case 'text':
       return 'varchar(65535)';
     case 'numeric':
-      return row.numeric_precision === null ? 'numeric(38,10)' : `numeric(${Number(row.numeric_precision)},${Number(row.numeric_scale ?? 0)})`;
+      return row.numeric_precision === null
+        ? 'numeric(38,10)'
+        : `numeric(${Number(row.numeric_precision)},${Number(row.numeric_scale ?? 0)})`;
     default:
       return row.data_type;
   }

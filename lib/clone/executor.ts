@@ -81,7 +81,9 @@ export class PostgresExecutor implements SqlExecutor {
       let count = Number(row.reltuples);
       if (count < 0) {
         // Never analyzed (PostgreSQL 14+ reports -1): count it.
-        const counted = await this.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${row.relname.replace(/"/g, '""')}"`);
+        const counted = await this.query<{ n: string }>(
+          `SELECT count(*) AS n FROM "${schema}"."${row.relname.replace(/"/g, '""')}"`,
+        );
         count = Number(counted[0].n);
       }
       estimates.set(row.relname, Math.round(count));
@@ -94,7 +96,9 @@ export class PostgresExecutor implements SqlExecutor {
    * the client, so this stays small whatever the table sizes.
    */
   get traffic(): { readonly received: number; readonly sent: number } {
-    const stream = (this.client as unknown as { connection?: { stream?: { bytesRead?: number; bytesWritten?: number } } }).connection?.stream;
+    const stream = (
+      this.client as unknown as { connection?: { stream?: { bytesRead?: number; bytesWritten?: number } } }
+    ).connection?.stream;
     return { received: stream?.bytesRead ?? 0, sent: stream?.bytesWritten ?? 0 };
   }
 

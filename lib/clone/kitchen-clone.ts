@@ -56,7 +56,9 @@ export function resolveKitchenClone(config: KitchensConfig, kitchen: string, fro
   const host = kitchenHost(config);
   const location: PlanLocation = { file: relativeFile(config), at: `environments.${host.name}.clone` };
   if (host.clone === undefined) {
-    throw new Error(`${location.file}: environments.${host.name}.clone is required to clone a Kitchen; declare the tables and prefixes to copy`);
+    throw new Error(
+      `${location.file}: environments.${host.name}.clone is required to clone a Kitchen; declare the tables and prefixes to copy`,
+    );
   }
   const plan = parseClonePlan(host.clone, location);
   const parentName = from ?? plan.from ?? productionEnvironment(config).name;

@@ -105,7 +105,13 @@ const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDO
 export function isRetryable(error: unknown): boolean {
   const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   const status = e?.$metadata?.httpStatusCode ?? 0;
-  return RETRYABLE_NAMES.has(e?.name ?? '') || RETRYABLE_CODES.has(e?.code ?? '') || status === 429 || status >= 500 || e?.$retryable !== undefined;
+  return (
+    RETRYABLE_NAMES.has(e?.name ?? '') ||
+    RETRYABLE_CODES.has(e?.code ?? '') ||
+    status === 429 ||
+    status >= 500 ||
+    e?.$retryable !== undefined
+  );
 }
 
 /** Runs `call` until it succeeds or fails with a non-retryable error; counts retries. */
@@ -151,7 +157,10 @@ async function listAll(
   const all: SourceObject[] = [];
   let token: string | undefined;
   do {
-    const page = await withRetries(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })), retry);
+    const page = await withRetries(
+      () => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
+      retry,
+    );
     for (const o of page.Contents ?? []) {
       if (o.Key !== undefined && !o.Key.endsWith('/')) {
         all.push({ key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? '' });
@@ -164,7 +173,10 @@ async function listAll(
 
 /** Lists the source prefix and chooses the sample (same objects on every run). */
 export async function listSample(
-  options: Pick<ObjectCloneOptions, 's3' | 'sourceBucket' | 'sourcePrefix' | 'fraction' | 'limit' | 'maxAttempts' | 'baseDelayMs'>,
+  options: Pick<
+    ObjectCloneOptions,
+    's3' | 'sourceBucket' | 'sourcePrefix' | 'fraction' | 'limit' | 'maxAttempts' | 'baseDelayMs'
+  >,
 ): Promise<{ listed: number; selected: SourceObject[] }> {
   const prefix = withSlash(options.sourcePrefix);
   const all = await listAll(options.s3, options.sourceBucket, prefix, options);
@@ -181,12 +193,21 @@ function copySource(bucket: string, key: string): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-async function headTarget(s3: S3Client, bucket: string, key: string, retry: Parameters<typeof withRetries>[1]): Promise<HeadObjectCommandOutput | undefined> {
+async function headTarget(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  retry: Parameters<typeof withRetries>[1],
+): Promise<HeadObjectCommandOutput | undefined> {
   try {
     return await withRetries(() => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })), retry);
   } catch (e) {
     const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 404 || (e as { name?: string }).name === 'NotFound' || (e as { name?: string }).name === 'NoSuchKey') {
+    if (
+      status === 404 ||
+      (e as { name?: string }).name === 'NotFound' ||
+      (e as { name?: string }).name === 'NoSuchKey'
+    ) {
       return undefined;
     }
     throw e;
@@ -209,22 +230,36 @@ async function multipartCopy(
   const partSize = options.partSize ?? 512 * 1024 ** 2;
   const partCount = Math.ceil(source.size / partSize);
   // Resume an unfinished copy of this key, if one was started with the same source ETag.
-  const uploads = await withRetries(() => s3.send(new ListMultipartUploadsCommand({ Bucket: targetBucket, Prefix: targetKey })), retry);
+  const uploads = await withRetries(
+    () => s3.send(new ListMultipartUploadsCommand({ Bucket: targetBucket, Prefix: targetKey })),
+    retry,
+  );
   let uploadId: string | undefined;
   const done = new Map<number, string>();
   for (const u of uploads.Uploads ?? []) {
     if (u.Key !== targetKey || u.UploadId === undefined) continue;
-    const parts = await withRetries(() => s3.send(new ListPartsCommand({ Bucket: targetBucket, Key: targetKey, UploadId: u.UploadId })), retry);
-    const sizesMatch = (parts.Parts ?? []).every((p) => p.Size === Math.min(partSize, source.size - ((p.PartNumber ?? 1) - 1) * partSize));
+    const parts = await withRetries(
+      () => s3.send(new ListPartsCommand({ Bucket: targetBucket, Key: targetKey, UploadId: u.UploadId })),
+      retry,
+    );
+    const sizesMatch = (parts.Parts ?? []).every(
+      (p) => p.Size === Math.min(partSize, source.size - ((p.PartNumber ?? 1) - 1) * partSize),
+    );
     if (uploadId === undefined && sizesMatch) {
       uploadId = u.UploadId;
       for (const p of parts.Parts ?? []) done.set(p.PartNumber!, p.ETag!);
     } else {
-      await withRetries(() => s3.send(new AbortMultipartUploadCommand({ Bucket: targetBucket, Key: targetKey, UploadId: u.UploadId })), retry);
+      await withRetries(
+        () => s3.send(new AbortMultipartUploadCommand({ Bucket: targetBucket, Key: targetKey, UploadId: u.UploadId })),
+        retry,
+      );
     }
   }
   if (uploadId === undefined) {
-    const head = await withRetries(() => s3.send(new HeadObjectCommand({ Bucket: options.sourceBucket, Key: source.key })), retry);
+    const head = await withRetries(
+      () => s3.send(new HeadObjectCommand({ Bucket: options.sourceBucket, Key: source.key })),
+      retry,
+    );
     const created = await withRetries(
       () =>
         s3.send(
@@ -267,7 +302,9 @@ async function multipartCopy(
           Bucket: targetBucket,
           Key: targetKey,
           UploadId: uploadId,
-          MultipartUpload: { Parts: [...done.entries()].sort((a, b) => a[0] - b[0]).map(([PartNumber, ETag]) => ({ PartNumber, ETag })) },
+          MultipartUpload: {
+            Parts: [...done.entries()].sort((a, b) => a[0] - b[0]).map(([PartNumber, ETag]) => ({ PartNumber, ETag })),
+          },
         }),
       ),
     retry,
@@ -277,8 +314,13 @@ async function multipartCopy(
 /** Copies the sampled objects; throws ObjectCloneInterrupted when the signal aborts it. */
 export async function cloneObjects(options: ObjectCloneOptions): Promise<ObjectCloneResult> {
   const started = Date.now();
-  if (options.sourceBucket === options.targetBucket && withSlash(options.sourcePrefix) === withSlash(options.targetPrefix)) {
-    throw new Error(`the Kitchen prefix must differ from the source prefix, got: s3://${options.targetBucket}/${options.targetPrefix} for both`);
+  if (
+    options.sourceBucket === options.targetBucket &&
+    withSlash(options.sourcePrefix) === withSlash(options.targetPrefix)
+  ) {
+    throw new Error(
+      `the Kitchen prefix must differ from the source prefix, got: s3://${options.targetBucket}/${options.targetPrefix} for both`,
+    );
   }
   let retries = 0;
   const retry = { maxAttempts: options.maxAttempts, baseDelayMs: options.baseDelayMs, onRetry: () => (retries += 1) };
@@ -288,7 +330,9 @@ export async function cloneObjects(options: ObjectCloneOptions): Promise<ObjectC
   const threshold = options.multipartThreshold ?? MAX_SINGLE_COPY_BYTES;
   // One listing of the Kitchen's prefix tells what is already there; a HEAD is needed only for multipart copies,
   // whose ETag differs from the source's and which record the source ETag in their metadata.
-  const present = new Map((await listAll(options.s3, options.targetBucket, targetPrefix, retry)).map((o) => [o.key, o]));
+  const present = new Map(
+    (await listAll(options.s3, options.targetBucket, targetPrefix, retry)).map((o) => [o.key, o]),
+  );
   let next = 0;
   let done = 0;
   let copied = 0;

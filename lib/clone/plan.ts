@@ -12,7 +12,9 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,126}$/;
 const identifier = (what: string) =>
   z
     .string({ error: `must be a ${what}: lowercase letters, digits and "_", starting with a letter or "_"` })
-    .regex(IDENTIFIER, { error: `must be a ${what}: lowercase letters, digits and "_", starting with a letter or "_"` });
+    .regex(IDENTIFIER, {
+      error: `must be a ${what}: lowercase letters, digits and "_", starting with a letter or "_"`,
+    });
 
 const fraction = z
   .number({ error: 'must be a number from 0 to 1 (exclusive of 0), such as 0.1' })
@@ -61,9 +63,13 @@ export const cloneTableSchema = z.strictObject({
   references: z.array(referenceSchema, { error: 'must be a list of { column, table, key }' }).optional(),
   /** Masking per column. @default - `hash` for columns named like personal data, `keep` for the rest */
   mask: z
-    .record(identifier('column name'), z.enum(MASK_STRATEGIES, { error: `must be one of ${MASK_STRATEGIES.join(', ')}` }), {
-      error: 'must be a map of column name to masking strategy',
-    })
+    .record(
+      identifier('column name'),
+      z.enum(MASK_STRATEGIES, { error: `must be one of ${MASK_STRATEGIES.join(', ')}` }),
+      {
+        error: 'must be a map of column name to masking strategy',
+      },
+    )
     .optional(),
 });
 
@@ -90,7 +96,9 @@ export const clonePlanSchema = z.strictObject({
   /** Columns (by name, in every table) that are personal data besides the built-in name patterns. */
   personal: z.array(identifier('column name'), { error: 'must be a list of column names' }).optional(),
   tables: z.array(cloneTableSchema, { error: 'must be a list of tables' }).default([]),
-  objects: z.array(cloneObjectsSchema, { error: 'must be a list of { bucket, prefix, fraction?, limit? }' }).default([]),
+  objects: z
+    .array(cloneObjectsSchema, { error: 'must be a list of { bucket, prefix, fraction?, limit? }' })
+    .default([]),
   /** Bounded concurrency of the object copy. @default 16 */
   concurrency: z
     .number({ error: 'must be an integer from 1 to 256' })
@@ -100,9 +108,14 @@ export const clonePlanSchema = z.strictObject({
     .optional(),
   /** Secrets the Kitchen gets, newly generated (never copied from the parent). @default - [warehouse] */
   secrets: z
-    .array(z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, { error: 'must be a secret role of lowercase letters, digits and hyphens' }), {
-      error: 'must be a list of secret roles',
-    })
+    .array(
+      z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{0,40}$/, { error: 'must be a secret role of lowercase letters, digits and hyphens' }),
+      {
+        error: 'must be a list of secret roles',
+      },
+    )
     .optional(),
 });
 

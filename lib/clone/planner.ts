@@ -49,7 +49,8 @@ export function parseClonePlan(raw: unknown, location: PlanLocation = DEFAULT_LO
 function zodProblems(raw: unknown, error: z.ZodError, location: PlanLocation): string[] {
   return error.issues.map((issue) => {
     const sub = formatPath(issue.path);
-    const where = sub.length === 0 ? location.at : sub.startsWith('[') ? `${location.at}${sub}` : `${location.at}.${sub}`;
+    const where =
+      sub.length === 0 ? location.at : sub.startsWith('[') ? `${location.at}${sub}` : `${location.at}.${sub}`;
     if (issue.code === 'unrecognized_keys') {
       return `${location.file}: ${where}.${issue.keys.join(', ')} is not a known setting`;
     }
@@ -92,11 +93,15 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
 
     for (const column of Object.keys(t.mask ?? {})) {
       if (!hasColumn(column)) {
-        problems.push(`${at(i, `.mask.${column}`)} must name a column of table ${t.name}, got: ${JSON.stringify(column)}; columns are: ${columnsText}`);
+        problems.push(
+          `${at(i, `.mask.${column}`)} must name a column of table ${t.name}, got: ${JSON.stringify(column)}; columns are: ${columnsText}`,
+        );
       }
     }
     if (sample.key !== undefined && !hasColumn(sample.key)) {
-      problems.push(`${at(i, '.sample.key')} must name a column of table ${t.name}, got: ${JSON.stringify(sample.key)}; columns are: ${columnsText}`);
+      problems.push(
+        `${at(i, '.sample.key')} must name a column of table ${t.name}, got: ${JSON.stringify(sample.key)}; columns are: ${columnsText}`,
+      );
     }
     if (sample.key === undefined && (sample.fraction !== undefined || sample.limit !== undefined)) {
       problems.push(
@@ -108,7 +113,9 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
     (t.references ?? []).forEach((r, j) => {
       const parent = catalog.tables.get(r.table);
       if (!hasColumn(r.column)) {
-        problems.push(`${at(i, `.references[${j}].column`)} must name a column of table ${t.name}, got: ${JSON.stringify(r.column)}; columns are: ${columnsText}`);
+        problems.push(
+          `${at(i, `.references[${j}].column`)} must name a column of table ${t.name}, got: ${JSON.stringify(r.column)}; columns are: ${columnsText}`,
+        );
       }
       if (!planned.has(r.table) || !parent) {
         problems.push(
@@ -119,7 +126,9 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
           `${at(i, `.references[${j}].key`)} must name a column of table ${r.table}, got: ${JSON.stringify(r.key)}; columns are: ${parent.columns.map((c) => c.name).join(', ')}`,
         );
       } else if (r.table === t.name) {
-        problems.push(`${at(i, `.references[${j}].table`)} must name a table other than ${t.name} itself, got: ${JSON.stringify(r.table)}`);
+        problems.push(
+          `${at(i, `.references[${j}].table`)} must name a table other than ${t.name} itself, got: ${JSON.stringify(r.table)}`,
+        );
       }
       references.push({ ...r, origin: 'plan' });
     });
@@ -140,10 +149,15 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
         );
       }
       if (m.strategy === 'hash' && column.type === 'boolean') {
-        problems.push(`${at(i, `.mask.${m.column}`)} must be null or keep for boolean column ${t.name}.${m.column}, got: "hash"`);
+        problems.push(
+          `${at(i, `.mask.${m.column}`)} must be null or keep for boolean column ${t.name}.${m.column}, got: "hash"`,
+        );
       }
       if (m.strategy === 'keep') continue;
-      const how = m.reason === 'plan' ? `got: ${JSON.stringify(m.strategy)}` : `got: "${m.strategy}" by the personal-data default`;
+      const how =
+        m.reason === 'plan'
+          ? `got: ${JSON.stringify(m.strategy)}`
+          : `got: "${m.strategy}" by the personal-data default`;
       if (m.column === sample.key) {
         problems.push(
           `${at(i, declared || `.mask.${m.column}`)} must be "keep": ${m.column} is the sample key of table ${t.name} and a masked key cannot choose the same rows in every table; ${how}`,
@@ -183,7 +197,9 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
   }
 
   const ordered = orderParentsFirst(resolved, (cycle) =>
-    problems.push(`${location.file}: ${location.at}.tables must not refer to each other in a cycle, got: ${cycle.join(' -> ')}`),
+    problems.push(
+      `${location.file}: ${location.at}.tables must not refer to each other in a cycle, got: ${cycle.join(' -> ')}`,
+    ),
   );
   if (problems.length > 0) {
     throw new ConfigError(problems);

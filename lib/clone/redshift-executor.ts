@@ -88,7 +88,11 @@ export class RedshiftDataExecutor implements SqlExecutor {
       return response.Id!;
     } catch (e) {
       const name = (e as { name?: string }).name ?? 'Error';
-      throw new SqlExecutionError(`Redshift Data API refused the statement (${name}): ${(e as Error).message}`, shown, name);
+      throw new SqlExecutionError(
+        `Redshift Data API refused the statement (${name}): ${(e as Error).message}`,
+        shown,
+        name,
+      );
     }
   }
 
@@ -104,7 +108,10 @@ export class RedshiftDataExecutor implements SqlExecutor {
           return d.HasResultSet === true;
         case 'FAILED': {
           const failed = d.SubStatements?.find((s) => s.Status === 'FAILED');
-          throw new SqlExecutionError(`Redshift statement failed: ${failed?.Error ?? d.Error ?? 'no error message'}`, failed?.QueryString ?? sqls.join('; '));
+          throw new SqlExecutionError(
+            `Redshift statement failed: ${failed?.Error ?? d.Error ?? 'no error message'}`,
+            failed?.QueryString ?? sqls.join('; '),
+          );
         }
         case 'ABORTED':
           throw new SqlExecutionError('Redshift statement was cancelled', sqls.join('; '));
@@ -113,7 +120,10 @@ export class RedshiftDataExecutor implements SqlExecutor {
       }
       if (Date.now() - started > timeout) {
         await this.client.send(new CancelStatementCommand({ Id: id })).catch(() => undefined);
-        throw new SqlExecutionError(`Redshift statement did not finish within ${timeout} ms and was cancelled`, sqls.join('; '));
+        throw new SqlExecutionError(
+          `Redshift statement did not finish within ${timeout} ms and was cancelled`,
+          sqls.join('; '),
+        );
       }
       await new Promise((r) => setTimeout(r, interval));
       interval = Math.min(this.options.maxPollIntervalMs ?? 5000, Math.ceil(interval * 1.5));
@@ -126,7 +136,9 @@ export class RedshiftDataExecutor implements SqlExecutor {
     const rows: T[] = [];
     let token: string | undefined;
     do {
-      const page = await withRetries(() => this.client.send(new GetStatementResultCommand({ Id: id, NextToken: token })));
+      const page = await withRetries(() =>
+        this.client.send(new GetStatementResultCommand({ Id: id, NextToken: token })),
+      );
       const names = (page.ColumnMetadata ?? []).map((c) => c.name ?? c.label ?? '');
       for (const record of page.Records ?? []) {
         rows.push(Object.fromEntries(record.map((f, i) => [names[i], fieldValue(f)])) as T);

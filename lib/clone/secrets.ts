@@ -46,7 +46,9 @@ export function generatePassword(length = 32): string {
 }
 
 function userFor(names: Names, role: string): string {
-  return role === 'warehouse' ? names.databaseUser : `k_${names.context.kitchen!.replace(/-/g, '_')}_${role.replace(/-/g, '_')}`;
+  return role === 'warehouse'
+    ? names.databaseUser
+    : `k_${names.context.kitchen!.replace(/-/g, '_')}_${role.replace(/-/g, '_')}`;
 }
 
 /** Creates the Kitchen's secrets that do not exist yet; existing ones are kept (credentials are not rotated). */

@@ -152,7 +152,13 @@ function recordState(targetSchema: string, table: string, print: string): string
 }
 
 /** One transaction that (re)builds a table inside one warehouse with CREATE TABLE ... AS SELECT. */
-export function ctasStatements(table: TablePlan, ctx: SampleContext, targetSchema: string, salt: string, print: string): string[] {
+export function ctasStatements(
+  table: TablePlan,
+  ctx: SampleContext,
+  targetSchema: string,
+  salt: string,
+  print: string,
+): string[] {
   return [
     `DROP TABLE IF EXISTS ${qualified(targetSchema, table.name)}`,
     `CREATE TABLE ${qualified(targetSchema, table.name)} AS ${maskedSelect(table, ctx, salt)}`,
@@ -178,7 +184,13 @@ export function exportUriOf(transfer: TransferLocation, table: string): string {
  * Redshift only: the masked sample leaves production as Parquet through UNLOAD (masking runs inside production, so
  * unmasked rows never leave it); CLEANPATH removes an earlier export so a re-run never mixes files.
  */
-export function unloadStatement(table: TablePlan, sourceSchema: string, tables: readonly TablePlan[], salt: string, transfer: TransferLocation): string {
+export function unloadStatement(
+  table: TablePlan,
+  sourceSchema: string,
+  tables: readonly TablePlan[],
+  salt: string,
+  transfer: TransferLocation,
+): string {
   const query = maskedSelect(table, { sourceSchema, tables, parentKeys: { from: 'source' } }, salt);
   return (
     `UNLOAD (${literal(query)}) TO ${literal(exportUriOf(transfer, table.name))} ` +
@@ -187,7 +199,12 @@ export function unloadStatement(table: TablePlan, sourceSchema: string, tables: 
 }
 
 /** Redshift only: one transaction in the development warehouse that rebuilds the table from the export. */
-export function copyStatements(table: TablePlan, targetSchema: string, transfer: TransferLocation, print: string): string[] {
+export function copyStatements(
+  table: TablePlan,
+  targetSchema: string,
+  transfer: TransferLocation,
+  print: string,
+): string[] {
   const columns = table.columns.map((c) => `${ident(c.name)} ${maskedType(table, c.name)}`).join(', ');
   return [
     `DROP TABLE IF EXISTS ${qualified(targetSchema, table.name)}`,

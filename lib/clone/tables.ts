@@ -68,7 +68,9 @@ function checkOptions(options: TableCloneOptions): void {
   }
   if (!sameWarehouse) {
     if (options.transfer === undefined) {
-      throw new TableCloneError('a clone across warehouses needs a transfer location (export URI and UNLOAD/COPY roles)');
+      throw new TableCloneError(
+        'a clone across warehouses needs a transfer location (export URI and UNLOAD/COPY roles)',
+      );
     }
     if (options.source.dialect !== 'redshift' || options.target!.dialect !== 'redshift') {
       throw new TableCloneError(
@@ -101,7 +103,10 @@ export async function preflightTables(tables: readonly TablePlan[], options: Tab
   return problems;
 }
 
-async function readState(target: SqlExecutor, schema: string): Promise<Map<string, { fingerprint: string; rows: number }>> {
+async function readState(
+  target: SqlExecutor,
+  schema: string,
+): Promise<Map<string, { fingerprint: string; rows: number }>> {
   const existing = await target.query<{ table_name: string }>(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = ${literal(schema)}`,
   );
@@ -120,7 +125,10 @@ async function readState(target: SqlExecutor, schema: string): Promise<Map<strin
 }
 
 /** Clones the planned tables (already ordered parents first by planTables). */
-export async function cloneTables(tables: readonly TablePlan[], options: TableCloneOptions): Promise<TableCloneResult[]> {
+export async function cloneTables(
+  tables: readonly TablePlan[],
+  options: TableCloneOptions,
+): Promise<TableCloneResult[]> {
   checkOptions(options);
   const target = options.target ?? options.source;
   const across = target !== options.source;
@@ -163,7 +171,12 @@ export async function cloneTables(tables: readonly TablePlan[], options: TableCl
       const [{ row_count }] = await target.query<{ row_count: string | number }>(
         `SELECT row_count FROM "${options.targetSchema}"."${STATE_TABLE}" WHERE table_name = ${literal(table.name)}`,
       );
-      result = { table: table.name, action: 'created', rows: Number(row_count), seconds: (Date.now() - started) / 1000 };
+      result = {
+        table: table.name,
+        action: 'created',
+        rows: Number(row_count),
+        seconds: (Date.now() - started) / 1000,
+      };
     }
     results.push(result);
     options.onProgress?.({ table: table.name, phase: 'done', index, total: tables.length, result });

@@ -11,7 +11,14 @@ function build(extra: Partial<ConstructorParameters<typeof ObjectClone>[2]> = {}
   const source = s3.Bucket.fromBucketName(stack, 'Source', 'acme-production-landing-111111111111');
   const target = new s3.Bucket(stack, 'Target');
   const manifests = new s3.Bucket(stack, 'Manifests');
-  const clone = new ObjectClone(stack, 'ObjectClone', { names, sourceBucket: source, targetBucket: target, manifestBucket: manifests, sourcePrefix: 'orders/', ...extra });
+  const clone = new ObjectClone(stack, 'ObjectClone', {
+    names,
+    sourceBucket: source,
+    targetBucket: target,
+    manifestBucket: manifests,
+    sourcePrefix: 'orders/',
+    ...extra,
+  });
   return { stack, template: Template.fromStack(stack), clone };
 }
 
@@ -26,7 +33,10 @@ describe('ObjectClone', () => {
     };
 
     it('should name the state machine from the environment', () => {
-      template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'acme-dev-object-clone', TracingConfiguration: { Enabled: true } });
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: 'acme-dev-object-clone',
+        TracingConfiguration: { Enabled: true },
+      });
     });
 
     it('should run a distributed map of CopyObject calls over a manifest, retrying throttles', () => {
@@ -44,18 +54,28 @@ describe('ObjectClone', () => {
       const copy = map.ItemProcessor.States['Copy object'];
       expect(copy.Resource).toBe('arn:TOKEN:states:::aws-sdk:s3:copyObject');
       expect(copy.Parameters['Key.$']).toBe('$.target');
-      expect(copy.Parameters['CopySource.$']).toBe("States.Format('acme-production-landing-111111111111/{}', $.source)");
-      expect(copy.Retry[0]).toMatchObject({ ErrorEquals: ['S3.SlowDownException', 'S3.S3Exception', 'S3.SdkClientException', 'States.Timeout'], MaxAttempts: 8, JitterStrategy: 'FULL' });
+      expect(copy.Parameters['CopySource.$']).toBe(
+        "States.Format('acme-production-landing-111111111111/{}', $.source)",
+      );
+      expect(copy.Retry[0]).toMatchObject({
+        ErrorEquals: ['S3.SlowDownException', 'S3.S3Exception', 'S3.SdkClientException', 'States.Timeout'],
+        MaxAttempts: 8,
+        JitterStrategy: 'FULL',
+      });
     });
 
     it('should grant only reads of the source prefix and the manifests and writes of the Kitchen prefix', () => {
       const policies = template.findResources('AWS::IAM::Policy');
-      const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const statements = Object.values(policies).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
       const text = JSON.stringify(statements);
       expect(text).toContain('acme-production-landing-111111111111/orders/*');
       expect(text).toContain('/kitchens/*');
       expect(text).toContain('/clone-manifests/*');
-      const writes = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:Put') || a.startsWith('s3:Delete')));
+      const writes = statements.filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('s3:Put') || a.startsWith('s3:Delete')),
+      );
       expect(writes.length).toBeGreaterThan(0);
       for (const s of writes) {
         expect(JSON.stringify(s.Resource)).toContain('/kitchens/*');
@@ -67,7 +87,11 @@ describe('ObjectClone', () => {
   });
 
   it('should honour a custom Kitchen prefix, concurrency and failure tolerance', () => {
-    const { template } = build({ targetPrefix: 'kitchens/profit-report/', maxConcurrency: 50, toleratedFailurePercentage: 5 });
+    const { template } = build({
+      targetPrefix: 'kitchens/profit-report/',
+      maxConcurrency: 50,
+      toleratedFailurePercentage: 5,
+    });
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain('/kitchens/profit-report/*');
     const sm = JSON.stringify(template.findResources('AWS::StepFunctions::StateMachine'));
     expect(sm).toContain('\\"MaxConcurrency\\":50');
@@ -77,8 +101,15 @@ describe('ObjectClone', () => {
   it('fails when source and target are one bucket and the Kitchen prefix is empty', () => {
     const stack = new Stack();
     const bucket = new s3.Bucket(stack, 'Lake');
-    expect(() => new ObjectClone(stack, 'C', { names, sourceBucket: bucket, targetBucket: bucket, manifestBucket: bucket, targetPrefix: '' })).toThrow(
-      'ObjectClone: targetPrefix must not be empty when the source and target bucket are the same',
-    );
+    expect(
+      () =>
+        new ObjectClone(stack, 'C', {
+          names,
+          sourceBucket: bucket,
+          targetBucket: bucket,
+          manifestBucket: bucket,
+          targetPrefix: '',
+        }),
+    ).toThrow('ObjectClone: targetPrefix must not be empty when the source and target bucket are the same');
   });
 });

@@ -112,12 +112,22 @@ async function runClone(output: Output, configFile: string, name: string, opts: 
       }
     }
     const { S3Client } = await import('@aws-sdk/client-s3');
-    const s3 = new S3Client({ region: opts.region ?? resolved.host.region, profile: opts.profile, forcePathStyle: endpoint !== undefined });
+    const s3 = new S3Client({
+      region: opts.region ?? resolved.host.region,
+      profile: opts.profile,
+      forcePathStyle: endpoint !== undefined,
+    });
     const objectPlans: PlannedObjects[] = [];
     const samples = new Map<string, Awaited<ReturnType<typeof clone.listSample>>>();
     if (opts.objects) {
       for (const o of resolved.objects) {
-        const sample = await clone.listSample({ s3, sourceBucket: o.sourceBucket, sourcePrefix: o.sourcePrefix, fraction: o.fraction, limit: o.limit });
+        const sample = await clone.listSample({
+          s3,
+          sourceBucket: o.sourceBucket,
+          sourcePrefix: o.sourcePrefix,
+          fraction: o.fraction,
+          limit: o.limit,
+        });
         samples.set(`${o.sourceBucket}/${o.sourcePrefix}`, sample);
         objectPlans.push({
           role: o.role,
@@ -219,7 +229,10 @@ async function executors(
       database: env.warehouse.database,
       dbUser: opts.dbUser,
     });
-  const parentEnvNames = new (await import('../../naming')).Names({ ...resolved.parent.names.context, kitchen: undefined });
+  const parentEnvNames = new (await import('../../naming')).Names({
+    ...resolved.parent.names.context,
+    kitchen: undefined,
+  });
   const hostNames = new (await import('../../naming')).Names({ ...resolved.names.context, kitchen: undefined });
   const source = warehouseOf(parentEnv, parentEnvNames);
   if (resolved.sameWarehouse) {
@@ -239,7 +252,14 @@ async function executors(
 type Describe = (t: TablePlan) => string;
 type Method = 'create-table-as-select' | 'unload-copy';
 
-function planJson(resolved: ResolvedKitchenClone, method: Method, tables: readonly TablePlan[], objects: readonly PlannedObjects[], secrets: readonly string[], describe: Describe) {
+function planJson(
+  resolved: ResolvedKitchenClone,
+  method: Method,
+  tables: readonly TablePlan[],
+  objects: readonly PlannedObjects[],
+  secrets: readonly string[],
+  describe: Describe,
+) {
   return {
     kitchen: resolved.kitchen,
     environment: resolved.host.name,
@@ -259,12 +279,24 @@ function planJson(resolved: ResolvedKitchenClone, method: Method, tables: readon
   };
 }
 
-function renderPlan(resolved: ResolvedKitchenClone, method: Method, tables: readonly TablePlan[], objects: readonly PlannedObjects[], secrets: readonly string[], describe: Describe): string {
+function renderPlan(
+  resolved: ResolvedKitchenClone,
+  method: Method,
+  tables: readonly TablePlan[],
+  objects: readonly PlannedObjects[],
+  secrets: readonly string[],
+  describe: Describe,
+): string {
   const lines: string[] = [];
-  lines.push(`Clone plan: Kitchen ${resolved.kitchen} in ${resolved.host.name}, from ${resolved.parent.kind} ${resolved.parent.name}`);
+  lines.push(
+    `Clone plan: Kitchen ${resolved.kitchen} in ${resolved.host.name}, from ${resolved.parent.kind} ${resolved.parent.name}`,
+  );
   lines.push('');
   if (tables.length > 0) {
-    const how = method === 'create-table-as-select' ? 'CREATE TABLE AS SELECT in one warehouse' : 'UNLOAD masked sample, COPY into the Kitchen';
+    const how =
+      method === 'create-table-as-select'
+        ? 'CREATE TABLE AS SELECT in one warehouse'
+        : 'UNLOAD masked sample, COPY into the Kitchen';
     lines.push(`Tables: ${resolved.sourceSchema} -> ${resolved.targetSchema} (${how})`);
     lines.push(
       table([
@@ -275,16 +307,27 @@ function renderPlan(resolved: ResolvedKitchenClone, method: Method, tables: read
     lines.push('');
     lines.push('Masking:');
     for (const t of tables) {
-      const masked = t.masking.filter((m) => m.strategy !== 'keep').map((m) => `${m.column}=${m.strategy}${m.reason === 'plan' ? '' : ' (personal data)'}`);
+      const masked = t.masking
+        .filter((m) => m.strategy !== 'keep')
+        .map((m) => `${m.column}=${m.strategy}${m.reason === 'plan' ? '' : ' (personal data)'}`);
       const kept = t.masking.filter((m) => m.strategy === 'keep').map((m) => m.column);
-      lines.push(`  ${t.name}: ${masked.length > 0 ? masked.join(', ') : 'nothing masked'}; keep: ${kept.length > 0 ? kept.join(', ') : '-'}`);
+      lines.push(
+        `  ${t.name}: ${masked.length > 0 ? masked.join(', ') : 'nothing masked'}; keep: ${kept.length > 0 ? kept.join(', ') : '-'}`,
+      );
     }
     lines.push('');
   }
   if (objects.length > 0) {
     lines.push('Objects (server-side copy):');
     lines.push(
-      table(objects.map((o) => [`  ${o.role}`, `${o.source} -> ${o.target}`, `${o.selected} of ${o.listed} objects`, sizeOf(o.bytes)])),
+      table(
+        objects.map((o) => [
+          `  ${o.role}`,
+          `${o.source} -> ${o.target}`,
+          `${o.selected} of ${o.listed} objects`,
+          sizeOf(o.bytes),
+        ]),
+      ),
     );
     lines.push('');
   }
@@ -325,7 +368,12 @@ async function progressBars(output: Output): Promise<Bars | undefined> {
   if (output.json || process.stderr.isTTY !== true) return undefined;
   const { MultiBar, Presets } = await import('cli-progress');
   return new MultiBar(
-    { stream: process.stderr, format: ' {what} [{bar}] {value}/{total} {percentage}% | {duration_formatted}', hideCursor: true, clearOnComplete: false },
+    {
+      stream: process.stderr,
+      format: ' {what} [{bar}] {value}/{total} {percentage}% | {duration_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+    },
     Presets.shades_classic,
   );
 }

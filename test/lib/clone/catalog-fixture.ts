@@ -1,18 +1,34 @@
 /** An in-memory source catalog for unit tests (the same shop schema as fixtures.ts). */
 import type { Catalog, CatalogColumn, CatalogTable } from '../../../lib/clone/catalog';
 
-const col = (name: string, type: string): CatalogColumn => ({ name, type, isText: type.startsWith('varchar') || type.startsWith('char') });
+const col = (name: string, type: string): CatalogColumn => ({
+  name,
+  type,
+  isText: type.startsWith('varchar') || type.startsWith('char'),
+});
 
 const tables: CatalogTable[] = [
   {
     name: 'customers',
-    columns: [col('customer_id', 'integer'), col('email', 'varchar(200)'), col('full_name', 'varchar(120)'), col('country', 'char(2)'), col('birth_date', 'date'), col('vip', 'boolean')],
+    columns: [
+      col('customer_id', 'integer'),
+      col('email', 'varchar(200)'),
+      col('full_name', 'varchar(120)'),
+      col('country', 'char(2)'),
+      col('birth_date', 'date'),
+      col('vip', 'boolean'),
+    ],
     foreignKeys: [],
     estimatedRows: 2000,
   },
   {
     name: 'orders',
-    columns: [col('order_id', 'integer'), col('customer_id', 'integer'), col('customer_email', 'varchar(200)'), col('amount', 'numeric(12,2)')],
+    columns: [
+      col('order_id', 'integer'),
+      col('customer_id', 'integer'),
+      col('customer_email', 'varchar(200)'),
+      col('amount', 'numeric(12,2)'),
+    ],
     foreignKeys: [{ column: 'customer_id', table: 'customers', key: 'customer_id' }],
     estimatedRows: 10000,
   },

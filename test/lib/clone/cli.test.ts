@@ -60,7 +60,10 @@ function writeConfig(dir: string, plan: string): string {
   return file;
 }
 
-async function run(argv: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
@@ -85,7 +88,10 @@ async function run(argv: string[], env: Record<string, string | undefined> = {})
 
 describe('kitchen clone', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-clone-cli-'));
-  const env = { AWS_ENDPOINT_URL: process.env.KITCHENS_TEST_MOTO_ENDPOINT, KITCHENS_CLONE_SALT: 'cli-test-salt-0123456789' };
+  const env = {
+    AWS_ENDPOINT_URL: process.env.KITCHENS_TEST_MOTO_ENDPOINT,
+    KITCHENS_CLONE_SALT: 'cli-test-salt-0123456789',
+  };
   let url: string;
   let client: Client;
   let config: string;
@@ -97,10 +103,18 @@ describe('kitchen clone', () => {
     await client.query(SHOP_SCHEMA);
     const s3 = motoS3();
     for (const bucket of ['clonecli-production-landing-111111111111', 'clonecli-dev-landing-222222222222']) {
-      await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+      await s3.send(
+        new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }),
+      );
     }
     for (let i = 0; i < 40; i++) {
-      await s3.send(new PutObjectCommand({ Bucket: 'clonecli-production-landing-111111111111', Key: `partner/orders/o-${i}.json`, Body: `{"order":${i}}` }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'clonecli-production-landing-111111111111',
+          Key: `partner/orders/o-${i}.json`,
+          Body: `{"order":${i}}`,
+        }),
+      );
     }
     config = writeConfig(dir, CLONE_PLAN);
   });
@@ -112,7 +126,10 @@ describe('kitchen clone', () => {
 
   it('should print the plan and write nothing on a dry run', async () => {
     const before = await schemaChecksum(client, 'analytics');
-    const { code, stdout } = await run(['--config', config, 'clone', 'profit-report', '--pg-url', url, '--dry-run'], env);
+    const { code, stdout } = await run(
+      ['--config', config, 'clone', 'profit-report', '--pg-url', url, '--dry-run'],
+      env,
+    );
     expect(code).toBe(0);
     expect(stdout).toContain('Clone plan: Kitchen profit-report in dev, from environment production');
     expect(stdout).toContain('Tables: analytics -> k_profit_report (CREATE TABLE AS SELECT in one warehouse)');
@@ -121,9 +138,15 @@ describe('kitchen clone', () => {
     expect(stdout).toContain(
       '  customers: email=hash (personal data), full_name=redact, phone=hash (personal data), birth_date=null (personal data), signup_ip=hash (personal data); keep: customer_id, country, created_at',
     );
-    expect(stdout).toMatch(/landing\s+s3:\/\/clonecli-production-landing-111111111111\/partner\/orders\/ -> s3:\/\/clonecli-dev-landing-222222222222\/kitchens\/profit-report\/partner\/orders\/\s+\d+ of 40 objects/);
-    expect(stdout).toContain('Secrets (new credentials, nothing copied from the parent): clonecli/dev/kitchens/profit-report/warehouse');
-    const { rows } = await client.query(`SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = 'k_profit_report'`);
+    expect(stdout).toMatch(
+      /landing\s+s3:\/\/clonecli-production-landing-111111111111\/partner\/orders\/ -> s3:\/\/clonecli-dev-landing-222222222222\/kitchens\/profit-report\/partner\/orders\/\s+\d+ of 40 objects/,
+    );
+    expect(stdout).toContain(
+      'Secrets (new credentials, nothing copied from the parent): clonecli/dev/kitchens/profit-report/warehouse',
+    );
+    const { rows } = await client.query(
+      `SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = 'k_profit_report'`,
+    );
     expect(rows[0].n).toBe('0');
     expect(await schemaChecksum(client, 'analytics')).toBe(before);
   });
@@ -132,7 +155,12 @@ describe('kitchen clone', () => {
     const first = await run(['--json', '--config', config, 'clone', 'profit-report', '--pg-url', url], env);
     expect({ code: first.code, stderr: first.stderr }).toStrictEqual({ code: 0, stderr: '' });
     const out = JSON.parse(first.stdout);
-    expect(out.plan.tables.map((t: { name: string }) => t.name)).toStrictEqual(['customers', 'orders', 'products', 'order_items']);
+    expect(out.plan.tables.map((t: { name: string }) => t.name)).toStrictEqual([
+      'customers',
+      'orders',
+      'products',
+      'order_items',
+    ]);
     expect(out.plan.tables[0].masking).toStrictEqual({
       customer_id: 'keep',
       email: 'hash',
@@ -143,27 +171,53 @@ describe('kitchen clone', () => {
       signup_ip: 'hash',
       created_at: 'keep',
     });
-    expect(out.result.tables.map((t: { action: string }) => t.action)).toStrictEqual(['created', 'created', 'created', 'created']);
+    expect(out.result.tables.map((t: { action: string }) => t.action)).toStrictEqual([
+      'created',
+      'created',
+      'created',
+      'created',
+    ]);
     expect(out.result.objects[0].copied).toBe(out.plan.objects[0].selected);
     expect(out.result.objects[0].copied).toBeGreaterThan(0);
-    expect(out.result.secrets).toStrictEqual([{ role: 'warehouse', name: 'clonecli/dev/kitchens/profit-report/warehouse', action: 'created' }]);
+    expect(out.result.secrets).toStrictEqual([
+      { role: 'warehouse', name: 'clonecli/dev/kitchens/profit-report/warehouse', action: 'created' },
+    ]);
 
-    const again = JSON.parse((await run(['--json', '--config', config, 'clone', 'profit-report', '--pg-url', url], env)).stdout);
-    expect(again.result.tables.map((t: { action: string }) => t.action)).toStrictEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    const again = JSON.parse(
+      (await run(['--json', '--config', config, 'clone', 'profit-report', '--pg-url', url], env)).stdout,
+    );
+    expect(again.result.tables.map((t: { action: string }) => t.action)).toStrictEqual([
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
     expect(again.result.objects[0]).toMatchObject({ copied: 0, skipped: out.result.objects[0].copied });
     expect(again.result.secrets[0].action).toBe('exists');
   });
 
   it('should print a human summary', async () => {
-    const { code, stdout } = await run(['--config', config, 'clone', 'profit-report', '--pg-url', url, '--no-objects', '--no-secrets'], env);
+    const { code, stdout } = await run(
+      ['--config', config, 'clone', 'profit-report', '--pg-url', url, '--no-objects', '--no-secrets'],
+      env,
+    );
     expect(code).toBe(0);
-    expect(stdout).toMatch(/Kitchen profit-report seeded in [\d.]+ s:\n  tables:  0 built, 4 already up to date, \d+ rows\n  objects: 0 copied \(0 B server-side\), 0 already present\n  secrets: -/);
+    expect(stdout).toMatch(
+      /Kitchen profit-report seeded in [\d.]+ s:\n  tables:  0 built, 4 already up to date, \d+ rows\n  objects: 0 copied \(0 B server-side\), 0 already present\n  secrets: -/,
+    );
   });
 
   it('fails before anything runs on a bad plan', async () => {
-    const bad = writeConfig(dir, CLONE_PLAN.replace('name: order_items', 'name: order_itemz').replace('mask: { full_name: redact }', 'mask: { customer_id: hash }'));
+    const bad = writeConfig(
+      dir,
+      CLONE_PLAN.replace('name: order_items', 'name: order_itemz').replace(
+        'mask: { full_name: redact }',
+        'mask: { customer_id: hash }',
+      ),
+    );
     const { code, stderr } = await run(['--config', bad, 'clone', 'bad-plan', '--pg-url', url], env);
-    const shown = (f: string) => (path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f));
+    const shown = (f: string) =>
+      path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f);
     const file = shown(bad);
     expect(code).toBe(2);
     expect(stderr).toBe(
@@ -177,26 +231,59 @@ describe('kitchen clone', () => {
     expect(loaded.stderr).toBe(
       `error: ${shown(fraction)}: environments.dev.clone.tables[0].sample.fraction must be a number from 0 to 1 (exclusive of 0), such as 0.1, got: 10\n`,
     );
-    const { rows } = await client.query(`SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = 'k_bad_plan'`);
+    const { rows } = await client.query(
+      `SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = 'k_bad_plan'`,
+    );
     expect(rows[0].n).toBe('0');
   });
 
   it('fails without a masking salt, and on a Kitchen cloned from itself', async () => {
-    const noSalt = await run(['--config', config, 'clone', 'salty', '--pg-url', url], { ...env, KITCHENS_CLONE_SALT: undefined });
+    const noSalt = await run(['--config', config, 'clone', 'salty', '--pg-url', url], {
+      ...env,
+      KITCHENS_CLONE_SALT: undefined,
+    });
     expect(noSalt).toMatchObject({
       code: 2,
-      stderr: "error: the masking salt is read from $KITCHENS_CLONE_SALT, which is not set; set it to the team's clone salt (16+ characters) or pass --salt-env\n",
+      stderr:
+        "error: the masking salt is read from $KITCHENS_CLONE_SALT, which is not set; set it to the team's clone salt (16+ characters) or pass --salt-env\n",
     });
-    const self = await run(['--config', config, 'clone', 'profit-report', '--from', 'profit-report', '--pg-url', url], env);
-    expect(self).toMatchObject({ code: 2, stderr: 'error: a Kitchen cannot be cloned from itself, got: --from profit-report\n' });
+    const self = await run(
+      ['--config', config, 'clone', 'profit-report', '--from', 'profit-report', '--pg-url', url],
+      env,
+    );
+    expect(self).toMatchObject({
+      code: 2,
+      stderr: 'error: a Kitchen cannot be cloned from itself, got: --from profit-report\n',
+    });
   });
 
   it('should clone a Kitchen from another Kitchen', async () => {
-    const { code, stdout } = await run(['--json', '--config', config, 'clone', 'second-look', '--from', 'profit-report', '--pg-url', url, '--no-objects', '--no-secrets'], env);
+    const { code, stdout } = await run(
+      [
+        '--json',
+        '--config',
+        config,
+        'clone',
+        'second-look',
+        '--from',
+        'profit-report',
+        '--pg-url',
+        url,
+        '--no-objects',
+        '--no-secrets',
+      ],
+      env,
+    );
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
-    expect(out.plan).toMatchObject({ from: { kind: 'kitchen', name: 'profit-report' }, sourceSchema: 'k_profit_report', targetSchema: 'k_second_look' });
-    const { rows } = await client.query('SELECT (SELECT count(*) FROM k_second_look.orders) AS a, (SELECT count(*) FROM k_profit_report.orders) AS b');
+    expect(out.plan).toMatchObject({
+      from: { kind: 'kitchen', name: 'profit-report' },
+      sourceSchema: 'k_profit_report',
+      targetSchema: 'k_second_look',
+    });
+    const { rows } = await client.query(
+      'SELECT (SELECT count(*) FROM k_second_look.orders) AS a, (SELECT count(*) FROM k_profit_report.orders) AS b',
+    );
     expect(Number(rows[0].a)).toBeGreaterThan(0);
     expect(Number(rows[0].a)).toBeLessThanOrEqual(Number(rows[0].b));
   });

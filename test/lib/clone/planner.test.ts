@@ -22,7 +22,11 @@ describe('clone plan', () => {
         tables: [
           { name: 'order_items' },
           { name: 'orders', sample: { limit: 500, key: 'order_id' } },
-          { name: 'customers', sample: { fraction: 0.1, key: 'customer_id' }, mask: { full_name: 'redact', country: 'hash' } },
+          {
+            name: 'customers',
+            sample: { fraction: 0.1, key: 'customer_id' },
+            mask: { full_name: 'redact', country: 'hash' },
+          },
         ],
       },
       LOCATION,
@@ -31,7 +35,9 @@ describe('clone plan', () => {
 
     it('should order parents before children, following catalog foreign keys', () => {
       expect(tables.map((t) => t.name)).toStrictEqual(['customers', 'orders', 'order_items']);
-      expect(tables[1].references).toStrictEqual([{ column: 'customer_id', table: 'customers', key: 'customer_id', origin: 'catalog' }]);
+      expect(tables[1].references).toStrictEqual([
+        { column: 'customer_id', table: 'customers', key: 'customer_id', origin: 'catalog' },
+      ]);
     });
 
     it('should mask personal data by default and honour declared strategies', () => {
@@ -54,12 +60,29 @@ describe('clone plan', () => {
   });
 
   it('should recognise personal data by column name', () => {
-    const personal = ['email', 'billing_email', 'phone', 'mobile_number', 'first_name', 'last_name', 'name', 'street_address', 'ssn', 'birth_date', 'date_of_birth', 'ip_address', 'client_ip', 'zip'];
+    const personal = [
+      'email',
+      'billing_email',
+      'phone',
+      'mobile_number',
+      'first_name',
+      'last_name',
+      'name',
+      'street_address',
+      'ssn',
+      'birth_date',
+      'date_of_birth',
+      'ip_address',
+      'client_ip',
+      'zip',
+    ];
     const other = ['order_id', 'amount', 'status', 'created_at', 'sku', 'title', 'shipping_method', 'description'];
     expect(personal.filter((c) => !looksPersonal(c))).toStrictEqual([]);
     expect(other.filter((c) => looksPersonal(c))).toStrictEqual([]);
     expect(looksPersonal('loyalty_code', ['loyalty_code'])).toBe(true);
-    expect(resolveMasking([{ name: 'email', isText: true }], { email: 'keep' })).toStrictEqual([{ column: 'email', strategy: 'keep', reason: 'plan' }]);
+    expect(resolveMasking([{ name: 'email', isText: true }], { email: 'keep' })).toStrictEqual([
+      { column: 'email', strategy: 'keep', reason: 'plan' },
+    ]);
   });
 
   it('fails on an unknown table or column, before anything runs', () => {
@@ -100,7 +123,10 @@ describe('clone plan', () => {
   });
 
   it('fails when a parent key that children follow is masked', () => {
-    const plan = parseClonePlan({ tables: [{ name: 'customers', mask: { customer_id: 'null' } }, { name: 'orders' }] }, LOCATION);
+    const plan = parseClonePlan(
+      { tables: [{ name: 'customers', mask: { customer_id: 'null' } }, { name: 'orders' }] },
+      LOCATION,
+    );
     expect(problems(() => planTables(plan, CATALOG, LOCATION))).toStrictEqual([
       'kitchens.config.yaml: environments.dev.clone.tables[0].mask.customer_id must be "keep": customers.customer_id is the key orders.customer_id refers to and children are sampled by their parent\'s keys; got: "null"',
     ]);
@@ -110,7 +136,13 @@ describe('clone plan', () => {
     expect(
       problems(() =>
         parseClonePlan(
-          { tables: [{ name: 'customers', sample: { fraction: 1.5, key: 'customer_id' } }, { name: 'orders', mask: { amount: 'scramble' } }], extra: 1 },
+          {
+            tables: [
+              { name: 'customers', sample: { fraction: 1.5, key: 'customer_id' } },
+              { name: 'orders', mask: { amount: 'scramble' } },
+            ],
+            extra: 1,
+          },
           LOCATION,
         ),
       ),
@@ -119,7 +151,9 @@ describe('clone plan', () => {
       'kitchens.config.yaml: environments.dev.clone.tables[1].mask.amount must be one of hash, redact, null, keep, got: "scramble"',
       'kitchens.config.yaml: environments.dev.clone.extra is not a known setting',
     ]);
-    expect(problems(() => parseClonePlan({ tables: [{ name: 'orders', sample: { fraction: 0 } }] }, LOCATION))).toStrictEqual([
+    expect(
+      problems(() => parseClonePlan({ tables: [{ name: 'orders', sample: { fraction: 0 } }] }, LOCATION)),
+    ).toStrictEqual([
       'kitchens.config.yaml: environments.dev.clone.tables[0].sample.fraction must be a number from 0 to 1 (exclusive of 0), such as 0.1, got: 0',
     ]);
     const noKey = parseClonePlan({ tables: [{ name: 'orders', sample: { fraction: 0.5 } }] }, LOCATION);
@@ -132,7 +166,11 @@ describe('clone plan', () => {
     const plan = parseClonePlan(
       {
         tables: [
-          { name: 'customers', mask: { birth_date: 'redact', vip: 'hash' }, references: [{ column: 'customer_id', table: 'orders', key: 'order_id' }] },
+          {
+            name: 'customers',
+            mask: { birth_date: 'redact', vip: 'hash' },
+            references: [{ column: 'customer_id', table: 'orders', key: 'order_id' }],
+          },
           { name: 'orders' },
           { name: 'orders' },
         ],
@@ -148,7 +186,11 @@ describe('clone plan', () => {
   });
 
   it('fails on a where filter with a statement separator', () => {
-    expect(problems(() => parseClonePlan({ tables: [{ name: 'orders', sample: { where: '1=1; DROP TABLE orders' } }] }, LOCATION))).toStrictEqual([
+    expect(
+      problems(() =>
+        parseClonePlan({ tables: [{ name: 'orders', sample: { where: '1=1; DROP TABLE orders' } }] }, LOCATION),
+      ),
+    ).toStrictEqual([
       'kitchens.config.yaml: environments.dev.clone.tables[0].sample.where must be one SQL boolean expression without ";" or comments, got: "1=1; DROP TABLE orders"',
     ]);
   });

@@ -30,14 +30,24 @@ describe('Redshift Data API executor', () => {
           return { Status: n < 3 ? 'STARTED' : 'FINISHED', HasResultSet: true };
         case 'GetStatementResultCommand':
           return input.NextToken === undefined
-            ? { ColumnMetadata: [{ name: 'table' }, { name: 'tbl_rows' }], Records: [[{ stringValue: 'orders' }, { longValue: 42 }]], NextToken: 'page-2' }
-            : { ColumnMetadata: [{ name: 'table' }, { name: 'tbl_rows' }], Records: [[{ stringValue: 'customers' }, { isNull: true }]] };
+            ? {
+                ColumnMetadata: [{ name: 'table' }, { name: 'tbl_rows' }],
+                Records: [[{ stringValue: 'orders' }, { longValue: 42 }]],
+                NextToken: 'page-2',
+              }
+            : {
+                ColumnMetadata: [{ name: 'table' }, { name: 'tbl_rows' }],
+                Records: [[{ stringValue: 'customers' }, { isNull: true }]],
+              };
       }
       throw new Error(`unexpected ${command}`);
     });
     const executor = new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 1 });
     const estimates = await executor.estimateRows('analytics');
-    expect([...estimates]).toStrictEqual([['orders', 42], ['customers', 0]]);
+    expect([...estimates]).toStrictEqual([
+      ['orders', 42],
+      ['customers', 0],
+    ]);
     expect(api.calls.map((c) => c.command)).toStrictEqual([
       'ExecuteStatementCommand',
       'DescribeStatementCommand',
@@ -57,8 +67,13 @@ describe('Redshift Data API executor', () => {
   });
 
   it('should run a transaction as one BatchExecuteStatement', async () => {
-    const api = new FakeDataApi((command) => (command === 'BatchExecuteStatementCommand' ? { Id: 'b-1' } : { Status: 'FINISHED', HasResultSet: false }));
-    await new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 1 }).transaction(['DROP TABLE IF EXISTS "k"."a"', 'CREATE TABLE "k"."a" AS SELECT 1']);
+    const api = new FakeDataApi((command) =>
+      command === 'BatchExecuteStatementCommand' ? { Id: 'b-1' } : { Status: 'FINISHED', HasResultSet: false },
+    );
+    await new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 1 }).transaction([
+      'DROP TABLE IF EXISTS "k"."a"',
+      'CREATE TABLE "k"."a" AS SELECT 1',
+    ]);
     expect(api.calls.map((c) => c.command)).toStrictEqual(['BatchExecuteStatementCommand', 'DescribeStatementCommand']);
     expect(api.calls[0].input.Sqls).toStrictEqual(['DROP TABLE IF EXISTS "k"."a"', 'CREATE TABLE "k"."a" AS SELECT 1']);
   });
@@ -72,22 +87,40 @@ describe('Redshift Data API executor', () => {
             Error: 'batch failed',
             SubStatements: [
               { Status: 'FINISHED', QueryString: 'DROP TABLE IF EXISTS "k"."a"' },
-              { Status: 'FAILED', QueryString: 'CREATE TABLE "k"."a" AS SELECT nope FROM x', Error: 'ERROR: column "nope" does not exist in x' },
+              {
+                Status: 'FAILED',
+                QueryString: 'CREATE TABLE "k"."a" AS SELECT nope FROM x',
+                Error: 'ERROR: column "nope" does not exist in x',
+              },
             ],
           },
     );
-    const run = new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 1 }).transaction(['DROP TABLE IF EXISTS "k"."a"', 'CREATE TABLE "k"."a" AS SELECT nope FROM x']);
+    const run = new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 1 }).transaction([
+      'DROP TABLE IF EXISTS "k"."a"',
+      'CREATE TABLE "k"."a" AS SELECT nope FROM x',
+    ]);
     await expect(run).rejects.toThrow(
-      new SqlExecutionError('Redshift statement failed: ERROR: column "nope" does not exist in x', 'CREATE TABLE "k"."a" AS SELECT nope FROM x'),
+      new SqlExecutionError(
+        'Redshift statement failed: ERROR: column "nope" does not exist in x',
+        'CREATE TABLE "k"."a" AS SELECT nope FROM x',
+      ),
     );
   });
 
   it('should retry when too many statements are active, and map a refused statement', async () => {
-    const busy = Object.assign(new Error('Active statements exceeded the allowed quota.'), { name: 'ActiveStatementsExceededException' });
+    const busy = Object.assign(new Error('Active statements exceeded the allowed quota.'), {
+      name: 'ActiveStatementsExceededException',
+    });
     const api = new FakeDataApi((command, _input, n) =>
-      command === 'ExecuteStatementCommand' ? (n < 3 ? busy : { Id: 's' }) : { Status: 'FINISHED', HasResultSet: false },
+      command === 'ExecuteStatementCommand'
+        ? n < 3
+          ? busy
+          : { Id: 's' }
+        : { Status: 'FINISHED', HasResultSet: false },
     );
-    expect(await new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 1 }).query('SELECT 1')).toStrictEqual([]);
+    expect(
+      await new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 1 }).query('SELECT 1'),
+    ).toStrictEqual([]);
     expect(api.calls.filter((c) => c.command === 'ExecuteStatementCommand')).toHaveLength(3);
 
     const invalid = Object.assign(new Error('Cluster acme-dev-warehouse not found.'), { name: 'ValidationException' });
@@ -99,13 +132,25 @@ describe('Redshift Data API executor', () => {
   });
 
   it('should cancel a statement that runs past the timeout, and report a cancelled one', async () => {
-    const api = new FakeDataApi((command) => (command === 'ExecuteStatementCommand' ? { Id: 'slow' } : command === 'CancelStatementCommand' ? { Status: true } : { Status: 'STARTED' }));
-    await expect(new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 5, timeoutMs: 20 }).query('SELECT pg_sleep(60)')).rejects.toThrow(
-      'Redshift statement did not finish within 20 ms and was cancelled',
+    const api = new FakeDataApi((command) =>
+      command === 'ExecuteStatementCommand'
+        ? { Id: 'slow' }
+        : command === 'CancelStatementCommand'
+          ? { Status: true }
+          : { Status: 'STARTED' },
     );
+    await expect(
+      new RedshiftDataExecutor(api.asClient(), TARGET, { pollIntervalMs: 5, timeoutMs: 20 }).query(
+        'SELECT pg_sleep(60)',
+      ),
+    ).rejects.toThrow('Redshift statement did not finish within 20 ms and was cancelled');
     expect(api.calls.at(-1)).toStrictEqual({ command: 'CancelStatementCommand', input: { Id: 'slow' } });
-    const aborted = new FakeDataApi((command) => (command === 'ExecuteStatementCommand' ? { Id: 'a' } : { Status: 'ABORTED' }));
-    await expect(new RedshiftDataExecutor(aborted.asClient(), TARGET).query('SELECT 1')).rejects.toThrow('Redshift statement was cancelled');
+    const aborted = new FakeDataApi((command) =>
+      command === 'ExecuteStatementCommand' ? { Id: 'a' } : { Status: 'ABORTED' },
+    );
+    await expect(new RedshiftDataExecutor(aborted.asClient(), TARGET).query('SELECT 1')).rejects.toThrow(
+      'Redshift statement was cancelled',
+    );
   });
 
   it('fails without exactly one of cluster or workgroup', () => {

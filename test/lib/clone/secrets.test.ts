@@ -1,6 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { generatePassword, provisionKitchenSecrets } from '../../../lib/clone/secrets';
 import { Names } from '../../../lib/naming';
 
@@ -23,16 +28,35 @@ function client(calls: { command: string; secretId?: string }[] = []): SecretsMa
 
 describe('Kitchen secrets against moto', () => {
   const admin = client();
-  const names = new Names({ project: 'clonesec', environment: 'dev', account: '222222222222', kitchen: 'profit-report' });
+  const names = new Names({
+    project: 'clonesec',
+    environment: 'dev',
+    account: '222222222222',
+    kitchen: 'profit-report',
+  });
 
   beforeAll(async () => {
-    await admin.send(new CreateSecretCommand({ Name: 'clonesec/production/warehouse', SecretString: '{"username":"admin","password":"prod-Secret-1"}' }));
-    await admin.send(new CreateSecretCommand({ Name: 'clonesec/dev/warehouse', SecretString: '{"username":"admin","password":"dev-Secret-1"}' }));
+    await admin.send(
+      new CreateSecretCommand({
+        Name: 'clonesec/production/warehouse',
+        SecretString: '{"username":"admin","password":"prod-Secret-1"}',
+      }),
+    );
+    await admin.send(
+      new CreateSecretCommand({
+        Name: 'clonesec/dev/warehouse',
+        SecretString: '{"username":"admin","password":"dev-Secret-1"}',
+      }),
+    );
   });
 
   it('should create new credentials for the Kitchen and read no secret', async () => {
     const calls: { command: string; secretId?: string }[] = [];
-    const results = await provisionKitchenSecrets({ client: client(calls), names, roles: ['warehouse', 'partner-api'] });
+    const results = await provisionKitchenSecrets({
+      client: client(calls),
+      names,
+      roles: ['warehouse', 'partner-api'],
+    });
     expect(results.map((r) => `${r.name}:${r.action}`)).toStrictEqual([
       'clonesec/dev/kitchens/profit-report/warehouse:created',
       'clonesec/dev/kitchens/profit-report/partner-api:created',
@@ -45,12 +69,16 @@ describe('Kitchen secrets against moto', () => {
     ]);
     expect(calls.every((c) => c.secretId?.startsWith('clonesec/dev/kitchens/profit-report/'))).toBe(true);
     // The test (not the cloner) reads the new secret to check it.
-    const value = await admin.send(new GetSecretValueCommand({ SecretId: 'clonesec/dev/kitchens/profit-report/warehouse' }));
+    const value = await admin.send(
+      new GetSecretValueCommand({ SecretId: 'clonesec/dev/kitchens/profit-report/warehouse' }),
+    );
     const secret = JSON.parse(value.SecretString!);
     expect(secret.username).toBe('k_profit_report_user');
     expect(secret.password).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(secret.password).not.toBe('prod-Secret-1');
-    const described = await admin.send(new DescribeSecretCommand({ SecretId: 'clonesec/dev/kitchens/profit-report/warehouse' }));
+    const described = await admin.send(
+      new DescribeSecretCommand({ SecretId: 'clonesec/dev/kitchens/profit-report/warehouse' }),
+    );
     expect(described.Tags).toEqual(
       expect.arrayContaining([
         { Key: 'kitchens:kitchen', Value: 'profit-report' },

@@ -35,7 +35,12 @@ describe('table clone against PostgreSQL', () => {
     sourceBefore = await schemaChecksum(client, 'analytics');
     executor = new PostgresExecutor(url);
     const tables = planTables(parseClonePlan(PLAN), await readCatalog(executor, 'analytics'));
-    first = await cloneTables(tables, { source: executor, sourceSchema: 'analytics', targetSchema: 'k_profit_report', salt: SALT });
+    first = await cloneTables(tables, {
+      source: executor,
+      sourceSchema: 'analytics',
+      targetSchema: 'k_profit_report',
+      salt: SALT,
+    });
   });
 
   afterAll(async () => {
@@ -88,7 +93,13 @@ describe('table clone against PostgreSQL', () => {
            WHERE NOT EXISTS (SELECT 1 FROM k_profit_report.products p WHERE p.sku = i.sku)) AS orphan_skus,
         (SELECT count(*) FROM k_profit_report.order_items) AS items,
         (SELECT count(*) FROM k_profit_report.orders WHERE status = 'new') AS filtered_out`);
-    expect(rows[0]).toStrictEqual({ orphan_orders: '0', orphan_items: '0', orphan_skus: '0', items: expect.any(String), filtered_out: '0' });
+    expect(rows[0]).toStrictEqual({
+      orphan_orders: '0',
+      orphan_items: '0',
+      orphan_skus: '0',
+      items: expect.any(String),
+      filtered_out: '0',
+    });
     expect(Number(rows[0].items)).toBeGreaterThan(0);
   });
 
@@ -103,7 +114,12 @@ describe('table clone against PostgreSQL', () => {
   it('should change nothing when re-run', async () => {
     const before = await schemaChecksum(client, 'k_profit_report');
     const tables = planTables(parseClonePlan(PLAN), await readCatalog(executor, 'analytics'));
-    const again = await cloneTables(tables, { source: executor, sourceSchema: 'analytics', targetSchema: 'k_profit_report', salt: SALT });
+    const again = await cloneTables(tables, {
+      source: executor,
+      sourceSchema: 'analytics',
+      targetSchema: 'k_profit_report',
+      salt: SALT,
+    });
     expect(again.map((r) => r.action)).toStrictEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
     expect(again.map((r) => r.rows)).toStrictEqual(first.map((r) => r.rows));
     expect(await schemaChecksum(client, 'k_profit_report')).toBe(before);
@@ -140,7 +156,12 @@ describe('table clone against PostgreSQL', () => {
     await expect(
       cloneTables(tables, { source: failing, sourceSchema: 'analytics', targetSchema: 'k_resume', salt: SALT }),
     ).rejects.toThrow('connection lost');
-    const resumed = await cloneTables(tables, { source: executor, sourceSchema: 'analytics', targetSchema: 'k_resume', salt: SALT });
+    const resumed = await cloneTables(tables, {
+      source: executor,
+      sourceSchema: 'analytics',
+      targetSchema: 'k_resume',
+      salt: SALT,
+    });
     expect(resumed.map((r) => `${r.table}:${r.action}`)).toStrictEqual([
       'customers:unchanged',
       'orders:unchanged',
@@ -200,11 +221,18 @@ describe('table clone against PostgreSQL', () => {
   it('fails before anything runs when a where filter names an unknown column', async () => {
     const plan = parseClonePlan({ tables: [{ name: 'orders', sample: { where: 'shipped_on > 1' } }] });
     const tables = planTables(plan, await readCatalog(executor, 'analytics'));
-    const problems = await preflightTables(tables, { source: executor, sourceSchema: 'analytics', targetSchema: 'k_bad', salt: SALT });
+    const problems = await preflightTables(tables, {
+      source: executor,
+      sourceSchema: 'analytics',
+      targetSchema: 'k_bad',
+      salt: SALT,
+    });
     expect(problems).toStrictEqual([
       'table orders: sample.where is not valid for the source table: column "shipped_on" does not exist, got: "shipped_on > 1"',
     ]);
-    const { rows } = await client.query(`SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = 'k_bad'`);
+    const { rows } = await client.query(
+      `SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = 'k_bad'`,
+    );
     expect(rows[0].n).toBe('0');
   });
 });
