@@ -1,0 +1,299 @@
+/**
+ * Compiled pipelines executed in-process (aws-local-stepfunctions) with SQL and test states on the private
+ * PostgreSQL, container steps as local processes and alerts captured. Schema `local_run` belongs to this file.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Client } from 'pg';
+import { LocalEvent, runPipelineLocally } from '../../../lib/local/runner';
+import { PipelineBuilder } from '../../../lib/pipeline/builder';
+import { loadPipelineFile } from '../../../lib/pipeline/loader';
+import type { PipelineDefinition } from '../../../lib/pipeline/model';
+import { compileTestPipeline, testVariables, TEST_APPS } from '../../support/pipeline-target';
+
+const schema = 'local_run';
+const history = `${schema}.kitchens_test_history`;
+const pgUrl = process.env.KITCHENS_TEST_PG_URL!;
+const context = { apps: [...TEST_APPS] };
+const fixtures = path.resolve(__dirname, '../../fixtures/orders');
+let client: Client;
+let lake: string;
+
+beforeAll(async () => {
+  client = new Client({ connectionString: pgUrl });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.query(`CREATE SCHEMA ${schema}`);
+  await client.query(`CREATE TABLE ${schema}.customers (customer_id VARCHAR(32), country VARCHAR(2))`);
+  await client.query(`INSERT INTO ${schema}.customers VALUES ('C-001', 'NL'), ('C-002', 'DE'), ('C-003', NULL), ('C-004', 'FR')`);
+  lake = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-local-lake-'));
+});
+
+afterAll(async () => {
+  await client.end();
+  fs.rmSync(lake, { recursive: true, force: true });
+});
+
+async function run(definition: PipelineDefinition, options: { containerCommands?: Record<string, string[]>; events?: LocalEvent[] } = {}) {
+  const { asl } = compileTestPipeline(definition, { schema });
+  return runPipelineLocally({
+    definition: asl,
+    pgUrl,
+    containerCommands: options.containerCommands,
+    dataLakeDirectory: lake,
+    workingDirectory: path.resolve(__dirname, '../../..'),
+    onEvent: (e) => options.events?.push(e),
+  });
+}
+
+async function historyOf(pipeline: string): Promise<Record<string, unknown>[]> {
+  const result = await client.query(
+    `SELECT step, test, level, status, value, expectation FROM ${history} WHERE pipeline = $1 ORDER BY recorded_at, test`,
+    [pipeline],
+  );
+  return result.rows;
+}
+
+async function tableExists(table: string): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, table]);
+  return result.rowCount === 1;
+}
+
+const countCustomers = { name: 'customer count', query: `SELECT COUNT(*) FROM ${schema}.customers` };
+
+describe('the bundled orders pipeline, run locally', () => {
+  it('should land, load, curate and summarise the fixture orders with every test passing', async () => {
+    // GIVEN the partner files in the landing bucket of the local data lake
+    const variables = testVariables({ schema });
+    const landing = path.join(lake, variables.landing_bucket, 'orders');
+    fs.mkdirSync(landing, { recursive: true });
+    for (const file of fs.readdirSync(path.join(fixtures, 'landing/orders'))) {
+      fs.copyFileSync(path.join(fixtures, 'landing/orders', file), path.join(landing, file));
+    }
+    const definition = loadPipelineFile(path.resolve(__dirname, '../../../pipelines/orders.yaml'), context);
+    const events: LocalEvent[] = [];
+    // WHEN
+    const result = await run(definition, {
+      containerCommands: { ingest: ['node', path.join(fixtures, 'ingest.js')], transform: ['node', path.join(fixtures, 'transform.js')] },
+      events,
+    });
+    // THEN
+    expect(result.cause).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    expect(result.alerts).toStrictEqual([]);
+    expect(fs.readdirSync(path.join(lake, variables.raw_bucket, 'orders')).sort()).toStrictEqual(['orders-2026-11-20.csv', 'orders-2026-11-21.csv']);
+    expect(result.output.tests).toStrictEqual({
+      raw_orders_row_count: { step: 'load-raw', test: 'raw orders row count', level: 'error', status: 'passed', value: '12', expectation: '>= 1' },
+      raw_orders_volume_in_control: {
+        step: 'load-raw',
+        test: 'raw orders volume in control',
+        level: 'warning',
+        status: 'passed',
+        value: '12',
+        expectation: 'in control (learning: 0 of 5 values recorded)',
+      },
+      curated_orders_row_count: { step: 'build-curated', test: 'curated orders row count', level: 'error', status: 'passed', value: '12', expectation: '>= 1' },
+      customer_id_null_rate: { step: 'build-curated', test: 'customer id null rate', level: 'warning', status: 'passed', value: '0', expectation: '<= 0.05' },
+      orders_freshness_in_days: { step: 'build-curated', test: 'orders freshness in days', level: 'error', status: 'passed', value: '0', expectation: '<= 1' },
+      negative_amounts: { step: 'build-curated', test: 'negative amounts', level: 'log', status: 'passed', value: '0', expectation: '= 0' },
+      daily_revenue_days: { step: 'daily-revenue', test: 'daily revenue days', level: 'warning', status: 'passed', value: '6', expectation: 'between 1 and 366' },
+    });
+    expect(events.filter((e) => e.type === 'test').map((e) => (e.type === 'test' ? e.result.test : ''))).toHaveLength(7);
+    expect((await historyOf('orders')).map((r) => [r.test, r.status])).toHaveLength(7);
+    const revenue = await client.query(`SELECT currency, SUM(orders) AS orders FROM ${schema}.daily_revenue GROUP BY currency ORDER BY currency`);
+    expect(revenue.rows).toStrictEqual([
+      { currency: 'EUR', orders: '8' },
+      { currency: 'GBP', orders: '2' },
+      { currency: 'USD', orders: '2' },
+    ]);
+  });
+});
+
+describe('test levels', () => {
+  it('should alert on a failing warning test and continue', async () => {
+    const definition = new PipelineBuilder('warn')
+      .sql('check', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { min: 1000 }, level: 'warning' }] })
+      .sql('after-warning', { after: ['check'], sql: `CREATE TABLE ${schema}.after_warning AS SELECT 1 AS x` })
+      .build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('succeeded');
+    expect(result.alerts.map((a) => [a.title, a.context])).toStrictEqual([
+      [
+        ':warning: dev / warn: test "customer count" failed (warning)',
+        {
+          environment: 'dev',
+          pipeline: 'warn',
+          step: 'check',
+          test: 'customer count',
+          level: 'warning',
+          value: '4',
+          expectation: '>= 1000',
+          runId: result.output.run.id,
+        },
+      ],
+    ]);
+    expect(result.alerts[0].message.content.description).toBe('Step "Check": value 4, expected >= 1000');
+    expect(await tableExists('after_warning')).toBe(true);
+    expect(await historyOf('warn')).toStrictEqual([
+      { step: 'check', test: 'customer count', level: 'warning', status: 'failed', value: 4, expectation: '>= 1000' },
+    ]);
+  });
+
+  it('should alert on a failing error test and fail the run', async () => {
+    const definition = new PipelineBuilder('fail')
+      .sql('check', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { between: [10, 20] }, level: 'error' }] })
+      .sql('after-error', { after: ['check'], sql: `CREATE TABLE ${schema}.after_error AS SELECT 1 AS x` })
+      .build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.cause).toBe(
+      `Test "customer count" of step "Check" failed: expected between 10 and 20; the value is in the alert and in ${history}`,
+    );
+    expect(result.alerts.map((a) => a.context)).toStrictEqual([
+      expect.objectContaining({ step: 'check', test: 'customer count', level: 'error', value: '4', expectation: 'between 10 and 20' }),
+    ]);
+    expect(result.tests).toStrictEqual([
+      { step: 'check', test: 'customer count', level: 'error', status: 'failed', value: '4', expectation: 'between 10 and 20' },
+    ]);
+    expect(await tableExists('after_error')).toBe(false);
+    expect(await historyOf('fail')).toStrictEqual([
+      { step: 'check', test: 'customer count', level: 'error', status: 'failed', value: 4, expectation: 'between 10 and 20' },
+    ]);
+  });
+
+  it('should record a failing log test without alerting', async () => {
+    const definition = new PipelineBuilder('logonly')
+      .sql('check', { sql: 'SELECT 1', tests: [{ name: 'countries missing', query: `SELECT COUNT(*) FROM ${schema}.customers WHERE country IS NULL`, rule: { equals: 0 }, level: 'log' }] })
+      .build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('succeeded');
+    expect(result.alerts).toStrictEqual([]);
+    expect(result.output.tests.countries_missing).toStrictEqual({
+      step: 'check',
+      test: 'countries missing',
+      level: 'log',
+      status: 'failed',
+      value: '1',
+      expectation: '= 0',
+    });
+    expect(await historyOf('logonly')).toHaveLength(1);
+  });
+
+  it('should pass in_control while learning, then catch a value outside mean +/- k sd of the recorded history', async () => {
+    await client.query(`CREATE TABLE ${schema}.volume (n INTEGER)`);
+    await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 100)`);
+    const definition = new PipelineBuilder('control')
+      .sql('check', {
+        sql: 'SELECT 1',
+        tests: [{ name: 'volume in control', query: `SELECT COUNT(*) FROM ${schema}.volume`, rule: { in_control: { k: 2, last: 5, min_history: 3 } }, level: 'warning' }],
+      })
+      .build(context);
+    const expectations: string[] = [];
+    for (const extra of [0, 2, 4, 0]) {
+      if (extra > 0) await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, ${extra})`);
+      const result = await run(definition);
+      expectations.push(`${result.output.tests.volume_in_control.status}: ${result.output.tests.volume_in_control.expectation}`);
+    }
+    // Recorded 100, 102, 106: mean 102.67, sd 3.06 -> [96.56, 108.78]; 106 is inside.
+    expect(expectations).toStrictEqual([
+      'passed: in control (learning: 0 of 3 values recorded)',
+      'passed: in control (learning: 1 of 3 values recorded)',
+      'passed: in control (learning: 2 of 3 values recorded)',
+      'passed: between 96.5566 and 108.7768 (mean +/- 2 sd of last 3)',
+    ]);
+    await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 400)`);
+    const outlier = await run(definition);
+    expect(outlier.status).toBe('succeeded');
+    expect(outlier.output.tests.volume_in_control).toMatchObject({ status: 'failed', value: '506' });
+    // Recorded 100, 102, 106, 106: mean 103.5, sd 3 -> [97.5, 109.5]; 506 is far outside.
+    expect(outlier.alerts.map((a) => a.context.expectation)).toStrictEqual(['between 97.5000 and 109.5000 (mean +/- 2 sd of last 4)']);
+  });
+});
+
+describe('step failures', () => {
+  it('should alert with the database error and fail when SQL fails', async () => {
+    const definition = new PipelineBuilder('badsql').sql('broken', { sql: `SELECT * FROM ${schema}.no_such_table` }).build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.SqlFailed');
+    expect(result.cause).toBe(`SQL of "Broken" failed: ERROR: relation "${schema}.no_such_table" does not exist`);
+    expect(result.alerts.map((a) => [a.title, a.context])).toStrictEqual([
+      [
+        ':x: dev / badsql: step "Broken" failed',
+        {
+          environment: 'dev',
+          pipeline: 'badsql',
+          step: 'broken',
+          error: 'Kitchens.SqlFailed',
+          cause: `SQL of "Broken" failed: ERROR: relation "${schema}.no_such_table" does not exist`,
+          runId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        },
+      ],
+    ]);
+  });
+
+  it('should roll back a failing batch of statements', async () => {
+    const definition = new PipelineBuilder('badbatch')
+      .sql('batch', { sql: [`CREATE TABLE ${schema}.half_done (x INTEGER)`, 'SELECT 1 / 0'] })
+      .build(context);
+    const result = await run(definition);
+    expect(result.error).toBe('Kitchens.SqlFailed');
+    expect(result.cause).toBe('SQL of "Batch" failed: ERROR: division by zero');
+    expect(await tableExists('half_done')).toBe(false);
+  });
+
+  it('should alert with the stopped reason and fail when a container exits non-zero', async () => {
+    const definition = new PipelineBuilder('badapp')
+      .container('load', { app: 'ingest', command: ['node', '-e', 'console.error("no input files"); process.exit(3)'] })
+      .sql('after-container', { after: ['load'], sql: `CREATE TABLE ${schema}.after_container AS SELECT 1 AS x` })
+      .build(context);
+    const events: LocalEvent[] = [];
+    const result = await run(definition, { events });
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.ContainerFailed');
+    expect(result.cause).toBe(
+      'Container app ingest stopped: Essential container in task exited (containers: [{"Name":"ingest","ExitCode":3,"LastStatus":"STOPPED"}])',
+    );
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / badapp: step "Load" failed']);
+    expect(events).toContainEqual({ type: 'container', state: 'Load', app: 'ingest', exitCode: 3, output: 'no input files\n' });
+    expect(await tableExists('after_container')).toBe(false);
+  });
+
+  it('should fail before copying when the source holds more objects than maxObjects', async () => {
+    const variables = testVariables({ schema });
+    const source = path.join(lake, variables.landing_bucket, 'many');
+    fs.mkdirSync(source, { recursive: true });
+    for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(source, `f${i}.csv`), 'x');
+    const definition = new PipelineBuilder('many').copy('copy-many', { from: { bucket: 'landing', prefix: 'many/' }, to: { bucket: 'curated' }, maxObjects: 2 }).build(context);
+    const result = await run(definition);
+    expect(result.error).toBe('Kitchens.TooManyObjects');
+    expect(result.cause).toBe('More than 2 objects under s3://landing/many/; raise maxObjects (at most 1000) or split the prefix');
+    expect(fs.existsSync(path.join(lake, variables.curated_bucket, 'many'))).toBe(false);
+  });
+});
+
+describe('parallel branches', () => {
+  it('should run independent steps at the same time and merge their test results', async () => {
+    const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-parallel-'));
+    const sleeper = (name: string) => [
+      'node',
+      '-e',
+      `const fs=require('fs');const s=Date.now();setTimeout(()=>{fs.writeFileSync(${JSON.stringify(path.join(marks, name))},JSON.stringify([s,Date.now()]))},800)`,
+    ];
+    const definition = new PipelineBuilder('diamond')
+      .sql('start', { sql: 'SELECT 1' })
+      .container('left', { app: 'ingest', after: ['start'], command: sleeper('left'), tests: [{ name: 'left count', query: 'SELECT 1', rule: { equals: 1 } }] })
+      .container('right', { app: 'transform', after: ['start'], command: sleeper('right'), tests: [{ name: 'right count', query: 'SELECT 2', rule: { equals: 2 } }] })
+      .sql('finish', { after: ['left', 'right'], sql: 'SELECT 1', tests: [{ name: 'finish count', query: 'SELECT 3', rule: { equals: 3 } }] })
+      .build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('succeeded');
+    const [left, right] = ['left', 'right'].map((n) => JSON.parse(fs.readFileSync(path.join(marks, n), 'utf8')) as [number, number]);
+    // Each sleeps 800 ms; they overlap only if they ran at the same time.
+    expect(left[0] < right[1] && right[0] < left[1]).toBe(true);
+    expect(Object.keys(result.output.tests).sort()).toStrictEqual(['finish_count', 'left_count', 'right_count']);
+    fs.rmSync(marks, { recursive: true, force: true });
+  });
+});
