@@ -2,11 +2,13 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig, KitchensConfig } from '../lib/config/model';
 import { Names } from '../lib/naming';
+import type { PipelineDefinition } from '../lib/pipeline/model';
 import { ReleaseEnvironment } from './release-environment';
 
 export interface EnvironmentStackProps extends StackProps {
   readonly config: KitchensConfig;
   readonly environment: EnvironmentConfig;
+  readonly pipelines?: readonly PipelineDefinition[];
 }
 
 /** The stack of one release environment, deployed to the account and region its config names. */
@@ -26,6 +28,7 @@ export class EnvironmentStack extends Stack {
       project: props.config.project,
       environment: props.environment,
       apps: props.config.apps,
+      pipelines: props.pipelines,
     });
   }
 }

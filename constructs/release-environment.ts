@@ -7,13 +7,16 @@ import { Construct } from 'constructs';
 import type { AppConfig, EnvironmentConfig } from '../lib/config/model';
 import { Names } from '../lib/naming';
 import { ENVIRONMENT_PARAMETERS, EnvironmentParameter } from '../lib/parameters';
+import type { PipelineDefinition } from '../lib/pipeline/model';
+import { pipelineVariables } from '../lib/pipeline/variables';
 import { Alerts } from './alerts';
 import { ContainerTasks } from './container-tasks';
 import { DataLake } from './data-lake';
 import { acknowledgeGrantWildcards, bucketObjectsFinding, KMS_GRANT_ACTION_WILDCARDS, S3_GRANT_ACTION_WILDCARDS } from './nag';
 import { statefulRemovalPolicy } from './removal';
 import { SftpIngest } from './sftp-ingest';
-import { Vault } from './vault';
+import { Pipeline } from './pipeline';
+import { pascal, Vault } from './vault';
 import { Warehouse } from './warehouse';
 
 export interface ReleaseEnvironmentProps {
@@ -21,6 +24,8 @@ export interface ReleaseEnvironmentProps {
   readonly environment: EnvironmentConfig;
   /** Container apps, identical in every environment. */
   readonly apps: readonly AppConfig[];
+  /** Pipelines, identical in every environment; rendered with this environment's variables. */
+  readonly pipelines?: readonly PipelineDefinition[];
 }
 
 /**
@@ -40,6 +45,7 @@ export class ReleaseEnvironment extends Construct {
   public readonly alerts: Alerts;
   public readonly removalPolicy: RemovalPolicy;
   public readonly parameters: Readonly<Record<EnvironmentParameter, ssm.StringParameter>>;
+  public readonly pipelines: readonly Pipeline[];
 
   constructor(scope: Construct, id: string, props: ReleaseEnvironmentProps) {
     super(scope, id);
@@ -135,11 +141,57 @@ export class ReleaseEnvironment extends Construct {
       encryptionKey: this.vault.key,
     });
 
+    this.pipelines = (props.pipelines ?? []).map((definition) => this.addPipeline(definition));
+
     this.parameters = this.publishParameters();
     for (const [key, value] of Object.entries(this.names.tags())) {
       Tags.of(this).add(key, value);
     }
     Tags.of(this).add('kitchens:stage', env.stage);
+  }
+
+  private addPipeline(definition: PipelineDefinition): Pipeline {
+    const env = this.config;
+    const variables = pipelineVariables({
+      project: this.names.context.project,
+      environment: env.name,
+      account: env.account,
+      region: env.region,
+      schema: env.warehouse.schema,
+      database: env.warehouse.database,
+      prefix: this.names.dataPrefix,
+      buckets: {
+        landing: this.dataLake.buckets.landing.bucketName,
+        raw: this.dataLake.buckets.raw.bucketName,
+        curated: this.dataLake.buckets.curated.bucketName,
+      },
+    });
+    return new Pipeline(this, `Pipeline${pascal(definition.id)}`, {
+      definition,
+      target: {
+        names: this.names,
+        variables,
+        warehouse: {
+          clusterIdentifier: this.warehouse.clusterIdentifier,
+          clusterArn: this.warehouse.clusterArn,
+          database: this.warehouse.database,
+          credentials: this.warehouse.adminSecret,
+        },
+        dataLake: { buckets: this.dataLake.buckets, prefix: this.names.dataPrefix },
+        containers: {
+          cluster: this.containers.cluster,
+          taskDefinitions: this.containers.taskDefinitions,
+          securityGroups: [this.containers.securityGroup],
+          subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        },
+        alertTopic: this.alerts.topic,
+        historyTable: variables.history_table,
+        // Deployed everywhere so environments stay aligned; enabled only where the profile runs schedules.
+        schedulesEnabled: env.schedules,
+        encryptionKey: this.vault.key,
+        logRetentionDays: env.retention.logDays,
+      },
+    });
   }
 
   private publishParameters(): Record<EnvironmentParameter, ssm.StringParameter> {

@@ -5,6 +5,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EnvironmentStack } from '../constructs/environment-stack';
+import { KitchenHostStack } from '../constructs/kitchen-host-stack';
 import { KitchenStack } from '../constructs/kitchen-stack';
 import { KITCHEN_CONTEXT, KITCHENS_CONTEXT, kitchenOptions } from './kitchen/options';
 import { loadPipelineFile } from './pipeline/loader';
@@ -32,17 +33,24 @@ export function loadPipelines(config: KitchensConfig): PipelineDefinition[] {
 export interface BuiltApp {
   readonly app: App;
   readonly environments: Readonly<Record<string, EnvironmentStack>>;
+  /** Kitchen hosting stacks (the reaper), by environment name. */
+  readonly kitchenHosts: Readonly<Record<string, KitchenHostStack>>;
   /** Kitchen stacks, by Kitchen name (from the `kitchen` or `kitchens` context). */
   readonly kitchens: Readonly<Record<string, KitchenStack>>;
 }
 
 export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, app?: App): BuiltApp {
   const theApp = app ?? new App({ outdir: options.outdir, context: { ...FEATURE_FLAGS, ...options.context } });
+  const pipelines = loadPipelines(config);
   const environments: Record<string, EnvironmentStack> = {};
+  const hosts: Record<string, KitchenHostStack> = {};
   for (const environment of config.environments) {
     if (options.environments && !options.environments.includes(environment.name)) continue;
     const names = new Names({ project: config.project, environment: environment.name, account: environment.account });
-    environments[environment.name] = new EnvironmentStack(theApp, names.stackName, { config, environment });
+    environments[environment.name] = new EnvironmentStack(theApp, names.stackName, { config, environment, pipelines });
+    if (environment.kitchens) {
+      hosts[environment.name] = new KitchenHostStack(theApp, names.kitchensStackName, { config, environment });
+    }
   }
   const kitchens: Record<string, KitchenStack> = {};
   const context = (key: string): unknown => theApp.node.tryGetContext(key);
@@ -53,7 +61,6 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
       .map((k) => k.trim())
       .filter(Boolean),
   ];
-  const pipelines = requested.length > 0 || config.pipelines.length > 0 ? loadPipelines(config) : [];
   for (const name of requested) {
     const kitchenContext: Record<string, unknown> = {};
     for (const key of Object.values(KITCHEN_CONTEXT)) kitchenContext[key] = context(key);
@@ -70,5 +77,5 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
   if (options.nag ?? true) {
     Validations.of(theApp).addPlugins(new AwsSolutionsChecks(theApp));
   }
-  return { app: theApp, environments, kitchens };
+  return { app: theApp, environments, kitchenHosts: hosts, kitchens };
 }

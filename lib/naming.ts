@@ -153,6 +153,11 @@ export class Names {
     return limit('Stack', name, 128, /^[A-Za-z][A-Za-z0-9-]*$/);
   }
 
+  /** The stack that hosts an environment's Kitchens (the reaper). */
+  get kitchensStackName(): string {
+    return limit('Stack', `${this.context.project}-${this.context.environment}-kitchens`, 128, /^[A-Za-z][A-Za-z0-9-]*$/);
+  }
+
   /** Buckets belong to the environment; Kitchens get prefixes in them. Globally unique through the account id. */
   bucketName(role: string): string {
     const { project, environment, account } = this.context;
