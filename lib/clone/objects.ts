@@ -15,6 +15,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
+  PutObjectCommand,
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -403,4 +404,44 @@ export async function cloneObjects(options: ObjectCloneOptions): Promise<ObjectC
     retries,
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/** One item of the manifest the ObjectClone state machine (constructs/object-clone.ts) iterates over. */
+export interface CopyManifestItem {
+  readonly source: string;
+  readonly target: string;
+}
+
+/**
+ * The manifest for a Distributed Map clone: the sampled keys and where each goes. Objects over the CopyObject limit
+ * are left out (returned as `tooLarge`) for cloneObjects to copy in parts.
+ */
+export function copyManifest(
+  selected: readonly SourceObject[],
+  sourcePrefix: string,
+  targetPrefix: string,
+): { readonly items: CopyManifestItem[]; readonly tooLarge: SourceObject[] } {
+  const from = withSlash(sourcePrefix);
+  const to = withSlash(targetPrefix);
+  const items: CopyManifestItem[] = [];
+  const tooLarge: SourceObject[] = [];
+  for (const o of selected) {
+    if (o.size >= MAX_SINGLE_COPY_BYTES) tooLarge.push(o);
+    else items.push({ source: o.key, target: to + o.key.slice(from.length) });
+  }
+  return { items, tooLarge };
+}
+
+/** Writes a manifest as the JSON array the state machine's S3JsonItemReader reads (keys only, no object data). */
+export async function writeCopyManifest(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  items: readonly CopyManifestItem[],
+): Promise<void> {
+  await withRetries(() =>
+    s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(items), ContentType: 'application/json' }),
+    ),
+  );
 }

@@ -6,7 +6,15 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { cloneObjects, ObjectCloneInterrupted, SOURCE_ETAG_METADATA } from '../../../lib/clone/objects';
+import {
+  cloneObjects,
+  copyManifest,
+  listSample,
+  MAX_SINGLE_COPY_BYTES,
+  ObjectCloneInterrupted,
+  SOURCE_ETAG_METADATA,
+  writeCopyManifest,
+} from '../../../lib/clone/objects';
 import { motoS3, RecordedCall } from './s3';
 
 const SOURCE = 'clonetest-production-lake-111111111111';
@@ -249,6 +257,22 @@ describe('object clone against moto', () => {
         targetPrefix: 'landing',
       }),
     ).rejects.toThrow(`the Kitchen prefix must differ from the source prefix, got: s3://${SOURCE}/landing for both`);
+  });
+
+  it('should write the manifest a Distributed Map clone reads, leaving out objects over the CopyObject limit', async () => {
+    const s3 = motoS3();
+    const { selected } = await listSample({ s3, sourceBucket: SOURCE, sourcePrefix: 'landing/orders/', limit: 3 });
+    const huge = { key: 'landing/orders/huge.parquet', size: MAX_SINGLE_COPY_BYTES, etag: '"x"' };
+    const { items, tooLarge } = copyManifest([...selected, huge], 'landing/orders', 'kitchens/sfn/landing/orders/');
+    expect(tooLarge).toStrictEqual([huge]);
+    expect(items).toStrictEqual(
+      selected.map((o) => ({
+        source: o.key,
+        target: o.key.replace('landing/orders/', 'kitchens/sfn/landing/orders/'),
+      })),
+    );
+    await writeCopyManifest(s3, TARGET, 'clone-manifests/sfn.json', items);
+    expect(JSON.parse(await body(setup, TARGET, 'clone-manifests/sfn.json'))).toStrictEqual(items);
   });
 
   it('should leave the source bucket unchanged', async () => {
