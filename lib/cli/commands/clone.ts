@@ -354,7 +354,7 @@ function renderSummary(summary: {
     `Kitchen ${summary.kitchen} seeded in ${summary.seconds.toFixed(1)} s:`,
     `  tables:  ${created.length} built, ${summary.tables.length - created.length} already up to date, ${rows} rows`,
     `  objects: ${copied} copied (${sizeOf(bytes)} server-side), ${skipped} already present`,
-    `  secrets: ${summary.secrets.map((s) => `${s.name} (${s.action})`).join(', ') || '-'}`,
+    `  secrets: ${summary.secrets.length > 0 ? summary.secrets.map((s) => `${s.name} (${s.action})`).join(', ') : '-'}`,
   ].join('\n');
 }
 
