@@ -52,11 +52,16 @@ export interface LocalRunOptions {
   /** PostgreSQL connection URL standing in for the warehouse. */
   readonly pgUrl: string;
   /**
-   * The local command of each container app (`{ ingest: ['node', 'ingest.js'] }`). Steps of an app without an
-   * entry run the command of the step's container override.
+   * The local command of each container app (`{ ingest: ['node', 'ingest.js'] }`), in place of the image. Steps
+   * of an app without an entry run the step's command override, else the app's command (`appCommands`).
    * @default - every step runs its override command
    */
   readonly containerCommands?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Commands used when a step has neither a local command nor a command override: the apps' configured commands.
+   * @default - none
+   */
+  readonly appCommands?: Readonly<Record<string, readonly string[]>>;
   /** Working directory of container processes. @default process.cwd() */
   readonly workingDirectory?: string;
   /** Directory standing in for S3: one subdirectory per bucket name. @default - S3 calls fail */
@@ -196,7 +201,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   const runContainer = (state: string): Handler => async (input) => {
     const override = input.Overrides?.ContainerOverrides?.[0] ?? {};
     const app: string = override.Name ?? 'app';
-    const command = options.containerCommands?.[app] ?? override.Command;
+    const command = options.containerCommands?.[app] ?? override.Command ?? options.appCommands?.[app];
     const taskArn = `arn:aws:ecs:local:000000000000:task/${randomUUID()}`;
     if (!command || command.length === 0) {
       return { TaskArn: taskArn, LastStatus: 'STOPPED', Containers: [{ Name: app }], StoppedReason: `CannotStartContainerError: no local command for app "${app}"` };

@@ -1,0 +1,172 @@
+/**
+ * `kitchen run PIPELINE --local --pg-url URL [--env ENV] [--kitchen NAME] [--app-command APP=COMMAND]...`: compiles
+ * the pipeline for an environment (or Kitchen) exactly as it would deploy, runs it on this machine with SQL on
+ * PostgreSQL, container apps as local processes and S3 as a directory, and prints each test's result as it
+ * finishes and every alert. Exit code 1 when the run fails. Without --local it runs in a Kitchen on AWS
+ * (run-remote.ts).
+ */
+import * as path from 'path';
+import type { Command } from 'commander';
+import { findEnvironment, type KitchensConfig } from '../../config/model';
+import { loadConfig } from '../../config/loader';
+import type { LocalEvent, LocalRunResult, LocalTestResult } from '../../local/runner';
+import { kitchenNameProblem, Names } from '../../naming';
+import { loadPipelineFile } from '../../pipeline/loader';
+import type { PipelineDefinition } from '../../pipeline/model';
+import { pipelineVariables } from '../../pipeline/variables';
+import { CliError, EXIT_FAILED, EXIT_USAGE } from '../errors';
+import { Output } from '../output';
+import { REMOTE_RUN_OPTIONS, RemoteRunOptions, runRemote } from './run-remote';
+
+export interface RunOptions extends RemoteRunOptions {
+  readonly local?: boolean;
+  readonly pgUrl?: string;
+  readonly appCommand?: readonly string[];
+  readonly dataLake?: string;
+}
+
+export const DEFAULT_LOCAL_DATA_LAKE = '.kitchen/data-lake';
+
+/** Finds the pipeline with `id` among the config's pipeline files. */
+export function findPipeline(config: KitchensConfig, id: string): PipelineDefinition {
+  const context = { apps: config.apps.map((a) => a.name) };
+  const definitions = config.pipelines.map((file) => loadPipelineFile(file, context));
+  const found = definitions.find((d) => d.id === id);
+  if (!found) {
+    throw new CliError(
+      `kitchen run: no pipeline ${JSON.stringify(id)} in the config; pipelines are: ${definitions.map((d) => d.id).join(', ') || 'none'}`,
+      EXIT_USAGE,
+    );
+  }
+  return found;
+}
+
+/** `APP=COMMAND` pairs into local commands (the command is split on whitespace). */
+export function parseAppCommands(pairs: readonly string[], apps: readonly string[]): Record<string, string[]> {
+  const commands: Record<string, string[]> = {};
+  for (const pair of pairs) {
+    const match = /^([a-z][a-z0-9-]*)=(.+)$/.exec(pair);
+    if (!match || match[2].trim() === '') {
+      throw new CliError(`--app-command must be APP=COMMAND, such as ingest="node ingest.js", got: ${JSON.stringify(pair)}`, EXIT_USAGE);
+    }
+    if (!apps.includes(match[1])) {
+      throw new CliError(`--app-command must name a container app of the config (${apps.join(', ')}), got: ${JSON.stringify(match[1])}`, EXIT_USAGE);
+    }
+    commands[match[1]] = match[2].trim().split(/\s+/);
+  }
+  return commands;
+}
+
+function describeTest(t: LocalTestResult): string {
+  const mark = t.status === 'passed' ? 'PASS' : t.level === 'error' ? 'FAIL' : t.level === 'warning' ? 'WARN' : 'LOG ';
+  return `${mark}  ${t.step} / ${t.test}: ${t.value} (expected ${t.expectation}) [${t.level}]`;
+}
+
+export async function runLocal(
+  output: Output,
+  configFile: string,
+  pipelineId: string,
+  opts: RunOptions,
+  stdout: NodeJS.WritableStream = process.stdout,
+): Promise<LocalRunResult> {
+  const config = loadConfig(configFile);
+  const pgUrl = opts.pgUrl ?? process.env.KITCHENS_PG_URL;
+  if (!pgUrl) {
+    throw new CliError('kitchen run --local: give --pg-url postgres://... (or set KITCHENS_PG_URL): the PostgreSQL that stands in for Redshift', EXIT_USAGE);
+  }
+  if (!/^postgres(ql)?:\/\//.test(pgUrl)) {
+    throw new CliError(`--pg-url must be a PostgreSQL URL such as postgres://user@127.0.0.1:5432/db, got: ${JSON.stringify(pgUrl)}`, EXIT_USAGE);
+  }
+  const env = opts.env
+    ? findEnvironment(config, opts.env)
+    : (config.environments.find((e) => e.stage === 'development') ?? config.environments[0]);
+  if (opts.kitchen !== undefined) {
+    const problem = kitchenNameProblem(opts.kitchen, config.environments.map((e) => e.name));
+    if (problem) throw new CliError(`--kitchen: ${problem}`, EXIT_USAGE);
+  }
+  const definition = findPipeline(config, pipelineId);
+  const apps = config.apps.map((a) => a.name);
+  const containerCommands = parseAppCommands(opts.appCommand ?? [], apps);
+  const names = new Names({ project: config.project, environment: env.name, account: env.account, kitchen: opts.kitchen });
+  const variables = pipelineVariables({
+    project: config.project,
+    environment: env.name,
+    kitchen: opts.kitchen,
+    account: env.account,
+    region: env.region,
+    schema: names.schema(env.warehouse.schema),
+    database: env.warehouse.database,
+    prefix: names.dataPrefix,
+    buckets: { landing: names.bucketName('landing'), raw: names.bucketName('raw'), curated: names.bucketName('curated') },
+  });
+
+  output.progress(`compiling pipeline ${definition.id} for ${opts.kitchen ? `Kitchen ${opts.kitchen} in ` : ''}${env.name}...`);
+  // aws-cdk-lib loads only here, so other commands start fast.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { compileWithStandIns } = require('../../local/stand-in') as typeof import('../../local/stand-in');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runPipelineLocally } = require('../../local/runner') as typeof import('../../local/runner');
+  process.env.CDK_VALIDATION = process.env.CDK_VALIDATION ?? 'false';
+  const { asl } = compileWithStandIns(definition, { names, variables, apps });
+
+  const dataLake = path.resolve(opts.dataLake ?? DEFAULT_LOCAL_DATA_LAKE);
+  output.progress(`running locally: SQL on ${pgUrl.replace(/\/\/[^@/]*@/, '//***@')}, data lake in ${dataLake}`);
+  const write = (line: string) => {
+    if (!output.json) stdout.write(`${line}\n`);
+  };
+  const onEvent = (event: LocalEvent) => {
+    if (event.type === 'test') write(describeTest(event.result));
+    if (event.type === 'alert') write(`ALERT ${event.alert.title}: ${event.alert.message?.content?.description ?? ''}`);
+    if (event.type === 'container' && event.exitCode !== 0) write(`      container ${event.app} exited with ${event.exitCode}: ${event.output.trim().split('\n').slice(-5).join(' | ')}`);
+  };
+  const result = await runPipelineLocally({
+    definition: asl,
+    pgUrl,
+    containerCommands,
+    appCommands: Object.fromEntries(config.apps.filter((a) => a.command).map((a) => [a.name, [...a.command!]])),
+    dataLakeDirectory: dataLake,
+    onEvent,
+  });
+  output.result(
+    { pipeline: definition.id, environment: env.name, kitchen: opts.kitchen, ...result },
+    () =>
+      result.status === 'succeeded'
+        ? `pipeline ${definition.id} succeeded: ${result.tests.length} tests, ${result.tests.filter((t) => t.status === 'failed').length} failed, ${result.alerts.length} alerts`
+        : `pipeline ${definition.id} failed: ${result.error}: ${result.cause}`,
+  );
+  return result;
+}
+
+/** `kitchen run PIPELINE (--local --pg-url URL | --kitchen NAME [--wait])`. */
+export function register(program: Command): void {
+  const command = program
+    .command('run')
+    .description('run a pipeline: --local on this machine (PostgreSQL for Redshift), or in a Kitchen on AWS')
+    .argument('<pipeline>', 'pipeline id')
+    .option('--local', 'run on this machine: SQL on PostgreSQL, container apps as local processes, S3 as a directory')
+    .option('--pg-url <url>', 'with --local: PostgreSQL URL standing in for the warehouse (default: $KITCHENS_PG_URL)')
+    .option(
+      '--app-command <app=command>',
+      'with --local: local command for a container app, e.g. ingest="node ingest.js" (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--data-lake <dir>', `with --local: directory standing in for S3, one subdirectory per bucket (default: ${DEFAULT_LOCAL_DATA_LAKE})`);
+  for (const [flags, description] of REMOTE_RUN_OPTIONS) {
+    command.option(flags, description);
+  }
+  command.action(async (pipeline: string, opts: RunOptions) => {
+    const global = program.opts<{ config: string; json?: boolean }>();
+    const output = new Output(global);
+    if (!opts.local) {
+      await runRemote(output, global.config, pipeline, opts);
+      return;
+    }
+    if (opts.wait) {
+      throw new CliError('kitchen run: --wait applies to runs on AWS; a --local run always waits', EXIT_USAGE);
+    }
+    const result = await runLocal(output, global.config, pipeline, opts);
+    if (result.status !== 'succeeded') {
+      throw new CliError(`pipeline ${pipeline} failed locally: ${result.error}`, EXIT_FAILED);
+    }
+  });
+}
