@@ -67,7 +67,7 @@ export type GraphNode = string | { readonly parallel: readonly GraphNode[][] };
  * The main path of a state machine: from StartAt along Next and Choice defaults, Parallel states as their
  * branches. Failure paths (Catch, Choice rules) and poll loops are left out so the step structure stays readable.
  */
-export function renderMainPath(definition: { StartAt: string; States: Record<string, any> }): GraphNode[] {
+export function renderMainPath(definition: Record<string, any>): GraphNode[] {
   const path: GraphNode[] = [];
   let name: string | undefined = definition.StartAt;
   const seen = new Set<string>();
