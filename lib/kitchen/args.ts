@@ -99,10 +99,9 @@ export function parseTtl(value: string, environment: EnvironmentConfig): number 
   }
   const max = environment.kitchens?.maxTtlHours ?? 0;
   if (hours > max) {
-    throw bad(
-      '--ttl',
-      value,
-      `must be at most ${max}h (kitchens.maxTtlHours of environment ${environment.name}); ${value} is ${hours}h`,
+    throw new CliError(
+      `--ttl must be at most ${max}h (kitchens.maxTtlHours of environment ${environment.name}), got: ${describeValue(value)} (${hours}h)`,
+      EXIT_USAGE,
     );
   }
   return hours;

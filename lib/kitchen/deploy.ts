@@ -98,6 +98,18 @@ interface Synthesized {
   readonly stack: AssemblyStack;
 }
 
+/**
+ * The availability zones the config declares, as the context entries a lookup would cache in cdk.context.json
+ * (a VPC given explicit zones checks them against the stack's): synth needs no AWS call for them.
+ */
+export function availabilityZoneContext(config: KitchensConfig): Record<string, string[]> {
+  const context: Record<string, string[]> = {};
+  for (const e of config.environments) {
+    context[`availability-zones:account=${e.account}:region=${e.region}`] = [...e.availabilityZones];
+  }
+  return context;
+}
+
 /** Synthesizes the app with the Kitchen context and finds the Kitchen stack in it. */
 async function synthesizeKitchen(
   toolkit: KitchenToolkit,
@@ -109,11 +121,13 @@ async function synthesizeKitchen(
   const { MemoryContext } = await import('@aws-cdk/toolkit-lib');
   const builder: AssemblyBuilder = async (props) => {
     const { buildApp } = await import('../app');
-    const { app } = buildApp(config, { outdir: props.outdir, context: props.context, nag: options.nag });
+    // Only the Kitchen stack: it reads its environment's identifiers from SSM at deploy time, so it needs no
+    // environment stack in the assembly (and their warnings are not the Kitchen's).
+    const { app } = buildApp(config, { outdir: props.outdir, context: props.context, nag: options.nag, environments: [] });
     return app.synth() as unknown as Awaited<ReturnType<AssemblyBuilder>>;
   };
   const cx = await toolkit.fromAssemblyBuilder(builder, {
-    contextStore: new MemoryContext({ ...context }),
+    contextStore: new MemoryContext({ ...availabilityZoneContext(config), ...context }),
     // The app pins every stack to its environment's account and region: no STS call to find defaults.
     resolveDefaultEnvironment: false,
     lookups: options.lookups,
