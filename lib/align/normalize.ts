@@ -50,6 +50,26 @@ export interface NormalizeOptions {
   readonly exactValues?: Readonly<Record<string, string>>;
   /** Divergence fields whose properties are removed before comparing. */
   readonly divergence: readonly DivergenceField[];
+  /**
+   * Whole words replaced inside Step Functions definitions only (a pipeline's alert text says `dev / orders`); a
+   * word is delimited by anything but letters, digits, `_` and `-`.
+   */
+  readonly definitionWords?: Readonly<Record<string, string>>;
+}
+
+const STATE_MACHINE = 'AWS::StepFunctions::StateMachine';
+
+function replaceWords(value: unknown, words: readonly [RegExp, string][]): unknown {
+  if (typeof value === 'string') return words.reduce((out, [pattern, to]) => out.replace(pattern, to), value);
+  if (Array.isArray(value)) return value.map((v) => replaceWords(v, words));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, replaceWords(v, words)]));
+  }
+  return value;
+}
+
+function wordPattern(word: string): RegExp {
+  return new RegExp(`(?<![A-Za-z0-9_-])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-])`, 'g');
 }
 
 const ASSET_HASH = /[a-f0-9]{64}/g;
@@ -100,7 +120,15 @@ export function normalizeTemplate(template: Template, options: NormalizeOptions)
     .filter(([from]) => from.length > 0)
     .sort((a, b) => b[0].length - a[0].length);
   const out = replaceStrings(template, pairs, options.exactValues ?? {}) as Template;
+  const words = Object.entries(options.definitionWords ?? {})
+    .filter(([from]) => from.length > 0)
+    .map(([from, to]) => [wordPattern(from), to] as [RegExp, string]);
   for (const resource of Object.values(out.Resources ?? {})) {
+    if (resource.Type === STATE_MACHINE && resource.Properties && words.length > 0) {
+      for (const key of ['DefinitionString', 'Definition']) {
+        if (resource.Properties[key] !== undefined) resource.Properties[key] = replaceWords(resource.Properties[key], words);
+      }
+    }
     for (const field of options.divergence) {
       for (const location of DIVERGENCE_LOCATIONS[field]) {
         if (location.type === '*' || location.type === resource.Type) {
@@ -122,7 +150,7 @@ export function identityReplacements(context: {
   readonly stage?: string;
   readonly slackChannelIds?: readonly string[];
   readonly kitchen?: string;
-}): Pick<NormalizeOptions, 'replacements' | 'exactValues'> {
+}): Pick<NormalizeOptions, 'replacements' | 'exactValues' | 'definitionWords'> {
   const { project, environment, account, region, kitchen } = context;
   const replacements: Record<string, string> = {
     [`${project}-${environment}`]: '<project>-<env>',
@@ -147,7 +175,9 @@ export function identityReplacements(context: {
     replacements[`cdk-kitchens ${context.stage} `] = 'cdk-kitchens <stage> ';
   }
   if (kitchen) exactValues[kitchen] = '<kitchen>';
-  return { replacements, exactValues };
+  const definitionWords: Record<string, string> = { [environment]: '<env>' };
+  if (kitchen) definitionWords[kitchen] = '<kitchen>';
+  return { replacements, exactValues, definitionWords };
 }
 
 /**
@@ -156,9 +186,9 @@ export function identityReplacements(context: {
  * other side of a comparison is restored the same way, so they still compare equal).
  */
 export function restoreIdentity(template: Template, context: Parameters<typeof identityReplacements>[0]): Template {
-  const { replacements, exactValues } = identityReplacements(context);
+  const { replacements, exactValues, definitionWords } = identityReplacements(context);
   const inverse = new Map<string, string>();
-  for (const [value, placeholder] of Object.entries(replacements)) {
+  for (const [value, placeholder] of Object.entries({ ...replacements, ...definitionWords })) {
     if (value.length > 0 && !inverse.has(placeholder)) inverse.set(placeholder, value);
   }
   const exact = new Map<string, string>();
