@@ -6,6 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Writable } from 'stream';
+import { formatDifferences, fullDiff } from '@aws-cdk/cloudformation-diff';
 import { buildApp, BuildAppOptions, BuiltApp } from '../app';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { findEnvironment, kitchenHost, productionEnvironment, relativeFile } from '../config/model';
@@ -59,7 +61,10 @@ export interface CheckAlignmentOptions {
 }
 
 /** Identity values of one environment, for normalization and re-targeting. */
-export function environmentIdentity(config: KitchensConfig, env: EnvironmentConfig): Parameters<typeof identityReplacements>[0] {
+export function environmentIdentity(
+  config: KitchensConfig,
+  env: EnvironmentConfig,
+): Parameters<typeof identityReplacements>[0] {
   return {
     project: config.project,
     environment: env.name,
@@ -72,7 +77,11 @@ export function environmentIdentity(config: KitchensConfig, env: EnvironmentConf
 }
 
 /** Resolves `--from`/`--to` with their defaults; both must name configured environments and differ. */
-export function resolveEnvironments(config: KitchensConfig, from?: string, to?: string): { from: EnvironmentConfig; to: EnvironmentConfig } {
+export function resolveEnvironments(
+  config: KitchensConfig,
+  from?: string,
+  to?: string,
+): { from: EnvironmentConfig; to: EnvironmentConfig } {
   const fromEnv = from !== undefined ? findEnvironment(config, from) : defaultFrom(config);
   const toEnv = to !== undefined ? findEnvironment(config, to) : productionEnvironment(config);
   if (!toEnv) throw new Error(`${relativeFile(config)}: no production environment to compare with; give --to NAME`);
@@ -93,7 +102,11 @@ function defaultFrom(config: KitchensConfig): EnvironmentConfig {
  * Synthesizes the named environments in one app, in process: cdk-nag off and CDK's built-in CloudFormation
  * validation off (alignment compares templates; the CI synth validates them).
  */
-export function synthesizeEnvironments(config: KitchensConfig, names: readonly string[], build: AppBuilder = buildApp): Record<string, Template> {
+export function synthesizeEnvironments(
+  config: KitchensConfig,
+  names: readonly string[],
+  build: AppBuilder = buildApp,
+): Record<string, Template> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchen-align-'));
   const validation = process.env.CDK_VALIDATION;
   process.env.CDK_VALIDATION = 'false';
@@ -137,7 +150,11 @@ export interface CompareOptions {
 }
 
 /** Compares two synthesized templates (no synthesis): the pure part of `checkAlignment`. */
-export function compareTemplates(fromTemplate: Template, toTemplate: Template, options: CompareOptions): AlignmentResult {
+export function compareTemplates(
+  fromTemplate: Template,
+  toTemplate: Template,
+  options: CompareOptions,
+): AlignmentResult {
   const started = Date.now();
   const normalized = (template: Template, identity: CompareOptions['fromIdentity']) =>
     normalizeTemplate(template, { ...identityReplacements(identity), divergence: [] });
@@ -148,7 +165,10 @@ export function compareTemplates(fromTemplate: Template, toTemplate: Template, o
   const identity = identityDifferences(fromTemplate, toTemplate, meaningful);
   const order: Record<Classification, number> = { drift: 0, divergence: 1, identity: 2 };
   const differences = [...meaningful, ...identity].sort(
-    (a, b) => order[a.classification] - order[b.classification] || a.logicalId.localeCompare(b.logicalId) || a.path.localeCompare(b.path),
+    (a, b) =>
+      order[a.classification] - order[b.classification] ||
+      a.logicalId.localeCompare(b.logicalId) ||
+      a.path.localeCompare(b.path),
   );
   const counts = { drift: 0, divergence: 0, identity: 0 };
   for (const d of differences) counts[d.classification]++;
@@ -205,7 +225,12 @@ function compareResources(fromNorm: Template, toNorm: Template, options: Compare
     const leafDiffs: { diff: ValueDifference; state?: string; detail: string }[] = [];
     const definitions = a.Type === STATE_MACHINE_TYPE ? pipelineDefinitions(a, b) : undefined;
     if (definitions) {
-      leafDiffs.push(...diffValues(definitions.restFrom, definitions.restTo).map((diff) => ({ diff, detail: describe(diff, options) })));
+      leafDiffs.push(
+        ...diffValues(definitions.restFrom, definitions.restTo).map((diff) => ({
+          diff,
+          detail: describe(diff, options),
+        })),
+      );
       leafDiffs.push(...definitions.stateDiffs);
     } else {
       leafDiffs.push(...diffValues(a, b).map((diff) => ({ diff, detail: describe(diff, options) })));
@@ -246,7 +271,11 @@ function describe(diff: ValueDifference, options: CompareOptions): string {
 /** Names the divergence field that would allow a difference, when one exists but is not declared. */
 function undeclaredHint(type: string, path: readonly PathSegment[], options: CompareOptions): string {
   const fields = Object.keys(DIVERGENCE_LOCATIONS) as DivergenceField[];
-  const field = fields.find((f) => !options.divergence.includes(f) && DIVERGENCE_LOCATIONS[f].some((l) => matchesPattern(l.type, type, l.path, path)));
+  const field = fields.find(
+    (f) =>
+      !options.divergence.includes(f) &&
+      DIVERGENCE_LOCATIONS[f].some((l) => matchesPattern(l.type, type, l.path, path)),
+  );
   return field ? ` (declare "${field}" under alignment.divergence if this difference is intended)` : '';
 }
 
@@ -273,7 +302,13 @@ export function divergenceFieldOf(
  * (`*[Id=ExpireLanding]`) must match the element on either side. A difference above the location (a whole list
  * replaced) is not covered: that is drift.
  */
-function coveredBy(field: DivergenceField, type: string, path: readonly PathSegment[], a: unknown, b: unknown): boolean {
+function coveredBy(
+  field: DivergenceField,
+  type: string,
+  path: readonly PathSegment[],
+  a: unknown,
+  b: unknown,
+): boolean {
   return DIVERGENCE_LOCATIONS[field].some((location) => {
     if (location.type !== '*' && location.type !== type) return false;
     const segments = location.path.split('.');
@@ -312,9 +347,10 @@ function pipelineDefinitions(a: CfnResource, b: CfnResource): PipelineComparison
   const strip = (r: CfnResource) => ({ ...r, Properties: { ...r.Properties, [definitionKey]: undefined } });
   const base: PathSegment[] = ['Properties', definitionKey];
   const stateDiffs: PipelineComparison['stateDiffs'] = [];
-  const { States: _statesA, ...topA } = defA;
-  const { States: _statesB, ...topB } = defB;
-  for (const diff of diffValues(topA, topB, base)) stateDiffs.push({ diff, detail: `the pipeline's ${formatPath(diff.path.slice(2))} differs` });
+  const topA = { ...defA, States: undefined };
+  const topB = { ...defB, States: undefined };
+  for (const diff of diffValues(topA, topB, base))
+    stateDiffs.push({ diff, detail: `the pipeline's ${formatPath(diff.path.slice(2))} differs` });
   const statesA = flattenStates(defA);
   const statesB = flattenStates(defB);
   const names = [...new Set([...statesA.keys(), ...statesB.keys()])];
@@ -331,14 +367,22 @@ function pipelineDefinitions(a: CfnResource, b: CfnResource): PipelineComparison
       continue;
     }
     for (const diff of diffValues(sa, sb, statePath)) {
-      stateDiffs.push({ diff, state: name, detail: `pipeline state "${name}" differs at ${formatPath(diff.path.slice(statePath.length))}` });
+      stateDiffs.push({
+        diff,
+        state: name,
+        detail: `pipeline state "${name}" differs at ${formatPath(diff.path.slice(statePath.length))}`,
+      });
     }
   }
   return { restFrom: strip(a), restTo: strip(b), stateDiffs };
 }
 
 /** Raw differences that normalization explains: names, account, region, CIDR, Slack ids, asset hashes. */
-function identityDifferences(fromTemplate: Template, toTemplate: Template, meaningful: readonly AlignmentDifference[]): AlignmentDifference[] {
+function identityDifferences(
+  fromTemplate: Template,
+  toTemplate: Template,
+  meaningful: readonly AlignmentDifference[],
+): AlignmentDifference[] {
   const out: AlignmentDifference[] = [];
   const fromResources = resources(fromTemplate);
   const toResources = resources(toTemplate);
@@ -350,9 +394,12 @@ function identityDifferences(fromTemplate: Template, toTemplate: Template, meani
     const seen = new Set<string>();
     for (const diff of diffValues(a, b)) {
       // a pipeline definition is compared as a whole: its joined text differs wherever a state does
-      const path = a.Type === STATE_MACHINE_TYPE && diff.path[1] === 'DefinitionString' ? diff.path.slice(0, 2) : diff.path;
+      const path =
+        a.Type === STATE_MACHINE_TYPE && diff.path[1] === 'DefinitionString' ? diff.path.slice(0, 2) : diff.path;
       const shown = formatPath(path);
-      const related = (explained.get(logicalId) ?? []).some((p) => p === '' || isPrefix(p, shown) || isPrefix(shown, p));
+      const related = (explained.get(logicalId) ?? []).some(
+        (p) => p === '' || isPrefix(p, shown) || isPrefix(shown, p),
+      );
       if (related || seen.has(shown)) continue;
       seen.add(shown);
       out.push({
@@ -374,20 +421,25 @@ function isPrefix(prefix: string, path: string): boolean {
 }
 
 /** Renders the drifted resources with @aws-cdk/cloudformation-diff, declared divergence removed. */
-function renderTemplateDiff(fromNorm: Template, toNorm: Template, logicalIds: readonly string[], divergence: readonly DivergenceField[]): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { fullDiff, formatDifferences } = require('@aws-cdk/cloudformation-diff') as typeof import('@aws-cdk/cloudformation-diff');
+function renderTemplateDiff(
+  fromNorm: Template,
+  toNorm: Template,
+  logicalIds: readonly string[],
+  divergence: readonly DivergenceField[],
+): string {
   const pick = (t: Template) => {
     const stripped = normalizeTemplate({ Resources: resources(t) }, { replacements: {}, divergence });
-    return { Resources: Object.fromEntries(logicalIds.filter((id) => stripped.Resources?.[id]).map((id) => [id, stripped.Resources![id]])) };
+    return {
+      Resources: Object.fromEntries(
+        logicalIds.filter((id) => stripped.Resources?.[id]).map((id) => [id, stripped.Resources![id]]),
+      ),
+    };
   };
   return renderDiff((stream) => formatDifferences(stream, fullDiff(pick(toNorm), pick(fromNorm))));
 }
 
 /** Captures what a cloudformation-diff formatter writes, without terminal colours. */
 export function renderDiff(write: (stream: NodeJS.WritableStream & { columns?: number }) => void): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Writable } = require('stream') as typeof import('stream');
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -401,7 +453,5 @@ export function renderDiff(write: (stream: NodeJS.WritableStream & { columns?: n
 }
 
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
-

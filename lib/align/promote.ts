@@ -3,6 +3,7 @@
  * Markdown document for a reviewer. The `from` template is re-targeted to `to` (its identity replaced by `to`'s,
  * declared divergence taken from `to`) and compared with `to` as currently synthesized.
  */
+import * as cfnDiff from '@aws-cdk/cloudformation-diff';
 import type { KitchensConfig } from '../config/model';
 import {
   AlignmentResult,
@@ -19,7 +20,15 @@ import {
 import { deepEqual, diffValues, setPath } from './diff';
 import { identityReplacements, normalizeTemplate, restoreIdentity, Template } from './normalize';
 import { showValue, where } from './report';
-import { AslDefinition, flattenStates, isTestState, pipelineMermaid, STATE_MACHINE_TYPE, StateChange, stateMachineDefinition } from './state-machine';
+import {
+  AslDefinition,
+  flattenStates,
+  isTestState,
+  pipelineMermaid,
+  STATE_MACHINE_TYPE,
+  StateChange,
+  stateMachineDefinition,
+} from './state-machine';
 
 export interface ResourceChange {
   readonly logicalId: string;
@@ -78,7 +87,11 @@ export function promotionReport(options: PromotionReportOptions): PromotionRepor
 }
 
 /** The `from` template as it would be deployed to `to`: `to`'s identity and `to`'s declared divergence values. */
-export function retarget(fromTemplate: Template, toTemplate: Template, options: CompareOptions): { current: Template; promoted: Template } {
+export function retarget(
+  fromTemplate: Template,
+  toTemplate: Template,
+  options: CompareOptions,
+): { current: Template; promoted: Template } {
   const fromNorm = normalizeTemplate(fromTemplate, { ...identityReplacements(options.fromIdentity), divergence: [] });
   const toNorm = normalizeTemplate(toTemplate, { ...identityReplacements(options.toIdentity), divergence: [] });
   for (const [logicalId, resource] of Object.entries(fromNorm.Resources ?? {})) {
@@ -90,12 +103,17 @@ export function retarget(fromTemplate: Template, toTemplate: Template, options: 
       }
     }
   }
-  return { current: restoreIdentity(toNorm, options.toIdentity), promoted: restoreIdentity(fromNorm, options.toIdentity) };
+  return {
+    current: restoreIdentity(toNorm, options.toIdentity),
+    promoted: restoreIdentity(fromNorm, options.toIdentity),
+  };
 }
 
-export function buildPromotionReport(fromTemplate: Template, toTemplate: Template, options: CompareOptions): PromotionReport {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cfnDiff = require('@aws-cdk/cloudformation-diff') as typeof import('@aws-cdk/cloudformation-diff');
+export function buildPromotionReport(
+  fromTemplate: Template,
+  toTemplate: Template,
+  options: CompareOptions,
+): PromotionReport {
   const alignment = compareTemplates(fromTemplate, toTemplate, options);
   const { current, promoted } = retarget(fromTemplate, toTemplate, options);
   const diff = cfnDiff.fullDiff(current, promoted);
@@ -112,18 +130,36 @@ export function buildPromotionReport(fromTemplate: Template, toTemplate: Templat
     else if (impact === cfnDiff.ResourceImpact.WILL_REPLACE) kind = 'replaced';
     else if (impact === cfnDiff.ResourceImpact.MAY_REPLACE) kind = 'may be replaced';
     else kind = 'updated';
-    const replacing = updates.filter(([, u]) => u.changeImpact === cfnDiff.ResourceImpact.WILL_REPLACE || u.changeImpact === cfnDiff.ResourceImpact.MAY_REPLACE);
+    const replacing = updates.filter(
+      ([, u]) =>
+        u.changeImpact === cfnDiff.ResourceImpact.WILL_REPLACE || u.changeImpact === cfnDiff.ResourceImpact.MAY_REPLACE,
+    );
     const shown = (kind === 'replaced' || kind === 'may be replaced') && replacing.length > 0 ? replacing : updates;
-    resources.push({ logicalId, type, change: kind, properties: [...shown.map(([p]) => p), ...Object.keys(change.otherChanges)] });
+    resources.push({
+      logicalId,
+      type,
+      change: kind,
+      properties: [...shown.map(([p]) => p), ...Object.keys(change.otherChanges)],
+    });
   });
 
   const pipelines = pipelineChanges(current, promoted);
   const iamWidening = diff.iamChanges.permissionsBroadened;
   const securityGroupWidening = diff.securityGroupChanges.rulesAdded;
-  const report = { from: options.from, to: options.to, iamWidening, securityGroupWidening, resources, pipelines, alignment };
+  const report = {
+    from: options.from,
+    to: options.to,
+    iamWidening,
+    securityGroupWidening,
+    resources,
+    pipelines,
+    alignment,
+  };
   const fullText = renderDiff((stream) => cfnDiff.formatDifferences(stream, diff));
   const security = {
-    iam: diff.iamChanges.hasChanges ? [diff.iamChanges.summarizeStatements(), diff.iamChanges.summarizeManagedPolicies()] : [],
+    iam: diff.iamChanges.hasChanges
+      ? [diff.iamChanges.summarizeStatements(), diff.iamChanges.summarizeManagedPolicies()]
+      : [],
     securityGroups: diff.securityGroupChanges.hasChanges ? diff.securityGroupChanges.summarize() : undefined,
   };
   return { ...report, markdown: renderMarkdown(report, security, fullText) };
@@ -149,7 +185,8 @@ function pipelineChanges(current: Template, promoted: Template): PipelineChange[
     const topChanged = !deepEqual(withoutStates(defBefore), withoutStates(defAfter));
     if (changes.size === 0 && !topChanged && deepEqual(before[logicalId], after[logicalId])) continue;
     const resource = after[logicalId] ?? before[logicalId];
-    const name = typeof resource.Properties?.StateMachineName === 'string' ? resource.Properties.StateMachineName : logicalId;
+    const name =
+      typeof resource.Properties?.StateMachineName === 'string' ? resource.Properties.StateMachineName : logicalId;
     out.push({
       logicalId,
       name,
@@ -163,8 +200,7 @@ function pipelineChanges(current: Template, promoted: Template): PipelineChange[
 
 function withoutStates(definition: AslDefinition | undefined): unknown {
   if (!definition) return undefined;
-  const { States: _states, ...rest } = definition;
-  return rest;
+  return { ...definition, States: undefined };
 }
 
 /** A Markdown table cell: pipes escaped, line breaks as <br>. */
@@ -192,7 +228,9 @@ function renderMarkdown(
   const count = (kind: ResourceChange['change']) => report.resources.filter((r) => r.change === kind).length;
   lines.push(`# Promotion report: ${from} → ${to}`);
   lines.push('');
-  lines.push(`What deploying the code of \`${from}\` to \`${to}\` would change, ${to}'s own identity and declared divergence kept.`);
+  lines.push(
+    `What deploying the code of \`${from}\` to \`${to}\` would change, ${to}'s own identity and declared divergence kept.`,
+  );
   lines.push('');
   lines.push(`- IAM permissions widened: **${report.iamWidening ? 'yes' : 'no'}**`);
   lines.push(`- Security group rules widened: **${report.securityGroupWidening ? 'yes' : 'no'}**`);
@@ -201,24 +239,36 @@ function renderMarkdown(
       `${count('updated')} updated`,
   );
   lines.push(`- Pipelines changed: ${report.pipelines.length}`);
-  lines.push(`- Alignment: **${alignment.aligned ? 'holds' : `does not hold (${alignment.counts.drift} undeclared differences)`}**`);
+  lines.push(
+    `- Alignment: **${alignment.aligned ? 'holds' : `does not hold (${alignment.counts.drift} undeclared differences)`}**`,
+  );
   lines.push('');
 
   lines.push('## Security: IAM and security group changes');
   lines.push('');
   if (report.iamWidening) lines.push(`> **Warning:** this promotion widens IAM permissions in \`${to}\`.`, '');
-  if (report.securityGroupWidening) lines.push(`> **Warning:** this promotion adds security group rules in \`${to}\`.`, '');
+  if (report.securityGroupWidening)
+    lines.push(`> **Warning:** this promotion adds security group rules in \`${to}\`.`, '');
   const iamTables = security.iam.filter((t) => t.length > 1);
   for (const t of iamTables) lines.push(...table(t), '');
   if (security.securityGroups && security.securityGroups.length > 1) lines.push(...table(security.securityGroups), '');
-  if (iamTables.length === 0 && !(security.securityGroups && security.securityGroups.length > 1)) lines.push('No IAM or security group changes.', '');
+  if (iamTables.length === 0 && !(security.securityGroups && security.securityGroups.length > 1))
+    lines.push('No IAM or security group changes.', '');
 
   lines.push('## Resources added, replaced and removed');
   lines.push('');
   const order: ResourceChange['change'][] = ['replaced', 'may be replaced', 'removed', 'added', 'updated'];
-  const sorted = [...report.resources].sort((a, b) => order.indexOf(a.change) - order.indexOf(b.change) || a.logicalId.localeCompare(b.logicalId));
+  const sorted = [...report.resources].sort(
+    (a, b) => order.indexOf(a.change) - order.indexOf(b.change) || a.logicalId.localeCompare(b.logicalId),
+  );
   if (sorted.length === 0) lines.push('No resource changes.');
-  else lines.push(...table([['Change', 'Logical id', 'Type', 'Properties'], ...sorted.map((r) => [r.change, r.logicalId, r.type, r.properties.join(', ')])]));
+  else
+    lines.push(
+      ...table([
+        ['Change', 'Logical id', 'Type', 'Properties'],
+        ...sorted.map((r) => [r.change, r.logicalId, r.type, r.properties.join(', ')]),
+      ]),
+    );
   lines.push('');
 
   lines.push('## Pipeline changes');
@@ -249,12 +299,25 @@ function renderMarkdown(
   lines.push('');
   const drift = alignment.differences.filter((d) => d.classification === 'drift');
   if (drift.length > 0) {
-    lines.push(...table([['Where', from, to, 'Why'], ...drift.map((d) => [where(d), showValue(d.from), showValue(d.to), d.reason])]));
+    lines.push(
+      ...table([
+        ['Where', from, to, 'Why'],
+        ...drift.map((d) => [where(d), showValue(d.from), showValue(d.to), d.reason]),
+      ]),
+    );
     lines.push('');
   }
 
   lines.push('## Full CloudFormation diff');
   lines.push('');
-  lines.push('<details><summary>cdk diff style output</summary>', '', '```text', fullText || 'There were no differences', '```', '', '</details>');
+  lines.push(
+    '<details><summary>cdk diff style output</summary>',
+    '',
+    '```text',
+    fullText || 'There were no differences',
+    '```',
+    '',
+    '</details>',
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -40,7 +40,8 @@ export function renderAlignmentText(result: AlignmentResult): string {
   for (const d of divergence) byField.set(d.divergence!, [...(byField.get(d.divergence!) ?? []), d]);
   for (const [field, list] of [...byField].sort((a, b) => a[0].localeCompare(b[0]))) {
     lines.push(`  ${field}:`);
-    for (const d of list) lines.push(`    ${where(d)}: ${showValue(d.from)} in ${result.from}, ${showValue(d.to)} in ${result.to}`);
+    for (const d of list)
+      lines.push(`    ${where(d)}: ${showValue(d.from)} in ${result.from}, ${showValue(d.to)} in ${result.to}`);
   }
   if (divergence.length === 0) lines.push('  none');
   lines.push('');
@@ -57,4 +58,3 @@ export function renderAlignmentText(result: AlignmentResult): string {
   lines.push(`Compared in ${(result.durationMs / 1000).toFixed(1)} s.`);
   return lines.join('\n');
 }
-

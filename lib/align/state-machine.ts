@@ -110,7 +110,8 @@ export function stateEdges(definition: AslDefinition, start = true): Edge[] {
       ...(['ItemProcessor', 'Iterator'] as const).map((k) => state[k]).filter((p): p is AslDefinition => isRecord(p)),
     ];
     for (const child of nested) {
-      if (child.StartAt) edges.push({ from: name, to: child.StartAt, label: state.Type === 'Map' ? 'each item' : 'branch' });
+      if (child.StartAt)
+        edges.push({ from: name, to: child.StartAt, label: state.Type === 'Map' ? 'each item' : 'branch' });
       edges.push(...stateEdges(child, false));
     }
   }
@@ -149,7 +150,9 @@ export function pipelineMermaid(
     const id = `s${ids.size - 1}`;
     ids.set(name, id);
     const label = `"${mermaidText(name)}"`;
-    nodeLines.push(state.Type === 'Choice' ? `  ${id}{${label}}` : isTestState(name) ? `  ${id}[/${label}/]` : `  ${id}[${label}]`);
+    nodeLines.push(
+      state.Type === 'Choice' ? `  ${id}{${label}}` : isTestState(name) ? `  ${id}[/${label}/]` : `  ${id}[${label}]`,
+    );
   }
   const edgeKeys = new Set<string>();
   const edgeLines: string[] = [];
@@ -168,7 +171,10 @@ export function pipelineMermaid(
     '  classDef changed fill:#fff3c4,stroke:#9a6700,stroke-width:2px',
   ];
   for (const kind of ['added', 'removed', 'changed'] as const) {
-    const members = [...changes].filter(([, c]) => c === kind).map(([name]) => ids.get(name)).filter((id) => id !== undefined);
+    const members = [...changes]
+      .filter(([, c]) => c === kind)
+      .map(([name]) => ids.get(name))
+      .filter((id) => id !== undefined);
     if (members.length > 0) classLines.push(`  class ${members.join(',')} ${kind}`);
   }
   return ['graph TD', ...nodeLines, ...edgeLines, ...classLines].join('\n');

@@ -41,7 +41,9 @@ describe('kitchen align', () => {
     expect(stderr).toBe('');
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({ from: 'dev', to: 'production', aligned: true, counts: { drift: 0 } });
-    expect(result.differences.find((d: { divergence?: string }) => d.divergence === 'warehouse.nodeType')).toMatchObject({
+    expect(
+      result.differences.find((d: { divergence?: string }) => d.divergence === 'warehouse.nodeType'),
+    ).toMatchObject({
       resourceType: 'AWS::Redshift::Cluster',
       path: 'Properties.NodeType',
       from: 'ra3.large',
@@ -51,8 +53,14 @@ describe('kitchen align', () => {
 
   it.each([
     ['encryption-off.ts', 'EnvironmentDataLakeLanding971B00A8 (AWS::S3::Bucket) Properties.BucketEncryption'],
-    ['container-image.ts', 'EnvironmentContainersIngestA7244157 (AWS::ECS::TaskDefinition) Properties.ContainerDefinitions[0].Image'],
-    ['extra-permission.ts', 'EnvironmentContainersIngestTaskRoleDefaultPolicy1C03B68E (AWS::IAM::Policy) Properties.PolicyDocument.Statement'],
+    [
+      'container-image.ts',
+      'EnvironmentContainersIngestA7244157 (AWS::ECS::TaskDefinition) Properties.ContainerDefinitions[0].Image',
+    ],
+    [
+      'extra-permission.ts',
+      'EnvironmentContainersIngestTaskRoleDefaultPolicy1C03B68E (AWS::IAM::Policy) Properties.PolicyDocument.Statement',
+    ],
     [
       'missing-test.ts',
       'EnvironmentOrdersPipeline8A7E1154 (AWS::StepFunctions::StateMachine) Properties.DefinitionString.States["Test: orders row count"]',
@@ -97,7 +105,17 @@ describe('kitchen promote-report', () => {
 
   it('should write the Markdown report to --out', async () => {
     const out = path.join(dir, 'report.md');
-    const { code, stdout } = await kitchen('promote-report', '--from', 'dev', '--to', 'production', '--out', out, '--app', path.join(FIXTURES, 'promotion.ts'));
+    const { code, stdout } = await kitchen(
+      'promote-report',
+      '--from',
+      'dev',
+      '--to',
+      'production',
+      '--out',
+      out,
+      '--app',
+      path.join(FIXTURES, 'promotion.ts'),
+    );
     expect(code).toBe(0);
     expect(stdout).toBe(`wrote ${out}\n`);
     const md = fs.readFileSync(out, 'utf8');
@@ -111,6 +129,12 @@ describe('kitchen promote-report', () => {
     expect(plain.code).toBe(0);
     expect(plain.stdout).toContain('- Alignment: **holds**');
     const json = await kitchen('--json', 'promote-report', '--app', path.join(FIXTURES, 'promotion.ts'));
-    expect(JSON.parse(json.stdout)).toMatchObject({ from: 'dev', to: 'production', iamWidening: true, aligned: false, pipelines: [{ change: 'changed' }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      from: 'dev',
+      to: 'production',
+      iamWidening: true,
+      aligned: false,
+      pipelines: [{ change: 'changed' }],
+    });
   });
 });

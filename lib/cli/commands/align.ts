@@ -20,11 +20,17 @@ export function loadAppBuilder(module: string | undefined): AppBuilder | undefin
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(file) as typeof loaded;
   } catch (e) {
-    throw new CliError(`--app ${module}: cannot load the module (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, EXIT_USAGE);
+    throw new CliError(
+      `--app ${module}: cannot load the module (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`,
+      EXIT_USAGE,
+    );
   }
   const build = loaded.buildApp ?? loaded.default;
   if (typeof build !== 'function') {
-    throw new CliError(`--app ${module}: the module must export a function buildApp(config, options), like lib/app.ts`, EXIT_USAGE);
+    throw new CliError(
+      `--app ${module}: the module must export a function buildApp(config, options), like lib/app.ts`,
+      EXIT_USAGE,
+    );
   }
   return build as AppBuilder;
 }
@@ -43,7 +49,9 @@ export function synthesizing<T>(what: string, run: () => T): T {
 export function register(program: Command): void {
   program
     .command('align')
-    .description('check that development and production differ only in identity and declared divergence (exit 1 on drift)')
+    .description(
+      'check that development and production differ only in identity and declared divergence (exit 1 on drift)',
+    )
     .option('--from <environment>', 'environment to check (default: the development environment that hosts Kitchens)')
     .option('--to <environment>', 'environment to compare with (default: the production environment)')
     .option('--app <module>', 'module exporting buildApp(config, options) to synthesize instead of the bundled app')
@@ -55,10 +63,15 @@ export function register(program: Command): void {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { checkAlignment, renderAlignmentText } = require('../../align') as typeof import('../../align');
       output.progress('synthesizing both environments (cdk-nag and CDK validation off)...');
-      const result = synthesizing('kitchen align', () => checkAlignment({ config, from: opts.from, to: opts.to, build }));
+      const result = synthesizing('kitchen align', () =>
+        checkAlignment({ config, from: opts.from, to: opts.to, build }),
+      );
       output.result(result, () => renderAlignmentText(result));
       if (!result.aligned) {
-        throw new CliError(`${result.from} and ${result.to} are not aligned: ${result.counts.drift} undeclared difference(s)`, EXIT_FAILED);
+        throw new CliError(
+          `${result.from} and ${result.to} are not aligned: ${result.counts.drift} undeclared difference(s)`,
+          EXIT_FAILED,
+        );
       }
     });
 }

@@ -13,7 +13,10 @@ export function register(program: Command): void {
   program
     .command('promote-report')
     .description('write a Markdown report of what promoting one environment to another would change')
-    .option('--from <environment>', 'environment whose code is promoted (default: the development environment that hosts Kitchens)')
+    .option(
+      '--from <environment>',
+      'environment whose code is promoted (default: the development environment that hosts Kitchens)',
+    )
     .option('--to <environment>', 'environment promoted to (default: the production environment)')
     .option('--out <file>', 'write the report to this file instead of stdout')
     .option('--app <module>', 'module exporting buildApp(config, options) to synthesize instead of the bundled app')
@@ -25,7 +28,9 @@ export function register(program: Command): void {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { promotionReport } = require('../../align') as typeof import('../../align');
       output.progress('synthesizing both environments (cdk-nag and CDK validation off)...');
-      const report = synthesizing('kitchen promote-report', () => promotionReport({ config, from: opts.from, to: opts.to, build }));
+      const report = synthesizing('kitchen promote-report', () =>
+        promotionReport({ config, from: opts.from, to: opts.to, build }),
+      );
       if (opts.out !== undefined) {
         fs.writeFileSync(opts.out, report.markdown);
       }

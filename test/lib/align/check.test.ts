@@ -26,8 +26,12 @@ describe('the bundled example', () => {
 
   it('should attribute each profile difference to its declared divergence field', () => {
     const divergence = (field: string) =>
-      result.differences.filter((d) => d.divergence === field).map((d) => `${d.resourceType} ${d.path} ${JSON.stringify(d.from)}->${JSON.stringify(d.to)}`);
-    expect(divergence('warehouse.nodeType')).toStrictEqual(['AWS::Redshift::Cluster Properties.NodeType "ra3.large"->"ra3.xlplus"']);
+      result.differences
+        .filter((d) => d.divergence === field)
+        .map((d) => `${d.resourceType} ${d.path} ${JSON.stringify(d.from)}->${JSON.stringify(d.to)}`);
+    expect(divergence('warehouse.nodeType')).toStrictEqual([
+      'AWS::Redshift::Cluster Properties.NodeType "ra3.large"->"ra3.xlplus"',
+    ]);
     expect(divergence('warehouse.nodes')).toStrictEqual([
       'AWS::Redshift::Cluster Properties.ClusterType "single-node"->"multi-node"',
       'AWS::Redshift::Cluster Properties.NumberOfNodes undefined->2',
@@ -35,7 +39,9 @@ describe('the bundled example', () => {
     expect(divergence('retention.landingDays')).toStrictEqual([
       'AWS::S3::Bucket Properties.LifecycleConfiguration.Rules[0].ExpirationInDays 14->90',
     ]);
-    expect(divergence('retention.snapshotDays')).toStrictEqual(['AWS::Redshift::Cluster Properties.AutomatedSnapshotRetentionPeriod 1->35']);
+    expect(divergence('retention.snapshotDays')).toStrictEqual([
+      'AWS::Redshift::Cluster Properties.AutomatedSnapshotRetentionPeriod 1->35',
+    ]);
     for (const d of result.differences.filter((x) => x.classification === 'divergence')) {
       expect(d.reason).toBe(`declared divergence: ${d.divergence} is listed under alignment.divergence`);
     }
@@ -45,9 +51,24 @@ describe('the bundled example', () => {
     const identity = result.differences.filter((d) => d.classification === 'identity');
     expect(identity).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ resourceType: 'AWS::SNS::Topic', path: 'Properties.DisplayName', from: 'cdk-kitchens alerts: acme-dev', to: 'cdk-kitchens alerts: acme-production' }),
-        expect.objectContaining({ resourceType: 'AWS::Chatbot::SlackChannelConfiguration', path: 'Properties.SlackChannelId', from: 'C07DEVALERT', to: 'C07PRODALRT' }),
-        expect.objectContaining({ resourceType: 'AWS::IAM::Role', path: 'Properties.Tags[2].Value', from: 'development', to: 'production' }),
+        expect.objectContaining({
+          resourceType: 'AWS::SNS::Topic',
+          path: 'Properties.DisplayName',
+          from: 'cdk-kitchens alerts: acme-dev',
+          to: 'cdk-kitchens alerts: acme-production',
+        }),
+        expect.objectContaining({
+          resourceType: 'AWS::Chatbot::SlackChannelConfiguration',
+          path: 'Properties.SlackChannelId',
+          from: 'C07DEVALERT',
+          to: 'C07PRODALRT',
+        }),
+        expect.objectContaining({
+          resourceType: 'AWS::IAM::Role',
+          path: 'Properties.Tags[2].Value',
+          from: 'development',
+          to: 'production',
+        }),
       ]),
     );
     expect(identity.every((d) => d.reason.startsWith('identity: '))).toBe(true);
@@ -56,7 +77,9 @@ describe('the bundled example', () => {
   it('should render a readable text report', () => {
     const text = renderAlignmentText(result);
     expect(text.split('\n')[0]).toBe('ALIGNED: dev and production differ only in identity and declared divergence');
-    expect(text).toContain('  warehouse.nodeType:\n    EnvironmentWarehouseA722EDCF (AWS::Redshift::Cluster) Properties.NodeType: "ra3.large" in dev, "ra3.xlplus" in production');
+    expect(text).toContain(
+      '  warehouse.nodeType:\n    EnvironmentWarehouseA722EDCF (AWS::Redshift::Cluster) Properties.NodeType: "ra3.large" in dev, "ra3.xlplus" in production',
+    );
     expect(text).not.toContain('Undeclared drift');
   });
 });
@@ -64,7 +87,9 @@ describe('the bundled example', () => {
 describe('a profile difference that is not declared', () => {
   // the config loader refuses this file; a config built in code (or a construct default) can still get here
   const config = exampleConfig();
-  const result = checkAlignment({ config: { ...config, divergence: config.divergence.filter((f) => f !== 'warehouse.nodeType') } });
+  const result = checkAlignment({
+    config: { ...config, divergence: config.divergence.filter((f) => f !== 'warehouse.nodeType') },
+  });
 
   it('fails with the Redshift node type as the only drift, and says which field to declare', () => {
     expect(result.aligned).toBe(false);
@@ -76,7 +101,8 @@ describe('a profile difference that is not declared', () => {
         from: 'ra3.large',
         to: 'ra3.xlplus',
         classification: 'drift',
-        reason: 'undeclared drift: the values differ (declare "warehouse.nodeType" under alignment.divergence if this difference is intended)',
+        reason:
+          'undeclared drift: the values differ (declare "warehouse.nodeType" under alignment.divergence if this difference is intended)',
       },
     ]);
   });
@@ -144,7 +170,11 @@ describe('drift injected in code', () => {
       }),
     );
     // the only other difference is the transition that skips it
-    expect(drift(result).filter((d) => d !== missing).map((d) => [d.state, d.path, d.from, d.to])).toStrictEqual([
+    expect(
+      drift(result)
+        .filter((d) => d !== missing)
+        .map((d) => [d.state, d.path, d.from, d.to]),
+    ).toStrictEqual([
       ['Load orders', 'Properties.DefinitionString.States["Load orders"].Next', 'Publish results', ROW_COUNT_TEST],
     ]);
     expect(renderAlignmentText(result)).toContain(
@@ -173,14 +203,21 @@ describe('choosing the environments', () => {
   const config = exampleConfig();
 
   it('should accept explicit names in either direction', () => {
-    expect(Object.values(resolveEnvironments(config, 'production', 'dev')).map((e) => e.name)).toStrictEqual(['production', 'dev']);
+    expect(Object.values(resolveEnvironments(config, 'production', 'dev')).map((e) => e.name)).toStrictEqual([
+      'production',
+      'dev',
+    ]);
   });
 
   it('fails when an environment does not exist', () => {
-    expect(() => resolveEnvironments(config, 'qa')).toThrow('kitchens.config.yaml: no environment named "qa"; environments are: production, dev');
+    expect(() => resolveEnvironments(config, 'qa')).toThrow(
+      'kitchens.config.yaml: no environment named "qa"; environments are: production, dev',
+    );
   });
 
   it('fails when both sides are the same environment', () => {
-    expect(() => resolveEnvironments(config, 'dev', 'dev')).toThrow('--from and --to must name two different environments, got "dev" twice');
+    expect(() => resolveEnvironments(config, 'dev', 'dev')).toThrow(
+      '--from and --to must name two different environments, got "dev" twice',
+    );
   });
 });

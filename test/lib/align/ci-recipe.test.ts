@@ -13,7 +13,14 @@ describe('the CI recipe', () => {
   it('should run every gate in order: install, type-check, tests, validated synth, cfn-lint, align', () => {
     const steps: Step[] = workflow.jobs.build.steps;
     const script = runs(steps);
-    const order = ['npm ci', 'npm run typecheck', 'npm test', 'CDK_VALIDATION=true npx cdk synth', 'cfn-lint cdk.out/*.template.json', 'bin/kitchen.ts align'];
+    const order = [
+      'npm ci',
+      'npm run typecheck',
+      'npm test',
+      'CDK_VALIDATION=true npx cdk synth',
+      'cfn-lint cdk.out/*.template.json',
+      'bin/kitchen.ts align',
+    ];
     const positions = order.map((needle) => script.indexOf(needle));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toStrictEqual(positions);

@@ -1,4 +1,10 @@
-import { buildPromotionReport, environmentIdentity, promotionReport, retarget, synthesizeEnvironments } from '../../../lib/align';
+import {
+  buildPromotionReport,
+  environmentIdentity,
+  promotionReport,
+  retarget,
+  synthesizeEnvironments,
+} from '../../../lib/align';
 import { exampleConfig } from '../../support/app';
 import { NULL_IDS_TEST } from '../../fixtures/align/drift';
 import { buildApp as promotion } from '../../fixtures/align/promotion';
@@ -30,9 +36,14 @@ describe('re-targeting a template', () => {
       toIdentity: environmentIdentity(config, prod),
       divergence: config.divergence,
     });
-    const cluster = (t: typeof current) => Object.values(t.Resources!).find((r) => r.Type === 'AWS::Redshift::Cluster')!;
+    const cluster = (t: typeof current) =>
+      Object.values(t.Resources!).find((r) => r.Type === 'AWS::Redshift::Cluster')!;
     expect(cluster(promoted)).toStrictEqual(cluster(current));
-    expect(cluster(promoted).Properties).toMatchObject({ ClusterIdentifier: 'acme-production-warehouse', NodeType: 'ra3.xlplus', NumberOfNodes: 2 });
+    expect(cluster(promoted).Properties).toMatchObject({
+      ClusterIdentifier: 'acme-production-warehouse',
+      NodeType: 'ra3.xlplus',
+      NumberOfNodes: 2,
+    });
     expect(JSON.stringify(promoted)).not.toContain('222222222222');
     expect(promoted).toStrictEqual(current);
   });
@@ -46,9 +57,16 @@ describe('promoting a development environment that is ahead of production', () =
     expect(report.iamWidening).toBe(true);
     const security = md.indexOf('## Security: IAM and security group changes');
     expect(security).toBeGreaterThan(0);
-    expect(md.indexOf('> **Warning:** this promotion widens IAM permissions in `production`.')).toBeGreaterThan(security);
+    expect(md.indexOf('> **Warning:** this promotion widens IAM permissions in `production`.')).toBeGreaterThan(
+      security,
+    );
     expect(md.indexOf('| + | * | Allow | s3:DeleteBucket |')).toBeGreaterThan(security);
-    for (const later of ['## Resources added, replaced and removed', '## Pipeline changes', '## Alignment', '## Full CloudFormation diff']) {
+    for (const later of [
+      '## Resources added, replaced and removed',
+      '## Pipeline changes',
+      '## Alignment',
+      '## Full CloudFormation diff',
+    ]) {
       expect(md.indexOf(later)).toBeGreaterThan(md.indexOf('s3:DeleteBucket'));
     }
     expect(md).toContain('- IAM permissions widened: **yes**');
@@ -56,8 +74,18 @@ describe('promoting a development environment that is ahead of production', () =
 
   it('should list the resource changes', () => {
     expect(report.resources).toStrictEqual([
-      { logicalId: 'EnvironmentContainersIngestTaskRoleDefaultPolicy1C03B68E', type: 'AWS::IAM::Policy', change: 'updated', properties: ['PolicyDocument'] },
-      { logicalId: 'EnvironmentOrdersPipeline8A7E1154', type: 'AWS::StepFunctions::StateMachine', change: 'updated', properties: ['DefinitionString'] },
+      {
+        logicalId: 'EnvironmentContainersIngestTaskRoleDefaultPolicy1C03B68E',
+        type: 'AWS::IAM::Policy',
+        change: 'updated',
+        properties: ['PolicyDocument'],
+      },
+      {
+        logicalId: 'EnvironmentOrdersPipeline8A7E1154',
+        type: 'AWS::StepFunctions::StateMachine',
+        change: 'updated',
+        properties: ['DefinitionString'],
+      },
     ]);
   });
 
@@ -79,7 +107,9 @@ describe('promoting a development environment that is ahead of production', () =
 
   it('should say that alignment does not hold, and why', () => {
     expect(md).toContain('- Alignment: **does not hold (3 undeclared differences)**');
-    expect(md).toContain('| EnvironmentContainersIngestTaskRoleDefaultPolicy1C03B68E (AWS::IAM::Policy) Properties.PolicyDocument.Statement |');
+    expect(md).toContain(
+      '| EnvironmentContainersIngestTaskRoleDefaultPolicy1C03B68E (AWS::IAM::Policy) Properties.PolicyDocument.Statement |',
+    );
   });
 });
 
@@ -91,14 +121,24 @@ describe('promoting a change that is not about permissions', () => {
     expect(report.securityGroupWidening).toBe(false);
     expect(report.markdown).toContain('No IAM or security group changes.');
     expect(report.resources).toStrictEqual([
-      { logicalId: 'EnvironmentDataLakeLanding971B00A8', type: 'AWS::S3::Bucket', change: 'updated', properties: ['BucketEncryption'] },
+      {
+        logicalId: 'EnvironmentDataLakeLanding971B00A8',
+        type: 'AWS::S3::Bucket',
+        change: 'updated',
+        properties: ['BucketEncryption'],
+      },
     ]);
   });
 });
 
 describe('resource replacement and removal', () => {
   it('should report replaced, added and removed resources from the CloudFormation diff', () => {
-    const identity = (environment: string, account: string) => ({ project: 'acme', environment, account, region: 'eu-west-1' });
+    const identity = (environment: string, account: string) => ({
+      project: 'acme',
+      environment,
+      account,
+      region: 'eu-west-1',
+    });
     const report = buildPromotionReport(
       {
         Resources: {
@@ -112,7 +152,13 @@ describe('resource replacement and removal', () => {
           Removed: { Type: 'AWS::SQS::Queue', Properties: {} },
         },
       },
-      { from: 'dev', to: 'production', fromIdentity: identity('dev', '222222222222'), toIdentity: identity('production', '111111111111'), divergence: [] },
+      {
+        from: 'dev',
+        to: 'production',
+        fromIdentity: identity('dev', '222222222222'),
+        toIdentity: identity('production', '111111111111'),
+        divergence: [],
+      },
     );
     expect(report.resources).toStrictEqual([
       { logicalId: 'Removed', type: 'AWS::SQS::Queue', change: 'removed', properties: [] },

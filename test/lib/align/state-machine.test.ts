@@ -1,5 +1,11 @@
 import { diffValues, formatPath } from '../../../lib/align/diff';
-import { flattenStates, joinDefinition, parseDefinition, pipelineMermaid, stateEdges } from '../../../lib/align/state-machine';
+import {
+  flattenStates,
+  joinDefinition,
+  parseDefinition,
+  pipelineMermaid,
+  stateEdges,
+} from '../../../lib/align/state-machine';
 import { parseMermaid } from './mermaid';
 
 describe('pipeline definitions', () => {
@@ -43,11 +49,16 @@ describe('pipeline definitions', () => {
       'Publish',
       'Failed',
     ]);
-    expect(states.get('Checks')?.Branches).toStrictEqual([{ StartAt: 'Test: orders row count' }, { StartAt: 'Test: "quoted" <ids>' }]);
+    expect(states.get('Checks')?.Branches).toStrictEqual([
+      { StartAt: 'Test: orders row count' },
+      { StartAt: 'Test: "quoted" <ids>' },
+    ]);
   });
 
   it('should list every transition, nested ones included', () => {
-    const edges = stateEdges(parseDefinition(joined)!).map((e) => `${e.from} -> ${e.to}${e.label ? ` (${e.label})` : ''}`);
+    const edges = stateEdges(parseDefinition(joined)!).map(
+      (e) => `${e.from} -> ${e.to}${e.label ? ` (${e.label})` : ''}`,
+    );
     expect(edges).toStrictEqual([
       '(start) -> Load orders',
       'Load orders -> Checks',
@@ -65,10 +76,14 @@ describe('pipeline definitions', () => {
 
   it('should draw a Mermaid graph TD that the Mermaid parser accepts, with changes styled', () => {
     const after = parseDefinition(joined)!;
-    const mermaid = pipelineMermaid(undefined, after, new Map([
-      ['Test: "quoted" <ids>', 'added'],
-      ['Publish', 'changed'],
-    ]));
+    const mermaid = pipelineMermaid(
+      undefined,
+      after,
+      new Map([
+        ['Test: "quoted" <ids>', 'added'],
+        ['Publish', 'changed'],
+      ]),
+    );
     expect(mermaid.split('\n')[0]).toBe('graph TD');
     expect(mermaid).toContain('{"Done?"}');
     expect(mermaid).toContain('[/"Test: #34;quoted#34; #60;ids#62;"/]');
