@@ -35,13 +35,7 @@ export const PATHS = {
 
 /** Transient errors worth a retry, per service (names as Step Functions reports them for aws-sdk integrations). */
 export const RETRYABLE = {
-  redshiftData: [
-    'RedshiftData.ActiveStatementsExceededException',
-    'RedshiftData.ActiveSessionsExceededException',
-    'RedshiftData.InternalServerException',
-    'RedshiftData.DatabaseConnectionException',
-    'RedshiftData.ThrottlingException',
-  ],
+  redshiftData: ['RedshiftData.ActiveStatementsExceededException', 'RedshiftData.InternalServerException', 'RedshiftData.ThrottlingException'],
   ecs: ['ECS.AmazonECSException', 'ECS.ServerException', 'ECS.ThrottlingException', 'ECS.LimitExceededException'],
   sns: ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KmsThrottlingException'],
   s3: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.ServiceUnavailableException', 'S3.SdkClientException'],
@@ -92,29 +86,37 @@ export function dataApiTask(
   return task;
 }
 
+/** The end of a failed run: one alert naming environment, pipeline and the failure, then the Fail state. */
+export interface RunFailure {
+  /** Alert, then fail: for failures nobody has alerted yet. */
+  readonly alert: sfn.IChainable;
+  /** Fail without alerting: for failures already alerted (an error-level test). */
+  readonly fail: sfn.Fail;
+}
+
 /**
- * The step's failure handler: publish an alert naming environment, pipeline and step with the error, then fail.
- * Expects `{ Error, Cause }` at `$.failure` (what a Catch writes, and what the failure Pass states build).
+ * The run's failure handler, shared by every step outside Parallel states (inside, a branch's Fail state ends the
+ * branch and the Parallel state's Catch brings the failure here). Expects `{ Error, Cause }` at `$.failure`;
+ * the cause names the step.
  */
-export function failureHandler(scope: Construct, context: CompileContext, step: { readonly id: string; readonly name: string }): sfn.IChainable {
+export function runFailureHandler(scope: Construct, context: CompileContext): RunFailure {
   const { definition, target } = context;
   const environment = target.variables.env ?? target.names.context.environment;
   const alert = new tasks.SnsPublish(scope, 'AlertFailure', {
-    stateName: `Alert: ${step.name} failed`,
+    stateName: 'Alert: run failed',
     topic: target.alertTopic,
     message: sfn.TaskInput.fromObject({
       version: '1.0',
       source: 'custom',
       content: {
         textType: 'client-markdown',
-        title: `:x: ${environment} / ${definition.id}: step "${step.name}" failed`,
+        title: `:x: ${environment} / ${definition.id}: run failed`,
         description: sfn.JsonPath.format('{}: {}', sfn.JsonPath.stringAt('$.failure.Error'), sfn.JsonPath.stringAt('$.failure.Cause')),
       },
       metadata: {
         additionalContext: {
           environment,
           pipeline: definition.id,
-          step: step.id,
           error: sfn.JsonPath.stringAt('$.failure.Error'),
           cause: sfn.JsonPath.stringAt('$.failure.Cause'),
           runId: sfn.JsonPath.stringAt(PATHS.runId),
@@ -124,20 +126,22 @@ export function failureHandler(scope: Construct, context: CompileContext, step: 
     resultPath: sfn.JsonPath.DISCARD,
   });
   retryTransient(alert, RETRYABLE.sns, Duration.seconds(1));
-  const fail = new sfn.Fail(scope, 'Failed', {
-    stateName: `${step.name} failed`,
-    errorPath: '$.failure.Error',
-    causePath: '$.failure.Cause',
-  });
-  return alert.next(fail);
+  const fail = new sfn.Fail(scope, 'Failed', { stateName: 'Run failed', errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+  return { alert: alert.next(fail), fail };
 }
 
-/** A Pass state that writes `{ Error, Cause }` to `$.failure` and goes to the failure handler. */
+/**
+ * A Pass state that writes `{ Error, Cause }` to `$.failure` and goes to the failure handler. An empty `error`
+ * keeps the caught error's name; a `cause` starting with `States.` is an intrinsic function.
+ */
 export function describeFailure(scope: Construct, id: string, stateName: string, error: string, cause: string, onFailure: sfn.IChainable): sfn.IChainable {
   const dynamic = cause.startsWith('States.');
   return new sfn.Pass(scope, id, {
     stateName,
-    parameters: { Error: error, ...(dynamic ? { 'Cause.$': cause } : { Cause: cause }) },
+    parameters: {
+      ...(error === '' ? { 'Error.$': '$.failure.Error' } : { Error: error }),
+      ...(dynamic ? { 'Cause.$': cause } : { Cause: cause }),
+    },
     resultPath: PATHS.failure,
   }).next(onFailure);
 }
@@ -150,7 +154,14 @@ export function statementPoll(
   scope: Construct,
   idPrefix: string,
   label: string,
-  options: { readonly pollSeconds: number; readonly maxPolls: number; readonly onFailure: sfn.IChainable; readonly catchTo: (task: sfn.TaskStateBase | sfn.Map) => void },
+  options: {
+    /** Name of the step the statement belongs to, for failure causes. */
+    readonly step: string;
+    readonly pollSeconds: number;
+    readonly maxPolls: number;
+    readonly onFailure: sfn.IChainable;
+    readonly catchTo: (task: sfn.TaskStateBase | sfn.Map) => void;
+  },
   target: PipelineTarget,
 ): sfn.Chain {
   const wait = new sfn.Wait(scope, `${idPrefix}Wait`, {
@@ -167,7 +178,17 @@ export function statementPoll(
     resultPath: PATHS.statement,
   });
   const status = '$.statement.description.Status';
-  const done = new sfn.Choice(scope, `${idPrefix}Done`, { stateName: `Done? ${label}` })
+  const what = `${options.step === label ? '' : `test "${label}" of `}step "${options.step}"`;
+  const done = new sfn.Choice(scope, `${idPrefix}Done`, { stateName: `Done? ${label}` });
+  const stopped = describeFailure(
+    scope,
+    `${idPrefix}SqlStopped`,
+    `SQL stopped: ${label}`,
+    'Kitchens.SqlStopped',
+    `States.Format('SQL of ${escapeLiteral(what)} stopped with status {} after {} polls of ${options.pollSeconds} seconds', $.statement.description.Status, $.statement.polls)`,
+    options.onFailure,
+  );
+  done
     .when(
       sfn.Condition.stringEquals(status, 'FAILED'),
       describeFailure(
@@ -175,24 +196,14 @@ export function statementPoll(
         `${idPrefix}SqlFailed`,
         `SQL failed: ${label}`,
         'Kitchens.SqlFailed',
-        `States.Format('SQL of "${escapeLiteral(label)}" failed: {}', $.statement.description.Error)`,
+        `States.Format('SQL of ${escapeLiteral(what)} failed: {}', $.statement.description.Error)`,
         options.onFailure,
       ),
     )
-    .when(
-      sfn.Condition.stringEquals(status, 'ABORTED'),
-      describeFailure(scope, `${idPrefix}SqlAborted`, `SQL aborted: ${label}`, 'Kitchens.SqlAborted', `SQL of "${label}" was aborted`, options.onFailure),
-    )
+    .when(sfn.Condition.stringEquals(status, 'ABORTED'), stopped)
     .when(
       sfn.Condition.and(sfn.Condition.not(sfn.Condition.stringEquals(status, 'FINISHED')), sfn.Condition.numberGreaterThanEquals('$.statement.polls', options.maxPolls)),
-      describeFailure(
-        scope,
-        `${idPrefix}SqlTimedOut`,
-        `SQL timed out: ${label}`,
-        'Kitchens.SqlTimeout',
-        `SQL of "${label}" did not finish within ${options.maxPolls} polls of ${options.pollSeconds} seconds`,
-        options.onFailure,
-      ),
+      stopped,
     )
     .when(sfn.Condition.not(sfn.Condition.stringEquals(status, 'FINISHED')), count.next(wait));
   // Close the loop before asking the Choice for its end states: otherwise the loop looks open at Describe.
@@ -210,20 +221,32 @@ export function escapeLiteral(text: string): string {
 abstract class StepFragment extends sfn.StateMachineFragment {
   public abstract readonly startState: sfn.State;
   public abstract readonly endStates: sfn.INextable[];
+  /** Where this step's failures go: `{ Error, Cause }` at `$.failure`, the cause naming the step. */
   protected readonly onFailure: sfn.IChainable;
+  private readonly caught: sfn.IChainable;
 
   constructor(
     scope: Construct,
     id: string,
     protected readonly context: CompileContext,
     protected readonly step: StepDefinition,
+    onFailure: sfn.IChainable,
   ) {
     super(scope, id);
-    this.onFailure = failureHandler(this, context, step);
+    this.onFailure = onFailure;
+    // A caught error says what failed but not where: name the step in the cause.
+    this.caught = describeFailure(
+      this,
+      'Caught',
+      `Failed: ${step.name}`,
+      '',
+      `States.Format('Step "${escapeLiteral(step.name)}": {}', $.failure.Cause)`,
+      onFailure,
+    );
   }
 
   protected catchTo = (task: sfn.TaskStateBase | sfn.Map): void => {
-    task.addCatch(this.onFailure, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+    task.addCatch(this.caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
   };
 
   /** Chains the step's tests after `body`. */
@@ -248,8 +271,8 @@ export class ContainerStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: ContainerStep) {
-    super(scope, id, context, step);
+  constructor(scope: Construct, id: string, context: CompileContext, step: ContainerStep, onFailure: sfn.IChainable) {
+    super(scope, id, context, step, onFailure);
     const { target, definition } = context;
     const index = definition.steps.indexOf(step);
     const taskDefinition = target.containers.taskDefinitions[step.app];
@@ -302,7 +325,7 @@ export class ContainerStepFragment extends StepFragment {
         'ExitFailure',
         `Container failed: ${step.name}`,
         'Kitchens.ContainerFailed',
-        `States.Format('Container app ${escapeLiteral(step.app)} stopped: {} (containers: {})', $.container.stoppedReason, States.JsonToString($.container.containers))`,
+        `States.Format('Step "${escapeLiteral(step.name)}": container app ${escapeLiteral(step.app)} stopped: {} (containers: {})', $.container.stoppedReason, States.JsonToString($.container.containers))`,
         this.onFailure,
       ),
     );
@@ -317,8 +340,8 @@ export class SqlStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: SqlStep) {
-    super(scope, id, context, step);
+  constructor(scope: Construct, id: string, context: CompileContext, step: SqlStep, onFailure: sfn.IChainable) {
+    super(scope, id, context, step, onFailure);
     const { target, definition } = context;
     const single = step.statements.length === 1;
     const execute = dataApiTask(
@@ -340,6 +363,7 @@ export class SqlStepFragment extends StepFragment {
       '',
       step.name,
       {
+        step: step.name,
         pollSeconds: step.pollSeconds,
         maxPolls: maxPolls(step.timeoutMinutes * 60, step.pollSeconds),
         onFailure: this.onFailure,
@@ -358,8 +382,8 @@ export class CopyStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: CopyStep) {
-    super(scope, id, context, step);
+  constructor(scope: Construct, id: string, context: CompileContext, step: CopyStep, onFailure: sfn.IChainable) {
+    super(scope, id, context, step, onFailure);
     const { target } = context;
     const from = target.dataLake.buckets[step.from.bucket];
     const to = target.dataLake.buckets[step.to.bucket];
@@ -409,7 +433,7 @@ export class CopyStepFragment extends StepFragment {
           'TooMany',
           `Too many objects: ${step.name}`,
           'Kitchens.TooManyObjects',
-          `More than ${step.maxObjects} objects under s3://${step.from.bucket}/${prefix}; raise maxObjects (at most 1000) or split the prefix`,
+          `Step "${step.name}": more than ${step.maxObjects} objects under s3://${step.from.bucket}/${prefix}; raise maxObjects (at most 1000) or split the prefix`,
           this.onFailure,
         ),
       )
@@ -420,13 +444,20 @@ export class CopyStepFragment extends StepFragment {
   }
 }
 
-export function stepFragment(scope: Construct, id: string, context: CompileContext, step: StepDefinition): sfn.StateMachineFragment {
+/** The fragment of one step; its failures go to `onFailure` (the run's alert, or the Fail state of a branch). */
+export function stepFragment(
+  scope: Construct,
+  id: string,
+  context: CompileContext,
+  step: StepDefinition,
+  onFailure: sfn.IChainable,
+): sfn.StateMachineFragment {
   switch (step.type) {
     case 'container':
-      return new ContainerStepFragment(scope, id, context, step);
+      return new ContainerStepFragment(scope, id, context, step, onFailure);
     case 'sql':
-      return new SqlStepFragment(scope, id, context, step);
+      return new SqlStepFragment(scope, id, context, step, onFailure);
     case 'copy':
-      return new CopyStepFragment(scope, id, context, step);
+      return new CopyStepFragment(scope, id, context, step, onFailure);
   }
 }

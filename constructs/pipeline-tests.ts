@@ -46,7 +46,7 @@ export interface TestFragmentProps {
   readonly context: CompileContext;
   readonly step: StepDefinition;
   readonly test: TestDefinition;
-  /** The step's failure handler (alert, then fail) for SQL errors. */
+  /** Where SQL failures of the test go (the step's failure handler). */
   readonly onFailure: sfn.IChainable;
   readonly catchTo: (task: sfn.TaskStateBase | sfn.Map) => void;
 }
@@ -80,6 +80,7 @@ export class TestFragment extends sfn.StateMachineFragment {
       '',
       test.name,
       {
+        step: step.name,
         pollSeconds: TEST_POLL_SECONDS,
         maxPolls: maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS),
         onFailure: props.onFailure,

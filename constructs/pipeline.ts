@@ -20,7 +20,17 @@ import { checkDefinitionSize, checkLimits, MERGE_FAN_IN, SETUP_MAX_POLLS, SETUP_
 import { renderPipeline } from '../lib/pipeline/loader';
 import type { PipelineDefinition } from '../lib/pipeline/model';
 import { historySetupStatements } from '../lib/pipeline/sql';
-import { CompileContext, dataApiTarget, dataApiTask, failureHandler, PATHS, statementPoll, stepFragment } from './pipeline-steps';
+import {
+  CompileContext,
+  dataApiTarget,
+  dataApiTask,
+  describeFailure,
+  PATHS,
+  RunFailure,
+  runFailureHandler,
+  statementPoll,
+  stepFragment,
+} from './pipeline-steps';
 import { PipelineSchedule } from './schedule';
 
 export interface PipelineTarget {
@@ -90,11 +100,12 @@ export class Pipeline extends Construct {
         tests: {},
       },
     });
+    const failure = runFailureHandler(this, context);
     let chain = sfn.Chain.start(start);
     if (this.definition.steps.some((s) => s.tests.length > 0)) {
-      chain = chain.next(this.historySetup(context));
+      chain = chain.next(this.historySetup(context, failure));
     }
-    chain = chain.next(this.compile(this.plan, context));
+    chain = chain.next(this.compile(this.plan, context, failure.alert, failure));
     chain = chain.next(
       new sfn.Pass(this, 'Report', {
         stateName: 'Report results',
@@ -115,6 +126,8 @@ export class Pipeline extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(chain),
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
+      // Declared once for the whole machine: states then leave it out (about 30 bytes each).
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
     });
     checkDefinitionSize(this.definition.source, definitionBytes(this.stateMachine));
     this.grant(context);
@@ -124,25 +137,27 @@ export class Pipeline extends Construct {
         stateMachine: this.stateMachine,
         expression: this.definition.schedule,
         enabled: target.schedulesEnabled,
-        description: `Runs pipeline ${this.definition.id}${target.schedulesEnabled ? '' : ' (disabled: this environment does not run schedules)'}`,
+        // The same text everywhere: whether it runs is the rule's State, the one declared divergence.
+        description: `Runs pipeline ${this.definition.id} (enabled only where the environment runs schedules)`,
       });
     }
   }
 
   /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run. */
-  private historySetup(context: CompileContext): sfn.Chain {
+  private historySetup(context: CompileContext, failure: RunFailure): sfn.Chain {
     const { target } = context;
     const scope = new Construct(this, 'Setup');
-    const onFailure = failureHandler(scope, context, { id: 'setup', name: 'Prepare test history' });
+    const label = 'Prepare test history';
+    const caught = describeFailure(scope, 'Caught', `Failed: ${label}`, '', `States.Format('${label}: {}', $.failure.Cause)`, failure.alert);
     const catchTo = (task: sfn.TaskStateBase | sfn.Map) => {
-      task.addCatch(onFailure, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+      task.addCatch(caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
     };
     const execute = dataApiTask(
       scope,
       'Execute',
-      'Prepare test history',
+      label,
       'batchExecuteStatement',
-      { ...dataApiTarget(target), Sqls: historySetupStatements(target.historyTable), StatementName: `${this.definition.id}: Prepare test history` },
+      { ...dataApiTarget(target), Sqls: historySetupStatements(target.historyTable), StatementName: `${this.definition.id}: ${label}` },
       target,
       { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
     );
@@ -150,21 +165,27 @@ export class Pipeline extends Construct {
     const poll = statementPoll(
       scope,
       '',
-      'Prepare test history',
-      { pollSeconds: SETUP_POLL_SECONDS, maxPolls: SETUP_MAX_POLLS, onFailure, catchTo },
+      label,
+      { step: label, pollSeconds: SETUP_POLL_SECONDS, maxPolls: SETUP_MAX_POLLS, onFailure: failure.alert, catchTo },
       target,
     );
     return sfn.Chain.start(execute).next(poll);
   }
 
-  private compile(node: PlanNode, context: CompileContext): sfn.IChainable {
+  /**
+   * Compiles a plan node. `onFailure` receives `{ Error, Cause }` of any failure in it: the run's alert at the top
+   * level, a branch's Fail state inside a Parallel state. `run` is set at the top level only: top-level Parallel
+   * states catch what their branches raise and hand it to the run's handler (already-alerted test failures skip
+   * the alert).
+   */
+  private compile(node: PlanNode, context: CompileContext, onFailure: sfn.IChainable, run?: RunFailure): sfn.IChainable {
     switch (node.kind) {
       case 'step': {
         const step = this.definition.steps.find((s) => s.id === node.id)!;
-        return stepFragment(this, `Step-${step.id}`, context, step);
+        return stepFragment(this, `Step-${step.id}`, context, step, onFailure);
       }
       case 'sequence': {
-        const [first, ...rest] = node.items.map((n) => this.compile(n, context));
+        const [first, ...rest] = node.items.map((n) => this.compile(n, context, onFailure, run));
         return rest.reduce<sfn.Chain>((chain, next) => chain.next(next), sfn.Chain.start(first));
       }
       case 'parallel': {
@@ -173,10 +194,19 @@ export class Pipeline extends Construct {
         const name = `In parallel ${n}: ${ids}`;
         const parallel = new sfn.Parallel(this, `Parallel${n}`, { stateName: name.length > 80 ? `${name.slice(0, 77)}...` : name });
         node.branches.forEach((branch, i) => {
+          const branchFailed = new sfn.Fail(this, `Parallel${n}Branch${i + 1}Failed`, {
+            stateName: `Parallel ${n}: branch ${i + 1} failed`,
+            errorPath: '$.failure.Error',
+            causePath: '$.failure.Cause',
+          });
           // A branch must end in a state with no open Choice default: close it with a Pass.
           const done = new sfn.Pass(this, `Parallel${n}Branch${i + 1}Done`, { stateName: `Parallel ${n}: branch ${i + 1} done` });
-          parallel.branch(sfn.Chain.start(this.compile(branch, context)).next(done));
+          parallel.branch(sfn.Chain.start(this.compile(branch, context, branchFailed)).next(done));
         });
+        if (run) {
+          parallel.addCatch(run.fail, { errors: ['Kitchens.TestFailed'], resultPath: PATHS.failure });
+          parallel.addCatch(run.alert, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+        }
         return sfn.Chain.start(parallel).next(this.merge(n, node.branches.length));
       }
     }

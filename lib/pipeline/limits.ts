@@ -25,8 +25,8 @@ export const MERGE_FAN_IN = 9;
 const EVENTS = { pass: 2, task: 5, syncTask: 6, parallel: 4, map: 4, mapItem: 7, execution: 2 } as const;
 /** One poll: Wait, DescribeStatement, Choice, counter Pass. */
 const POLL_EVENTS = EVENTS.pass + EVENTS.task + EVENTS.pass + EVENTS.pass;
-/** Describe the failure, alert, fail. */
-const FAILURE_EVENTS = EVENTS.pass + EVENTS.task + EVENTS.pass;
+/** Name the step in the failure, describe it, alert, fail. */
+const FAILURE_EVENTS = 2 * EVENTS.pass + EVENTS.task + EVENTS.pass;
 
 export const maxPolls = (timeoutSeconds: number, pollSeconds: number) => Math.max(1, Math.ceil(timeoutSeconds / pollSeconds));
 

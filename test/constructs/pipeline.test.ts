@@ -44,7 +44,15 @@ describe('Pipeline state graph', () => {
       'Publish',
       'Report results',
     ]);
-    expect(asl.States['In parallel 1: clean, enrich'].Type).toBe('Parallel');
+    const parallel = asl.States['In parallel 1: clean, enrich'];
+    expect(parallel.Type).toBe('Parallel');
+    // A failure in a branch ends the branch; the Parallel state hands it to the run's alert (test failures already alerted).
+    expect(parallel.Catch).toStrictEqual([
+      { ErrorEquals: ['Kitchens.TestFailed'], ResultPath: '$.failure', Next: 'Run failed' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Alert: run failed' },
+    ]);
+    expect(parallel.Branches[0].States.Clean.Catch[0].Next).toBe('Failed: Clean');
+    expect(parallel.Branches[0].States['Failed: Clean'].Next).toBe('Parallel 1: branch 1 failed');
     expectValid(asl);
   });
 
@@ -151,8 +159,8 @@ describe('Pipeline steps and tests', () => {
     expect(asl.States['Wait: Curate']).toStrictEqual({ Type: 'Wait', QueryLanguage: 'JSONPath', Seconds: 15, Next: 'Check: Curate' });
     expect(asl.States['Done? Curate'].Choices.map((c: any) => c.Next)).toStrictEqual([
       'SQL failed: Curate',
-      'SQL aborted: Curate',
-      'SQL timed out: Curate',
+      'SQL stopped: Curate',
+      'SQL stopped: Curate',
       'Count poll: Curate',
     ]);
   });
@@ -163,10 +171,13 @@ describe('Pipeline steps and tests', () => {
     for (const [name, state] of tasks as [string, any][]) {
       expect({ name, retry: state.Retry?.[0]?.BackoffRate }).toStrictEqual({ name, retry: 2 });
       expect({ name, catch: state.Catch?.[0]?.ErrorEquals }).toStrictEqual({ name, catch: ['States.ALL'] });
-      expect(state.Catch[0].Next).toMatch(/^Alert: .* failed$/);
+      // The catch names the step in the cause, then the run's alert.
+      const caught = asl.States[state.Catch[0].Next];
+      expect(caught.Parameters['Cause.$']).toMatch(/^States\.Format\('(Step "[A-Za-z ]+"|Prepare test history): \{\}', \$\.failure\.Cause\)$/);
+      expect(caught.Next).toBe('Alert: run failed');
     }
-    expect(asl.States['Alert: Load failed'].Next).toBe('Load failed');
-    expect(asl.States['Load failed']).toStrictEqual({
+    expect(asl.States['Alert: run failed'].Next).toBe('Run failed');
+    expect(asl.States['Run failed']).toStrictEqual({
       Type: 'Fail',
       QueryLanguage: 'JSONPath',
       ErrorPath: '$.failure.Error',

@@ -218,16 +218,15 @@ describe('step failures', () => {
     const result = await run(definition);
     expect(result.status).toBe('failed');
     expect(result.error).toBe('Kitchens.SqlFailed');
-    expect(result.cause).toBe(`SQL of "Broken" failed: ERROR: relation "${schema}.no_such_table" does not exist`);
+    expect(result.cause).toBe(`SQL of step "Broken" failed: ERROR: relation "${schema}.no_such_table" does not exist`);
     expect(result.alerts.map((a) => [a.title, a.context])).toStrictEqual([
       [
-        ':x: dev / badsql: step "Broken" failed',
+        ':x: dev / badsql: run failed',
         {
           environment: 'dev',
           pipeline: 'badsql',
-          step: 'broken',
           error: 'Kitchens.SqlFailed',
-          cause: `SQL of "Broken" failed: ERROR: relation "${schema}.no_such_table" does not exist`,
+          cause: `SQL of step "Broken" failed: ERROR: relation "${schema}.no_such_table" does not exist`,
           runId: expect.stringMatching(/^[0-9a-f-]{36}$/),
         },
       ],
@@ -240,7 +239,7 @@ describe('step failures', () => {
       .build(context);
     const result = await run(definition);
     expect(result.error).toBe('Kitchens.SqlFailed');
-    expect(result.cause).toBe('SQL of "Batch" failed: ERROR: division by zero');
+    expect(result.cause).toBe('SQL of step "Batch" failed: ERROR: division by zero');
     expect(await tableExists('half_done')).toBe(false);
   });
 
@@ -254,9 +253,9 @@ describe('step failures', () => {
     expect(result.status).toBe('failed');
     expect(result.error).toBe('Kitchens.ContainerFailed');
     expect(result.cause).toBe(
-      'Container app ingest stopped: Essential container in task exited (containers: [{"Name":"ingest","ExitCode":3,"LastStatus":"STOPPED"}])',
+      'Step "Load": container app ingest stopped: Essential container in task exited (containers: [{"Name":"ingest","ExitCode":3,"LastStatus":"STOPPED"}])',
     );
-    expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / badapp: step "Load" failed']);
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / badapp: run failed']);
     expect(events).toContainEqual({ type: 'container', state: 'Load', app: 'ingest', exitCode: 3, output: 'no input files\n' });
     expect(await tableExists('after_container')).toBe(false);
   });
@@ -269,12 +268,36 @@ describe('step failures', () => {
     const definition = new PipelineBuilder('many').copy('copy-many', { from: { bucket: 'landing', prefix: 'many/' }, to: { bucket: 'curated' }, maxObjects: 2 }).build(context);
     const result = await run(definition);
     expect(result.error).toBe('Kitchens.TooManyObjects');
-    expect(result.cause).toBe('More than 2 objects under s3://landing/many/; raise maxObjects (at most 1000) or split the prefix');
+    expect(result.cause).toBe('Step "Copy many": more than 2 objects under s3://landing/many/; raise maxObjects (at most 1000) or split the prefix');
     expect(fs.existsSync(path.join(lake, variables.curated_bucket, 'many'))).toBe(false);
   });
 });
 
 describe('parallel branches', () => {
+  it('should alert once and fail when a step in a branch fails', async () => {
+    const definition = new PipelineBuilder('branchfail')
+      .sql('start', { sql: 'SELECT 1' })
+      .sql('good', { after: ['start'], sql: 'SELECT 1' })
+      .sql('bad', { after: ['start'], sql: `SELECT * FROM ${schema}.missing_in_branch` })
+      .build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.SqlFailed');
+    expect(result.cause).toBe(`SQL of step "Bad" failed: ERROR: relation "${schema}.missing_in_branch" does not exist`);
+    expect(result.alerts.map((a) => [a.title, a.context.cause])).toStrictEqual([[':x: dev / branchfail: run failed', result.cause]]);
+  });
+
+  it('should alert only for the test when an error test fails in a branch', async () => {
+    const definition = new PipelineBuilder('branchtest')
+      .sql('start', { sql: 'SELECT 1' })
+      .sql('good', { after: ['start'], sql: 'SELECT 1' })
+      .sql('checked', { after: ['start'], sql: 'SELECT 1', tests: [{ name: 'branch check', query: 'SELECT 0', rule: { min: 1 } }] })
+      .build(context);
+    const result = await run(definition);
+    expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / branchtest: test "branch check" failed (error)']);
+  });
+
   it('should run independent steps at the same time and merge their test results', async () => {
     const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-parallel-'));
     const sleeper = (name: string) => [

@@ -9,15 +9,15 @@ const problems = (definition: PipelineDefinition) => limitProblems(definition, p
 describe('history event bound', () => {
   it('should count every poll a statement may need until its timeout', () => {
     const [step] = new PipelineBuilder('p').sql('s', { sql: 'SELECT 1', timeoutMinutes: 10, pollSeconds: 60 }).build(context).steps;
-    // Execute (5) + 10 polls of Wait, Describe, Choice and counter (11 each) + Choice (2) + failure path (9).
-    expect(stepEvents(step)).toBe(5 + 10 * 11 + 2 + 9);
+    // Execute (5) + 10 polls of Wait, Describe, Choice and counter (11 each) + Choice (2) + failure path (11).
+    expect(stepEvents(step)).toBe(5 + 10 * 11 + 2 + 11);
   });
 
   it('should count a test as its statement, polls, result, verdict and failure path', () => {
     const [step] = new PipelineBuilder('p')
       .container('c', { app: 'ingest', tests: [{ name: 't', query: 'SELECT 1', rule: { min: 1 }, timeoutSeconds: 50 }] })
       .build(context).steps;
-    expect(testEvents(step.tests[0])).toBe(5 + 10 * 11 + 2 + 5 + 2 + 9);
+    expect(testEvents(step.tests[0])).toBe(5 + 10 * 11 + 2 + 5 + 2 + 11);
   });
 
   it('fails when an execution could exceed 25,000 history events, naming the largest steps', () => {
@@ -26,10 +26,10 @@ describe('history event bound', () => {
       builder.sql(`s${i}`, { sql: 'SELECT 1', after: i > 0 ? [`s${i - 1}`] : [], tests: [{ name: `t${i}`, query: 'SELECT 1', rule: { min: 1 } }] });
     }
     const definition = builder.build(context);
-    expect(historyEventBound(definition, planSteps(definition.steps))).toBe(40659);
+    expect(historyEventBound(definition, planSteps(definition.steps))).toBe(40739);
     expect(problems(definition)).toStrictEqual([
-      'pipeline "big" (builder): an execution could record up to 40659 history events; Step Functions allows at most 25000. ' +
-        "Largest steps: steps[0] (s0): 2019, steps[1] (s1): 2019, steps[2] (s2): 2019. Lower timeoutMinutes or a test's timeoutSeconds, " +
+      'pipeline "big" (builder): an execution could record up to 40739 history events; Step Functions allows at most 25000. ' +
+        "Largest steps: steps[0] (s0): 2023, steps[1] (s1): 2023, steps[2] (s2): 2023. Lower timeoutMinutes or a test's timeoutSeconds, " +
         'raise pollSeconds, lower maxObjects, or split the pipeline',
     ]);
   });
