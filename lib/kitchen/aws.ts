@@ -10,8 +10,14 @@ export interface AwsTarget {
 }
 
 /** The region defaults to the environment's; `--region` overrides it where the command allows. */
-export function awsTarget(environment: EnvironmentConfig, options: { region?: string; profile?: string } = {}): AwsTarget {
-  return { region: options.region ?? environment.region, ...(options.profile !== undefined ? { profile: options.profile } : {}) };
+export function awsTarget(
+  environment: EnvironmentConfig,
+  options: { region?: string; profile?: string } = {},
+): AwsTarget {
+  return {
+    region: options.region ?? environment.region,
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+  };
 }
 
 /** Constructor options for any AWS SDK v3 client. */

@@ -20,7 +20,8 @@ import type {
 } from '@aws-cdk/toolkit-lib';
 import type { Stack } from '@aws-sdk/client-cloudformation';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
-import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../cli/errors';
+import { CliError, EXIT_FAILED, EXIT_SERVICE, EXIT_USAGE } from '../cli/errors';
+import { ConfigError } from '../config/errors';
 import { sdkErrorMessage, type AwsTarget } from './aws';
 import { KITCHEN_TAGS, kitchenContext, kitchenOptions } from './options';
 import { cloudFormationClient, describeKitchenStack, kitchenStackName, type CloudFormationLike } from './stacks';
@@ -55,7 +56,6 @@ export class KitchenIoHost implements IIoHost {
 
   async notify(msg: IoMessage<unknown>): Promise<void> {
     if (msg.level === 'debug' || msg.level === 'trace') return;
-    // eslint-disable-next-line no-control-regex
     const text = msg.message.replace(/\u001b\[[0-9;]*m/g, '').trimEnd();
     if (text.length > 0) this.log(msg.level, text);
   }
@@ -116,14 +116,20 @@ async function synthesizeKitchen(
   config: KitchensConfig,
   stackName: string,
   context: Readonly<Record<string, string>>,
-  options: { readonly lookups: boolean; readonly nag: boolean },
+  options: { readonly lookups: boolean; readonly nag: boolean; readonly now: Date },
 ): Promise<Synthesized> {
   const { MemoryContext } = await import('@aws-cdk/toolkit-lib');
   const builder: AssemblyBuilder = async (props) => {
     const { buildApp } = await import('../app');
     // Only the Kitchen stack: it reads its environment's identifiers from SSM at deploy time, so it needs no
     // environment stack in the assembly (and their warnings are not the Kitchen's).
-    const { app } = buildApp(config, { outdir: props.outdir, context: props.context, nag: options.nag, environments: [] });
+    const { app } = buildApp(config, {
+      outdir: props.outdir,
+      context: props.context,
+      nag: options.nag,
+      environments: [],
+      now: options.now,
+    });
     return app.synth() as unknown as Awaited<ReturnType<AssemblyBuilder>>;
   };
   const cx = await toolkit.fromAssemblyBuilder(builder, {
@@ -133,7 +139,12 @@ async function synthesizeKitchen(
     lookups: options.lookups,
     clobberEnv: false,
   });
-  const assembly = await toolkit.synth(cx);
+  let assembly: SynthesizedAssembly;
+  try {
+    assembly = await toolkit.synth(cx);
+  } catch (e) {
+    throw synthesisError(e);
+  }
   const stack = assembly.cloudAssembly.stacksRecursively.find((s) => s.stackName === stackName);
   if (!stack) {
     await assembly.dispose();
@@ -144,6 +155,14 @@ async function synthesizeKitchen(
     );
   }
   return { assembly, stack };
+}
+
+/** The toolkit wraps what the app threw ("Assembly builder failed"): report the app's own error. */
+function synthesisError(e: unknown): Error {
+  const cause = (e as { cause?: unknown }).cause;
+  if (cause instanceof ConfigError || cause instanceof CliError) return cause;
+  const message = cause instanceof Error ? cause.message : sdkErrorMessage(e);
+  return new CliError(`synthesizing the Kitchen stack failed: ${message}`, EXIT_FAILED);
 }
 
 async function selectOnly(hierarchicalId: string): Promise<NonNullable<DeployOptions['stacks']>> {
@@ -209,7 +228,10 @@ function defaultOwner(): string {
  * Deploys (creates or updates) the Kitchen stack. Re-running it on an existing Kitchen updates it and keeps the
  * owner, parent and expiry recorded in the stack's tags unless new ones are given.
  */
-export async function createKitchen(request: CreateKitchenRequest, deps: KitchenDeps = {}): Promise<CreateKitchenResult> {
+export async function createKitchen(
+  request: CreateKitchenRequest,
+  deps: KitchenDeps = {},
+): Promise<CreateKitchenResult> {
   const { config, environment, name, aws } = request;
   const log = deps.log ?? (() => undefined);
   const now = deps.now ?? new Date();
@@ -232,8 +254,7 @@ export async function createKitchen(request: CreateKitchenRequest, deps: Kitchen
   }
   const keptExpiry = tag(existing, KITCHEN_TAGS.expires);
   const expires =
-    request.expires ??
-    (keptExpiry !== undefined && Date.parse(keptExpiry) > now.getTime() ? keptExpiry : undefined);
+    request.expires ?? (keptExpiry !== undefined && Date.parse(keptExpiry) > now.getTime() ? keptExpiry : undefined);
   const context = kitchenContext({
     name,
     environment: environment.name,
@@ -262,6 +283,7 @@ export async function createKitchen(request: CreateKitchenRequest, deps: Kitchen
   const { assembly, stack } = await synthesizeKitchen(toolkit, config, stackName, resolved, {
     lookups: !request.dryRun,
     nag: deps.nag ?? true,
+    now,
   });
   try {
     const base = {
@@ -277,7 +299,10 @@ export async function createKitchen(request: CreateKitchenRequest, deps: Kitchen
     if (request.dryRun) {
       return { ...base, action: 'synthesized', outputs: {} };
     }
-    log('info', `${existing ? 'Updating' : 'Creating'} Kitchen ${name} in ${environment.account}/${environment.region}`);
+    log(
+      'info',
+      `${existing ? 'Updating' : 'Creating'} Kitchen ${name} in ${environment.account}/${environment.region}`,
+    );
     let result: DeployResult;
     try {
       result = await toolkit.deploy(assembly, { stacks: await selectOnly(stack.hierarchicalId) });
@@ -316,7 +341,10 @@ export interface DeleteKitchenResult {
 }
 
 /** Destroys the Kitchen stack (its buckets' objects, schema, user and secrets go with it). Idempotent. */
-export async function deleteKitchen(request: DeleteKitchenRequest, deps: KitchenDeps = {}): Promise<DeleteKitchenResult> {
+export async function deleteKitchen(
+  request: DeleteKitchenRequest,
+  deps: KitchenDeps = {},
+): Promise<DeleteKitchenResult> {
   const { config, environment, name, aws } = request;
   const log = deps.log ?? (() => undefined);
   const stackName = kitchenStackName(config, environment, name);
@@ -349,7 +377,11 @@ export async function deleteKitchen(request: DeleteKitchenRequest, deps: Kitchen
   kitchenOptions(config, context, deps.now ?? new Date());
   const toolkit = deps.toolkit ?? (await defaultToolkit(aws, log));
   log('info', `Synthesizing Kitchen ${name} to select stack ${stackName}`);
-  const { assembly, stack } = await synthesizeKitchen(toolkit, config, stackName, context, { lookups: true, nag: false });
+  const { assembly, stack } = await synthesizeKitchen(toolkit, config, stackName, context, {
+    lookups: true,
+    nag: false,
+    now: deps.now ?? new Date(),
+  });
   try {
     log('info', `Deleting Kitchen ${name} (stack ${stackName}, status ${existing.StackStatus})`);
     let result: DestroyResult;

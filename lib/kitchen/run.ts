@@ -105,7 +105,13 @@ function partition(region: string): string {
   return 'aws';
 }
 
-export function stateMachineArn(config: KitchensConfig, environment: EnvironmentConfig, kitchen: string, pipeline: string, region: string): string {
+export function stateMachineArn(
+  config: KitchensConfig,
+  environment: EnvironmentConfig,
+  kitchen: string,
+  pipeline: string,
+  region: string,
+): string {
   const name = kitchenNames(config, environment, kitchen).stateMachineName(pipeline);
   return `arn:${partition(region)}:states:${region}:${environment.account}:stateMachine:${name}`;
 }
@@ -116,7 +122,10 @@ export function consoleUrl(executionArn: string, region: string): string {
 
 /** A readable, unique execution name: `<kitchen>-<UTC time>-<random>`. */
 export function executionName(kitchen: string, now: Date = new Date()): string {
-  const time = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const time = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${kitchen}-${time}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
@@ -176,13 +185,23 @@ export async function containerLog(
   let group: string | undefined;
   let prefix: string | undefined;
   try {
-    const out = (await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: task.taskDefinitionArn }))) as {
-      taskDefinition?: { containerDefinitions?: { name?: string; logConfiguration?: { logDriver?: string; options?: Record<string, string> } }[] };
+    const out = (await clients.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: task.taskDefinitionArn }),
+    )) as {
+      taskDefinition?: {
+        containerDefinitions?: {
+          name?: string;
+          logConfiguration?: { logDriver?: string; options?: Record<string, string> };
+        }[];
+      };
     };
     const definition = out.taskDefinition?.containerDefinitions?.find((c) => c.name === container);
     const logging = definition?.logConfiguration;
     if (logging?.logDriver !== 'awslogs') {
-      return { logLines: [], logNote: `container ${container} does not log to CloudWatch Logs (log driver: ${logging?.logDriver ?? 'none'})` };
+      return {
+        logLines: [],
+        logNote: `container ${container} does not log to CloudWatch Logs (log driver: ${logging?.logDriver ?? 'none'})`,
+      };
     }
     group = logging.options?.['awslogs-group'];
     prefix = logging.options?.['awslogs-stream-prefix'];
@@ -190,7 +209,11 @@ export async function containerLog(
     return { logLines: [], logNote: `could not read task definition ${task.taskDefinitionArn}: ${sdkErrorMessage(e)}` };
   }
   if (!group || !prefix) {
-    return { logGroup: group, logLines: [], logNote: 'the awslogs configuration has no group or stream prefix, so the stream name is unknown' };
+    return {
+      logGroup: group,
+      logLines: [],
+      logNote: 'the awslogs configuration has no group or stream prefix, so the stream name is unknown',
+    };
   }
   const taskId = task.taskArn.split('/').pop()!;
   const stream = `${prefix}/${container}/${taskId}`;
@@ -203,7 +226,12 @@ export async function containerLog(
       ? { logGroup: group, logStream: stream, logLines }
       : { logGroup: group, logStream: stream, logLines, logNote: 'the log stream is empty' };
   } catch (e) {
-    return { logGroup: group, logStream: stream, logLines: [], logNote: `could not read the log: ${sdkErrorMessage(e)}` };
+    return {
+      logGroup: group,
+      logStream: stream,
+      logLines: [],
+      logNote: `could not read the log: ${sdkErrorMessage(e)}`,
+    };
   }
 }
 
@@ -280,10 +308,12 @@ export class ExecutionFollower {
     const status = terminal[type];
     if (status) {
       this.status = status;
-      const details = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
+      const details =
+        event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
       this.error = details?.error;
       this.cause = details?.cause;
-      if (event.executionSucceededEventDetails) this.collectTests(parseJson(event.executionSucceededEventDetails.output));
+      if (event.executionSucceededEventDetails)
+        this.collectTests(parseJson(event.executionSucceededEventDetails.output));
     }
   }
 
@@ -305,7 +335,12 @@ export class ExecutionFollower {
     }
   }
 
-  private async containerFailed(state: string, task: EcsTask | undefined, error: string | undefined, rawCause: string | undefined): Promise<void> {
+  private async containerFailed(
+    state: string,
+    task: EcsTask | undefined,
+    error: string | undefined,
+    rawCause: string | undefined,
+  ): Promise<void> {
     const container = task?.containers.find((c) => c.exitCode !== 0) ?? task?.containers[0];
     const log = task
       ? await containerLog(this.clients, task, container?.name, this.logLines)
@@ -396,8 +431,19 @@ export async function runKitchenPipeline(request: RunRequest, clients: RunClient
 /** One line per test: `PASS`, `FAIL` (error level), `WARN` (warning level failed) or `LOG`. */
 export function formatTestResult(r: TestResult): string {
   const verdict =
-    r.status === 'passed' ? 'PASS' : r.status !== 'failed' ? r.status.toUpperCase() : r.level === 'error' ? 'FAIL' : r.level === 'warning' ? 'WARN' : 'LOG ';
-  const detail = [r.value !== undefined ? `value ${r.value}` : undefined, r.expectation !== undefined ? `expected ${r.expectation}` : undefined]
+    r.status === 'passed'
+      ? 'PASS'
+      : r.status !== 'failed'
+        ? r.status.toUpperCase()
+        : r.level === 'error'
+          ? 'FAIL'
+          : r.level === 'warning'
+            ? 'WARN'
+            : 'LOG ';
+  const detail = [
+    r.value !== undefined ? `value ${r.value}` : undefined,
+    r.expectation !== undefined ? `expected ${r.expectation}` : undefined,
+  ]
     .filter(Boolean)
     .join(', ');
   return `${verdict}  ${r.step ? `${r.step}: ` : ''}${r.test} [${r.level}]${detail ? ` (${detail})` : ''}`;

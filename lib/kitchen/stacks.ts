@@ -103,7 +103,9 @@ export async function describeKitchenStack(
 ): Promise<Stack | undefined> {
   const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   try {
-    const out = (await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))) as DescribeStacksCommandOutput;
+    const out = (await cloudFormation.send(
+      new DescribeStacksCommand({ StackName: stackName }),
+    )) as DescribeStacksCommandOutput;
     const stack = out.Stacks?.[0];
     return stack && stack.StackStatus !== 'DELETE_COMPLETE' ? stack : undefined;
   } catch (e) {
@@ -149,7 +151,10 @@ export interface KitchenStatusOptions {
 
 /** The Kitchen's stack with its tags and outputs, or undefined when the Kitchen does not exist. */
 export async function kitchenStatus(options: KitchenStatusOptions): Promise<KitchenDetail | undefined> {
-  const stack = await describeKitchenStack(options.cloudFormation, kitchenStackName(options.config, options.environment, options.name));
+  const stack = await describeKitchenStack(
+    options.cloudFormation,
+    kitchenStackName(options.config, options.environment, options.name),
+  );
   if (!stack) return undefined;
   if (!isKitchenOf(stack, options.config.project)) {
     throw new Error(
@@ -160,7 +165,12 @@ export async function kitchenStatus(options: KitchenStatusOptions): Promise<Kitc
 }
 
 export function kitchenNames(config: KitchensConfig, environment: EnvironmentConfig, name: string): Names {
-  return new Names({ project: config.project, environment: environment.name, account: environment.account, kitchen: name });
+  return new Names({
+    project: config.project,
+    environment: environment.name,
+    account: environment.account,
+    kitchen: name,
+  });
 }
 
 export function kitchenStackName(config: KitchensConfig, environment: EnvironmentConfig, name: string): string {

@@ -13,7 +13,10 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-args-'));
 const PRIVATE_KEY = path.join(dir, 'id_ed25519');
 const NOT_A_KEY = path.join(dir, 'notes.txt');
 const MISSING_KEY = path.join(dir, 'missing.pub');
-fs.writeFileSync(PRIVATE_KEY, '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n');
+fs.writeFileSync(
+  PRIVATE_KEY,
+  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
+);
 fs.writeFileSync(NOT_A_KEY, 'hello\n');
 
 let savedEndpoint: string | undefined;
@@ -43,8 +46,16 @@ const cases: readonly (readonly [string, readonly string[], string])[] = [
     ['create', 'pg-stats'],
     'Kitchen name "pg-stats" is reserved: names starting with "pg" collide with warehouse system schemas',
   ],
-  ['--env naming production', ['create', 'profit-report', '--env', 'production'], '--env must name an environment that allows Kitchens (dev), got: "production"'],
-  ['--env naming no environment', ['create', 'profit-report', '--env', 'qa'], '--env must name an environment that allows Kitchens (dev), got: "qa"'],
+  [
+    '--env naming production',
+    ['create', 'profit-report', '--env', 'production'],
+    '--env must name an environment that allows Kitchens (dev), got: "production"',
+  ],
+  [
+    '--env naming no environment',
+    ['create', 'profit-report', '--env', 'qa'],
+    '--env must name an environment that allows Kitchens (dev), got: "qa"',
+  ],
   [
     '--from naming the Kitchen itself',
     ['create', 'profit-report', '--from', 'profit-report'],
@@ -62,12 +73,29 @@ const cases: readonly (readonly [string, readonly string[], string])[] = [
   ],
   [
     '--staff of another account',
-    ['create', 'profit-report', '--staff', 'arn:aws:iam::222222222222:user/alice,arn:aws:iam::111111111111:role/analyst'],
+    [
+      'create',
+      'profit-report',
+      '--staff',
+      'arn:aws:iam::222222222222:user/alice,arn:aws:iam::111111111111:role/analyst',
+    ],
     '--staff must be a principal of account 222222222222 (environment dev), got: "arn:aws:iam::111111111111:role/analyst"',
   ],
-  ['--staff with no ARN at all', ['create', 'profit-report', '--staff', ' , '], '--staff must be a comma-separated list of IAM user or role ARNs, got: " , "'],
-  ['--ttl in words', ['create', 'profit-report', '--ttl', '3 days'], '--ttl must be a whole number of hours or days such as 72h or 3d, got: "3 days"'],
-  ['--ttl in minutes', ['create', 'profit-report', '--ttl', '90m'], '--ttl must be a whole number of hours or days such as 72h or 3d, got: "90m"'],
+  [
+    '--staff with no ARN at all',
+    ['create', 'profit-report', '--staff', ' , '],
+    '--staff must be a comma-separated list of IAM user or role ARNs, got: " , "',
+  ],
+  [
+    '--ttl in words',
+    ['create', 'profit-report', '--ttl', '3 days'],
+    '--ttl must be a whole number of hours or days such as 72h or 3d, got: "3 days"',
+  ],
+  [
+    '--ttl in minutes',
+    ['create', 'profit-report', '--ttl', '90m'],
+    '--ttl must be a whole number of hours or days such as 72h or 3d, got: "90m"',
+  ],
   ['--ttl of zero', ['create', 'profit-report', '--ttl', '0h'], '--ttl must be at least 1h, got: "0h"'],
   [
     '--ttl beyond kitchens.maxTtlHours',
@@ -104,14 +132,18 @@ const cases: readonly (readonly [string, readonly string[], string])[] = [
     ['create', 'profit-report', '--profile', 'my profile'],
     '--profile must be an AWS profile name (letters, digits and "_.@+/:-", no spaces), got: "my profile"',
   ],
-  ['--region that is no region', ['create', 'profit-report', '--region', 'mars'], '--region must be an AWS region such as "eu-west-1", got: "mars"'],
   [
-    '--region other than the environment\'s on create',
+    '--region that is no region',
+    ['create', 'profit-report', '--region', 'mars'],
+    '--region must be an AWS region such as "eu-west-1", got: "mars"',
+  ],
+  [
+    "--region other than the environment's on create",
     ['create', 'profit-report', '--region', 'eu-central-1'],
     '--region must be eu-west-1, the region of environment dev where its Kitchens are deployed, got: "eu-central-1"',
   ],
   [
-    '--region other than the environment\'s on delete',
+    "--region other than the environment's on delete",
     ['delete', 'profit-report', '--yes', '--region', 'us-east-1'],
     '--region must be eu-west-1, the region of environment dev where its Kitchens are deployed, got: "us-east-1"',
   ],
@@ -126,9 +158,21 @@ const cases: readonly (readonly [string, readonly string[], string])[] = [
     'Kitchen name "production" is reserved; reserved names are: admin, analytics, aws, default, dev, development, information-schema, kitchen, kitchens, main, master, prod, production, public, root, shared, stage, staging, test',
   ],
   ['status of an invalid name', ['status', 'x'], 'Kitchen name "x" must be 3 to 24 characters long, got 1'],
-  ['status with a bad --region', ['status', 'profit-report', '--region', 'EU-WEST-1'], '--region must be an AWS region such as "eu-west-1", got: "EU-WEST-1"'],
-  ['list with --env production', ['list', '--env', 'production'], '--env must name an environment that allows Kitchens (dev), got: "production"'],
-  ['list with a bad --profile', ['list', '--profile', ''], '--profile must be an AWS profile name (letters, digits and "_.@+/:-", no spaces), got: ""'],
+  [
+    'status with a bad --region',
+    ['status', 'profit-report', '--region', 'EU-WEST-1'],
+    '--region must be an AWS region such as "eu-west-1", got: "EU-WEST-1"',
+  ],
+  [
+    'list with --env production',
+    ['list', '--env', 'production'],
+    '--env must name an environment that allows Kitchens (dev), got: "production"',
+  ],
+  [
+    'list with a bad --profile',
+    ['list', '--profile', ''],
+    '--profile must be an AWS profile name (letters, digits and "_.@+/:-", no spaces), got: ""',
+  ],
 ];
 
 describe('Kitchen command arguments', () => {
@@ -148,7 +192,9 @@ describe('Kitchen command arguments', () => {
 
 describe('remote run arguments', () => {
   const remote = (pipeline: string, opts: Record<string, unknown>) =>
-    runRemote(new Output({}), BUNDLED_CONFIG, pipeline, opts, { write: () => true } as unknown as NodeJS.WritableStream);
+    runRemote(new Output({}), BUNDLED_CONFIG, pipeline, opts, {
+      write: () => true,
+    } as unknown as NodeJS.WritableStream);
 
   it('fails when the pipeline id is not an id', async () => {
     await expect(remote('Orders!', { kitchen: 'profit-report' })).rejects.toThrow(

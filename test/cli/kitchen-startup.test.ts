@@ -14,7 +14,14 @@ function loadedBy(args: readonly string[]): { loaded: string[]; modules: number;
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-startup-')), 'loaded.json');
   const stdout = execFileSync(
     process.execPath,
-    [path.join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js'), '--swc', '-r', path.join(__dirname, 'support', 'loaded-modules.js'), 'bin/kitchen.ts', ...args],
+    [
+      path.join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js'),
+      '--swc',
+      '-r',
+      path.join(__dirname, 'support', 'loaded-modules.js'),
+      'bin/kitchen.ts',
+      ...args,
+    ],
     { cwd: ROOT, env: { ...process.env, KITCHENS_LOADED_FILE: file }, encoding: 'utf8' },
   );
   const report = JSON.parse(fs.readFileSync(file, 'utf8')) as { loaded: string[]; modules: number };
@@ -39,10 +46,14 @@ describe('CLI start-up', () => {
 
   it('should detect a loaded aws-cdk-lib (the check can fail)', () => {
     const file = path.join(os.tmpdir(), `kitchens-startup-${process.pid}.json`);
-    execFileSync(process.execPath, ['-r', path.join(__dirname, 'support', 'loaded-modules.js'), '-e', "require('aws-cdk-lib')"], {
-      cwd: ROOT,
-      env: { ...process.env, KITCHENS_LOADED_FILE: file },
-    });
+    execFileSync(
+      process.execPath,
+      ['-r', path.join(__dirname, 'support', 'loaded-modules.js'), '-e', "require('aws-cdk-lib')"],
+      {
+        cwd: ROOT,
+        env: { ...process.env, KITCHENS_LOADED_FILE: file },
+      },
+    );
     const report = JSON.parse(fs.readFileSync(file, 'utf8')) as { loaded: string[] };
     fs.rmSync(file, { force: true });
     expect(report.loaded).toStrictEqual(['aws-cdk-lib']);

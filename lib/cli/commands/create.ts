@@ -41,7 +41,10 @@ export function register(program: Command): void {
     .option('--staff <arns>', 'comma-separated IAM user or role ARNs that may assume the Kitchen staff role')
     .option('--ttl <duration>', 'lifetime such as 72h or 3d (default: kitchens.defaultTtlHours)')
     .option('--ssh-key <file>', "OpenSSH public key file for the Kitchen's SFTP user")
-    .option('--slack-channel <id>', "Slack channel id for the Kitchen's alerts (default: the environment's Kitchen channel)")
+    .option(
+      '--slack-channel <id>',
+      "Slack channel id for the Kitchen's alerts (default: the environment's Kitchen channel)",
+    )
     .option('--owner <user>', 'owner recorded in the kitchens:owner tag (default: $USER)')
     .option('--profile <name>', 'AWS profile')
     .option('--region <region>', "AWS region; must be the environment's region")

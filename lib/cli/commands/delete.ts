@@ -19,7 +19,10 @@ async function askName(name: string, stackName: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await new Promise<string>((resolve) =>
-      rl.question(`Delete Kitchen ${name} (stack ${stackName}) and all its data? Type the Kitchen name to confirm: `, resolve),
+      rl.question(
+        `Delete Kitchen ${name} (stack ${stackName}) and all its data? Type the Kitchen name to confirm: `,
+        resolve,
+      ),
     );
     return answer.trim() === name;
   } finally {
@@ -63,10 +66,15 @@ export function register(program: Command): void {
         { log: toolkitLog(output) },
       );
       if (result.existed && !result.deleted) {
-        throw new CliError(`${result.note ?? `Kitchen ${name} not deleted`}: the answer did not match the Kitchen name`, EXIT_FAILED);
+        throw new CliError(
+          `${result.note ?? `Kitchen ${name} not deleted`}: the answer did not match the Kitchen name`,
+          EXIT_FAILED,
+        );
       }
       output.result(result, () =>
-        result.deleted ? `Kitchen ${result.name} deleted (stack ${result.stackName})` : (result.note ?? `Kitchen ${result.name} not deleted`),
+        result.deleted
+          ? `Kitchen ${result.name} deleted (stack ${result.stackName})`
+          : (result.note ?? `Kitchen ${result.name} not deleted`),
       );
     });
 }

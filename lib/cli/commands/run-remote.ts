@@ -71,6 +71,9 @@ export async function runRemote(
   const r = result;
   output.result(r, () => (r.status === 'RUNNING' ? `${r.executionArn}\n  ${r.consoleUrl}` : run.formatRunSummary(r)));
   if (r.status !== 'RUNNING' && r.status !== 'SUCCEEDED') {
-    throw new CliError(`pipeline ${pipeline} ${r.status.toLowerCase().replace('_', ' ')} in Kitchen ${opts.kitchen}`, EXIT_FAILED);
+    throw new CliError(
+      `pipeline ${pipeline} ${r.status.toLowerCase().replace('_', ' ')} in Kitchen ${opts.kitchen}`,
+      EXIT_FAILED,
+    );
   }
 }

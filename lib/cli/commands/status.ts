@@ -31,7 +31,12 @@ export function register(program: Command): void {
       const target = awsTarget(environment, { region, profile });
       let kitchen;
       try {
-        kitchen = await kitchenStatus({ config, environment, name, cloudFormation: await cloudFormationClient(target) });
+        kitchen = await kitchenStatus({
+          config,
+          environment,
+          name,
+          cloudFormation: await cloudFormationClient(target),
+        });
       } catch (e) {
         throw new CliError(`could not read Kitchen ${name}: ${sdkErrorMessage(e)}`, EXIT_SERVICE);
       }

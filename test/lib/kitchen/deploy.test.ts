@@ -16,7 +16,13 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CliError } from '../../../lib/cli/errors';
 import { ConfigError } from '../../../lib/config/errors';
 import type { EnvironmentConfig, KitchensConfig } from '../../../lib/config/model';
-import { createKitchen, deleteKitchen, KitchenIoHost, type KitchenToolkit, type SynthesizedAssembly } from '../../../lib/kitchen/deploy';
+import {
+  createKitchen,
+  deleteKitchen,
+  KitchenIoHost,
+  type KitchenToolkit,
+  type SynthesizedAssembly,
+} from '../../../lib/kitchen/deploy';
 import { describeKitchenStack } from '../../../lib/kitchen/stacks';
 import { exampleConfigNoCdk } from './config';
 import { deleteStack, motoCloudFormation, putStack } from './moto';
@@ -31,7 +37,11 @@ interface Call {
 
 /** Synthesizes nothing: its assembly holds an environment stack and the Kitchen stack of the context. */
 class FakeToolkit implements KitchenToolkit {
-  public readonly sources: { builder: AssemblyBuilder; props: FromAssemblyBuilderOptions; context: Record<string, unknown> }[] = [];
+  public readonly sources: {
+    builder: AssemblyBuilder;
+    props: FromAssemblyBuilderOptions;
+    context: Record<string, unknown>;
+  }[] = [];
   public readonly calls: Call[] = [];
   public disposed = 0;
   public failDeploy?: Error;
@@ -47,13 +57,20 @@ class FakeToolkit implements KitchenToolkit {
     return `acme-${this.context.kitchenEnv}-kitchen-${this.context.kitchen}`;
   }
 
-  async fromAssemblyBuilder(builder: AssemblyBuilder, props: FromAssemblyBuilderOptions = {}): Promise<ICloudAssemblySource> {
+  async fromAssemblyBuilder(
+    builder: AssemblyBuilder,
+    props: FromAssemblyBuilderOptions = {},
+  ): Promise<ICloudAssemblySource> {
     this.sources.push({ builder, props, context: await props.contextStore!.read() });
     return { produce: async () => Promise.reject(new Error('the fake toolkit never produces')) };
   }
 
   async synth(cx: ICloudAssemblySource): Promise<SynthesizedAssembly> {
-    const kitchen = { stackName: this.stackName, hierarchicalId: this.stackName, template: { Resources: { A: {}, B: {}, C: {} } } };
+    const kitchen = {
+      stackName: this.stackName,
+      hierarchicalId: this.stackName,
+      template: { Resources: { A: {}, B: {}, C: {} } },
+    };
     return {
       ...cx,
       cloudAssembly: {
@@ -107,7 +124,14 @@ class FakeToolkit implements KitchenToolkit {
     const existed = (await describeKitchenStack(this.cfn, this.stackName)) !== undefined;
     if (existed) await deleteStack(this.cfn, this.stackName);
     return {
-      stacks: [{ stackName: this.stackName, stackArn: undefined, environment: { account: '222222222222', region: 'eu-west-1' }, stackExisted: existed }],
+      stacks: [
+        {
+          stackName: this.stackName,
+          stackArn: undefined,
+          environment: { account: '222222222222', region: 'eu-west-1' },
+          stackExisted: existed,
+        },
+      ],
     };
   }
 }
@@ -136,11 +160,25 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
   it('should create, then update on re-run keeping owner, parent and expiry, then delete once', async () => {
     const toolkit = new FakeToolkit(cfn);
     const log: string[] = [];
-    const deps = { toolkit, cloudFormation: cfn, now: NOW, log: (level: string, message: string) => log.push(`${level}: ${message}`) };
+    const deps = {
+      toolkit,
+      cloudFormation: cfn,
+      now: NOW,
+      log: (level: string, message: string) => log.push(`${level}: ${message}`),
+    };
 
     // WHEN: the first create
     const created = await createKitchen(
-      { config, environment: dev, name: 'fake-deploy', owner: 'alice', parent: 'dev', staff: ['arn:aws:iam::222222222222:user/alice'], expires: '2030-03-04T10:00:00Z', aws },
+      {
+        config,
+        environment: dev,
+        name: 'fake-deploy',
+        owner: 'alice',
+        parent: 'dev',
+        staff: ['arn:aws:iam::222222222222:user/alice'],
+        expires: '2030-03-04T10:00:00Z',
+        aws,
+      },
       deps,
     );
     // THEN: the app is synthesized with exactly the Kitchen context, and only the Kitchen stack is deployed
@@ -154,7 +192,11 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
       kitchenExpires: '2030-03-04T10:00:00Z',
       kitchenSlackChannel: 'C07KITCHENS',
     });
-    expect(toolkit.sources[0].props).toMatchObject({ resolveDefaultEnvironment: false, clobberEnv: false, lookups: true });
+    expect(toolkit.sources[0].props).toMatchObject({
+      resolveDefaultEnvironment: false,
+      clobberEnv: false,
+      lookups: true,
+    });
     expect(toolkit.calls).toStrictEqual([{ action: 'deploy', stacks: only(stackName) }]);
     expect(created).toMatchObject({
       name: 'fake-deploy',
@@ -173,7 +215,12 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
     // WHEN: create again, by someone else, without flags
     const updated = await createKitchen({ config, environment: dev, name: 'fake-deploy', aws }, deps);
     // THEN: the same stack is updated; owner, parent and expiry come from its tags
-    expect(updated).toMatchObject({ action: 'updated', owner: 'alice', parent: 'dev', expires: '2030-03-04T10:00:00Z' });
+    expect(updated).toMatchObject({
+      action: 'updated',
+      owner: 'alice',
+      parent: 'dev',
+      expires: '2030-03-04T10:00:00Z',
+    });
     expect(toolkit.sources[1].context).toStrictEqual({
       ...AZ_CONTEXT,
       kitchen: 'fake-deploy',
@@ -189,9 +236,15 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
     ]);
 
     // WHEN: create again with a new TTL
-    const extended = await createKitchen({ config, environment: dev, name: 'fake-deploy', expires: '2030-03-10T10:00:00Z', aws }, deps);
+    const extended = await createKitchen(
+      { config, environment: dev, name: 'fake-deploy', expires: '2030-03-10T10:00:00Z', aws },
+      deps,
+    );
     expect(extended).toMatchObject({ action: 'updated', owner: 'alice', expires: '2030-03-10T10:00:00Z' });
-    expect((await describeKitchenStack(cfn, stackName))!.Tags).toContainEqual({ Key: 'kitchens:expires', Value: '2030-03-10T10:00:00Z' });
+    expect((await describeKitchenStack(cfn, stackName))!.Tags).toContainEqual({
+      Key: 'kitchens:expires',
+      Value: '2030-03-10T10:00:00Z',
+    });
 
     // WHEN: delete, twice
     const deleted = await deleteKitchen({ config, environment: dev, name: 'fake-deploy', aws }, deps);
@@ -207,7 +260,9 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
       note: `Kitchen fake-deploy does not exist (no stack ${stackName} in ${REGION}): nothing to delete`,
     });
     // THEN: one destroy of the Kitchen stack only; every synthesized assembly was disposed
-    expect(toolkit.calls.filter((c) => c.action === 'destroy')).toStrictEqual([{ action: 'destroy', stacks: only(stackName) }]);
+    expect(toolkit.calls.filter((c) => c.action === 'destroy')).toStrictEqual([
+      { action: 'destroy', stacks: only(stackName) },
+    ]);
     expect(toolkit.disposed).toBe(toolkit.sources.length);
   });
 
@@ -220,13 +275,20 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
       'kitchens:expires': '2030-02-01T00:00:00Z',
     });
     const toolkit = new FakeToolkit(cfn);
-    const result = await createKitchen({ config, environment: dev, name: 'lapsed', aws }, { toolkit, cloudFormation: cfn, now: NOW });
+    const result = await createKitchen(
+      { config, environment: dev, name: 'lapsed', aws },
+      { toolkit, cloudFormation: cfn, now: NOW },
+    );
     // kitchens.defaultTtlHours (72) from NOW, rounded up to the hour
     expect(result).toMatchObject({ action: 'updated', owner: 'carol', expires: '2030-03-04T10:00:00Z' });
   });
 
   it('should keep the Kitchen when the confirmation is declined', async () => {
-    await putStack(cfn, 'acme-dev-kitchen-keep-me', { 'kitchens:project': 'acme', 'kitchens:environment': 'dev', 'kitchens:kitchen': 'keep-me' });
+    await putStack(cfn, 'acme-dev-kitchen-keep-me', {
+      'kitchens:project': 'acme',
+      'kitchens:environment': 'dev',
+      'kitchens:kitchen': 'keep-me',
+    });
     const toolkit = new FakeToolkit(cfn);
     const asked: string[] = [];
     const result = await deleteKitchen(
@@ -246,15 +308,26 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
       { config, environment: dev, name: 'dry-one', owner: 'dave', aws, dryRun: true },
       { toolkit, cloudFormation: noAws, now: NOW },
     );
-    expect(result).toMatchObject({ action: 'synthesized', stackName: 'acme-dev-kitchen-dry-one', resourceCount: 3, owner: 'dave', parent: 'dev' });
+    expect(result).toMatchObject({
+      action: 'synthesized',
+      stackName: 'acme-dev-kitchen-dry-one',
+      resourceCount: 3,
+      owner: 'dave',
+      parent: 'dev',
+    });
     expect(toolkit.sources[0].props).toMatchObject({ lookups: false });
     expect(toolkit.calls).toStrictEqual([]);
   });
 
   it('fails with the toolkit message and exit code 3 when the deployment fails', async () => {
     const toolkit = new FakeToolkit(cfn);
-    toolkit.failDeploy = new Error('The stack named acme-dev-kitchen-broken failed creation: Resource handler returned message: "Access Denied"');
-    const attempt = createKitchen({ config, environment: dev, name: 'broken', owner: 'erin', aws }, { toolkit, cloudFormation: cfn, now: NOW });
+    toolkit.failDeploy = new Error(
+      'The stack named acme-dev-kitchen-broken failed creation: Resource handler returned message: "Access Denied"',
+    );
+    const attempt = createKitchen(
+      { config, environment: dev, name: 'broken', owner: 'erin', aws },
+      { toolkit, cloudFormation: cfn, now: NOW },
+    );
     await expect(attempt).rejects.toThrow(
       new CliError(
         'deploying Kitchen broken (stack acme-dev-kitchen-broken) failed: The stack named acme-dev-kitchen-broken failed creation: Resource handler returned message: "Access Denied"',
@@ -267,7 +340,12 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
   it('fails when the app builds no Kitchen stack', async () => {
     const toolkit = new FakeToolkit(cfn);
     toolkit.kitchenInAssembly = false;
-    await expect(createKitchen({ config, environment: dev, name: 'missing', owner: 'erin', aws }, { toolkit, cloudFormation: cfn, now: NOW })).rejects.toThrow(
+    await expect(
+      createKitchen(
+        { config, environment: dev, name: 'missing', owner: 'erin', aws },
+        { toolkit, cloudFormation: cfn, now: NOW },
+      ),
+    ).rejects.toThrow(
       'the app built no Kitchen stack named acme-dev-kitchen-missing (it built: acme-dev); check that lib/app.ts builds a Kitchen when the "kitchen" context is set',
     );
   });
@@ -291,11 +369,25 @@ describe('KitchenIoHost', () => {
     const seen: string[] = [];
     const host = new KitchenIoHost((level, message) => seen.push(`${level}: ${message}`));
     const base = { time: new Date(), action: 'deploy' as const, data: undefined };
-    await host.notify({ ...base, level: 'info', message: '\u001b[32macme-dev-kitchen-x\u001b[39m | CREATE_IN_PROGRESS\n' });
+    await host.notify({
+      ...base,
+      level: 'info',
+      message: '\u001b[32macme-dev-kitchen-x\u001b[39m | CREATE_IN_PROGRESS\n',
+    });
     await host.notify({ ...base, level: 'debug', message: 'context: {}' });
     await host.notify({ ...base, level: 'warn', message: 'deprecated' });
-    const answer = await host.requestResponse({ ...base, level: 'info', code: 'CDK_TOOLKIT_I7010', message: 'Are you sure?', defaultResponse: true });
+    const answer = await host.requestResponse({
+      ...base,
+      level: 'info',
+      code: 'CDK_TOOLKIT_I7010',
+      message: 'Are you sure?',
+      defaultResponse: true,
+    });
     expect(answer).toBe(true);
-    expect(seen).toStrictEqual(['info: acme-dev-kitchen-x | CREATE_IN_PROGRESS', 'warn: deprecated', 'info: Are you sure?']);
+    expect(seen).toStrictEqual([
+      'info: acme-dev-kitchen-x | CREATE_IN_PROGRESS',
+      'warn: deprecated',
+      'info: Are you sure?',
+    ]);
   });
 });

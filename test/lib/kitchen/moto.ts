@@ -1,9 +1,17 @@
 /** Tagged stacks in the test moto server, the way a deployed Kitchen stack carries them. */
-import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+  UpdateStackCommand,
+} from '@aws-sdk/client-cloudformation';
 
 export function motoEndpoint(): string {
   const endpoint = process.env.KITCHENS_TEST_MOTO_ENDPOINT;
-  if (!endpoint) throw new Error('KITCHENS_TEST_MOTO_ENDPOINT is not set: run the tests through jest (test/support/global-setup.ts)');
+  if (!endpoint)
+    throw new Error(
+      'KITCHENS_TEST_MOTO_ENDPOINT is not set: run the tests through jest (test/support/global-setup.ts)',
+    );
   return endpoint;
 }
 

@@ -4,7 +4,12 @@
  * Step Functions is a fake that reveals the history a page at a time; the task definition and the container's
  * log live in moto's ECS and CloudWatch Logs.
  */
-import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import {
@@ -61,7 +66,10 @@ beforeAll(async () => {
       logStreamName: `ingest/ingest/${TASK_ID}`,
       logEvents: Array.from({ length: 12 }, (_, i) => ({
         timestamp: start + i * 1000,
-        message: i < 11 ? `INFO read batch ${i + 1}` : 'ERROR partner API returned 401 Unauthorized: check the partner-api secret',
+        message:
+          i < 11
+            ? `INFO read batch ${i + 1}`
+            : 'ERROR partner API returned 401 Unauthorized: check the partner-api secret',
       })),
     }),
   );
@@ -90,9 +98,29 @@ function ecsTask(exitCode: number | undefined, stoppedReason: string, stopCode =
   });
 }
 
-const run = { id: '7d3c', execution: 'profit-report-run', startedAt: '2030-03-01T10:00:00Z', pipeline: 'orders', environment: 'dev' };
-const rowCount = { step: 'load-orders', test: 'orders row count', level: 'error', status: 'passed', value: '1200', expectation: '>= 1000' };
-const late = { step: 'load-orders', test: 'late orders', level: 'warning', status: 'failed', value: '17', expectation: '<= 10' };
+const run = {
+  id: '7d3c',
+  execution: 'profit-report-run',
+  startedAt: '2030-03-01T10:00:00Z',
+  pipeline: 'orders',
+  environment: 'dev',
+};
+const rowCount = {
+  step: 'load-orders',
+  test: 'orders row count',
+  level: 'error',
+  status: 'passed',
+  value: '1200',
+  expectation: '>= 1000',
+};
+const late = {
+  step: 'load-orders',
+  test: 'late orders',
+  level: 'warning',
+  status: 'failed',
+  value: '17',
+  expectation: '<= 10',
+};
 
 /** A failed run: two tests, then the ingest container exits with 2 and the run fails. */
 function failedHistory(): HistoryEvent[] {
@@ -100,35 +128,99 @@ function failedHistory(): HistoryEvent[] {
   const events: Omit<HistoryEvent, 'id' | 'previousEventId'>[] = [
     { type: 'ExecutionStarted', timestamp: t(0), executionStartedEventDetails: { input: '{}' } },
     { type: 'PassStateEntered', timestamp: t(0), stateEnteredEventDetails: { name: 'Start orders', input: '{}' } },
-    { type: 'PassStateExited', timestamp: t(0), stateExitedEventDetails: { name: 'Start orders', output: JSON.stringify({ run, tests: {} }) } },
-    { type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'Result: orders row count', input: '{}' } },
-    { type: 'TaskScheduled', timestamp: t(1), taskScheduledEventDetails: { resourceType: 'aws-sdk', resource: 'redshiftdata:getStatementResult', region: 'eu-west-1', parameters: '{}' } },
-    { type: 'TaskSucceeded', timestamp: t(2), taskSucceededEventDetails: { resourceType: 'aws-sdk', resource: 'redshiftdata:getStatementResult', output: '{}' } },
+    {
+      type: 'PassStateExited',
+      timestamp: t(0),
+      stateExitedEventDetails: { name: 'Start orders', output: JSON.stringify({ run, tests: {} }) },
+    },
+    {
+      type: 'TaskStateEntered',
+      timestamp: t(1),
+      stateEnteredEventDetails: { name: 'Result: orders row count', input: '{}' },
+    },
+    {
+      type: 'TaskScheduled',
+      timestamp: t(1),
+      taskScheduledEventDetails: {
+        resourceType: 'aws-sdk',
+        resource: 'redshiftdata:getStatementResult',
+        region: 'eu-west-1',
+        parameters: '{}',
+      },
+    },
+    {
+      type: 'TaskSucceeded',
+      timestamp: t(2),
+      taskSucceededEventDetails: { resourceType: 'aws-sdk', resource: 'redshiftdata:getStatementResult', output: '{}' },
+    },
     {
       type: 'TaskStateExited',
       timestamp: t(2),
-      stateExitedEventDetails: { name: 'Result: orders row count', output: JSON.stringify({ run, tests: { orders_row_count: rowCount } }) },
+      stateExitedEventDetails: {
+        name: 'Result: orders row count',
+        output: JSON.stringify({ run, tests: { orders_row_count: rowCount } }),
+      },
     },
     {
       type: 'TaskStateExited',
       timestamp: t(3),
-      stateExitedEventDetails: { name: 'Result: late orders', output: JSON.stringify({ run, tests: { orders_row_count: rowCount, late_orders: late } }) },
+      stateExitedEventDetails: {
+        name: 'Result: late orders',
+        output: JSON.stringify({ run, tests: { orders_row_count: rowCount, late_orders: late } }),
+      },
     },
-    { type: 'TaskStateEntered', timestamp: t(4), stateEnteredEventDetails: { name: 'Ingest partner orders', input: '{}' } },
-    { type: 'TaskScheduled', timestamp: t(4), taskScheduledEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', region: 'eu-west-1', parameters: '{}' } },
-    { type: 'TaskStarted', timestamp: t(5), taskStartedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync' } },
-    { type: 'TaskSubmitted', timestamp: t(5), taskSubmittedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', output: '{}' } },
+    {
+      type: 'TaskStateEntered',
+      timestamp: t(4),
+      stateEnteredEventDetails: { name: 'Ingest partner orders', input: '{}' },
+    },
+    {
+      type: 'TaskScheduled',
+      timestamp: t(4),
+      taskScheduledEventDetails: {
+        resourceType: 'ecs',
+        resource: 'runTask.sync',
+        region: 'eu-west-1',
+        parameters: '{}',
+      },
+    },
+    {
+      type: 'TaskStarted',
+      timestamp: t(5),
+      taskStartedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync' },
+    },
+    {
+      type: 'TaskSubmitted',
+      timestamp: t(5),
+      taskSubmittedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', output: '{}' },
+    },
     {
       type: 'TaskFailed',
       timestamp: t(65),
-      taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', error: 'States.TaskFailed', cause: ecsTask(2, 'Essential container in task exited') },
+      taskFailedEventDetails: {
+        resourceType: 'ecs',
+        resource: 'runTask.sync',
+        error: 'States.TaskFailed',
+        cause: ecsTask(2, 'Essential container in task exited'),
+      },
     },
-    { type: 'PassStateEntered', timestamp: t(65), stateEnteredEventDetails: { name: 'Container failed: Ingest partner orders', input: '{}' } },
-    { type: 'FailStateEntered', timestamp: t(66), stateEnteredEventDetails: { name: 'Ingest partner orders failed', input: '{}' } },
+    {
+      type: 'PassStateEntered',
+      timestamp: t(65),
+      stateEnteredEventDetails: { name: 'Container failed: Ingest partner orders', input: '{}' },
+    },
+    {
+      type: 'FailStateEntered',
+      timestamp: t(66),
+      stateEnteredEventDetails: { name: 'Ingest partner orders failed', input: '{}' },
+    },
     {
       type: 'ExecutionFailed',
       timestamp: t(66),
-      executionFailedEventDetails: { error: 'Kitchens.StepFailed', cause: 'Step "Ingest partner orders" failed: States.TaskFailed' },
+      executionFailedEventDetails: {
+        error: 'Kitchens.StepFailed',
+        cause: 'Step "Ingest partner orders" failed: States.TaskFailed',
+      },
     },
   ];
   return events.map((e, i) => ({ ...e, id: i + 1, previousEventId: i }) as HistoryEvent);
@@ -144,7 +236,8 @@ function fakeSfn(history: HistoryEvent[], revealed: readonly number[]) {
     client: {
       async send(command: { constructor: { name: string }; input: Record<string, unknown> }): Promise<unknown> {
         sent.push({ name: command.constructor.name, input: command.input });
-        if (command.constructor.name === 'StartExecutionCommand') return { executionArn: EXECUTION_ARN, startDate: new Date() };
+        if (command.constructor.name === 'StartExecutionCommand')
+          return { executionArn: EXECUTION_ARN, startDate: new Date() };
         if (command.constructor.name === 'GetExecutionHistoryCommand') {
           const visible = history.slice(0, revealed[Math.min(reads, revealed.length - 1)]);
           const from = command.input.nextToken ? Number(command.input.nextToken) : 0;
@@ -191,7 +284,16 @@ describe('runKitchenPipeline --wait', () => {
     };
 
     const result = await runKitchenPipeline(
-      { config, environment: dev, kitchen: 'profit-report', pipeline: 'orders', aws: { region: 'eu-west-1' }, wait: true, pollSeconds: 0, logLines: 5 },
+      {
+        config,
+        environment: dev,
+        kitchen: 'profit-report',
+        pipeline: 'orders',
+        aws: { region: 'eu-west-1' },
+        wait: true,
+        pollSeconds: 0,
+        logLines: 5,
+      },
       clients,
       sink,
     );
@@ -199,7 +301,9 @@ describe('runKitchenPipeline --wait', () => {
     // The state machine of the Kitchen's pipeline was started, with a readable execution name.
     const start = sfn.sent[0];
     expect(start.name).toBe('StartExecutionCommand');
-    expect(start.input.stateMachineArn).toBe('arn:aws:states:eu-west-1:222222222222:stateMachine:acme-dev-profit-report-orders');
+    expect(start.input.stateMachineArn).toBe(
+      'arn:aws:states:eu-west-1:222222222222:stateMachine:acme-dev-profit-report-orders',
+    );
     expect(start.input.name).toMatch(/^profit-report-\d{8}T\d{6}Z-[a-z0-9]{1,4}$/);
     expect(start.input.input).toBe('{}');
 
@@ -229,7 +333,12 @@ describe('runKitchenPipeline --wait', () => {
       tests: [rowCount, late],
     });
     expect(result.containerFailures).toHaveLength(1);
-    expect(result.containerFailures[0]).toMatchObject({ state: 'Ingest partner orders', exitCode: 2, container: 'ingest', logGroup: LOG_GROUP });
+    expect(result.containerFailures[0]).toMatchObject({
+      state: 'Ingest partner orders',
+      exitCode: 2,
+      container: 'ingest',
+      logGroup: LOG_GROUP,
+    });
     expect(formatRunSummary(result)).toBe(
       [
         'orders in Kitchen profit-report: FAILED (tests: 1 passed, 1 failed)',
@@ -248,7 +357,14 @@ describe('runKitchenPipeline --wait', () => {
     const dev = config.environments.find((e) => e.name === 'dev')!;
     const sfn = fakeSfn(failedHistory(), [16]);
     const result = await runKitchenPipeline(
-      { config, environment: dev, kitchen: 'profit-report', pipeline: 'orders', aws: { region: 'eu-west-1' }, wait: false },
+      {
+        config,
+        environment: dev,
+        kitchen: 'profit-report',
+        pipeline: 'orders',
+        aws: { region: 'eu-west-1' },
+        wait: false,
+      },
       { sfn: sfn.client, ecs, logs },
       collect().sink,
     );
@@ -258,32 +374,57 @@ describe('runKitchenPipeline --wait', () => {
 });
 
 describe('ExecutionFollower', () => {
-  const follow = async (events: Omit<HistoryEvent, 'id' | 'previousEventId'>[]) => {
+  const follow = async (events: Omit<HistoryEvent, 'id' | 'previousEventId' | 'timestamp'>[]) => {
     const out = collect();
     const follower = new ExecutionFollower({ ecs, logs }, out.sink, 3);
-    await follower.process(events.map((e, i) => ({ ...e, id: i + 1, previousEventId: i }) as HistoryEvent));
+    await follower.process(
+      events.map((e, i) => ({ ...e, timestamp: new Date(), id: i + 1, previousEventId: i }) as HistoryEvent),
+    );
     return { follower, out };
   };
 
   it('should report a container that exited non-zero although runTask.sync succeeded', async () => {
     const { out } = await follow([
       { type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Ingest partner orders' } },
-      { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', output: ecsTask(137, 'OutOfMemoryError: Container killed due to memory usage') } },
+      {
+        type: 'TaskSucceeded',
+        taskSucceededEventDetails: {
+          resourceType: 'ecs',
+          resource: 'runTask.sync',
+          output: ecsTask(137, 'OutOfMemoryError: Container killed due to memory usage'),
+        },
+      },
     ]);
     expect(out.failures).toHaveLength(1);
     expect(out.failures[0]).toMatchObject({
       state: 'Ingest partner orders',
       exitCode: 137,
       stoppedReason: 'OutOfMemoryError: Container killed due to memory usage',
-      logLines: ['INFO read batch 10', 'INFO read batch 11', 'ERROR partner API returned 401 Unauthorized: check the partner-api secret'],
+      logLines: [
+        'INFO read batch 10',
+        'INFO read batch 11',
+        'ERROR partner API returned 401 Unauthorized: check the partner-api secret',
+      ],
     });
   });
 
   it('should not report a container that exited with 0', async () => {
     const { out, follower } = await follow([
       { type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Ingest partner orders' } },
-      { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', output: ecsTask(0, 'Essential container in task exited') } },
-      { type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: JSON.stringify({ run, tests: { orders_row_count: rowCount }, status: 'succeeded' }) } },
+      {
+        type: 'TaskSucceeded',
+        taskSucceededEventDetails: {
+          resourceType: 'ecs',
+          resource: 'runTask.sync',
+          output: ecsTask(0, 'Essential container in task exited'),
+        },
+      },
+      {
+        type: 'ExecutionSucceeded',
+        executionSucceededEventDetails: {
+          output: JSON.stringify({ run, tests: { orders_row_count: rowCount }, status: 'succeeded' }),
+        },
+      },
     ]);
     expect(out.failures).toStrictEqual([]);
     expect(out.tests).toStrictEqual([rowCount]);
@@ -299,7 +440,11 @@ describe('ExecutionFollower', () => {
           resourceType: 'ecs',
           resource: 'runTask.sync',
           error: 'States.TaskFailed',
-          cause: ecsTask(undefined, 'CannotPullContainerError: pull image manifest has been retried 5 time(s)', 'TaskFailedToStart'),
+          cause: ecsTask(
+            undefined,
+            'CannotPullContainerError: pull image manifest has been retried 5 time(s)',
+            'TaskFailedToStart',
+          ),
         },
       },
     ]);
@@ -347,7 +492,15 @@ describe('ExecutionFollower', () => {
     other.TaskArn = `arn:aws:ecs:${REGION}:123456789012:task/acme-dev/ffffffffffffffffffffffffffffffff`;
     const { out } = await follow([
       { type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Ingest partner orders' } },
-      { type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'ecs', resource: 'runTask.sync', error: 'States.TaskFailed', cause: JSON.stringify(other) } },
+      {
+        type: 'TaskFailed',
+        taskFailedEventDetails: {
+          resourceType: 'ecs',
+          resource: 'runTask.sync',
+          error: 'States.TaskFailed',
+          cause: JSON.stringify(other),
+        },
+      },
     ]);
     expect(out.failures[0].logLines).toStrictEqual([]);
     expect(out.failures[0].logNote).toMatch(/^could not read the log: ResourceNotFoundException: /);

@@ -59,7 +59,13 @@ describe('kitchen list', () => {
       expired: false,
       status: 'CREATE_COMPLETE',
     });
-    expect(result.kitchens[0]).toMatchObject({ name: 'churn', owner: 'bob', parent: 'profit-report', expires: PAST, expired: true });
+    expect(result.kitchens[0]).toMatchObject({
+      name: 'churn',
+      owner: 'bob',
+      parent: 'profit-report',
+      expires: PAST,
+      expired: true,
+    });
     expect(result.kitchens[1].ageSeconds).toBeGreaterThanOrEqual(0);
     expect(result.kitchens[1].ageSeconds).toBeLessThan(600);
   });
@@ -69,7 +75,9 @@ describe('kitchen list', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+OWNER\s+PARENT\s+AGE\s+EXPIRES\s+STATUS$/);
-    expect(lines[1]).toMatch(/^churn\s+bob\s+profit-report\s+\d+[sm]\s+2020-01-01T00:00:00Z \(expired\)\s+CREATE_COMPLETE$/);
+    expect(lines[1]).toMatch(
+      /^churn\s+bob\s+profit-report\s+\d+[sm]\s+2020-01-01T00:00:00Z \(expired\)\s+CREATE_COMPLETE$/,
+    );
     expect(lines[2]).toMatch(/^profit-report\s+alice\s+dev\s+\d+[sm]\s+2099-01-01T00:00:00Z\s+CREATE_COMPLETE$/);
     expect(lines).toHaveLength(3);
   });
@@ -119,9 +127,14 @@ describe('kitchen status', () => {
       parent: 'dev',
       expires: FUTURE,
       expired: false,
-      outputs: { SchemaName: 'k_profit_report', StaffRoleArn: 'arn:aws:iam::222222222222:role/acme-dev-profit-report-staff' },
+      outputs: {
+        SchemaName: 'k_profit_report',
+        StaffRoleArn: 'arn:aws:iam::222222222222:role/acme-dev-profit-report-staff',
+      },
     });
-    expect(status.stackId).toMatch(/^arn:aws:cloudformation:ap-southeast-2:\d{12}:stack\/acme-dev-kitchen-profit-report\//);
+    expect(status.stackId).toMatch(
+      /^arn:aws:cloudformation:ap-southeast-2:\d{12}:stack\/acme-dev-kitchen-profit-report\//,
+    );
   });
 
   it('should print the details for people', async () => {
@@ -135,12 +148,20 @@ describe('kitchen status', () => {
   it('fails with exit code 1 when the Kitchen does not exist', async () => {
     const run = await kitchen(['status', 'gone', '--region', REGION]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('error: Kitchen gone does not exist in environment dev (no stack acme-dev-kitchen-gone in ap-southeast-2)\n');
+    expect(run.stderr).toBe(
+      'error: Kitchen gone does not exist in environment dev (no stack acme-dev-kitchen-gone in ap-southeast-2)\n',
+    );
   });
 });
 
 describe('formatAge', () => {
   it('should render seconds, minutes, hours and days', () => {
-    expect([undefined, 45, 720, 5 * 3600 + 180, 2 * 86400 + 4 * 3600].map(formatAge)).toStrictEqual(['-', '45s', '12m', '5h 3m', '2d 4h']);
+    expect([undefined, 45, 720, 5 * 3600 + 180, 2 * 86400 + 4 * 3600].map(formatAge)).toStrictEqual([
+      '-',
+      '45s',
+      '12m',
+      '5h 3m',
+      '2d 4h',
+    ]);
   });
 });
