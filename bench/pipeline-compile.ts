@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
 /**
  * Compile time and definition size of generated pipeline DAGs (10, 100 and 500 steps).
  * Run: npx ts-node --swc bench/pipeline-compile.ts
@@ -38,12 +39,38 @@ export function generatePipeline(size: number, seed = 42): PipelineDefinition {
   let layer: string[] = [];
   for (let i = 0; i < size; i++) {
     const id = `s${i}`;
-    const after = previous.length === 0 ? [] : [...new Set([previous[Math.floor(next() * previous.length)], previous[Math.floor(next() * previous.length)]])];
-    const tests = i % 5 === 0 ? [{ name: `check ${i}`, query: `SELECT COUNT(*) FROM {{schema}}.t${i}`, rule: { min: 1 }, timeoutSeconds: 5 }] : [];
+    const after =
+      previous.length === 0
+        ? []
+        : [
+            ...new Set([
+              previous[Math.floor(next() * previous.length)],
+              previous[Math.floor(next() * previous.length)],
+            ]),
+          ];
+    const tests =
+      i % 5 === 0
+        ? [{ name: `check ${i}`, query: `SELECT COUNT(*) FROM {{schema}}.t${i}`, rule: { min: 1 }, timeoutSeconds: 5 }]
+        : [];
     const kind = i % 3;
-    if (kind === 0) builder.container(id, { app: APPS[i % 2], after, tests, environment: { TABLE: `{{schema}}.t${i}` } });
-    else if (kind === 1) builder.sql(id, { after, tests, sql: `INSERT INTO {{schema}}.t${i} SELECT * FROM {{schema}}.t${i - 1}`, timeoutMinutes: 1, pollSeconds: 60 });
-    else builder.copy(id, { after, tests, from: { bucket: 'landing', prefix: `p${i}/` }, to: { bucket: 'raw' }, maxObjects: 1 });
+    if (kind === 0)
+      builder.container(id, { app: APPS[i % 2], after, tests, environment: { TABLE: `{{schema}}.t${i}` } });
+    else if (kind === 1)
+      builder.sql(id, {
+        after,
+        tests,
+        sql: `INSERT INTO {{schema}}.t${i} SELECT * FROM {{schema}}.t${i - 1}`,
+        timeoutMinutes: 1,
+        pollSeconds: 60,
+      });
+    else
+      builder.copy(id, {
+        after,
+        tests,
+        from: { bucket: 'landing', prefix: `p${i}/` },
+        to: { bucket: 'raw' },
+        maxObjects: 1,
+      });
     layer.push(id);
     if (layer.length === 1 + Math.floor(next() * 4)) {
       previous = layer;
@@ -74,7 +101,11 @@ function measure(size: number, runs: number): Measurement {
     schema: 'analytics',
     database: 'analytics',
     prefix: '',
-    buckets: { landing: names.bucketName('landing'), raw: names.bucketName('raw'), curated: names.bucketName('curated') },
+    buckets: {
+      landing: names.bucketName('landing'),
+      raw: names.bucketName('raw'),
+      curated: names.bucketName('curated'),
+    },
   });
   const times: number[] = [];
   let asl: Record<string, any> = {};
@@ -98,7 +129,10 @@ function measure(size: number, runs: number): Measurement {
   const count = (states: Record<string, any>): number =>
     Object.values(states).reduce(
       (sum: number, s: any) =>
-        sum + 1 + (s.Branches ?? []).reduce((b: number, br: any) => b + count(br.States), 0) + (s.ItemProcessor ? count(s.ItemProcessor.States) : 0),
+        sum +
+        1 +
+        (s.Branches ?? []).reduce((b: number, br: any) => b + count(br.States), 0) +
+        (s.ItemProcessor ? count(s.ItemProcessor.States) : 0),
       0,
     );
   times.sort((a, b) => a - b);
@@ -127,7 +161,9 @@ function main(): void {
   }
   const largest = results[results.length - 1];
   const ratio = largest.bytes / largest.steps / (results[1].bytes / results[1].steps);
-  console.log(`500 steps compile in ${largest.compileMs.toFixed(0)} ms (target < 500 ms): ${largest.compileMs < 500 ? 'met' : 'NOT met'}`);
+  console.log(
+    `500 steps compile in ${largest.compileMs.toFixed(0)} ms (target < 500 ms): ${largest.compileMs < 500 ? 'met' : 'NOT met'}`,
+  );
   console.log(`bytes per step at 500 vs 100 steps: x${ratio.toFixed(2)} (linear growth keeps this near 1)`);
 }
 

@@ -35,13 +35,21 @@ export const PATHS = {
 
 /** Transient errors worth a retry, per service (names as Step Functions reports them for aws-sdk integrations). */
 export const RETRYABLE = {
-  redshiftData: ['RedshiftData.ActiveStatementsExceededException', 'RedshiftData.InternalServerException', 'RedshiftData.ThrottlingException'],
+  redshiftData: [
+    'RedshiftData.ActiveStatementsExceededException',
+    'RedshiftData.InternalServerException',
+    'RedshiftData.ThrottlingException',
+  ],
   ecs: ['ECS.AmazonECSException', 'ECS.ServerException', 'ECS.ThrottlingException', 'ECS.LimitExceededException'],
   sns: ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KmsThrottlingException'],
   s3: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.ServiceUnavailableException', 'S3.SdkClientException'],
 } as const;
 
-export function retryTransient(task: sfn.TaskStateBase, errors: readonly string[], interval = Duration.seconds(2)): void {
+export function retryTransient(
+  task: sfn.TaskStateBase,
+  errors: readonly string[],
+  interval = Duration.seconds(2),
+): void {
   task.addRetry({
     errors: [...errors],
     interval,
@@ -111,7 +119,11 @@ export function runFailureHandler(scope: Construct, context: CompileContext): Ru
       content: {
         textType: 'client-markdown',
         title: `:x: ${environment} / ${definition.id}: run failed`,
-        description: sfn.JsonPath.format('{}: {}', sfn.JsonPath.stringAt('$.failure.Error'), sfn.JsonPath.stringAt('$.failure.Cause')),
+        description: sfn.JsonPath.format(
+          '{}: {}',
+          sfn.JsonPath.stringAt('$.failure.Error'),
+          sfn.JsonPath.stringAt('$.failure.Cause'),
+        ),
       },
       metadata: {
         additionalContext: {
@@ -126,7 +138,11 @@ export function runFailureHandler(scope: Construct, context: CompileContext): Ru
     resultPath: sfn.JsonPath.DISCARD,
   });
   retryTransient(alert, RETRYABLE.sns, Duration.seconds(1));
-  const fail = new sfn.Fail(scope, 'Failed', { stateName: 'Run failed', errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+  const fail = new sfn.Fail(scope, 'Failed', {
+    stateName: 'Run failed',
+    errorPath: '$.failure.Error',
+    causePath: '$.failure.Cause',
+  });
   return { alert: alert.next(fail), fail };
 }
 
@@ -134,7 +150,14 @@ export function runFailureHandler(scope: Construct, context: CompileContext): Ru
  * A Pass state that writes `{ Error, Cause }` to `$.failure` and goes to the failure handler. An empty `error`
  * keeps the caught error's name; a `cause` starting with `States.` is an intrinsic function.
  */
-export function describeFailure(scope: Construct, id: string, stateName: string, error: string, cause: string, onFailure: sfn.IChainable): sfn.IChainable {
+export function describeFailure(
+  scope: Construct,
+  id: string,
+  stateName: string,
+  error: string,
+  cause: string,
+  onFailure: sfn.IChainable,
+): sfn.IChainable {
   const dynamic = cause.startsWith('States.');
   return new sfn.Pass(scope, id, {
     stateName,
@@ -168,9 +191,17 @@ export function statementPoll(
     stateName: `Wait: ${label}`,
     time: sfn.WaitTime.duration(Duration.seconds(options.pollSeconds)),
   });
-  const describe = dataApiTask(scope, `${idPrefix}Describe`, `Check: ${label}`, 'describeStatement', { 'Id.$': '$.statement.id' }, target, {
-    resultPath: '$.statement.description',
-  });
+  const describe = dataApiTask(
+    scope,
+    `${idPrefix}Describe`,
+    `Check: ${label}`,
+    'describeStatement',
+    { 'Id.$': '$.statement.id' },
+    target,
+    {
+      resultPath: '$.statement.description',
+    },
+  );
   options.catchTo(describe);
   const count = new sfn.Pass(scope, `${idPrefix}Count`, {
     stateName: `Count poll: ${label}`,
@@ -202,7 +233,10 @@ export function statementPoll(
     )
     .when(sfn.Condition.stringEquals(status, 'ABORTED'), stopped)
     .when(
-      sfn.Condition.and(sfn.Condition.not(sfn.Condition.stringEquals(status, 'FINISHED')), sfn.Condition.numberGreaterThanEquals('$.statement.polls', options.maxPolls)),
+      sfn.Condition.and(
+        sfn.Condition.not(sfn.Condition.stringEquals(status, 'FINISHED')),
+        sfn.Condition.numberGreaterThanEquals('$.statement.polls', options.maxPolls),
+      ),
       stopped,
     )
     .when(sfn.Condition.not(sfn.Condition.stringEquals(status, 'FINISHED')), count.next(wait));
@@ -319,7 +353,10 @@ export class ContainerStepFragment extends StepFragment {
     this.catchTo(run);
     const exitCode = '$.container.containers[0].ExitCode';
     const check = new sfn.Choice(this, 'CheckExit', { stateName: `Exit code: ${step.name}` }).when(
-      sfn.Condition.or(sfn.Condition.isNotPresent(exitCode), sfn.Condition.not(sfn.Condition.numberEquals(exitCode, 0))),
+      sfn.Condition.or(
+        sfn.Condition.isNotPresent(exitCode),
+        sfn.Condition.not(sfn.Condition.numberEquals(exitCode, 0)),
+      ),
       describeFailure(
         this,
         'ExitFailure',
@@ -411,7 +448,9 @@ export class CopyStepFragment extends StepFragment {
       },
       iamAction: 's3:PutObject',
       iamResources: [to.arnForObjects(`${target.dataLake.prefix}*`)],
-      additionalIamStatements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [from.arnForObjects(`${prefix}*`)] })],
+      additionalIamStatements: [
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [from.arnForObjects(`${prefix}*`)] }),
+      ],
       resultPath: sfn.JsonPath.DISCARD,
     });
     retryTransient(copyObject, RETRYABLE.s3);

@@ -22,7 +22,10 @@ import {
 
 /** The key of a test's result in `$.tests` and in the execution output: `orders row count` -> `orders_row_count`. */
 export function testResultKey(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 export function describeRule(rule: TestRule): string {
@@ -60,7 +63,11 @@ export class TestFragment extends sfn.StateMachineFragment {
     const { context, step, test } = props;
     const { definition, target } = context;
     const key = testResultKey(test.name);
-    const statements = testStatements(test, { historyTable: target.historyTable, pipeline: definition.id, step: step.id });
+    const statements = testStatements(test, {
+      historyTable: target.historyTable,
+      pipeline: definition.id,
+      step: step.id,
+    });
     const sqls = statements.map((sql) => {
       const { template, args } = toFormat(sql, { runId: PATHS.runId, startedAt: PATHS.startedAt });
       return `States.Format('${template}', ${args.join(', ')})`;
@@ -70,7 +77,11 @@ export class TestFragment extends sfn.StateMachineFragment {
       'Record',
       `Test: ${test.name}`,
       'batchExecuteStatement',
-      { ...dataApiTarget(target), 'Sqls.$': `States.Array(${sqls.join(', ')})`, StatementName: `${definition.id}: Test: ${test.name}` },
+      {
+        ...dataApiTarget(target),
+        'Sqls.$': `States.Array(${sqls.join(', ')})`,
+        StatementName: `${definition.id}: Test: ${test.name}`,
+      },
       target,
       { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
     );

@@ -16,7 +16,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Names } from '../lib/naming';
 import { planSteps, PlanNode } from '../lib/pipeline/graph';
-import { checkDefinitionSize, checkLimits, MERGE_FAN_IN, SETUP_MAX_POLLS, SETUP_POLL_SECONDS } from '../lib/pipeline/limits';
+import {
+  checkDefinitionSize,
+  checkLimits,
+  MERGE_FAN_IN,
+  SETUP_MAX_POLLS,
+  SETUP_POLL_SECONDS,
+} from '../lib/pipeline/limits';
 import { renderPipeline } from '../lib/pipeline/loader';
 import type { PipelineDefinition } from '../lib/pipeline/model';
 import { historySetupStatements } from '../lib/pipeline/sql';
@@ -43,7 +49,10 @@ export interface PipelineTarget {
     readonly database: string;
     readonly credentials: secretsmanager.ISecret;
   };
-  readonly dataLake: { readonly buckets: Readonly<Record<'landing' | 'raw' | 'curated', s3.IBucket>>; readonly prefix: string };
+  readonly dataLake: {
+    readonly buckets: Readonly<Record<'landing' | 'raw' | 'curated', s3.IBucket>>;
+    readonly prefix: string;
+  };
   /** The container name inside each task definition is the app name. */
   readonly containers: {
     readonly cluster: ecs.ICluster;
@@ -148,7 +157,14 @@ export class Pipeline extends Construct {
     const { target } = context;
     const scope = new Construct(this, 'Setup');
     const label = 'Prepare test history';
-    const caught = describeFailure(scope, 'Caught', `Failed: ${label}`, '', `States.Format('${label}: {}', $.failure.Cause)`, failure.alert);
+    const caught = describeFailure(
+      scope,
+      'Caught',
+      `Failed: ${label}`,
+      '',
+      `States.Format('${label}: {}', $.failure.Cause)`,
+      failure.alert,
+    );
     const catchTo = (task: sfn.TaskStateBase | sfn.Map) => {
       task.addCatch(caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
     };
@@ -157,7 +173,11 @@ export class Pipeline extends Construct {
       'Execute',
       label,
       'batchExecuteStatement',
-      { ...dataApiTarget(target), Sqls: historySetupStatements(target.historyTable), StatementName: `${this.definition.id}: ${label}` },
+      {
+        ...dataApiTarget(target),
+        Sqls: historySetupStatements(target.historyTable),
+        StatementName: `${this.definition.id}: ${label}`,
+      },
       target,
       { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
     );
@@ -178,7 +198,12 @@ export class Pipeline extends Construct {
    * states catch what their branches raise and hand it to the run's handler (already-alerted test failures skip
    * the alert).
    */
-  private compile(node: PlanNode, context: CompileContext, onFailure: sfn.IChainable, run?: RunFailure): sfn.IChainable {
+  private compile(
+    node: PlanNode,
+    context: CompileContext,
+    onFailure: sfn.IChainable,
+    run?: RunFailure,
+  ): sfn.IChainable {
     switch (node.kind) {
       case 'step': {
         const step = this.definition.steps.find((s) => s.id === node.id)!;
@@ -192,7 +217,9 @@ export class Pipeline extends Construct {
         const n = ++this.parallels;
         const ids = stepIds(node).join(', ');
         const name = `In parallel ${n}: ${ids}`;
-        const parallel = new sfn.Parallel(this, `Parallel${n}`, { stateName: name.length > 80 ? `${name.slice(0, 77)}...` : name });
+        const parallel = new sfn.Parallel(this, `Parallel${n}`, {
+          stateName: name.length > 80 ? `${name.slice(0, 77)}...` : name,
+        });
         node.branches.forEach((branch, i) => {
           const branchFailed = new sfn.Fail(this, `Parallel${n}Branch${i + 1}Failed`, {
             stateName: `Parallel ${n}: branch ${i + 1} failed`,
@@ -200,7 +227,9 @@ export class Pipeline extends Construct {
             causePath: '$.failure.Cause',
           });
           // A branch must end in a state with no open Choice default: close it with a Pass.
-          const done = new sfn.Pass(this, `Parallel${n}Branch${i + 1}Done`, { stateName: `Parallel ${n}: branch ${i + 1} done` });
+          const done = new sfn.Pass(this, `Parallel${n}Branch${i + 1}Done`, {
+            stateName: `Parallel ${n}: branch ${i + 1} done`,
+          });
           parallel.branch(sfn.Chain.start(this.compile(branch, context, branchFailed)).next(done));
         });
         if (run) {
@@ -233,7 +262,11 @@ export class Pipeline extends Construct {
       passes.push(
         new sfn.Pass(this, `Merge${n}Part${part}`, {
           stateName: `Merge results ${n} (${part})`,
-          parameters: { 'run.$': '$.run', 'tests.$': mergeOf(paths), ...(to < count ? { 'branches.$': '$.branches' } : {}) },
+          parameters: {
+            'run.$': '$.run',
+            'tests.$': mergeOf(paths),
+            ...(to < count ? { 'branches.$': '$.branches' } : {}),
+          },
         }),
       );
     }
@@ -247,7 +280,10 @@ export class Pipeline extends Construct {
     target.alertTopic.grantPublish(this.stateMachine);
     for (const step of this.definition.steps) {
       if (step.type === 'copy') {
-        target.dataLake.buckets[step.from.bucket].grantRead(this.stateMachine, `${target.dataLake.prefix}${step.from.prefix}*`);
+        target.dataLake.buckets[step.from.bucket].grantRead(
+          this.stateMachine,
+          `${target.dataLake.prefix}${step.from.prefix}*`,
+        );
         target.dataLake.buckets[step.to.bucket].grantPut(this.stateMachine, `${target.dataLake.prefix}*`);
       }
     }

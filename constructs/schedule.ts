@@ -24,7 +24,9 @@ export class PipelineSchedule extends Construct {
   constructor(scope: Construct, id: string, props: PipelineScheduleProps) {
     super(scope, id);
     if (!Token.isUnresolved(props.expression) && !/^(cron|rate)\(.+\)$/.test(props.expression)) {
-      throw new Error(`PipelineSchedule: expression must be "cron(...)" or "rate(...)", got: ${JSON.stringify(props.expression)}`);
+      throw new Error(
+        `PipelineSchedule: expression must be "cron(...)" or "rate(...)", got: ${JSON.stringify(props.expression)}`,
+      );
     }
     this.rule = new events.Rule(this, 'Resource', {
       schedule: events.Schedule.expression(props.expression),

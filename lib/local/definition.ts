@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
 /**
  * Turns a synthesized state machine's definition (an Fn::Join of strings, Refs and GetAtts) into plain ASL JSON,
  * with each reference replaced by a stable stand-in: the resource's physical name when it has one, otherwise its
@@ -6,7 +7,15 @@
 import { CfnElement, CfnResource, Stack } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 
-const NAME_PROPERTIES = ['bucketName', 'topicName', 'clusterName', 'name', 'family', 'stateMachineName', 'logGroupName'];
+const NAME_PROPERTIES = [
+  'bucketName',
+  'topicName',
+  'clusterName',
+  'name',
+  'family',
+  'stateMachineName',
+  'logGroupName',
+];
 
 export function resolveDefinition(stateMachine: sfn.StateMachine): Record<string, any> {
   const stack = Stack.of(stateMachine);
@@ -52,7 +61,9 @@ export function resolveDefinition(stateMachine: sfn.StateMachine): Record<string
       if ('Fn::GetAtt' in value) {
         const [logicalId, attribute] = value['Fn::GetAtt'] as [string, string];
         const name = physicalName(logicalId);
-        return attribute === 'Arn' || attribute.endsWith('Arn') ? `arn:aws:${service(logicalId)}:${region}:${account}:${name}` : name;
+        return attribute === 'Arn' || attribute.endsWith('Arn')
+          ? `arn:aws:${service(logicalId)}:${region}:${account}:${name}`
+          : name;
       }
       throw new Error(`resolveDefinition: unsupported CloudFormation function ${Object.keys(value).join(', ')}`);
     }

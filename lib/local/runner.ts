@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
 /**
  * Runs a compiled pipeline definition in-process with aws-local-stepfunctions, binding its Task states to local
  * stand-ins: Redshift Data API calls to a real PostgreSQL, ECS container steps to local processes, SNS publishes
@@ -44,7 +45,13 @@ export type LocalEvent =
   | { readonly type: 'test'; readonly result: LocalTestResult }
   | { readonly type: 'alert'; readonly alert: LocalAlert }
   | { readonly type: 'sql'; readonly state: string; readonly sql: string; readonly error?: string }
-  | { readonly type: 'container'; readonly state: string; readonly app: string; readonly exitCode: number | null; readonly output: string };
+  | {
+      readonly type: 'container';
+      readonly state: string;
+      readonly app: string;
+      readonly exitCode: number | null;
+      readonly output: string;
+    };
 
 export interface LocalRunOptions {
   /** The ASL definition (see compileWithStandIns / resolveDefinition). */
@@ -174,7 +181,8 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       case 'describeStatement':
         return async (input) => {
           const statement = statements.get(input.Id);
-          if (!statement) throw new LocalError('RedshiftData.ResourceNotFoundException', `Statement ${input.Id} not found`);
+          if (!statement)
+            throw new LocalError('RedshiftData.ResourceNotFoundException', `Statement ${input.Id} not found`);
           return {
             Id: statement.id,
             Status: statement.status,
@@ -187,7 +195,8 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         return async (input) => {
           const [base] = String(input.Id).split(':');
           const result = statements.get(base)?.results.get(input.Id);
-          if (!result) throw new LocalError('RedshiftData.ResourceNotFoundException', `No result for statement ${input.Id}`);
+          if (!result)
+            throw new LocalError('RedshiftData.ResourceNotFoundException', `No result for statement ${input.Id}`);
           return {
             Records: result.rows.map((row) => row.map(toField)),
             ColumnMetadata: result.fields.map((name) => ({ name })),
@@ -198,42 +207,66 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     throw new LocalError('Kitchens.LocalUnsupported', `redshiftdata:${action} has no local binding`);
   };
 
-  const runContainer = (state: string): Handler => async (input) => {
-    const override = input.Overrides?.ContainerOverrides?.[0] ?? {};
-    const app: string = override.Name ?? 'app';
-    const command = options.containerCommands?.[app] ?? override.Command ?? options.appCommands?.[app];
-    const taskArn = `arn:aws:ecs:local:000000000000:task/${randomUUID()}`;
-    if (!command || command.length === 0) {
-      return { TaskArn: taskArn, LastStatus: 'STOPPED', Containers: [{ Name: app }], StoppedReason: `CannotStartContainerError: no local command for app "${app}"` };
-    }
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), KITCHENS_LOCAL_PG_URL: options.pgUrl };
-    if (options.dataLakeDirectory) env.KITCHENS_LOCAL_DATA_LAKE = path.resolve(options.dataLakeDirectory);
-    for (const { Name, Value } of override.Environment ?? []) env[Name] = Value;
-    const { exitCode, output, spawnError } = await new Promise<{ exitCode: number | null; output: string; spawnError?: string }>((resolve) => {
-      const child = spawn(command[0], command.slice(1), { cwd: options.workingDirectory ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      child.on('error', (e) => resolve({ exitCode: null, output, spawnError: e.message }));
-      child.on('close', (code) => resolve({ exitCode: code, output }));
-    });
-    emit({ type: 'container', state, app, exitCode, output });
-    if (spawnError !== undefined) {
-      return { TaskArn: taskArn, LastStatus: 'STOPPED', Containers: [{ Name: app }], StoppedReason: `CannotStartContainerError: ${spawnError}` };
-    }
-    return {
-      TaskArn: taskArn,
-      LastStatus: 'STOPPED',
-      StopCode: 'EssentialContainerExited',
-      StoppedReason: 'Essential container in task exited',
-      Containers: [{ Name: app, ExitCode: exitCode ?? 137, LastStatus: 'STOPPED' }],
+  const runContainer =
+    (state: string): Handler =>
+    async (input) => {
+      const override = input.Overrides?.ContainerOverrides?.[0] ?? {};
+      const app: string = override.Name ?? 'app';
+      const command = options.containerCommands?.[app] ?? override.Command ?? options.appCommands?.[app];
+      const taskArn = `arn:aws:ecs:local:000000000000:task/${randomUUID()}`;
+      if (!command || command.length === 0) {
+        return {
+          TaskArn: taskArn,
+          LastStatus: 'STOPPED',
+          Containers: [{ Name: app }],
+          StoppedReason: `CannotStartContainerError: no local command for app "${app}"`,
+        };
+      }
+      const env: Record<string, string> = {
+        ...(process.env as Record<string, string>),
+        KITCHENS_LOCAL_PG_URL: options.pgUrl,
+      };
+      if (options.dataLakeDirectory) env.KITCHENS_LOCAL_DATA_LAKE = path.resolve(options.dataLakeDirectory);
+      for (const { Name, Value } of override.Environment ?? []) env[Name] = Value;
+      const { exitCode, output, spawnError } = await new Promise<{
+        exitCode: number | null;
+        output: string;
+        spawnError?: string;
+      }>((resolve) => {
+        const child = spawn(command[0], command.slice(1), {
+          cwd: options.workingDirectory ?? process.cwd(),
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (d) => (output += d));
+        child.stderr.on('data', (d) => (output += d));
+        child.on('error', (e) => resolve({ exitCode: null, output, spawnError: e.message }));
+        child.on('close', (code) => resolve({ exitCode: code, output }));
+      });
+      emit({ type: 'container', state, app, exitCode, output });
+      if (spawnError !== undefined) {
+        return {
+          TaskArn: taskArn,
+          LastStatus: 'STOPPED',
+          Containers: [{ Name: app }],
+          StoppedReason: `CannotStartContainerError: ${spawnError}`,
+        };
+      }
+      return {
+        TaskArn: taskArn,
+        LastStatus: 'STOPPED',
+        StopCode: 'EssentialContainerExited',
+        StoppedReason: 'Essential container in task exited',
+        Containers: [{ Name: app, ExitCode: exitCode ?? 137, LastStatus: 'STOPPED' }],
+      };
     };
-  };
 
   const s3 = (action: string): Handler => {
     const root = options.dataLakeDirectory;
     const need = () => {
-      if (!root) throw new LocalError('S3.NoSuchBucketException', 'No local data lake directory given (dataLakeDirectory)');
+      if (!root)
+        throw new LocalError('S3.NoSuchBucketException', 'No local data lake directory given (dataLakeDirectory)');
       return root;
     };
     switch (action) {
@@ -256,7 +289,9 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
           return {
             KeyCount: page.length,
             IsTruncated: matching.length > max,
-            ...(page.length > 0 ? { Contents: page.map((Key) => ({ Key, Size: fs.statSync(path.join(dir, Key)).size })) } : {}),
+            ...(page.length > 0
+              ? { Contents: page.map((Key) => ({ Key, Size: fs.statSync(path.join(dir, Key)).size })) }
+              : {}),
           };
         };
       case 'copyObject':
@@ -275,7 +310,11 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
 
   const publish: Handler = async (input) => {
     const message = typeof input.Message === 'string' ? JSON.parse(input.Message) : input.Message;
-    const alert: LocalAlert = { message, title: message?.content?.title ?? '', context: message?.metadata?.additionalContext ?? {} };
+    const alert: LocalAlert = {
+      message,
+      title: message?.content?.title ?? '',
+      context: message?.metadata?.additionalContext ?? {},
+    };
     alerts.push(alert);
     emit({ type: 'alert', alert });
     return { MessageId: randomUUID() };
@@ -303,7 +342,14 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       // A test's result: the static fields of its ResultSelector plus the row it read back.
       if (name.startsWith('Result: ') && selector?.test) {
         const [status, value, expectation] = (result.Records?.[0] ?? []).map((f: any) => f.StringValue);
-        const test: LocalTestResult = { step: selector.step, test: selector.test, level: selector.level, status, value, expectation };
+        const test: LocalTestResult = {
+          step: selector.step,
+          test: selector.test,
+          level: selector.level,
+          status,
+          value,
+          expectation,
+        };
         tests.push(test);
         emit({ type: 'test', result: test });
       }
@@ -312,9 +358,15 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   });
 
   const executionName = options.executionName ?? `local-${randomUUID()}`;
-  const machine = new StateMachine(options.definition as any, { validationOptions: { checkPaths: false, checkArn: false } });
+  const machine = new StateMachine(options.definition as any, {
+    validationOptions: { checkPaths: false, checkArn: false },
+  });
   const execution = machine.run((options.input ?? {}) as any, {
-    overrides: { taskResourceLocalHandlers: handlers as any, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+    overrides: {
+      taskResourceLocalHandlers: handlers as any,
+      waitTimeOverrides: waits,
+      retryIntervalOverrides: retries,
+    },
     context: {
       Execution: {
         Id: `arn:aws:states:local:000000000000:execution:local:${executionName}`,

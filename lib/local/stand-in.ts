@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
 /**
  * Stand-in environment resources for compiling a pipeline outside a release environment: for `kitchen run --local`
  * and for tests. They have the same types and names as the real ones (buckets named by the variables), so the
@@ -60,10 +61,19 @@ export function standInTarget(scope: Construct, options: StandInOptions): Pipeli
       credentials: new secretsmanager.Secret(scope, 'WarehouseSecret', { encryptionKey: key }),
     },
     dataLake: {
-      buckets: { landing: bucket('Landing', 'landing_bucket'), raw: bucket('Raw', 'raw_bucket'), curated: bucket('Curated', 'curated_bucket') },
+      buckets: {
+        landing: bucket('Landing', 'landing_bucket'),
+        raw: bucket('Raw', 'raw_bucket'),
+        curated: bucket('Curated', 'curated_bucket'),
+      },
       prefix: variables.prefix ?? '',
     },
-    containers: { cluster, taskDefinitions, securityGroups: [securityGroup], subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } },
+    containers: {
+      cluster,
+      taskDefinitions,
+      securityGroups: [securityGroup],
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    },
     alertTopic: new sns.Topic(scope, 'Alerts', { masterKey: key }),
     historyTable: options.historyTable ?? variables.history_table ?? `${schema}.kitchens_test_history`,
     schedulesEnabled: options.schedulesEnabled ?? false,

@@ -28,7 +28,8 @@ const POLL_EVENTS = EVENTS.pass + EVENTS.task + EVENTS.pass + EVENTS.pass;
 /** Name the step in the failure, describe it, alert, fail. */
 const FAILURE_EVENTS = 2 * EVENTS.pass + EVENTS.task + EVENTS.pass;
 
-export const maxPolls = (timeoutSeconds: number, pollSeconds: number) => Math.max(1, Math.ceil(timeoutSeconds / pollSeconds));
+export const maxPolls = (timeoutSeconds: number, pollSeconds: number) =>
+  Math.max(1, Math.ceil(timeoutSeconds / pollSeconds));
 
 export function testEvents(test: TestDefinition): number {
   const polls = maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS);
@@ -94,7 +95,9 @@ export function limitProblems(definition: PipelineDefinition, plan: PlanNode, hi
   historySetupStatements(historyTable).forEach((s) => tooLong('the history table setup', s));
   definition.steps.forEach((step, i) => {
     if (step.type === 'sql') {
-      step.statements.forEach((s, j) => tooLong(step.statements.length === 1 ? `steps[${i}].sql` : `steps[${i}].sql[${j}]`, s));
+      step.statements.forEach((s, j) =>
+        tooLong(step.statements.length === 1 ? `steps[${i}].sql` : `steps[${i}].sql[${j}]`, s),
+      );
     }
     step.tests.forEach((test, j) => {
       const [insert] = testStatements(test, { historyTable, pipeline: definition.id, step: step.id });

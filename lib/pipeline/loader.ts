@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- walks zod internals (_zod.def), which are untyped */
 /**
  * Reads and validates pipeline files (YAML or JSON). Every problem is reported at once, in the same shape as
  * lib/config: `file: path must be ..., got: value`.
@@ -53,15 +54,17 @@ function schemaProblems(source: string, raw: unknown, error: z.ZodError): string
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeys(pipelineSchema, issue.path);
       for (const key of issue.keys) {
-        problems.push(`${source}: ${where ? `${where}.${key}` : key} is not a known setting; allowed here: ${allowed.join(', ')}`);
+        problems.push(
+          `${source}: ${where ? `${where}.${key}` : key} is not a known setting; allowed here: ${allowed.join(', ')}`,
+        );
       }
       continue;
     }
     const value = valueAt(raw, issue.path);
     problems.push(
       value === undefined
-        ? `${source}: ${where || '(top level)'} is required and ${issue.message}`
-        : `${source}: ${where || '(top level)'} ${issue.message}, got: ${describeValue(value)}`,
+        ? `${source}: ${where === '' ? '(top level)' : where} is required and ${issue.message}`
+        : `${source}: ${where === '' ? '(top level)' : where} ${issue.message}, got: ${describeValue(value)}`,
     );
   }
   return [...new Set(problems)];
@@ -106,7 +109,10 @@ export function loadPipelineFile(file: string, context: PipelineContext): Pipeli
 }
 
 /** Renders every `{{variable}}` of a pipeline for one environment or Kitchen; unknown variables are errors. */
-export function renderPipeline(definition: PipelineDefinition, variables: Readonly<Record<string, string>>): PipelineDefinition {
+export function renderPipeline(
+  definition: PipelineDefinition,
+  variables: Readonly<Record<string, string>>,
+): PipelineDefinition {
   const problems: string[] = [];
   const render = (text: string, where: string): string => {
     try {
@@ -128,13 +134,17 @@ export function renderPipeline(definition: PipelineDefinition, variables: Readon
           ...step,
           tests,
           command: step.command?.map((c, j) => render(c, `${at}.command[${j}]`)),
-          environment: Object.fromEntries(Object.entries(step.environment).map(([k, v]) => [k, render(v, `${at}.environment.${k}`)])),
+          environment: Object.fromEntries(
+            Object.entries(step.environment).map(([k, v]) => [k, render(v, `${at}.environment.${k}`)]),
+          ),
         };
       case 'sql':
         return {
           ...step,
           tests,
-          statements: step.statements.map((s, j) => render(s, step.statements.length === 1 ? `${at}.sql` : `${at}.sql[${j}]`)),
+          statements: step.statements.map((s, j) =>
+            render(s, step.statements.length === 1 ? `${at}.sql` : `${at}.sql[${j}]`),
+          ),
         };
       case 'copy':
         return {

@@ -16,35 +16,37 @@ const finite = z.number({ error: 'must be a number' }).finite({ error: 'must be 
 
 export const ruleSchema = z.strictObject(
   {
-  equals: finite.optional(),
-  not_equals: finite.optional(),
-  min: finite.optional(),
-  max: finite.optional(),
-  between: z.tuple([finite, finite], { error: 'must be a list of two numbers [min, max]' }).optional(),
-  in_control: z
-    .union(
-      [
-        z.literal(true),
-        z.strictObject({
-          k: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
-          last: positive('an integer', 1000).optional(),
-          min_history: positive('an integer', 1000).optional(),
-        }),
-      ],
-      { error: 'must be true or a map with k, last and min_history' },
-    )
-    .optional(),
+    equals: finite.optional(),
+    not_equals: finite.optional(),
+    min: finite.optional(),
+    max: finite.optional(),
+    between: z.tuple([finite, finite], { error: 'must be a list of two numbers [min, max]' }).optional(),
+    in_control: z
+      .union(
+        [
+          z.literal(true),
+          z.strictObject({
+            k: z
+              .number({ error: 'must be a positive number' })
+              .positive({ error: 'must be a positive number' })
+              .optional(),
+            last: positive('an integer', 1000).optional(),
+            min_history: positive('an integer', 1000).optional(),
+          }),
+        ],
+        { error: 'must be true or a map with k, last and min_history' },
+      )
+      .optional(),
   },
   { error: 'must be a rule: one of equals, not_equals, min, max, between, in_control' },
 );
 export const RULE_KINDS = Object.keys(ruleSchema.shape) as (keyof z.infer<typeof ruleSchema>)[];
 
 export const testSchema = z.strictObject({
-  name: z
-    .string({ error: 'must be a readable test name' })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9 _.,()%-]{0,60}$/, {
-      error: 'must be a readable test name of 1-61 letters, digits, spaces and _ . , ( ) % -, starting with a letter or digit',
-    }),
+  name: z.string({ error: 'must be a readable test name' }).regex(/^[A-Za-z0-9][A-Za-z0-9 _.,()%-]{0,60}$/, {
+    error:
+      'must be a readable test name of 1-61 letters, digits, spaces and _ . , ( ) % -, starting with a letter or digit',
+  }),
   query: text('a SQL query returning one value'),
   rule: ruleSchema,
   level: z.enum(TEST_LEVELS as [string, ...string[]], { error: `must be one of ${TEST_LEVELS.join(', ')}` }).optional(),
@@ -52,9 +54,12 @@ export const testSchema = z.strictObject({
 });
 
 const locationSchema = z.strictObject({
-  bucket: z.enum(DATA_LAKE_BUCKETS as [string, ...string[]], { error: `must be one of ${DATA_LAKE_BUCKETS.join(', ')}` }),
+  bucket: z.enum(DATA_LAKE_BUCKETS as [string, ...string[]], {
+    error: `must be one of ${DATA_LAKE_BUCKETS.join(', ')}`,
+  }),
   prefix: z.string({ error: 'must be a key prefix such as "orders/"' }).regex(/^([^/\s][^\s]*\/)?$/, {
-    error: 'must be a key prefix ending in "/" and not starting with "/", such as "orders/" (or "" for the whole bucket)',
+    error:
+      'must be a key prefix ending in "/" and not starting with "/", such as "orders/" (or "" for the whole bucket)',
   }),
 });
 
@@ -68,7 +73,8 @@ export const stepSchema = z.strictObject({
   name: z
     .string({ error: 'must be a readable step name' })
     .regex(/^[A-Za-z0-9][A-Za-z0-9 _.,()-]{0,60}$/, {
-      error: 'must be a readable step name of 1-61 letters, digits, spaces and _ . , ( ) -, starting with a letter or digit',
+      error:
+        'must be a readable step name of 1-61 letters, digits, spaces and _ . , ( ) -, starting with a letter or digit',
     })
     .optional(),
   type: z.enum(STEP_TYPES, { error: `must be one of ${STEP_TYPES.join(', ')}` }),
@@ -87,16 +93,26 @@ export const stepSchema = z.strictObject({
     .optional(),
   // sql
   sql: z
-    .union([text('a SQL statement'), z.array(text('a SQL statement'), { error: 'must be a list of SQL statements' }).min(1, { error: 'must be a list of at least one SQL statement' })], {
-      error: 'must be a SQL statement or a list of SQL statements',
-    })
+    .union(
+      [
+        text('a SQL statement'),
+        z
+          .array(text('a SQL statement'), { error: 'must be a list of SQL statements' })
+          .min(1, { error: 'must be a list of at least one SQL statement' }),
+      ],
+      {
+        error: 'must be a SQL statement or a list of SQL statements',
+      },
+    )
     .optional(),
   pollSeconds: positive('a number of seconds', 300).optional(),
   // copy
   from: locationSchema.optional(),
   to: z
     .strictObject({
-      bucket: z.enum(DATA_LAKE_BUCKETS as [string, ...string[]], { error: `must be one of ${DATA_LAKE_BUCKETS.join(', ')}` }),
+      bucket: z.enum(DATA_LAKE_BUCKETS as [string, ...string[]], {
+        error: `must be one of ${DATA_LAKE_BUCKETS.join(', ')}`,
+      }),
     })
     .optional(),
   maxObjects: positive('an integer', 1000).optional(),
@@ -123,7 +139,9 @@ export const pipelineSchema = z.strictObject({
       error: 'must be an EventBridge schedule expression such as "cron(0 5 * * ? *)" or "rate(1 hour)"',
     })
     .optional(),
-  steps: z.array(stepSchema, { error: 'must be a list of steps' }).min(1, { error: 'must be a list of at least one step' }),
+  steps: z
+    .array(stepSchema, { error: 'must be a list of steps' })
+    .min(1, { error: 'must be a list of at least one step' }),
 });
 
 export type RawPipeline = z.infer<typeof pipelineSchema>;

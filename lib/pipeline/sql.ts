@@ -48,7 +48,10 @@ function ruleSql(rule: TestRule): { status: string; expectation: string } {
     case 'max':
       return check(`t.value <= ${sqlNumber(rule.value)}`, `<= ${rule.value}`);
     case 'between':
-      return check(`t.value BETWEEN ${sqlNumber(rule.min)} AND ${sqlNumber(rule.max)}`, `between ${rule.min} and ${rule.max}`);
+      return check(
+        `t.value BETWEEN ${sqlNumber(rule.min)} AND ${sqlNumber(rule.max)}`,
+        `between ${rule.min} and ${rule.max}`,
+      );
     case 'in_control': {
       const k = sqlNumber(rule.k);
       const low = `b.mean - ${k} * COALESCE(b.sd, 0)`;
@@ -76,8 +79,7 @@ export interface TestSqlContext {
  */
 export function testStatements(test: TestDefinition, context: TestSqlContext): [string, string] {
   const { status, expectation } = ruleSql(test.rule);
-  const keys =
-    `pipeline = ${sqlString(context.pipeline)} AND step = ${sqlString(context.step)} AND test = ${sqlString(test.name)}`;
+  const keys = `pipeline = ${sqlString(context.pipeline)} AND step = ${sqlString(context.step)} AND test = ${sqlString(test.name)}`;
   const baseline =
     test.rule.kind === 'in_control'
       ? ` CROSS JOIN (SELECT AVG(h.value) AS mean, STDDEV_SAMP(h.value) AS sd, COUNT(h.value) AS n FROM ` +
@@ -100,7 +102,10 @@ export function testStatements(test: TestDefinition, context: TestSqlContext): [
  * JSONPath arguments that fill it, in order. Everything else is escaped, so `{`, `}`, `'` and `\` in user SQL
  * survive untouched.
  */
-export function toFormat(sql: string, paths: { readonly runId: string; readonly startedAt: string }): { template: string; args: string[] } {
+export function toFormat(
+  sql: string,
+  paths: { readonly runId: string; readonly startedAt: string },
+): { template: string; args: string[] } {
   const args: string[] = [];
   const escaped = sql.replace(/[\\'{}]/g, (c) => `\\${c}`);
   const template = escaped.replace(new RegExp(`${RUN_ID}|${STARTED_AT}`, 'g'), (marker) => {

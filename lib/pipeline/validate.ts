@@ -4,7 +4,14 @@
  */
 import { ID_PATTERN, PIPELINE_ID_MAX } from '../naming';
 import { describeValue } from '../config/errors';
-import type { DataLakeLocation, PipelineContext, PipelineDefinition, StepDefinition, TestDefinition, TestRule } from './model';
+import type {
+  DataLakeLocation,
+  PipelineContext,
+  PipelineDefinition,
+  StepDefinition,
+  TestDefinition,
+  TestRule,
+} from './model';
 import { RawPipeline, RawStep, RawTest, REQUIRED_TYPE_FIELDS, RULE_KINDS, TYPE_FIELDS } from './schema';
 import { STANDARD_VARIABLES, variableProblems } from './variables';
 
@@ -100,7 +107,9 @@ function toStep(raw: RawStep): StepDefinition {
 }
 
 /** Finds one cycle in `after` edges and returns it as a path of step ids that ends where it starts. */
-export function findCycle(steps: readonly { readonly id: string; readonly after: readonly string[] }[]): string[] | undefined {
+export function findCycle(
+  steps: readonly { readonly id: string; readonly after: readonly string[] }[],
+): string[] | undefined {
   const after = new Map(steps.map((s) => [s.id, s.after]));
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
@@ -160,23 +169,31 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
   raw.steps.forEach((step, i) => {
     const at = `steps[${i}]`;
     if (ids.has(step.id)) {
-      problems.push(`${source}: ${at}.id must be unique, got a second ${JSON.stringify(step.id)} (first at steps[${ids.get(step.id)}])`);
+      problems.push(
+        `${source}: ${at}.id must be unique, got a second ${JSON.stringify(step.id)} (first at steps[${ids.get(step.id)}])`,
+      );
     } else {
       ids.set(step.id, i);
     }
     const name = step.name ?? readableName(step.id);
     if (names.has(name.toLowerCase())) {
-      problems.push(`${source}: ${at}.name must be unique (it names states), got a second ${JSON.stringify(name)} (first at ${names.get(name.toLowerCase())})`);
+      problems.push(
+        `${source}: ${at}.name must be unique (it names states), got a second ${JSON.stringify(name)} (first at ${names.get(name.toLowerCase())})`,
+      );
     } else {
       names.set(name.toLowerCase(), at);
     }
     for (const field of REQUIRED_TYPE_FIELDS[step.type]) {
       if ((step as Record<string, unknown>)[field] === undefined) {
-        problems.push(`${source}: ${at}.${field} is required for a ${step.type} step and must be ${REQUIRED_FIELD_DESCRIPTIONS[field]}`);
+        problems.push(
+          `${source}: ${at}.${field} is required for a ${step.type} step and must be ${REQUIRED_FIELD_DESCRIPTIONS[field]}`,
+        );
       }
     }
     if (RESERVED_STATE_NAMES.includes(name.toLowerCase()) || name.toLowerCase() === `start ${raw.id}`) {
-      problems.push(`${source}: ${at}.name must not be a name the compiler uses for its own states (${RESERVED_STATE_NAMES.join(', ')}, start <pipeline id>), got: ${JSON.stringify(name)}`);
+      problems.push(
+        `${source}: ${at}.name must not be a name the compiler uses for its own states (${RESERVED_STATE_NAMES.join(', ')}, start <pipeline id>), got: ${JSON.stringify(name)}`,
+      );
     }
     const foreign = Object.entries(TYPE_FIELDS)
       .filter(([type]) => type !== step.type)
@@ -189,12 +206,14 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
     }
     if (step.type === 'container' && step.app !== undefined && !context.apps.includes(step.app)) {
       problems.push(
-        `${source}: ${at}.app must be one of the container apps in the config (${context.apps.join(', ') || 'none declared'}), got: ${JSON.stringify(step.app)}`,
+        `${source}: ${at}.app must be one of the container apps in the config (${context.apps.length > 0 ? context.apps.join(', ') : 'none declared'}), got: ${JSON.stringify(step.app)}`,
       );
     }
     (step.after ?? []).forEach((dep, j) => {
       if (dep === step.id) {
-        problems.push(`${source}: ${at}.after[${j}] must name another step, got the step itself: ${JSON.stringify(dep)}`);
+        problems.push(
+          `${source}: ${at}.after[${j}] must name another step, got the step itself: ${JSON.stringify(dep)}`,
+        );
       } else if (!raw.steps.some((s) => s.id === dep)) {
         problems.push(
           `${source}: ${at}.after[${j}] must name a step of this pipeline (${raw.steps.map((s) => s.id).join(', ')}), got: ${JSON.stringify(dep)}`,
@@ -210,12 +229,16 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
         );
       }
       if (test.rule.between && test.rule.between[0] > test.rule.between[1]) {
-        problems.push(`${source}: ${where}.rule.between must be [min, max] with min <= max, got: ${describeValue(test.rule.between)}`);
+        problems.push(
+          `${source}: ${where}.rule.between must be [min, max] with min <= max, got: ${describeValue(test.rule.between)}`,
+        );
       }
       const key = test.name.toLowerCase();
       const clash = raw.steps.findIndex((st) => (st.name ?? readableName(st.id)).toLowerCase() === key);
       if (clash >= 0) {
-        problems.push(`${source}: ${where}.name must differ from every step name (both name states), got: ${JSON.stringify(test.name)}, the name of steps[${clash}]`);
+        problems.push(
+          `${source}: ${where}.name must differ from every step name (both name states), got: ${JSON.stringify(test.name)}, the name of steps[${clash}]`,
+        );
       }
       if (testNames.has(key)) {
         problems.push(

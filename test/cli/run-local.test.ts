@@ -106,7 +106,13 @@ describe('kitchen run --local', () => {
   it('should print the whole result as JSON with --json', async () => {
     const { code, stdout } = await localRun('--json');
     const result = JSON.parse(stdout);
-    expect(result).toMatchObject({ pipeline: 'orders', environment: 'dev', kitchen: KITCHEN, status: 'failed', error: 'Kitchens.TestFailed' });
+    expect(result).toMatchObject({
+      pipeline: 'orders',
+      environment: 'dev',
+      kitchen: KITCHEN,
+      status: 'failed',
+      error: 'Kitchens.TestFailed',
+    });
     expect(result.alerts).toHaveLength(1);
     expect(code).toBe(1);
   });
@@ -127,7 +133,9 @@ describe('kitchen run --local', () => {
     expect(unknown.stderr).toBe('error: kitchen run: no pipeline "invoices" in the config; pipelines are: orders\n');
     expect(unknown.code).toBe(2);
     const app = await kitchen('run', 'orders', '--local', '--pg-url', pgUrl, '--app-command', 'loader=node x.js');
-    expect(app.stderr).toBe('error: --app-command must name a container app of the config (ingest, transform), got: "loader"\n');
+    expect(app.stderr).toBe(
+      'error: --app-command must name a container app of the config (ingest, transform), got: "loader"\n',
+    );
     expect(app.code).toBe(2);
   });
 });

@@ -10,7 +10,11 @@ describe('Pipeline limits', () => {
     // GIVEN 11 statements of 99 KB each: each is within the Data API limit, together they are not.
     const builder = new PipelineBuilder('large');
     for (let i = 0; i < 11; i++) {
-      builder.sql(`s${i}`, { sql: `SELECT '${String.fromCharCode(97 + i).repeat(99 * 1024)}'`, timeoutMinutes: 5, pollSeconds: 60 });
+      builder.sql(`s${i}`, {
+        sql: `SELECT '${String.fromCharCode(97 + i).repeat(99 * 1024)}'`,
+        timeoutMinutes: 5,
+        pollSeconds: 60,
+      });
     }
     const definition = builder.build(context);
     const stack = new Stack(new App(), 'Limits');
@@ -24,9 +28,9 @@ describe('Pipeline limits', () => {
     const builder = new PipelineBuilder('long');
     for (let i = 0; i < 20; i++) builder.sql(`s${i}`, { sql: 'SELECT 1', after: i > 0 ? [`s${i - 1}`] : [] });
     const stack = new Stack(new App(), 'Limits');
-    expect(() => new Pipeline(stack, 'Long', { definition: builder.build(context), target: createTestTarget(stack) })).toThrow(
-      /could record up to 2\d{4} history events; Step Functions allows at most 25000/,
-    );
+    expect(
+      () => new Pipeline(stack, 'Long', { definition: builder.build(context), target: createTestTarget(stack) }),
+    ).toThrow(/could record up to 2\d{4} history events; Step Functions allows at most 25000/);
   });
 
   it('fails when an app has no task definition in the target', () => {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PipelineBuilder } from '../../lib/pipeline/builder';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
@@ -25,7 +26,9 @@ function expectValid(asl: unknown): void {
 describe('Pipeline state graph', () => {
   it('should run a linear pipeline in order', () => {
     // GIVEN extract -> load -> publish
-    const { asl } = compileTestPipeline(containers('linear', [container('extract'), container('load', ['extract']), container('publish', ['load'])]));
+    const { asl } = compileTestPipeline(
+      containers('linear', [container('extract'), container('load', ['extract']), container('publish', ['load'])]),
+    );
     // THEN
     expect(renderMainPath(asl)).toStrictEqual(['Start linear', 'Extract', 'Load', 'Publish', 'Report results']);
     expectValid(asl);
@@ -33,13 +36,23 @@ describe('Pipeline state graph', () => {
 
   it('should run the two middle steps of a diamond in parallel', () => {
     const { asl } = compileTestPipeline(
-      containers('diamond', [container('load'), container('clean', ['load']), container('enrich', ['load']), container('publish', ['clean', 'enrich'])]),
+      containers('diamond', [
+        container('load'),
+        container('clean', ['load']),
+        container('enrich', ['load']),
+        container('publish', ['clean', 'enrich']),
+      ]),
     );
     expect(renderMainPath(asl)).toStrictEqual([
       'Start diamond',
       'Load',
       'In parallel 1: clean, enrich',
-      { parallel: [['Clean', 'Parallel 1: branch 1 done'], ['Enrich', 'Parallel 1: branch 2 done']] },
+      {
+        parallel: [
+          ['Clean', 'Parallel 1: branch 1 done'],
+          ['Enrich', 'Parallel 1: branch 2 done'],
+        ],
+      },
       'Merge results 1',
       'Publish',
       'Report results',
@@ -59,7 +72,13 @@ describe('Pipeline state graph', () => {
   it('should fan out into parallel branches, each keeping its own chain', () => {
     // GIVEN land -> (a, b -> b2, c)
     const { asl } = compileTestPipeline(
-      containers('fanout', [container('land'), container('a', ['land']), container('b', ['land']), container('b2', ['b']), container('c', ['land'])]),
+      containers('fanout', [
+        container('land'),
+        container('a', ['land']),
+        container('b', ['land']),
+        container('b2', ['b']),
+        container('c', ['land']),
+      ]),
     );
     expect(renderMainPath(asl)).toStrictEqual([
       'Start fanout',
@@ -125,7 +144,9 @@ describe('Pipeline steps and tests', () => {
       Type: 'Task',
       Resource: 'arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement',
     });
-    expect(asl.States['Test: null rate'].Parameters['Sqls.$']).toMatch(/^States\.Array\(States\.Format\('INSERT INTO analytics\.kitchens_test_history/);
+    expect(asl.States['Test: null rate'].Parameters['Sqls.$']).toMatch(
+      /^States\.Array\(States\.Format\('INSERT INTO analytics\.kitchens_test_history/,
+    );
     expect(asl.States['Verdict: orders row count'].Choices[0].Next).toBe('Alert: orders row count');
     expect(asl.States['Alert: orders row count'].Next).toBe('Failed: orders row count');
     expect(asl.States['Failed: orders row count']).toStrictEqual({
@@ -155,8 +176,16 @@ describe('Pipeline steps and tests', () => {
 
   it('should run several statements with BatchExecuteStatement and poll DescribeStatement', () => {
     expect(asl.States.Curate.Resource).toBe('arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement');
-    expect(asl.States.Curate.Parameters.Sqls).toStrictEqual(['DELETE FROM analytics.orders', 'INSERT INTO analytics.orders SELECT * FROM analytics.raw_orders']);
-    expect(asl.States['Wait: Curate']).toStrictEqual({ Type: 'Wait', QueryLanguage: 'JSONPath', Seconds: 15, Next: 'Check: Curate' });
+    expect(asl.States.Curate.Parameters.Sqls).toStrictEqual([
+      'DELETE FROM analytics.orders',
+      'INSERT INTO analytics.orders SELECT * FROM analytics.raw_orders',
+    ]);
+    expect(asl.States['Wait: Curate']).toStrictEqual({
+      Type: 'Wait',
+      QueryLanguage: 'JSONPath',
+      Seconds: 15,
+      Next: 'Check: Curate',
+    });
     expect(asl.States['Done? Curate'].Choices.map((c: any) => c.Next)).toStrictEqual([
       'SQL failed: Curate',
       'SQL stopped: Curate',
@@ -166,14 +195,18 @@ describe('Pipeline steps and tests', () => {
   });
 
   it('should retry transient errors with backoff and catch every task into an alert', () => {
-    const tasks = Object.entries(asl.States).filter(([, s]: [string, any]) => s.Type === 'Task' && !s.Resource.endsWith('sns:publish'));
+    const tasks = Object.entries(asl.States).filter(
+      ([, s]: [string, any]) => s.Type === 'Task' && !s.Resource.endsWith('sns:publish'),
+    );
     expect(tasks.length).toBeGreaterThan(10);
     for (const [name, state] of tasks as [string, any][]) {
       expect({ name, retry: state.Retry?.[0]?.BackoffRate }).toStrictEqual({ name, retry: 2 });
       expect({ name, catch: state.Catch?.[0]?.ErrorEquals }).toStrictEqual({ name, catch: ['States.ALL'] });
       // The catch names the step in the cause, then the run's alert.
       const caught = asl.States[state.Catch[0].Next];
-      expect(caught.Parameters['Cause.$']).toMatch(/^States\.Format\('(Step "[A-Za-z ]+"|Prepare test history): \{\}', \$\.failure\.Cause\)$/);
+      expect(caught.Parameters['Cause.$']).toMatch(
+        /^States\.Format\('(Step "[A-Za-z ]+"|Prepare test history): \{\}', \$\.failure\.Cause\)$/,
+      );
       expect(caught.Next).toBe('Alert: run failed');
     }
     expect(asl.States['Alert: run failed'].Next).toBe('Run failed');
@@ -187,7 +220,11 @@ describe('Pipeline steps and tests', () => {
 
   it('should copy server-side with a Map over listObjectsV2', () => {
     expect(asl.States['List: Land'].Resource).toBe('arn:aws:states:::aws-sdk:s3:listObjectsV2');
-    expect(asl.States['List: Land'].Parameters).toStrictEqual({ Bucket: 'acme-dev-landing-222222222222', Prefix: 'orders/', MaxKeys: 100 });
+    expect(asl.States['List: Land'].Parameters).toStrictEqual({
+      Bucket: 'acme-dev-landing-222222222222',
+      Prefix: 'orders/',
+      MaxKeys: 100,
+    });
     const map = asl.States.Land;
     expect(map.Type).toBe('Map');
     expect(map.ItemProcessor.States['Copy object: Land'].Parameters).toStrictEqual({
@@ -227,7 +264,10 @@ describe('Pipeline steps and tests', () => {
 
   it('should enable the schedule where the environment runs schedules', () => {
     const { stack: prod } = compileTestPipeline(definition, { schedulesEnabled: true });
-    Template.fromStack(prod).hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 5 * * ? *)', State: 'ENABLED' });
+    Template.fromStack(prod).hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 5 * * ? *)',
+      State: 'ENABLED',
+    });
   });
 
   it('should not create a schedule for a pipeline without one', () => {
@@ -240,12 +280,16 @@ describe('Pipeline for a Kitchen', () => {
   it('should render variables and the data prefix for the Kitchen', () => {
     const definition = new PipelineBuilder('orders')
       .copy('land', { from: { bucket: 'landing', prefix: 'orders/' }, to: { bucket: 'raw' } })
-      .sql('count', { after: ['land'], sql: 'SELECT COUNT(*) FROM {{schema}}.orders WHERE kitchen = \'{{kitchen}}\'' })
+      .sql('count', { after: ['land'], sql: "SELECT COUNT(*) FROM {{schema}}.orders WHERE kitchen = '{{kitchen}}'" })
       .build(context);
     const { asl, stack } = compileTestPipeline(definition, { kitchen: 'profit-report', schema: 'k_profit_report' });
     expect(asl.States['List: Land'].Parameters.Prefix).toBe('kitchens/profit-report/orders/');
-    expect(asl.States.Count.Parameters.Sql).toBe("SELECT COUNT(*) FROM k_profit_report.orders WHERE kitchen = 'profit-report'");
-    Template.fromStack(stack).hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'acme-dev-profit-report-orders' });
+    expect(asl.States.Count.Parameters.Sql).toBe(
+      "SELECT COUNT(*) FROM k_profit_report.orders WHERE kitchen = 'profit-report'",
+    );
+    Template.fromStack(stack).hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'acme-dev-profit-report-orders',
+    });
   });
 });
 
@@ -271,7 +315,9 @@ describe('The bundled orders pipeline', () => {
         'Test: daily revenue days',
         'Report results',
       ]);
-      Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', { State: schedulesEnabled ? 'ENABLED' : 'DISABLED' });
+      Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+        State: schedulesEnabled ? 'ENABLED' : 'DISABLED',
+      });
     }
   });
 });

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
 /**
  * A small stack that satisfies PipelineTarget (Vpc, ECS cluster, Fargate task definitions, secret, buckets, topic,
  * key) for pipeline tests, plus helpers that compile a pipeline, resolve its ASL and render its state graph.
@@ -31,7 +32,11 @@ export function testVariables(options: TestTargetOptions = {}): Record<string, s
     schema: options.schema ?? 'analytics',
     database: 'analytics',
     prefix: names.dataPrefix,
-    buckets: { landing: names.bucketName('landing'), raw: names.bucketName('raw'), curated: names.bucketName('curated') },
+    buckets: {
+      landing: names.bucketName('landing'),
+      raw: names.bucketName('raw'),
+      curated: names.bucketName('curated'),
+    },
   });
 }
 
@@ -54,7 +59,10 @@ export interface CompiledTestPipeline {
   readonly asl: Record<string, any>;
 }
 
-export function compileTestPipeline(definition: PipelineDefinition, options: TestTargetOptions = {}): CompiledTestPipeline {
+export function compileTestPipeline(
+  definition: PipelineDefinition,
+  options: TestTargetOptions = {},
+): CompiledTestPipeline {
   const app = new App();
   const stack = new Stack(app, 'PipelineTest', { env: { account: TEST_ACCOUNT, region: 'eu-west-1' } });
   const pipeline = new Pipeline(stack, 'Orders', { definition, target: createTestTarget(stack, options) });
@@ -76,7 +84,11 @@ export function renderMainPath(definition: Record<string, any>): GraphNode[] {
     const state: any = definition.States[name];
     if (state.Type === 'Parallel') {
       path.push(name, { parallel: state.Branches.map((b: any) => renderMainPath(b)) });
-    } else if (!['Wait', 'Choice'].includes(state.Type) && !name.startsWith('Check: ') && !name.startsWith('Result: ')) {
+    } else if (
+      !['Wait', 'Choice'].includes(state.Type) &&
+      !name.startsWith('Check: ') &&
+      !name.startsWith('Result: ')
+    ) {
       path.push(name);
     }
     name = state.Type === 'Choice' ? state.Default : state.Next;

@@ -47,10 +47,16 @@ export function parseAppCommands(pairs: readonly string[], apps: readonly string
   for (const pair of pairs) {
     const match = /^([a-z][a-z0-9-]*)=(.+)$/.exec(pair);
     if (!match || match[2].trim() === '') {
-      throw new CliError(`--app-command must be APP=COMMAND, such as ingest="node ingest.js", got: ${JSON.stringify(pair)}`, EXIT_USAGE);
+      throw new CliError(
+        `--app-command must be APP=COMMAND, such as ingest="node ingest.js", got: ${JSON.stringify(pair)}`,
+        EXIT_USAGE,
+      );
     }
     if (!apps.includes(match[1])) {
-      throw new CliError(`--app-command must name a container app of the config (${apps.join(', ')}), got: ${JSON.stringify(match[1])}`, EXIT_USAGE);
+      throw new CliError(
+        `--app-command must name a container app of the config (${apps.join(', ')}), got: ${JSON.stringify(match[1])}`,
+        EXIT_USAGE,
+      );
     }
     commands[match[1]] = match[2].trim().split(/\s+/);
   }
@@ -72,22 +78,36 @@ export async function runLocal(
   const config = loadConfig(configFile);
   const pgUrl = opts.pgUrl ?? process.env.KITCHENS_PG_URL;
   if (!pgUrl) {
-    throw new CliError('kitchen run --local: give --pg-url postgres://... (or set KITCHENS_PG_URL): the PostgreSQL that stands in for Redshift', EXIT_USAGE);
+    throw new CliError(
+      'kitchen run --local: give --pg-url postgres://... (or set KITCHENS_PG_URL): the PostgreSQL that stands in for Redshift',
+      EXIT_USAGE,
+    );
   }
   if (!/^postgres(ql)?:\/\//.test(pgUrl)) {
-    throw new CliError(`--pg-url must be a PostgreSQL URL such as postgres://user@127.0.0.1:5432/db, got: ${JSON.stringify(pgUrl)}`, EXIT_USAGE);
+    throw new CliError(
+      `--pg-url must be a PostgreSQL URL such as postgres://user@127.0.0.1:5432/db, got: ${JSON.stringify(pgUrl)}`,
+      EXIT_USAGE,
+    );
   }
   const env = opts.env
     ? findEnvironment(config, opts.env)
     : (config.environments.find((e) => e.stage === 'development') ?? config.environments[0]);
   if (opts.kitchen !== undefined) {
-    const problem = kitchenNameProblem(opts.kitchen, config.environments.map((e) => e.name));
+    const problem = kitchenNameProblem(
+      opts.kitchen,
+      config.environments.map((e) => e.name),
+    );
     if (problem) throw new CliError(`--kitchen: ${problem}`, EXIT_USAGE);
   }
   const definition = findPipeline(config, pipelineId);
   const apps = config.apps.map((a) => a.name);
   const containerCommands = parseAppCommands(opts.appCommand ?? [], apps);
-  const names = new Names({ project: config.project, environment: env.name, account: env.account, kitchen: opts.kitchen });
+  const names = new Names({
+    project: config.project,
+    environment: env.name,
+    account: env.account,
+    kitchen: opts.kitchen,
+  });
   const variables = pipelineVariables({
     project: config.project,
     environment: env.name,
@@ -97,10 +117,16 @@ export async function runLocal(
     schema: names.schema(env.warehouse.schema),
     database: env.warehouse.database,
     prefix: names.dataPrefix,
-    buckets: { landing: names.bucketName('landing'), raw: names.bucketName('raw'), curated: names.bucketName('curated') },
+    buckets: {
+      landing: names.bucketName('landing'),
+      raw: names.bucketName('raw'),
+      curated: names.bucketName('curated'),
+    },
   });
 
-  output.progress(`compiling pipeline ${definition.id} for ${opts.kitchen ? `Kitchen ${opts.kitchen} in ` : ''}${env.name}...`);
+  output.progress(
+    `compiling pipeline ${definition.id} for ${opts.kitchen ? `Kitchen ${opts.kitchen} in ` : ''}${env.name}...`,
+  );
   // aws-cdk-lib loads only here, so other commands start fast.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compileWithStandIns } = require('../../local/stand-in') as typeof import('../../local/stand-in');
@@ -117,7 +143,10 @@ export async function runLocal(
   const onEvent = (event: LocalEvent) => {
     if (event.type === 'test') write(describeTest(event.result));
     if (event.type === 'alert') write(`ALERT ${event.alert.title}: ${event.alert.message?.content?.description ?? ''}`);
-    if (event.type === 'container' && event.exitCode !== 0) write(`      container ${event.app} exited with ${event.exitCode}: ${event.output.trim().split('\n').slice(-5).join(' | ')}`);
+    if (event.type === 'container' && event.exitCode !== 0)
+      write(
+        `      container ${event.app} exited with ${event.exitCode}: ${event.output.trim().split('\n').slice(-5).join(' | ')}`,
+      );
   };
   const result = await runPipelineLocally({
     definition: asl,
@@ -127,12 +156,10 @@ export async function runLocal(
     dataLakeDirectory: dataLake,
     onEvent,
   });
-  output.result(
-    { pipeline: definition.id, environment: env.name, kitchen: opts.kitchen, ...result },
-    () =>
-      result.status === 'succeeded'
-        ? `pipeline ${definition.id} succeeded: ${result.tests.length} tests, ${result.tests.filter((t) => t.status === 'failed').length} failed, ${result.alerts.length} alerts`
-        : `pipeline ${definition.id} failed: ${result.error}: ${result.cause}`,
+  output.result({ pipeline: definition.id, environment: env.name, kitchen: opts.kitchen, ...result }, () =>
+    result.status === 'succeeded'
+      ? `pipeline ${definition.id} succeeded: ${result.tests.length} tests, ${result.tests.filter((t) => t.status === 'failed').length} failed, ${result.alerts.length} alerts`
+      : `pipeline ${definition.id} failed: ${result.error}: ${result.cause}`,
   );
   return result;
 }
@@ -150,7 +177,10 @@ export function register(program: Command): void {
       'with --local: local command for a container app, e.g. ingest="node ingest.js" (repeatable)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option('--data-lake <dir>', `with --local: directory standing in for S3, one subdirectory per bucket (default: ${DEFAULT_LOCAL_DATA_LAKE})`);
+    .option(
+      '--data-lake <dir>',
+      `with --local: directory standing in for S3, one subdirectory per bucket (default: ${DEFAULT_LOCAL_DATA_LAKE})`,
+    );
   for (const [flags, description] of REMOTE_RUN_OPTIONS) {
     command.option(flags, description);
   }

@@ -26,7 +26,9 @@ beforeAll(async () => {
   await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await client.query(`CREATE SCHEMA ${schema}`);
   await client.query(`CREATE TABLE ${schema}.customers (customer_id VARCHAR(32), country VARCHAR(2))`);
-  await client.query(`INSERT INTO ${schema}.customers VALUES ('C-001', 'NL'), ('C-002', 'DE'), ('C-003', NULL), ('C-004', 'FR')`);
+  await client.query(
+    `INSERT INTO ${schema}.customers VALUES ('C-001', 'NL'), ('C-002', 'DE'), ('C-003', NULL), ('C-004', 'FR')`,
+  );
   lake = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-local-lake-'));
 });
 
@@ -35,7 +37,10 @@ afterAll(async () => {
   fs.rmSync(lake, { recursive: true, force: true });
 });
 
-async function run(definition: PipelineDefinition, options: { containerCommands?: Record<string, string[]>; events?: LocalEvent[] } = {}) {
+async function run(
+  definition: PipelineDefinition,
+  options: { containerCommands?: Record<string, string[]>; events?: LocalEvent[] } = {},
+) {
   const { asl } = compileTestPipeline(definition, { schema });
   return runPipelineLocally({
     definition: asl,
@@ -56,7 +61,10 @@ async function historyOf(pipeline: string): Promise<Record<string, unknown>[]> {
 }
 
 async function tableExists(table: string): Promise<boolean> {
-  const result = await client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, table]);
+  const result = await client.query(
+    'SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2',
+    [schema, table],
+  );
   return result.rowCount === 1;
 }
 
@@ -75,16 +83,29 @@ describe('the bundled orders pipeline, run locally', () => {
     const events: LocalEvent[] = [];
     // WHEN
     const result = await run(definition, {
-      containerCommands: { ingest: ['node', path.join(fixtures, 'ingest.js')], transform: ['node', path.join(fixtures, 'transform.js')] },
+      containerCommands: {
+        ingest: ['node', path.join(fixtures, 'ingest.js')],
+        transform: ['node', path.join(fixtures, 'transform.js')],
+      },
       events,
     });
     // THEN
     expect(result.cause).toBeUndefined();
     expect(result.status).toBe('succeeded');
     expect(result.alerts).toStrictEqual([]);
-    expect(fs.readdirSync(path.join(lake, variables.raw_bucket, 'orders')).sort()).toStrictEqual(['orders-2026-11-20.csv', 'orders-2026-11-21.csv']);
+    expect(fs.readdirSync(path.join(lake, variables.raw_bucket, 'orders')).sort()).toStrictEqual([
+      'orders-2026-11-20.csv',
+      'orders-2026-11-21.csv',
+    ]);
     expect(result.output.tests).toStrictEqual({
-      raw_orders_row_count: { step: 'load-raw', test: 'raw orders row count', level: 'error', status: 'passed', value: '12', expectation: '>= 1' },
+      raw_orders_row_count: {
+        step: 'load-raw',
+        test: 'raw orders row count',
+        level: 'error',
+        status: 'passed',
+        value: '12',
+        expectation: '>= 1',
+      },
       raw_orders_volume_in_control: {
         step: 'load-raw',
         test: 'raw orders volume in control',
@@ -93,15 +114,54 @@ describe('the bundled orders pipeline, run locally', () => {
         value: '12',
         expectation: 'in control (learning: 0 of 5 values recorded)',
       },
-      curated_orders_row_count: { step: 'build-curated', test: 'curated orders row count', level: 'error', status: 'passed', value: '12', expectation: '>= 1' },
-      customer_id_null_rate: { step: 'build-curated', test: 'customer id null rate', level: 'warning', status: 'passed', value: '0', expectation: '<= 0.05' },
-      orders_freshness_in_days: { step: 'build-curated', test: 'orders freshness in days', level: 'error', status: 'passed', value: '0', expectation: '<= 1' },
-      negative_amounts: { step: 'build-curated', test: 'negative amounts', level: 'log', status: 'passed', value: '0', expectation: '= 0' },
-      daily_revenue_days: { step: 'daily-revenue', test: 'daily revenue days', level: 'warning', status: 'passed', value: '6', expectation: 'between 1 and 366' },
+      curated_orders_row_count: {
+        step: 'build-curated',
+        test: 'curated orders row count',
+        level: 'error',
+        status: 'passed',
+        value: '12',
+        expectation: '>= 1',
+      },
+      customer_id_null_rate: {
+        step: 'build-curated',
+        test: 'customer id null rate',
+        level: 'warning',
+        status: 'passed',
+        value: '0',
+        expectation: '<= 0.05',
+      },
+      orders_freshness_in_days: {
+        step: 'build-curated',
+        test: 'orders freshness in days',
+        level: 'error',
+        status: 'passed',
+        value: '0',
+        expectation: '<= 1',
+      },
+      negative_amounts: {
+        step: 'build-curated',
+        test: 'negative amounts',
+        level: 'log',
+        status: 'passed',
+        value: '0',
+        expectation: '= 0',
+      },
+      daily_revenue_days: {
+        step: 'daily-revenue',
+        test: 'daily revenue days',
+        level: 'warning',
+        status: 'passed',
+        value: '6',
+        expectation: 'between 1 and 366',
+      },
     });
-    expect(events.filter((e) => e.type === 'test').map((e) => (e.type === 'test' ? e.result.test : ''))).toHaveLength(7);
+    expect(events.filter((e) => e.type === 'test').map((e) => (e.type === 'test' ? e.result.test : ''))).toHaveLength(
+      7,
+    );
     expect((await historyOf('orders')).map((r) => [r.test, r.status])).toHaveLength(7);
-    const revenue = await client.query(`SELECT currency, SUM(orders) AS orders FROM ${schema}.daily_revenue GROUP BY currency ORDER BY currency`);
+    const revenue = await client.query(
+      `SELECT currency, SUM(orders) AS orders FROM ${schema}.daily_revenue GROUP BY currency ORDER BY currency`,
+    );
     expect(revenue.rows).toStrictEqual([
       { currency: 'EUR', orders: '8' },
       { currency: 'GBP', orders: '2' },
@@ -152,20 +212,50 @@ describe('test levels', () => {
       `Test "customer count" of step "Check" failed: expected between 10 and 20; the value is in the alert and in ${history}`,
     );
     expect(result.alerts.map((a) => a.context)).toStrictEqual([
-      expect.objectContaining({ step: 'check', test: 'customer count', level: 'error', value: '4', expectation: 'between 10 and 20' }),
+      expect.objectContaining({
+        step: 'check',
+        test: 'customer count',
+        level: 'error',
+        value: '4',
+        expectation: 'between 10 and 20',
+      }),
     ]);
     expect(result.tests).toStrictEqual([
-      { step: 'check', test: 'customer count', level: 'error', status: 'failed', value: '4', expectation: 'between 10 and 20' },
+      {
+        step: 'check',
+        test: 'customer count',
+        level: 'error',
+        status: 'failed',
+        value: '4',
+        expectation: 'between 10 and 20',
+      },
     ]);
     expect(await tableExists('after_error')).toBe(false);
     expect(await historyOf('fail')).toStrictEqual([
-      { step: 'check', test: 'customer count', level: 'error', status: 'failed', value: 4, expectation: 'between 10 and 20' },
+      {
+        step: 'check',
+        test: 'customer count',
+        level: 'error',
+        status: 'failed',
+        value: 4,
+        expectation: 'between 10 and 20',
+      },
     ]);
   });
 
   it('should record a failing log test without alerting', async () => {
     const definition = new PipelineBuilder('logonly')
-      .sql('check', { sql: 'SELECT 1', tests: [{ name: 'countries missing', query: `SELECT COUNT(*) FROM ${schema}.customers WHERE country IS NULL`, rule: { equals: 0 }, level: 'log' }] })
+      .sql('check', {
+        sql: 'SELECT 1',
+        tests: [
+          {
+            name: 'countries missing',
+            query: `SELECT COUNT(*) FROM ${schema}.customers WHERE country IS NULL`,
+            rule: { equals: 0 },
+            level: 'log',
+          },
+        ],
+      })
       .build(context);
     const result = await run(definition);
     expect(result.status).toBe('succeeded');
@@ -187,14 +277,23 @@ describe('test levels', () => {
     const definition = new PipelineBuilder('control')
       .sql('check', {
         sql: 'SELECT 1',
-        tests: [{ name: 'volume in control', query: `SELECT COUNT(*) FROM ${schema}.volume`, rule: { in_control: { k: 2, last: 5, min_history: 3 } }, level: 'warning' }],
+        tests: [
+          {
+            name: 'volume in control',
+            query: `SELECT COUNT(*) FROM ${schema}.volume`,
+            rule: { in_control: { k: 2, last: 5, min_history: 3 } },
+            level: 'warning',
+          },
+        ],
       })
       .build(context);
     const expectations: string[] = [];
     for (const extra of [0, 2, 4, 0]) {
       if (extra > 0) await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, ${extra})`);
       const result = await run(definition);
-      expectations.push(`${result.output.tests.volume_in_control.status}: ${result.output.tests.volume_in_control.expectation}`);
+      expectations.push(
+        `${result.output.tests.volume_in_control.status}: ${result.output.tests.volume_in_control.expectation}`,
+      );
     }
     // Recorded 100, 102, 106: mean 102.67, sd 3.06 -> [96.56, 108.78]; 106 is inside.
     expect(expectations).toStrictEqual([
@@ -208,13 +307,17 @@ describe('test levels', () => {
     expect(outlier.status).toBe('succeeded');
     expect(outlier.output.tests.volume_in_control).toMatchObject({ status: 'failed', value: '506' });
     // Recorded 100, 102, 106, 106: mean 103.5, sd 3 -> [97.5, 109.5]; 506 is far outside.
-    expect(outlier.alerts.map((a) => a.context.expectation)).toStrictEqual(['between 97.5000 and 109.5000 (mean +/- 2 sd of last 4)']);
+    expect(outlier.alerts.map((a) => a.context.expectation)).toStrictEqual([
+      'between 97.5000 and 109.5000 (mean +/- 2 sd of last 4)',
+    ]);
   });
 });
 
 describe('step failures', () => {
   it('should alert with the database error and fail when SQL fails', async () => {
-    const definition = new PipelineBuilder('badsql').sql('broken', { sql: `SELECT * FROM ${schema}.no_such_table` }).build(context);
+    const definition = new PipelineBuilder('badsql')
+      .sql('broken', { sql: `SELECT * FROM ${schema}.no_such_table` })
+      .build(context);
     const result = await run(definition);
     expect(result.status).toBe('failed');
     expect(result.error).toBe('Kitchens.SqlFailed');
@@ -256,7 +359,13 @@ describe('step failures', () => {
       'Step "Load": container app ingest stopped: Essential container in task exited (containers: [{"Name":"ingest","ExitCode":3,"LastStatus":"STOPPED"}])',
     );
     expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / badapp: run failed']);
-    expect(events).toContainEqual({ type: 'container', state: 'Load', app: 'ingest', exitCode: 3, output: 'no input files\n' });
+    expect(events).toContainEqual({
+      type: 'container',
+      state: 'Load',
+      app: 'ingest',
+      exitCode: 3,
+      output: 'no input files\n',
+    });
     expect(await tableExists('after_container')).toBe(false);
   });
 
@@ -265,10 +374,14 @@ describe('step failures', () => {
     const source = path.join(lake, variables.landing_bucket, 'many');
     fs.mkdirSync(source, { recursive: true });
     for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(source, `f${i}.csv`), 'x');
-    const definition = new PipelineBuilder('many').copy('copy-many', { from: { bucket: 'landing', prefix: 'many/' }, to: { bucket: 'curated' }, maxObjects: 2 }).build(context);
+    const definition = new PipelineBuilder('many')
+      .copy('copy-many', { from: { bucket: 'landing', prefix: 'many/' }, to: { bucket: 'curated' }, maxObjects: 2 })
+      .build(context);
     const result = await run(definition);
     expect(result.error).toBe('Kitchens.TooManyObjects');
-    expect(result.cause).toBe('Step "Copy many": more than 2 objects under s3://landing/many/; raise maxObjects (at most 1000) or split the prefix');
+    expect(result.cause).toBe(
+      'Step "Copy many": more than 2 objects under s3://landing/many/; raise maxObjects (at most 1000) or split the prefix',
+    );
     expect(fs.existsSync(path.join(lake, variables.curated_bucket, 'many'))).toBe(false);
   });
 });
@@ -284,18 +397,26 @@ describe('parallel branches', () => {
     expect(result.status).toBe('failed');
     expect(result.error).toBe('Kitchens.SqlFailed');
     expect(result.cause).toBe(`SQL of step "Bad" failed: ERROR: relation "${schema}.missing_in_branch" does not exist`);
-    expect(result.alerts.map((a) => [a.title, a.context.cause])).toStrictEqual([[':x: dev / branchfail: run failed', result.cause]]);
+    expect(result.alerts.map((a) => [a.title, a.context.cause])).toStrictEqual([
+      [':x: dev / branchfail: run failed', result.cause],
+    ]);
   });
 
   it('should alert only for the test when an error test fails in a branch', async () => {
     const definition = new PipelineBuilder('branchtest')
       .sql('start', { sql: 'SELECT 1' })
       .sql('good', { after: ['start'], sql: 'SELECT 1' })
-      .sql('checked', { after: ['start'], sql: 'SELECT 1', tests: [{ name: 'branch check', query: 'SELECT 0', rule: { min: 1 } }] })
+      .sql('checked', {
+        after: ['start'],
+        sql: 'SELECT 1',
+        tests: [{ name: 'branch check', query: 'SELECT 0', rule: { min: 1 } }],
+      })
       .build(context);
     const result = await run(definition);
     expect(result.error).toBe('Kitchens.TestFailed');
-    expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / branchtest: test "branch check" failed (error)']);
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([
+      ':x: dev / branchtest: test "branch check" failed (error)',
+    ]);
   });
 
   it('should run independent steps at the same time and merge their test results', async () => {
@@ -307,13 +428,29 @@ describe('parallel branches', () => {
     ];
     const definition = new PipelineBuilder('diamond')
       .sql('start', { sql: 'SELECT 1' })
-      .container('left', { app: 'ingest', after: ['start'], command: sleeper('left'), tests: [{ name: 'left count', query: 'SELECT 1', rule: { equals: 1 } }] })
-      .container('right', { app: 'transform', after: ['start'], command: sleeper('right'), tests: [{ name: 'right count', query: 'SELECT 2', rule: { equals: 2 } }] })
-      .sql('finish', { after: ['left', 'right'], sql: 'SELECT 1', tests: [{ name: 'finish count', query: 'SELECT 3', rule: { equals: 3 } }] })
+      .container('left', {
+        app: 'ingest',
+        after: ['start'],
+        command: sleeper('left'),
+        tests: [{ name: 'left count', query: 'SELECT 1', rule: { equals: 1 } }],
+      })
+      .container('right', {
+        app: 'transform',
+        after: ['start'],
+        command: sleeper('right'),
+        tests: [{ name: 'right count', query: 'SELECT 2', rule: { equals: 2 } }],
+      })
+      .sql('finish', {
+        after: ['left', 'right'],
+        sql: 'SELECT 1',
+        tests: [{ name: 'finish count', query: 'SELECT 3', rule: { equals: 3 } }],
+      })
       .build(context);
     const result = await run(definition);
     expect(result.status).toBe('succeeded');
-    const [left, right] = ['left', 'right'].map((n) => JSON.parse(fs.readFileSync(path.join(marks, n), 'utf8')) as [number, number]);
+    const [left, right] = ['left', 'right'].map(
+      (n) => JSON.parse(fs.readFileSync(path.join(marks, n), 'utf8')) as [number, number],
+    );
     // Each sleeps 800 ms; they overlap only if they ran at the same time.
     expect(left[0] < right[1] && right[0] < left[1]).toBe(true);
     expect(Object.keys(result.output.tests).sort()).toStrictEqual(['finish_count', 'left_count', 'right_count']);

@@ -15,11 +15,15 @@ describe('planSteps', () => {
   });
 
   it('should run the middle of a diamond in parallel', () => {
-    expect(describePlan(planSteps([step('a'), step('b', 'a'), step('c', 'a'), step('d', 'b', 'c')]))).toBe('a -> (b | c) -> d');
+    expect(describePlan(planSteps([step('a'), step('b', 'a'), step('c', 'a'), step('d', 'b', 'c')]))).toBe(
+      'a -> (b | c) -> d',
+    );
   });
 
   it('should keep chains together inside a fan-out', () => {
-    expect(describePlan(planSteps([step('a'), step('b', 'a'), step('c', 'a'), step('c2', 'c'), step('d', 'a')]))).toBe('a -> (b | c -> c2 | d)');
+    expect(describePlan(planSteps([step('a'), step('b', 'a'), step('c', 'a'), step('c2', 'c'), step('d', 'a')]))).toBe(
+      'a -> (b | c -> c2 | d)',
+    );
   });
 
   it('should run independent pipelines side by side', () => {
@@ -28,7 +32,9 @@ describe('planSteps', () => {
 
   it('should join at a sink without making one branch wait for the other', () => {
     // a -> b -> c and d -> c: d runs alongside a -> b.
-    expect(describePlan(planSteps([step('a'), step('b', 'a'), step('d'), step('c', 'b', 'd')]))).toBe('(a -> b | d) -> c');
+    expect(describePlan(planSteps([step('a'), step('b', 'a'), step('d'), step('c', 'b', 'd')]))).toBe(
+      '(a -> b | d) -> c',
+    );
   });
 
   it('should order a DAG that is not series-parallel by levels without breaking a dependency', () => {

@@ -4,18 +4,24 @@ import { historyEventBound, limitProblems, stepEvents, testEvents } from '../../
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
 
 const context = { apps: ['ingest'] };
-const problems = (definition: PipelineDefinition) => limitProblems(definition, planSteps(definition.steps), 'analytics.kitchens_test_history');
+const problems = (definition: PipelineDefinition) =>
+  limitProblems(definition, planSteps(definition.steps), 'analytics.kitchens_test_history');
 
 describe('history event bound', () => {
   it('should count every poll a statement may need until its timeout', () => {
-    const [step] = new PipelineBuilder('p').sql('s', { sql: 'SELECT 1', timeoutMinutes: 10, pollSeconds: 60 }).build(context).steps;
+    const [step] = new PipelineBuilder('p')
+      .sql('s', { sql: 'SELECT 1', timeoutMinutes: 10, pollSeconds: 60 })
+      .build(context).steps;
     // Execute (5) + 10 polls of Wait, Describe, Choice and counter (11 each) + Choice (2) + failure path (11).
     expect(stepEvents(step)).toBe(5 + 10 * 11 + 2 + 11);
   });
 
   it('should count a test as its statement, polls, result, verdict and failure path', () => {
     const [step] = new PipelineBuilder('p')
-      .container('c', { app: 'ingest', tests: [{ name: 't', query: 'SELECT 1', rule: { min: 1 }, timeoutSeconds: 50 }] })
+      .container('c', {
+        app: 'ingest',
+        tests: [{ name: 't', query: 'SELECT 1', rule: { min: 1 }, timeoutSeconds: 50 }],
+      })
       .build(context).steps;
     expect(testEvents(step.tests[0])).toBe(5 + 10 * 11 + 2 + 5 + 2 + 11);
   });
@@ -23,7 +29,11 @@ describe('history event bound', () => {
   it('fails when an execution could exceed 25,000 history events, naming the largest steps', () => {
     const builder = new PipelineBuilder('big');
     for (let i = 0; i < 20; i++) {
-      builder.sql(`s${i}`, { sql: 'SELECT 1', after: i > 0 ? [`s${i - 1}`] : [], tests: [{ name: `t${i}`, query: 'SELECT 1', rule: { min: 1 } }] });
+      builder.sql(`s${i}`, {
+        sql: 'SELECT 1',
+        after: i > 0 ? [`s${i - 1}`] : [],
+        tests: [{ name: `t${i}`, query: 'SELECT 1', rule: { min: 1 } }],
+      });
     }
     const definition = builder.build(context);
     expect(historyEventBound(definition, planSteps(definition.steps))).toBe(40739);
@@ -59,7 +69,10 @@ describe('Data API statement limit', () => {
 
   it('fails on a test query that is over 100 KB with the SQL that records it', () => {
     const definition = new PipelineBuilder('huge')
-      .sql('s', { sql: 'SELECT 1', tests: [{ name: 'big', query: `SELECT LENGTH('${'x'.repeat(102200)}')`, rule: { min: 1 } }] })
+      .sql('s', {
+        sql: 'SELECT 1',
+        tests: [{ name: 'big', query: `SELECT LENGTH('${'x'.repeat(102200)}')`, rule: { min: 1 } }],
+      })
       .build(context);
     // The query alone is 102,217 bytes; the INSERT that records its result adds 331.
     expect(problems(definition)).toStrictEqual([

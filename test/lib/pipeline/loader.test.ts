@@ -50,7 +50,17 @@ describe('loadPipelineFile', () => {
     );
     const definition = loadPipelineFile(file, context);
     expect(definition.steps).toStrictEqual([
-      { id: 'load-raw', name: 'Load raw', after: [], tests: [], type: 'container', app: 'ingest', command: undefined, environment: {}, timeoutMinutes: 120 },
+      {
+        id: 'load-raw',
+        name: 'Load raw',
+        after: [],
+        tests: [],
+        type: 'container',
+        app: 'ingest',
+        command: undefined,
+        environment: {},
+        timeoutMinutes: 120,
+      },
       {
         id: 'curate',
         name: 'Curate',
@@ -80,7 +90,13 @@ describe('loadPipelineFile', () => {
         schedule: 'cron(0 5 * * ? *)',
         steps: [
           { id: 'land', type: 'copy', from: { bucket: 'landing', prefix: 'orders/' }, to: { bucket: 'raw' } },
-          { id: 'load', type: 'container', app: 'ingest', after: ['land'], tests: [{ name: 'rows', query: 'SELECT 1', rule: { min: 1 }, level: 'warning' }] },
+          {
+            id: 'load',
+            type: 'container',
+            app: 'ingest',
+            after: ['land'],
+            tests: [{ name: 'rows', query: 'SELECT 1', rule: { min: 1 }, level: 'warning' }],
+          },
         ],
       }),
     );
@@ -88,14 +104,20 @@ describe('loadPipelineFile', () => {
     const fromBuilder = new PipelineBuilder('orders')
       .schedule('cron(0 5 * * ? *)')
       .copy('land', { from: { bucket: 'landing', prefix: 'orders/' }, to: { bucket: 'raw' } })
-      .container('load', { app: 'ingest', after: ['land'], tests: [{ name: 'rows', query: 'SELECT 1', rule: { min: 1 }, level: 'warning' }] })
+      .container('load', {
+        app: 'ingest',
+        after: ['land'],
+        tests: [{ name: 'rows', query: 'SELECT 1', rule: { min: 1 }, level: 'warning' }],
+      })
       .build(context);
     expect({ ...fromBuilder, source: fromFile.source }).toStrictEqual(fromFile);
     expect(fromBuilder.source).toBe('pipeline "orders" (builder)');
   });
 
   it('fails when the file does not exist', () => {
-    expect(() => loadPipelineFile(path.join(dir, 'missing.yaml'), context)).toThrow(`pipeline file not found (looked in ${path.join(dir, 'missing.yaml')})`);
+    expect(() => loadPipelineFile(path.join(dir, 'missing.yaml'), context)).toThrow(
+      `pipeline file not found (looked in ${path.join(dir, 'missing.yaml')})`,
+    );
   });
 
   it('fails on invalid YAML with the file name', () => {
@@ -105,7 +127,9 @@ describe('loadPipelineFile', () => {
 
   it('fails on a duplicate key in YAML', () => {
     const file = write('dupkey.yaml', 'id: orders\nid: again\nsteps: []\n');
-    expect(problemsOf(() => loadPipelineFile(file, context))[0]).toMatch(/dupkey\.yaml: invalid YAML: Map keys must be unique/);
+    expect(problemsOf(() => loadPipelineFile(file, context))[0]).toMatch(
+      /dupkey\.yaml: invalid YAML: Map keys must be unique/,
+    );
   });
 });
 
@@ -136,13 +160,17 @@ describe('pipeline validation messages', () => {
   });
 
   it('fails on a test without a query', () => {
-    expect(problemsOf(parse({ id: 'orders', steps: [sql('a', { tests: [{ name: 't1', rule: { min: 1 } }] })] }))).toStrictEqual([
+    expect(
+      problemsOf(parse({ id: 'orders', steps: [sql('a', { tests: [{ name: 't1', rule: { min: 1 } }] })] })),
+    ).toStrictEqual([
       'pipelines/orders.yaml: steps[0].tests[0].query is required and must be a SQL query returning one value',
     ]);
   });
 
   it('fails on a test without a rule', () => {
-    expect(problemsOf(parse({ id: 'orders', steps: [sql('a', { tests: [{ name: 't1', query: 'SELECT 1' }] })] }))).toStrictEqual([
+    expect(
+      problemsOf(parse({ id: 'orders', steps: [sql('a', { tests: [{ name: 't1', query: 'SELECT 1' }] })] })),
+    ).toStrictEqual([
       'pipelines/orders.yaml: steps[0].tests[0].rule is required and must be a rule: one of equals, not_equals, min, max, between, in_control',
     ]);
   });
@@ -170,12 +198,18 @@ describe('pipeline validation messages', () => {
   it('fails on a pipeline id that is not a valid id', () => {
     const message =
       'pipelines/orders.yaml: id must be lowercase letters, digits and single hyphens, starting with a letter, at most 30 characters, got: ';
-    expect(problemsOf(parse({ id: 'Orders_Pipeline', steps: [sql('a')] }))).toStrictEqual([`${message}"Orders_Pipeline"`]);
-    expect(problemsOf(parse({ id: 'o'.repeat(31), steps: [sql('a')] }))).toStrictEqual([`${message}"${'o'.repeat(31)}"`]);
+    expect(problemsOf(parse({ id: 'Orders_Pipeline', steps: [sql('a')] }))).toStrictEqual([
+      `${message}"Orders_Pipeline"`,
+    ]);
+    expect(problemsOf(parse({ id: 'o'.repeat(31), steps: [sql('a')] }))).toStrictEqual([
+      `${message}"${'o'.repeat(31)}"`,
+    ]);
   });
 
   it('fails on an unknown variable, naming the allowed ones', () => {
-    expect(problemsOf(parse({ id: 'orders', steps: [sql('a', { sql: 'SELECT * FROM {{schema}}.{{table}}' })] }))).toStrictEqual([
+    expect(
+      problemsOf(parse({ id: 'orders', steps: [sql('a', { sql: 'SELECT * FROM {{schema}}.{{table}}' })] })),
+    ).toStrictEqual([
       'pipelines/orders.yaml: steps[0].sql uses unknown variable {{table}}, got: "SELECT * FROM {{schema}}.{{table}}"; allowed variables: ' +
         'account, bucket, curated_bucket, database, env, history_table, kitchen, landing_bucket, prefix, project, raw_bucket, region, schema',
     ]);
@@ -194,7 +228,10 @@ describe('pipeline validation messages', () => {
         parse({
           id: 'orders',
           schedule: 'daily',
-          steps: [sql('a', { colour: 'red', tests: [{ name: 't1', query: 'q', rule: { min: 1 }, level: 'fatal' }] }), { id: 'b', type: 'python' }],
+          steps: [
+            sql('a', { colour: 'red', tests: [{ name: 't1', query: 'q', rule: { min: 1 }, level: 'fatal' }] }),
+            { id: 'b', type: 'python' },
+          ],
         }),
       ),
     ).toStrictEqual([
@@ -208,7 +245,12 @@ describe('pipeline validation messages', () => {
   it('fails on test names used twice or equal to a step name', () => {
     const steps = [
       sql('a', { tests: [{ name: 't1', query: 'q', rule: { min: 1 } }] }),
-      sql('b', { tests: [{ name: 'T1', query: 'q', rule: { min: 1 } }, { name: 'a', query: 'q', rule: { min: 1 } }] }),
+      sql('b', {
+        tests: [
+          { name: 'T1', query: 'q', rule: { min: 1 } },
+          { name: 'a', query: 'q', rule: { min: 1 } },
+        ],
+      }),
     ];
     expect(problemsOf(parse({ id: 'orders', steps }))).toStrictEqual([
       'pipelines/orders.yaml: steps[1].tests[0].name must be unique in the pipeline (it names the state "Test: T1"), got a second "T1" (first at steps[0].tests[0])',
@@ -229,8 +271,17 @@ describe('renderPipeline', () => {
       id: 'orders',
       steps: [
         { id: 'land', type: 'copy', from: { bucket: 'landing', prefix: '{{env}}/orders/' }, to: { bucket: 'raw' } },
-        { id: 'load', type: 'container', app: 'ingest', command: ['run', '{{schema}}'], environment: { BUCKET: '{{bucket}}' } },
-        sql('curate', { sql: ['SELECT 1 FROM {{schema}}.t', 'SELECT {{ kitchen }}'], tests: [{ name: 'x', query: 'SELECT {{env}}', rule: { min: 0 } }] }),
+        {
+          id: 'load',
+          type: 'container',
+          app: 'ingest',
+          command: ['run', '{{schema}}'],
+          environment: { BUCKET: '{{bucket}}' },
+        },
+        sql('curate', {
+          sql: ['SELECT 1 FROM {{schema}}.t', 'SELECT {{ kitchen }}'],
+          tests: [{ name: 'x', query: 'SELECT {{env}}', rule: { min: 0 } }],
+        }),
       ],
     },
     'pipelines/orders.yaml',
@@ -238,17 +289,28 @@ describe('renderPipeline', () => {
   );
 
   it('should render every variable for one environment', () => {
-    const rendered = renderPipeline(definition, { env: 'dev', schema: 'analytics', bucket: 'raw-bucket', kitchen: 'dev' });
-    expect(rendered.steps.map((s) => (s.type === 'sql' ? s.statements : s.type === 'container' ? [...s.command!, s.environment.BUCKET] : [s.from.prefix]))).toStrictEqual([
-      ['dev/orders/'],
-      ['run', 'analytics', 'raw-bucket'],
-      ['SELECT 1 FROM analytics.t', 'SELECT dev'],
-    ]);
+    const rendered = renderPipeline(definition, {
+      env: 'dev',
+      schema: 'analytics',
+      bucket: 'raw-bucket',
+      kitchen: 'dev',
+    });
+    expect(
+      rendered.steps.map((s) =>
+        s.type === 'sql'
+          ? s.statements
+          : s.type === 'container'
+            ? [...s.command!, s.environment.BUCKET]
+            : [s.from.prefix],
+      ),
+    ).toStrictEqual([['dev/orders/'], ['run', 'analytics', 'raw-bucket'], ['SELECT 1 FROM analytics.t', 'SELECT dev']]);
     expect(rendered.steps[2].tests[0].query).toBe('SELECT dev');
   });
 
   it('fails on a variable the target does not define', () => {
-    expect(problemsOf(() => renderPipeline(definition, { env: 'dev', schema: 'analytics', bucket: 'b' }))).toStrictEqual([
+    expect(
+      problemsOf(() => renderPipeline(definition, { env: 'dev', schema: 'analytics', bucket: 'b' })),
+    ).toStrictEqual([
       'pipelines/orders.yaml: steps[2].sql[1] uses unknown variable {{kitchen}}, got: "SELECT {{ kitchen }}"; allowed variables: bucket, env, schema',
     ]);
   });
