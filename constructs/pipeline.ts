@@ -6,7 +6,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -64,7 +63,7 @@ export interface PipelineTarget {
   /** Schema-qualified, e.g. "analytics.kitchens_test_history". */
   readonly historyTable: string;
   readonly schedulesEnabled: boolean;
-  /** Encrypts the state machine log group. */
+  /** Encrypts the state machine log group; its key policy must let CloudWatch Logs use it (`logs.<region>.amazonaws.com`). */
   readonly encryptionKey: kms.IKey;
   readonly logRetentionDays: number;
 }
@@ -128,7 +127,6 @@ export class Pipeline extends Construct {
       encryptionKey: target.encryptionKey,
       retention: target.logRetentionDays as logs.RetentionDays,
     });
-    target.encryptionKey.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`));
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       stateMachineName,
       comment: this.definition.description ?? `Pipeline ${this.definition.id} (${this.definition.source})`,

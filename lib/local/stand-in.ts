@@ -7,6 +7,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -48,6 +49,8 @@ export function standInTarget(scope: Construct, options: StandInOptions): Pipeli
     taskDefinitions[app] = taskDefinition;
   }
   const key = new kms.Key(scope, 'Key', { enableKeyRotation: true });
+  // Like an environment's key: CloudWatch Logs may use it for the state machine log group.
+  key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${variables.region ?? 'eu-west-1'}.amazonaws.com`));
   const bucket = (id: string, variable: string) =>
     new s3.Bucket(scope, id, { bucketName: variables[variable], encryptionKey: key, enforceSSL: true });
   const schema = variables.schema ?? 'analytics';
