@@ -224,9 +224,11 @@ export class Pipeline extends Construct {
             errorPath: '$.failure.Error',
             causePath: '$.failure.Cause',
           });
-          // A branch must end in a state with no open Choice default: close it with a Pass.
+          // A branch ends in a Pass that closes any open Choice default and keeps only what survives the branch
+          // (run and test results), so the Parallel output stays small whatever the steps left in the state.
           const done = new sfn.Pass(this, `Parallel${n}Branch${i + 1}Done`, {
             stateName: `Parallel ${n}: branch ${i + 1} done`,
+            parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests },
           });
           parallel.branch(sfn.Chain.start(this.compile(branch, context, branchFailed)).next(done));
         });

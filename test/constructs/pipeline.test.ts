@@ -66,6 +66,11 @@ describe('Pipeline state graph', () => {
     ]);
     expect(parallel.Branches[0].States.Clean.Catch[0].Next).toBe('Failed: Clean');
     expect(parallel.Branches[0].States['Failed: Clean'].Next).toBe('Parallel 1: branch 1 failed');
+    // Only run and test results leave a branch, so the Parallel output stays small.
+    expect(parallel.Branches[1].States['Parallel 1: branch 2 done'].Parameters).toStrictEqual({
+      'run.$': '$.run',
+      'tests.$': '$.tests',
+    });
     expectValid(asl);
   });
 
