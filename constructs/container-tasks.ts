@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -72,13 +73,20 @@ export class ContainerTasks extends Construct {
       }
       taskDefinition.addContainer(app.name, {
         containerName: app.name,
-        image: ecs.ContainerImage.fromRegistry(app.image),
+        image: containerImage(this, app),
         command: app.command ? [...app.command] : undefined,
         environment: { KITCHENS_APP: app.name, ...(app.environment ?? {}) },
         secrets,
         readonlyRootFilesystem: true,
         logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: app.name }),
       });
+      if (ecrImage(app.image)) {
+        acknowledge(
+          taskDefinition.obtainExecutionRole(),
+          'AwsSolutions-IAM5[Resource::*]',
+          'ecr:GetAuthorizationToken has no resource-level permissions; image pulls are limited to the app repository.',
+        );
+      }
       acknowledge(
         taskDefinition,
         'AwsSolutions-ECS2',
@@ -89,4 +97,28 @@ export class ContainerTasks extends Construct {
     }
     this.taskDefinitions = taskDefinitions;
   }
+}
+
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9._\/-]+)(?::([\w.-]+)|@(sha256:[a-f0-9]{64}))$/;
+
+/** The parts of an Amazon ECR image reference, or undefined for another registry. */
+export function ecrImage(image: string): { account: string; region: string; repository: string; tag: string } | undefined {
+  const m = ECR_IMAGE.exec(image);
+  return m ? { account: m[1], region: m[2], repository: m[3], tag: m[4] ?? m[5] } : undefined;
+}
+
+/**
+ * The image of an app. An ECR image is referenced through its repository so the task execution role gets pull
+ * rights on exactly that repository (another account's repository must also allow the pull in its policy).
+ */
+function containerImage(scope: Construct, app: AppConfig): ecs.ContainerImage {
+  const ecrRef = ecrImage(app.image);
+  if (!ecrRef) {
+    return ecs.ContainerImage.fromRegistry(app.image);
+  }
+  const repository = ecr.Repository.fromRepositoryAttributes(scope, `${pascal(app.name)}Repository`, {
+    repositoryName: ecrRef.repository,
+    repositoryArn: `arn:aws:ecr:${ecrRef.region}:${ecrRef.account}:repository/${ecrRef.repository}`,
+  });
+  return ecs.ContainerImage.fromEcrRepository(repository, ecrRef.tag);
 }

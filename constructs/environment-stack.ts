@@ -13,6 +13,8 @@ export interface EnvironmentStackProps extends StackProps {
 
 /** The stack of one release environment, deployed to the account and region its config names. */
 export class EnvironmentStack extends Stack {
+  private readonly zones: string[];
+
   public readonly releaseEnvironment: ReleaseEnvironment;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
@@ -24,11 +26,17 @@ export class EnvironmentStack extends Stack {
       terminationProtection: props.environment.stage === 'production',
       ...props,
     });
+    this.zones = [...props.environment.availabilityZones];
     this.releaseEnvironment = new ReleaseEnvironment(this, 'Environment', {
       project: props.config.project,
       environment: props.environment,
       apps: props.config.apps,
       pipelines: props.pipelines,
     });
+  }
+
+  /** The zones from the config: synth never asks AWS (no availability-zones context lookup). */
+  public get availabilityZones(): string[] {
+    return this.zones;
   }
 }

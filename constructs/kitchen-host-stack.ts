@@ -19,6 +19,8 @@ export interface KitchenHostStackProps extends StackProps {
  * development stay identical in shape: the reaper that deletes expired Kitchens.
  */
 export class KitchenHostStack extends Stack {
+  private readonly zones: string[];
+
   public readonly reaper: KitchenReaper;
 
   constructor(scope: Construct, id: string, props: KitchenHostStackProps) {
@@ -30,6 +32,7 @@ export class KitchenHostStack extends Stack {
       description: `cdk-kitchens: Kitchen hosting of "${env.name}" (expired Kitchen reaper)`,
       ...props,
     });
+    this.zones = [...props.environment.availabilityZones];
     const value = (key: keyof typeof ENVIRONMENT_PARAMETERS) =>
       ssm.StringParameter.valueForStringParameter(this, names.parameterName(ENVIRONMENT_PARAMETERS[key]));
     this.reaper = new KitchenReaper(this, 'Reaper', {
@@ -38,5 +41,10 @@ export class KitchenHostStack extends Stack {
       encryptionKey: kms.Key.fromKeyArn(this, 'Key', value('keyArn')),
       logRetention: env.retention.logDays as logs.RetentionDays,
     });
+  }
+
+  /** The zones from the config: synth never asks AWS (no availability-zones context lookup). */
+  public get availabilityZones(): string[] {
+    return this.zones;
   }
 }

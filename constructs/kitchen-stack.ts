@@ -14,6 +14,8 @@ export interface KitchenStackProps extends StackProps {
 
 /** The stack of one Kitchen, in the account and region of its development environment. */
 export class KitchenStack extends Stack {
+  private readonly zones: string[];
+
   public readonly kitchen: Kitchen;
 
   constructor(scope: Construct, id: string, props: KitchenStackProps) {
@@ -25,11 +27,17 @@ export class KitchenStack extends Stack {
       description: `cdk-kitchens Kitchen "${props.options.name}" in ${env.name} (owner ${props.options.owner}, expires ${props.options.expires})`,
       ...props,
     });
+    this.zones = [...props.options.environment.availabilityZones];
     this.kitchen = new Kitchen(this, 'Kitchen', {
       project: props.config.project,
       options: props.options,
       apps: props.config.apps,
       pipelines: props.pipelines,
     });
+  }
+
+  /** The zones from the config: synth never asks AWS (no availability-zones context lookup). */
+  public get availabilityZones(): string[] {
+    return this.zones;
   }
 }
