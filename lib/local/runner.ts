@@ -106,6 +106,9 @@ interface Statement {
 
 type Handler = (input: any) => Promise<unknown>;
 
+/** Timeout of a local Task state that declares none (aws-local-stepfunctions would use 60 seconds). */
+export const LOCAL_TASK_TIMEOUT_SECONDS = 3600;
+
 class LocalError extends Error {
   constructor(name: string, message: string) {
     super(message);
@@ -320,13 +323,19 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     return { MessageId: randomUUID() };
   };
 
+  // The definition is adjusted for local runs (timeouts): work on a copy. A JSON copy, not structuredClone: the
+  // engine checks `instanceof Object`, which fails for objects cloned from another realm (jest runs tests in one).
+  const definition = JSON.parse(JSON.stringify(options.definition)) as Record<string, any>;
   const handlers: Record<string, Handler> = {};
   const waits: Record<string, number> = {};
   const retries: Record<string, number> = {};
-  walkStates(options.definition.States, (name, state) => {
+  walkStates(definition.States, (name, state) => {
     if (state.Type === 'Wait') waits[name] = 0;
     if (state.Retry) retries[name] = 0;
     if (state.Type !== 'Task') return;
+    // Local SQL runs to completion inside the Execute call: give it the time AWS gives the poll loop, not the
+    // engine's default of 60 seconds.
+    state.TimeoutSeconds = state.TimeoutSeconds ?? LOCAL_TASK_TIMEOUT_SECONDS;
     const resource = String(state.Resource);
     const sdk = /:aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
     let handler: Handler;
@@ -358,7 +367,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   });
 
   const executionName = options.executionName ?? `local-${randomUUID()}`;
-  const machine = new StateMachine(options.definition as any, {
+  const machine = new StateMachine(definition as any, {
     validationOptions: { checkPaths: false, checkArn: false },
   });
   const execution = machine.run((options.input ?? {}) as any, {

@@ -97,7 +97,7 @@ export class PipelineBuilder {
     if (this.descriptionText !== undefined) doc.description = this.descriptionText;
     if (this.scheduleExpression !== undefined) doc.schedule = this.scheduleExpression;
     doc.steps = this.steps;
-    return structuredClone(doc);
+    return JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
   }
 
   /** Validates and returns the model; throws a ConfigError exactly like the file loader would. */

@@ -248,6 +248,11 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
         testNames.set(key, where);
       }
     });
+    if (step.from && /\{\{\s*prefix\s*\}\}/.test(step.from.prefix)) {
+      problems.push(
+        `${source}: ${at}.from.prefix must not use {{prefix}}: the environment's or Kitchen's data prefix is added in front of it, got: ${JSON.stringify(step.from.prefix)}`,
+      );
+    }
     for (const [where, text] of textsOf(step, at)) {
       problems.push(...variableProblems(source, where, text, allowedVariables));
     }

@@ -258,6 +258,15 @@ describe('pipeline validation messages', () => {
     ]);
   });
 
+  it('fails on a copy prefix that adds the data prefix itself', () => {
+    const steps = [
+      { id: 'a', type: 'copy', from: { bucket: 'landing', prefix: '{{prefix}}orders/' }, to: { bucket: 'raw' } },
+    ];
+    expect(problemsOf(parse({ id: 'orders', steps }))).toStrictEqual([
+      'pipelines/orders.yaml: steps[0].from.prefix must not use {{prefix}}: the environment\'s or Kitchen\'s data prefix is added in front of it, got: "{{prefix}}orders/"',
+    ]);
+  });
+
   it('reports the builder as the source of a builder pipeline', () => {
     expect(() => new PipelineBuilder('orders').container('a', { app: 'loader' }).build(context)).toThrow(
       'pipeline "orders" (builder): steps[0].app must be one of the container apps in the config (ingest, transform), got: "loader"',
