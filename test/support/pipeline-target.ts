@@ -59,6 +59,10 @@ export interface CompiledTestPipeline {
   readonly asl: Record<string, any>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
+
+/** Compiles a pipeline in a fresh test stack; every definition compiled this way must pass asl-validator. */
 export function compileTestPipeline(
   definition: PipelineDefinition,
   options: TestTargetOptions = {},
@@ -66,7 +70,14 @@ export function compileTestPipeline(
   const app = new App();
   const stack = new Stack(app, 'PipelineTest', { env: { account: TEST_ACCOUNT, region: 'eu-west-1' } });
   const pipeline = new Pipeline(stack, 'Orders', { definition, target: createTestTarget(stack, options) });
-  return { stack, pipeline, asl: resolveDefinition(pipeline.stateMachine) };
+  const asl = resolveDefinition(pipeline.stateMachine);
+  const validation = aslValidator(asl);
+  if (!validation.isValid) {
+    throw new Error(
+      `pipeline ${definition.id}: the compiled definition fails asl-validator: ${JSON.stringify(validation.errors)}`,
+    );
+  }
+  return { stack, pipeline, asl };
 }
 
 export type GraphNode = string | { readonly parallel: readonly GraphNode[][] };
