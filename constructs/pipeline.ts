@@ -3,7 +3,7 @@
  * in Parallel states), every test a state, results in the execution output and the history table, alerts to the
  * environment's topic, logging to an encrypted log group, X-Ray tracing, and an optional schedule.
  */
-import { Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -36,6 +36,13 @@ import {
   statementPoll,
   stepFragment,
 } from './pipeline-steps';
+import {
+  acknowledge,
+  acknowledgeGrantWildcards,
+  bucketObjectsFinding,
+  KMS_GRANT_ACTION_WILDCARDS,
+  S3_GRANT_ACTION_WILDCARDS,
+} from './nag';
 import { PipelineSchedule } from './schedule';
 
 export interface PipelineTarget {
@@ -138,6 +145,7 @@ export class Pipeline extends Construct {
     });
     checkDefinitionSize(this.definition.source, definitionBytes(this.stateMachine));
     this.grant(context);
+    this.dependOnPolicyOnly();
 
     if (this.definition.schedule) {
       this.schedule = new PipelineSchedule(this, 'Schedule', {
@@ -276,23 +284,48 @@ export class Pipeline extends Construct {
   /** Least privilege through the L2 grants; the Task states add their own scoped statements. */
   private grant(context: CompileContext): void {
     const { target } = context;
+    const role = this.stateMachine.role;
     target.warehouse.credentials.grantRead(this.stateMachine);
     target.alertTopic.grantPublish(this.stateMachine);
+    const objects = new Set<string>();
     for (const step of this.definition.steps) {
       if (step.type === 'copy') {
-        target.dataLake.buckets[step.from.bucket].grantRead(
-          this.stateMachine,
-          `${target.dataLake.prefix}${step.from.prefix}*`,
-        );
-        target.dataLake.buckets[step.to.bucket].grantPut(this.stateMachine, `${target.dataLake.prefix}*`);
+        const from = target.dataLake.buckets[step.from.bucket];
+        const to = target.dataLake.buckets[step.to.bucket];
+        from.grantRead(this.stateMachine, `${target.dataLake.prefix}${step.from.prefix}*`);
+        to.grantPut(this.stateMachine, `${target.dataLake.prefix}*`);
+        objects.add(bucketObjectsFinding(from, `${target.dataLake.prefix}${step.from.prefix}*`));
+        objects.add(bucketObjectsFinding(to, `${target.dataLake.prefix}*`));
       }
     }
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'redshift-data:DescribeStatement and GetStatementResult have no resource type (statement ids are not ARNs); ' +
-        'X-Ray and CloudWatch Logs delivery actions require "*"',
-    });
+    acknowledgeGrantWildcards(
+      role,
+      {
+        actions: [...(objects.size > 0 ? S3_GRANT_ACTION_WILDCARDS : []), ...KMS_GRANT_ACTION_WILDCARDS],
+        resources: [...objects],
+      },
+      `Written by the L2 grants: copy steps of pipeline ${this.definition.id} read only below their source prefix and write ` +
+        'only below the data prefix; the KMS wildcards are the data key actions the bucket, topic and secret grants need.',
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'redshift-data:DescribeStatement and GetStatementResult have no resource type (statement ids are not ARNs); ' +
+        'X-Ray and CloudWatch Logs delivery actions require "*".',
+    );
+  }
+
+  /**
+   * StateMachine depends on its role and the role's policy; the role dependency is already implied by the RoleArn
+   * reference (cfn-lint W3005). Keep only the policy, so the machine never starts before it may act.
+   */
+  private dependOnPolicyOnly(): void {
+    const cfn = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as
+      CfnResource | undefined;
+    if (policy) {
+      cfn.addOverride('DependsOn', [policy.logicalId]);
+    }
   }
 }
 

@@ -263,6 +263,14 @@ describe('Pipeline steps and tests', () => {
     expect(statements.some((s: any) => [s.Action].flat().includes('iam:PassRole'))).toBe(true);
   });
 
+  it('should depend on the role policy only (the role is already referenced)', () => {
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const [policyId] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) =>
+      id.includes('OrdersRole'),
+    )!;
+    expect(machine.DependsOn).toStrictEqual([policyId]);
+  });
+
   it('should deploy the schedule disabled where schedules are off', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 5 * * ? *)', State: 'DISABLED' });
   });
