@@ -40,7 +40,14 @@ export const RETRYABLE = {
     'RedshiftData.InternalServerException',
     'RedshiftData.ThrottlingException',
   ],
-  ecs: ['ECS.AmazonECSException', 'ECS.ServerException', 'ECS.ThrottlingException', 'ECS.LimitExceededException'],
+  // AmazonECS.Unknown: RunTask returned Failures (no capacity, ENI limits), which usually pass.
+  ecs: [
+    'ECS.AmazonECSException',
+    'ECS.ServerException',
+    'ECS.ThrottlingException',
+    'ECS.LimitExceededException',
+    'AmazonECS.Unknown',
+  ],
   sns: ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KmsThrottlingException'],
   s3: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.ServiceUnavailableException', 'S3.SdkClientException'],
 } as const;

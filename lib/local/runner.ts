@@ -78,6 +78,14 @@ export interface LocalRunOptions {
   /** @default `local-<uuid>` */
   readonly executionName?: string;
   readonly input?: unknown;
+  /**
+   * Errors Task states raise before doing their work, to rehearse failures: `{ Curate: { error:
+   * 'RedshiftData.ThrottlingException', times: 2 } }` fails the first two attempts of state "Curate".
+   * @default - none
+   */
+  readonly injectErrors?: Readonly<
+    Record<string, { readonly error: string; readonly message?: string; readonly times: number }>
+  >;
 }
 
 export interface LocalRunResult {
@@ -345,8 +353,17 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     else if (/:states:::sns:publish$/.test(resource)) handler = publish;
     else throw new Error(`Task state "${name}" uses ${resource}, which has no local binding`);
     const selector = state.ResultSelector;
+    let injected = 0;
     handlers[name] = async (input) => {
       emit({ type: 'state', state: name });
+      const inject = options.injectErrors?.[name];
+      if (inject && injected < inject.times) {
+        injected++;
+        throw new LocalError(
+          inject.error,
+          inject.message ?? `${inject.error} injected (${injected} of ${inject.times})`,
+        );
+      }
       const result: any = await handler(input);
       // A test's result: the static fields of its ResultSelector plus the row it read back.
       if (name.startsWith('Result: ') && selector?.test) {

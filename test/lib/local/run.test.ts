@@ -39,7 +39,11 @@ afterAll(async () => {
 
 async function run(
   definition: PipelineDefinition,
-  options: { containerCommands?: Record<string, string[]>; events?: LocalEvent[] } = {},
+  options: {
+    containerCommands?: Record<string, string[]>;
+    events?: LocalEvent[];
+    injectErrors?: Record<string, { error: string; times: number }>;
+  } = {},
 ) {
   const { asl } = compileTestPipeline(definition, { schema });
   return runPipelineLocally({
@@ -49,6 +53,7 @@ async function run(
     dataLakeDirectory: lake,
     workingDirectory: path.resolve(__dirname, '../../..'),
     onEvent: (e) => options.events?.push(e),
+    injectErrors: options.injectErrors,
   });
 }
 
@@ -383,6 +388,45 @@ describe('step failures', () => {
       'Step "Copy many": more than 2 objects under s3://landing/many/; raise maxObjects (at most 1000) or split the prefix',
     );
     expect(fs.existsSync(path.join(lake, variables.curated_bucket, 'many'))).toBe(false);
+  });
+});
+
+describe('retries and catches', () => {
+  const definition = new PipelineBuilder('retry').sql('curate', { sql: 'SELECT 1' }).build(context);
+
+  it('should retry throttling and transient errors and then succeed', async () => {
+    const events: LocalEvent[] = [];
+    const result = await run(definition, {
+      events,
+      injectErrors: { Curate: { error: 'RedshiftData.ThrottlingException', times: 2 } },
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.alerts).toStrictEqual([]);
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(3);
+  });
+
+  it('should catch an error that is not retried, alert naming the step, and fail', async () => {
+    const events: LocalEvent[] = [];
+    const result = await run(definition, {
+      events,
+      injectErrors: { Curate: { error: 'RedshiftData.ValidationException', times: 1 } },
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('RedshiftData.ValidationException');
+    expect(result.cause).toBe('Step "Curate": RedshiftData.ValidationException injected (1 of 1)');
+    expect(result.alerts.map((a) => a.context.cause)).toStrictEqual([result.cause]);
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(1);
+  });
+
+  it('should give up on a transient error after five retries', async () => {
+    const events: LocalEvent[] = [];
+    const result = await run(definition, {
+      injectErrors: { Curate: { error: 'RedshiftData.InternalServerException', times: 6 } },
+      events,
+    });
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(6);
+    expect(result.error).toBe('RedshiftData.InternalServerException');
+    expect(result.alerts).toHaveLength(1);
   });
 });
 
