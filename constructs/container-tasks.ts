@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -73,14 +73,22 @@ export class ContainerTasks extends Construct {
       }
       taskDefinition.addContainer(app.name, {
         containerName: app.name,
-        image: containerImage(this, app),
+        image: ecs.ContainerImage.fromRegistry(app.image),
         command: app.command ? [...app.command] : undefined,
         environment: { KITCHENS_APP: app.name, ...(app.environment ?? {}) },
         secrets,
         readonlyRootFilesystem: true,
         logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: app.name }),
       });
-      if (ecrImage(app.image)) {
+      const repository = ecrRepository(this, app);
+      if (repository) {
+        // The image stays the literal reference from the config (what reviewers and the alignment gate compare);
+        // pull rights are granted on exactly its repository.
+        repository.grantPull(taskDefinition.obtainExecutionRole());
+        Annotations.of(taskDefinition.node.findChild(app.name)).acknowledgeWarning(
+          '@aws-cdk/aws-ecs:ecrImageRequiresPolicy',
+          'Pull rights on the repository are granted to the execution role right here (grantPull).',
+        );
         acknowledge(
           taskDefinition.obtainExecutionRole(),
           'AwsSolutions-IAM5[Resource::*]',
@@ -107,18 +115,14 @@ export function ecrImage(image: string): { account: string; region: string; repo
   return m ? { account: m[1], region: m[2], repository: m[3], tag: m[4] ?? m[5] } : undefined;
 }
 
-/**
- * The image of an app. An ECR image is referenced through its repository so the task execution role gets pull
- * rights on exactly that repository (another account's repository must also allow the pull in its policy).
- */
-function containerImage(scope: Construct, app: AppConfig): ecs.ContainerImage {
-  const ecrRef = ecrImage(app.image);
-  if (!ecrRef) {
-    return ecs.ContainerImage.fromRegistry(app.image);
+/** The ECR repository of an app's image, or undefined for another registry. */
+function ecrRepository(scope: Construct, app: AppConfig): ecr.IRepository | undefined {
+  const ref = ecrImage(app.image);
+  if (!ref) {
+    return undefined;
   }
-  const repository = ecr.Repository.fromRepositoryAttributes(scope, `${pascal(app.name)}Repository`, {
-    repositoryName: ecrRef.repository,
-    repositoryArn: `arn:aws:ecr:${ecrRef.region}:${ecrRef.account}:repository/${ecrRef.repository}`,
+  return ecr.Repository.fromRepositoryAttributes(scope, `${pascal(app.name)}Repository`, {
+    repositoryName: ref.repository,
+    repositoryArn: `arn:aws:ecr:${ref.region}:${ref.account}:repository/${ref.repository}`,
   });
-  return ecs.ContainerImage.fromEcrRepository(repository, ecrRef.tag);
 }

@@ -27,17 +27,17 @@ export class EnvironmentImports extends Construct {
   public readonly key: kms.IKey;
   public readonly buckets: Readonly<Record<DataLakeZone, s3.IBucket>>;
   public readonly ecsCluster: ecs.ICluster;
-  public readonly tasksSecurityGroup: ec2.ISecurityGroup;
   public readonly warehouseSecurityGroup: ec2.ISecurityGroup;
   public readonly clusterIdentifier: string;
   public readonly clusterArn: string;
   public readonly database: string;
   public readonly adminSecret: secretsmanager.ISecret;
-  public readonly sftpServerId: string;
-  public readonly alertTopicArn: string;
+  private readonly names: Names;
+  private serverId?: string;
 
   constructor(scope: Construct, id: string, props: EnvironmentImportsProps) {
     super(scope, id);
+    this.names = props.names;
     const value = (key: EnvironmentParameter) =>
       ssm.StringParameter.valueForStringParameter(this, props.names.parameterName(ENVIRONMENT_PARAMETERS[key]));
     const azs = props.environment.availabilityZones;
@@ -45,7 +45,6 @@ export class EnvironmentImports extends Construct {
       vpcId: value('vpcId'),
       availabilityZones: [...azs],
       privateSubnetIds: Fn.split(',', value('privateSubnetIds'), azs.length),
-      isolatedSubnetIds: Fn.split(',', value('isolatedSubnetIds'), azs.length),
     });
     this.key = kms.Key.fromKeyArn(this, 'Key', value('keyArn'));
     const bucket = (zone: DataLakeZone, key: EnvironmentParameter) =>
@@ -58,10 +57,6 @@ export class EnvironmentImports extends Construct {
       raw: bucket('raw', 'rawBucket'),
       curated: bucket('curated', 'curatedBucket'),
     };
-    this.tasksSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'TasksSecurityGroup', value('tasksSecurityGroupId'), {
-      allowAllOutbound: false,
-      mutable: false,
-    });
     this.warehouseSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'WarehouseSecurityGroup', value('warehouseSecurityGroupId'), {
       allowAllOutbound: false,
       mutable: false,
@@ -80,7 +75,11 @@ export class EnvironmentImports extends Construct {
     });
     this.database = value('database');
     this.adminSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'AdminSecret', value('adminSecretArn'));
-    this.sftpServerId = value('sftpServerId');
-    this.alertTopicArn = value('alertTopicArn');
+  }
+
+  /** The SFTP server id, read (and so declared as a template parameter) only by a Kitchen that has an SFTP user. */
+  public get sftpServerId(): string {
+    this.serverId ??= ssm.StringParameter.valueForStringParameter(this, this.names.parameterName(ENVIRONMENT_PARAMETERS.sftpServerId));
+    return this.serverId;
   }
 }
