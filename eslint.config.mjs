@@ -9,7 +9,7 @@ export default tseslint.config(
   {
     plugins: { import: importPlugin },
     rules: {
-      'import/no-extraneous-dependencies': ['error', { devDependencies: ['test/**', 'bench/**'] }],
+      'import/no-extraneous-dependencies': ['error', { devDependencies: ['test/**', 'bench/**', 'eslint.config.mjs'] }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },

@@ -8,7 +8,9 @@ import { runSample } from './synth';
 
 function main(): void {
   const base = runSample(0);
-  console.log(`environments only: build + synth ${base.synthMs.toFixed(0)} ms, ${base.resources} resources, peak ${base.maxRssMb.toFixed(0)} MB`);
+  console.log(
+    `environments only: build + synth ${base.synthMs.toFixed(0)} ms, ${base.resources} resources, peak ${base.maxRssMb.toFixed(0)} MB`,
+  );
   for (const count of [1, 10, 50]) {
     const sample = runSample(count);
     const kitchenResources = (sample.resources - base.resources) / count;

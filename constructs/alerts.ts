@@ -33,7 +33,11 @@ export class Alerts extends Construct {
       enforceSSL: true,
     });
     // Services that publish alarms and events to the topic must be able to use the key.
-    props.encryptionKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    props.encryptionKey.grant(
+      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
     props.encryptionKey.grant(new iam.ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
 
     // What people in the Slack channel may do from Slack: look at this environment's executions, nothing else.
@@ -45,13 +49,29 @@ export class Alerts extends Construct {
         new iam.PolicyStatement({
           actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
           resources: [
-            Arn.format({ service: 'states', resource: 'execution', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack),
+            Arn.format(
+              {
+                service: 'states',
+                resource: 'execution',
+                resourceName: `${prefix}*`,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              },
+              stack,
+            ),
           ],
         }),
         new iam.PolicyStatement({
           actions: ['states:ListExecutions', 'states:DescribeStateMachine'],
           resources: [
-            Arn.format({ service: 'states', resource: 'stateMachine', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack),
+            Arn.format(
+              {
+                service: 'states',
+                resource: 'stateMachine',
+                resourceName: `${prefix}*`,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              },
+              stack,
+            ),
           ],
         }),
       ],

@@ -61,13 +61,18 @@ export class ContainerTasks extends Construct {
         family: `${props.names.stackName}-${app.name}`,
         cpu: app.cpu,
         memoryLimitMiB: app.memory,
-        runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+        runtimePlatform: {
+          cpuArchitecture: ecs.CpuArchitecture.X86_64,
+          operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        },
       });
       const secrets: Record<string, ecs.Secret> = {};
       for (const name of app.secrets ?? []) {
         const secret = props.secrets[name];
         if (!secret) {
-          throw new Error(`App "${app.name}" needs secret "${name}", but the vault has: ${Object.keys(props.secrets).join(', ') || 'none'}`);
+          throw new Error(
+            `App "${app.name}" needs secret "${name}", but the vault has: ${Object.keys(props.secrets).join(', ') || 'none'}`,
+          );
         }
         secrets[name.toUpperCase().replace(/-/g, '_')] = ecs.Secret.fromSecretsManager(secret);
       }
@@ -107,10 +112,13 @@ export class ContainerTasks extends Construct {
   }
 }
 
-const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9._\/-]+)(?::([\w.-]+)|@(sha256:[a-f0-9]{64}))$/;
+const ECR_IMAGE =
+  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9._\/-]+)(?::([\w.-]+)|@(sha256:[a-f0-9]{64}))$/;
 
 /** The parts of an Amazon ECR image reference, or undefined for another registry. */
-export function ecrImage(image: string): { account: string; region: string; repository: string; tag: string } | undefined {
+export function ecrImage(
+  image: string,
+): { account: string; region: string; repository: string; tag: string } | undefined {
   const m = ECR_IMAGE.exec(image);
   return m ? { account: m[1], region: m[2], repository: m[3], tag: m[4] ?? m[5] } : undefined;
 }

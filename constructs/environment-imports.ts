@@ -57,10 +57,15 @@ export class EnvironmentImports extends Construct {
       raw: bucket('raw', 'rawBucket'),
       curated: bucket('curated', 'curatedBucket'),
     };
-    this.warehouseSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'WarehouseSecurityGroup', value('warehouseSecurityGroupId'), {
-      allowAllOutbound: false,
-      mutable: false,
-    });
+    this.warehouseSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(
+      this,
+      'WarehouseSecurityGroup',
+      value('warehouseSecurityGroupId'),
+      {
+        allowAllOutbound: false,
+        mutable: false,
+      },
+    );
     this.ecsCluster = ecs.Cluster.fromClusterAttributes(this, 'Cluster', {
       clusterName: value('ecsClusterName'),
       vpc: this.vpc,
@@ -79,7 +84,10 @@ export class EnvironmentImports extends Construct {
 
   /** The SFTP server id, read (and so declared as a template parameter) only by a Kitchen that has an SFTP user. */
   public get sftpServerId(): string {
-    this.serverId ??= ssm.StringParameter.valueForStringParameter(this, this.names.parameterName(ENVIRONMENT_PARAMETERS.sftpServerId));
+    this.serverId ??= ssm.StringParameter.valueForStringParameter(
+      this,
+      this.names.parameterName(ENVIRONMENT_PARAMETERS.sftpServerId),
+    );
     return this.serverId;
   }
 }

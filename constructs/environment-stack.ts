@@ -18,7 +18,11 @@ export class EnvironmentStack extends Stack {
   public readonly releaseEnvironment: ReleaseEnvironment;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
-    const names = new Names({ project: props.config.project, environment: props.environment.name, account: props.environment.account });
+    const names = new Names({
+      project: props.config.project,
+      environment: props.environment.name,
+      account: props.environment.account,
+    });
     super(scope, id, {
       stackName: names.stackName,
       env: { account: props.environment.account, region: props.environment.region },

@@ -85,11 +85,18 @@ export class KitchenReaper extends Construct {
       parameters: { 'StackName.$': '$.stackArn' },
       resultPath: sfn.JsonPath.DISCARD,
     });
-    remove.addRetry({ errors: ['CloudFormation.CloudFormationException', 'States.Timeout'], maxAttempts: 3, backoffRate: 2 });
+    remove.addRetry({
+      errors: ['CloudFormation.CloudFormationException', 'States.Timeout'],
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
     const announce = new tasks.SnsPublish(this, 'Announce', {
       stateName: 'Announce deletion',
       topic: props.alertTopic,
-      subject: sfn.JsonPath.format(`Kitchen {} expired and is being deleted (${environment})`, sfn.JsonPath.stringAt('$.kitchen')),
+      subject: sfn.JsonPath.format(
+        `Kitchen {} expired and is being deleted (${environment})`,
+        sfn.JsonPath.stringAt('$.kitchen'),
+      ),
       message: sfn.TaskInput.fromObject({
         'kitchen.$': '$.kitchen',
         'expires.$': '$.expires',
@@ -119,7 +126,13 @@ export class KitchenReaper extends Construct {
       parameters: { 'token.$': '$.page.token', 'now.$': '$.now' },
     });
     const more = new sfn.Choice(this, 'More', { stateName: 'More pages?' })
-      .when(sfn.Condition.and(sfn.Condition.isPresent('$.page.token'), sfn.Condition.not(sfn.Condition.stringEquals('$.page.token', ''))), next.next(list))
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.page.token'),
+          sfn.Condition.not(sfn.Condition.stringEquals('$.page.token', '')),
+        ),
+        next.next(list),
+      )
       .otherwise(new sfn.Succeed(this, 'Done', { stateName: 'Done' }));
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -140,7 +153,9 @@ export class KitchenReaper extends Construct {
     this.stateMachine.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
-        resources: [`arn:${stack.partition}:iam::${stack.account}:role/cdk-*-cfn-exec-role-${stack.account}-${stack.region}`],
+        resources: [
+          `arn:${stack.partition}:iam::${stack.account}:role/cdk-*-cfn-exec-role-${stack.account}-${stack.region}`,
+        ],
         conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
       }),
     );

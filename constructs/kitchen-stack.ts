@@ -20,7 +20,12 @@ export class KitchenStack extends Stack {
 
   constructor(scope: Construct, id: string, props: KitchenStackProps) {
     const env = props.options.environment;
-    const names = new Names({ project: props.config.project, environment: env.name, account: env.account, kitchen: props.options.name });
+    const names = new Names({
+      project: props.config.project,
+      environment: env.name,
+      account: env.account,
+      kitchen: props.options.name,
+    });
     super(scope, id, {
       stackName: names.stackName,
       env: { account: env.account, region: env.region },

@@ -63,7 +63,12 @@ export class Kitchen extends Construct {
     const { options } = props;
     const env = options.environment;
     this.environmentNames = new Names({ project: props.project, environment: env.name, account: env.account });
-    this.names = new Names({ project: props.project, environment: env.name, account: env.account, kitchen: options.name });
+    this.names = new Names({
+      project: props.project,
+      environment: env.name,
+      account: env.account,
+      kitchen: options.name,
+    });
     this.imports = new EnvironmentImports(this, 'Environment', { names: this.environmentNames, environment: env });
     this.schema = this.names.schema(env.warehouse.schema);
     this.databaseUser = this.names.databaseUser;
@@ -133,7 +138,11 @@ export class Kitchen extends Construct {
 
     const appSecrets: Record<string, secretsmanager.ISecret> = {};
     for (const name of new Set(props.apps.flatMap((a) => a.secrets ?? []))) {
-      appSecrets[name] = secretsmanager.Secret.fromSecretNameV2(this, `AppSecret${pascal(name)}`, this.environmentNames.secretName(`apps/${name}`));
+      appSecrets[name] = secretsmanager.Secret.fromSecretNameV2(
+        this,
+        `AppSecret${pascal(name)}`,
+        this.environmentNames.secretName(`apps/${name}`),
+      );
     }
     this.containers = new ContainerTasks(this, 'Containers', {
       names: this.names,
@@ -152,7 +161,10 @@ export class Kitchen extends Construct {
       }
       acknowledgeGrantWildcards(
         taskDefinition.taskRole,
-        { actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS], resources: this.prefixFindings(prefix) },
+        {
+          actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS],
+          resources: this.prefixFindings(prefix),
+        },
         `Written by bucket.grantReadWrite: the Kitchen's ${app} task reads and writes only below the Kitchen prefix ${prefix} of the environment buckets.`,
       );
       for (const secretName of Object.keys(appSecrets)) {
@@ -348,9 +360,15 @@ export class Kitchen extends Construct {
       resourceName: `${this.names.logGroupName('')}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:GetLogEvents', 'logs:FilterLogEvents'], resources: [logGroups] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:GetLogEvents', 'logs:FilterLogEvents'], resources: [logGroups] }),
+    );
     findings.push(resourceFinding(this, logGroups));
-    acknowledgeGrantWildcards(role, { actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS], resources: findings }, reason);
+    acknowledgeGrantWildcards(
+      role,
+      { actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS], resources: findings },
+      reason,
+    );
     return role;
   }
 }

@@ -11,7 +11,13 @@ export function acknowledge(construct: IConstruct, id: string, reason: string): 
 }
 
 /** The action wildcards aws-cdk-lib's bucket and key grant methods write. */
-export const S3_GRANT_ACTION_WILDCARDS = ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'];
+export const S3_GRANT_ACTION_WILDCARDS = [
+  's3:Abort*',
+  's3:DeleteObject*',
+  's3:GetBucket*',
+  's3:GetObject*',
+  's3:List*',
+];
 export const KMS_GRANT_ACTION_WILDCARDS = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'];
 
 /**

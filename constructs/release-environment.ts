@@ -12,7 +12,12 @@ import { pipelineVariables } from '../lib/pipeline/variables';
 import { Alerts } from './alerts';
 import { ContainerTasks } from './container-tasks';
 import { DataLake } from './data-lake';
-import { acknowledgeGrantWildcards, bucketObjectsFinding, KMS_GRANT_ACTION_WILDCARDS, S3_GRANT_ACTION_WILDCARDS } from './nag';
+import {
+  acknowledgeGrantWildcards,
+  bucketObjectsFinding,
+  KMS_GRANT_ACTION_WILDCARDS,
+  S3_GRANT_ACTION_WILDCARDS,
+} from './nag';
 import { statefulRemovalPolicy } from './removal';
 import { SftpIngest } from './sftp-ingest';
 import { Pipeline } from './pipeline';
@@ -81,7 +86,10 @@ export class ReleaseEnvironment extends Construct {
       ],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
       flowLogs: {
-        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL },
+        all: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
       },
     });
 

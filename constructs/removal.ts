@@ -6,7 +6,11 @@ import type { Stage } from '../lib/config/model';
  * The removal policy stateful resources get. Production always retains: a request to destroy production data
  * is downgraded, with a warning on the construct.
  */
-export function statefulRemovalPolicy(scope: IConstruct, stage: Stage | 'kitchen', requested: 'retain' | 'destroy'): RemovalPolicy {
+export function statefulRemovalPolicy(
+  scope: IConstruct,
+  stage: Stage | 'kitchen',
+  requested: 'retain' | 'destroy',
+): RemovalPolicy {
   if (requested === 'destroy' && stage === 'production') {
     Annotations.of(scope).addWarningV2(
       'cdk-kitchens:production-retain',

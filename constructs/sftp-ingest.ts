@@ -7,7 +7,13 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { SftpUserConfig } from '../lib/config/model';
 import type { Names } from '../lib/naming';
-import { acknowledge, acknowledgeGrantWildcards, bucketObjectsFinding, KMS_GRANT_ACTION_WILDCARDS, S3_GRANT_ACTION_WILDCARDS } from './nag';
+import {
+  acknowledge,
+  acknowledgeGrantWildcards,
+  bucketObjectsFinding,
+  KMS_GRANT_ACTION_WILDCARDS,
+  S3_GRANT_ACTION_WILDCARDS,
+} from './nag';
 import { pascal } from './vault';
 
 /** The Transfer Family security policy every server uses: no SHA-1, no CBC ciphers. */
@@ -54,7 +60,9 @@ export class SftpUser extends Construct {
       userName: props.userName,
       role: this.role.roleArn,
       homeDirectoryType: 'LOGICAL',
-      homeDirectoryMappings: [{ entry: '/', target: `/${props.bucket.bucketName}/${props.homePrefix.replace(/\/$/, '')}` }],
+      homeDirectoryMappings: [
+        { entry: '/', target: `/${props.bucket.bucketName}/${props.homePrefix.replace(/\/$/, '')}` },
+      ],
       sshPublicKeys: [props.sshPublicKey],
     });
   }

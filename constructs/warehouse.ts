@@ -78,7 +78,10 @@ export class Warehouse extends Construct {
       clusterParameterGroupName: parameters.ref,
       vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
       automatedSnapshotRetentionPeriod: props.snapshotRetentionDays,
-      loggingProperties: { logDestinationType: 'cloudwatch', logExports: ['connectionlog', 'userlog', 'useractivitylog'] },
+      loggingProperties: {
+        logDestinationType: 'cloudwatch',
+        logExports: ['connectionlog', 'userlog', 'useractivitylog'],
+      },
       allowVersionUpgrade: true,
       preferredMaintenanceWindow: 'sun:03:00-sun:03:30',
     });
@@ -86,7 +89,11 @@ export class Warehouse extends Construct {
     this.cluster.applyRemovalPolicy(removal === RemovalPolicy.DESTROY ? RemovalPolicy.SNAPSHOT : RemovalPolicy.RETAIN);
     // A replacement (for example a changed node type on a single-node cluster) keeps a final snapshot.
     this.cluster.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.SNAPSHOT;
-    this.adminSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'AdminSecret', this.cluster.attrMasterPasswordSecretArn);
+    this.adminSecret = secretsmanager.Secret.fromSecretCompleteArn(
+      this,
+      'AdminSecret',
+      this.cluster.attrMasterPasswordSecretArn,
+    );
   }
 
   public get clusterIdentifier(): string {
@@ -94,7 +101,12 @@ export class Warehouse extends Construct {
   }
 
   public get clusterArn(): string {
-    return Stack.of(this).formatArn({ service: 'redshift', resource: 'cluster', resourceName: this.cluster.ref, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return Stack.of(this).formatArn({
+      service: 'redshift',
+      resource: 'cluster',
+      resourceName: this.cluster.ref,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   /**

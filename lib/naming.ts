@@ -61,7 +61,7 @@ export function kitchenNameProblem(name: string, extraReserved: readonly string[
       `not end with a hyphen (for example "profit-report")`
     );
   }
-  if (name.startsWith('pg-') || name.startsWith('pg') && name.length === 2) {
+  if (name.startsWith('pg-') || (name.startsWith('pg') && name.length === 2)) {
     return `Kitchen name ${shown} is reserved: names starting with "pg" collide with warehouse system schemas`;
   }
   if (name.startsWith('aws-') || name.startsWith('redshift')) {
@@ -155,7 +155,12 @@ export class Names {
 
   /** The stack that hosts an environment's Kitchens (the reaper). */
   get kitchensStackName(): string {
-    return limit('Stack', `${this.context.project}-${this.context.environment}-kitchens`, 128, /^[A-Za-z][A-Za-z0-9-]*$/);
+    return limit(
+      'Stack',
+      `${this.context.project}-${this.context.environment}-kitchens`,
+      128,
+      /^[A-Za-z][A-Za-z0-9-]*$/,
+    );
   }
 
   /** Buckets belong to the environment; Kitchens get prefixes in them. Globally unique through the account id. */
@@ -197,7 +202,9 @@ export class Names {
   /** Secrets Manager name: `project/environment[/kitchens/NAME]/role`. */
   secretName(role: string): string {
     const { project, environment, kitchen } = this.context;
-    const name = kitchen ? `${project}/${environment}/kitchens/${kitchen}/${role}` : `${project}/${environment}/${role}`;
+    const name = kitchen
+      ? `${project}/${environment}/kitchens/${kitchen}/${role}`
+      : `${project}/${environment}/${role}`;
     return limit('Secret', name, 512, /^[A-Za-z0-9/_+=.@-]+$/);
   }
 
@@ -231,7 +238,12 @@ export class Names {
   }
 
   clusterIdentifier(): string {
-    return limit('Redshift cluster', `${this.context.project}-${this.context.environment}-warehouse`, 63, /^[a-z][a-z0-9-]*$/);
+    return limit(
+      'Redshift cluster',
+      `${this.context.project}-${this.context.environment}-warehouse`,
+      63,
+      /^[a-z][a-z0-9-]*$/,
+    );
   }
 
   ecsClusterName(): string {

@@ -8,7 +8,10 @@ import { cfnLint, synthToDir, tempOutdir } from './support/synth';
 describe('the bundled app, synthesized with cdk-nag AwsSolutions checks', () => {
   const outdir = tempOutdir('app');
   const { dir, violations } = synthToDir(buildApp(exampleConfig(), { nag: true, outdir }).app);
-  const templates = fs.readdirSync(dir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(dir, f));
+  const templates = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.template.json'))
+    .map((f) => path.join(dir, f));
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
@@ -17,7 +20,9 @@ describe('the bundled app, synthesized with cdk-nag AwsSolutions checks', () => 
   });
 
   it('should synthesize production and development', () => {
-    expect(templates.map((t) => path.basename(t)).sort()).toEqual(expect.arrayContaining(['acme-dev.template.json', 'acme-production.template.json']));
+    expect(templates.map((t) => path.basename(t)).sort()).toEqual(
+      expect.arrayContaining(['acme-dev.template.json', 'acme-production.template.json']),
+    );
   });
 
   it('should pass cfn-lint with zero errors and warnings', () => {
@@ -33,7 +38,12 @@ describe('the cdk-nag gate itself', () => {
     const built = buildApp(exampleConfig(), { nag: true, outdir, environments: ['dev'] });
     new s3.Bucket(built.environments.dev, 'Unsafe');
     const { violations } = synthToDir(built.app);
-    expect(violations).toEqual(expect.arrayContaining(['AwsSolutions-S1 at acme-dev/Unsafe/Resource', 'AwsSolutions-S10 at acme-dev/Unsafe/Resource']));
+    expect(violations).toEqual(
+      expect.arrayContaining([
+        'AwsSolutions-S1 at acme-dev/Unsafe/Resource',
+        'AwsSolutions-S10 at acme-dev/Unsafe/Resource',
+      ]),
+    );
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 });
@@ -42,7 +52,10 @@ describe('cfn-lint as a gate', () => {
   it('fails on a template with an error', () => {
     const dir = tempOutdir('lint');
     const file = path.join(dir, 'bad.template.json');
-    fs.writeFileSync(file, JSON.stringify({ Resources: { Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketNam: 'x' } } } }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ Resources: { Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketNam: 'x' } } } }),
+    );
     const result = cfnLint([file]);
     expect(result.code & 2).toBe(2);
     expect(result.output).toMatch(/E3002/);

@@ -17,7 +17,13 @@ const https = require('https');
 const PASSWORD_PLACEHOLDER = '{{password_md5}}';
 
 function md5Password(password, user) {
-  return 'md5' + crypto.createHash('md5').update(password + user).digest('hex');
+  return (
+    'md5' +
+    crypto
+      .createHash('md5')
+      .update(password + user)
+      .digest('hex')
+  );
 }
 
 async function runSchema(requestType, props, deps, log) {
@@ -59,7 +65,10 @@ async function runPrefix(requestType, props, deps, log) {
  */
 async function run(event, deps, log = () => {}) {
   const props = event.ResourceProperties;
-  const physicalId = event.ResourceType === 'Custom::KitchenSchema' ? `kitchen-schema:${props.Schema}` : `kitchen-prefix:${props.Prefix}`;
+  const physicalId =
+    event.ResourceType === 'Custom::KitchenSchema'
+      ? `kitchen-schema:${props.Schema}`
+      : `kitchen-prefix:${props.Prefix}`;
   if (event.ResourceType === 'Custom::KitchenSchema') {
     await runSchema(event.RequestType, props, deps, log);
   } else if (event.ResourceType === 'Custom::KitchenPrefix') {
@@ -80,7 +89,11 @@ function awsDeps(props) {
   const sm = require('@aws-sdk/client-secrets-manager');
   const s3 = require('@aws-sdk/client-s3');
   const data = new rd.RedshiftDataClient({});
-  const target = { ClusterIdentifier: props.ClusterIdentifier, Database: props.Database, SecretArn: props.AdminSecretArn };
+  const target = {
+    ClusterIdentifier: props.ClusterIdentifier,
+    Database: props.Database,
+    SecretArn: props.AdminSecretArn,
+  };
   async function statement(sql) {
     const { Id } = await data.send(new rd.ExecuteStatementCommand({ ...target, Sql: sql }));
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
@@ -113,10 +126,20 @@ function awsDeps(props) {
       let KeyMarker;
       let VersionIdMarker;
       for (;;) {
-        const page = await client.send(new s3.ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, VersionIdMarker }));
-        const objects = [...(page.Versions || []), ...(page.DeleteMarkers || [])].map((v) => ({ Key: v.Key, VersionId: v.VersionId }));
+        const page = await client.send(
+          new s3.ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, VersionIdMarker }),
+        );
+        const objects = [...(page.Versions || []), ...(page.DeleteMarkers || [])].map((v) => ({
+          Key: v.Key,
+          VersionId: v.VersionId,
+        }));
         for (let i = 0; i < objects.length; i += 1000) {
-          await client.send(new s3.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects.slice(i, i + 1000), Quiet: true } }));
+          await client.send(
+            new s3.DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: objects.slice(i, i + 1000), Quiet: true },
+            }),
+          );
         }
         deleted += objects.length;
         if (!page.IsTruncated) return deleted;
@@ -139,7 +162,12 @@ function respond(event, status, physicalId, reason) {
   const url = new URL(event.ResponseURL);
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { hostname: url.hostname, path: url.pathname + url.search, method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) } },
+      {
+        hostname: url.hostname,
+        path: url.pathname + url.search,
+        method: 'PUT',
+        headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', resolve);

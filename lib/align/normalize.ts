@@ -23,13 +23,19 @@ export const DIVERGENCE_LOCATIONS: Readonly<Record<DivergenceField, readonly { t
   ],
   'retention.logDays': [
     { type: 'AWS::Logs::LogGroup', path: 'Properties.RetentionInDays' },
-    { type: 'AWS::S3::Bucket', path: 'Properties.LifecycleConfiguration.Rules.*[Id=ExpireAccessLogs].ExpirationInDays' },
+    {
+      type: 'AWS::S3::Bucket',
+      path: 'Properties.LifecycleConfiguration.Rules.*[Id=ExpireAccessLogs].ExpirationInDays',
+    },
   ],
   'retention.landingDays': [
     { type: 'AWS::S3::Bucket', path: 'Properties.LifecycleConfiguration.Rules.*[Id=ExpireLanding].ExpirationInDays' },
   ],
   'retention.noncurrentVersionDays': [
-    { type: 'AWS::S3::Bucket', path: 'Properties.LifecycleConfiguration.Rules.*.NoncurrentVersionExpiration.NoncurrentDays' },
+    {
+      type: 'AWS::S3::Bucket',
+      path: 'Properties.LifecycleConfiguration.Rules.*.NoncurrentVersionExpiration.NoncurrentDays',
+    },
   ],
   'retention.snapshotDays': [{ type: 'AWS::Redshift::Cluster', path: 'Properties.AutomatedSnapshotRetentionPeriod' }],
   schedules: [
@@ -63,7 +69,9 @@ function replaceWords(value: unknown, words: readonly [RegExp, string][]): unkno
   if (typeof value === 'string') return words.reduce((out, [pattern, to]) => out.replace(pattern, to), value);
   if (Array.isArray(value)) return value.map((v) => replaceWords(v, words));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, replaceWords(v, words)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, replaceWords(v, words)]),
+    );
   }
   return value;
 }
@@ -76,7 +84,11 @@ const ASSET_HASH = /[a-f0-9]{64}/g;
 /** The stage tag says production or development: expected to differ, and ambiguous with an environment name. */
 const STAGE_TAG = 'kitchens:stage';
 
-function replaceStrings(value: unknown, pairs: readonly [string, string][], exact: Readonly<Record<string, string>>): unknown {
+function replaceStrings(
+  value: unknown,
+  pairs: readonly [string, string][],
+  exact: Readonly<Record<string, string>>,
+): unknown {
   if (typeof value === 'string') {
     if (Object.prototype.hasOwnProperty.call(exact, value)) return exact[value];
     let out = value.replace(ASSET_HASH, '<asset-hash>');
@@ -91,7 +103,10 @@ function replaceStrings(value: unknown, pairs: readonly [string, string][], exac
     if (record.Key === STAGE_TAG && typeof record.Value === 'string') return { ...record, Value: '<stage>' };
     if (typeof record[STAGE_TAG] === 'string') value = { ...record, [STAGE_TAG]: '<stage>' };
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [replaceStrings(k, pairs, {}) as string, replaceStrings(v, pairs, exact)]),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        replaceStrings(k, pairs, {}) as string,
+        replaceStrings(v, pairs, exact),
+      ]),
     );
   }
   return value;
@@ -106,7 +121,8 @@ function removePath(target: unknown, segments: readonly string[]): void {
   const keys = head === '*' || filter ? children : [head];
   for (const key of keys) {
     const child = (target as Record<string, unknown>)[key];
-    if (filter && (!child || typeof child !== 'object' || (child as Record<string, unknown>)[filter[1]] !== filter[2])) continue;
+    if (filter && (!child || typeof child !== 'object' || (child as Record<string, unknown>)[filter[1]] !== filter[2]))
+      continue;
     if (rest.length === 0) {
       delete (target as Record<string, unknown>)[key];
     } else {
@@ -126,7 +142,8 @@ export function normalizeTemplate(template: Template, options: NormalizeOptions)
   for (const resource of Object.values(out.Resources ?? {})) {
     if (resource.Type === STATE_MACHINE && resource.Properties && words.length > 0) {
       for (const key of ['DefinitionString', 'Definition']) {
-        if (resource.Properties[key] !== undefined) resource.Properties[key] = replaceWords(resource.Properties[key], words);
+        if (resource.Properties[key] !== undefined)
+          resource.Properties[key] = replaceWords(resource.Properties[key], words);
       }
     }
     for (const field of options.divergence) {

@@ -13,32 +13,50 @@ import { configSchema, DIVERGENCE_FIELDS, FARGATE_SIZES, RawConfig } from './sch
 export const DEFAULT_CONFIG_FILE = 'kitchens.config.yaml';
 
 /** Returns the allowed keys of the object schema at `at`, for unknown-key messages. */
+/** The part of zod's internal definition the unknown-key message walks through. */
+interface SchemaNode {
+  readonly _zod?: {
+    readonly def: {
+      readonly type: string;
+      readonly innerType?: SchemaNode;
+      readonly in?: SchemaNode;
+      readonly shape?: Record<string, SchemaNode>;
+      readonly element?: SchemaNode;
+      readonly valueType?: SchemaNode;
+    };
+  };
+}
+
 function allowedKeys(schema: z.ZodType, at: readonly PropertyKey[]): string[] {
-  let current: any = schema;
+  let current: SchemaNode | undefined = schema as unknown as SchemaNode;
   const unwrap = () => {
-    while (current?._zod?.def && ['optional', 'default', 'nullable', 'pipe', 'prefault'].includes(current._zod.def.type)) {
+    while (
+      current?._zod?.def &&
+      ['optional', 'default', 'nullable', 'pipe', 'prefault'].includes(current._zod.def.type)
+    ) {
       current = current._zod.def.innerType ?? current._zod.def.in;
     }
   };
   unwrap();
+  type Def = NonNullable<SchemaNode['_zod']>['def'];
   for (const key of at) {
-    const def = current?._zod?.def;
+    const def: Def | undefined = current?._zod?.def;
     if (!def) return [];
-    if (def.type === 'object') current = def.shape[key as string];
+    if (def.type === 'object') current = def.shape?.[key as string];
     else if (def.type === 'array') current = def.element;
     else if (def.type === 'record') current = def.valueType;
     else return [];
     unwrap();
   }
-  const def = current?._zod?.def;
-  return def?.type === 'object' ? Object.keys(def.shape) : [];
+  const def: Def | undefined = current?._zod?.def;
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
 }
 
 function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
-  let value: any = root;
+  let value: unknown = root;
   for (const key of at) {
     if (value === null || typeof value !== 'object') return undefined;
-    value = value[key as any];
+    value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;
 }
@@ -116,12 +134,16 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string): s
       problems.push(`${file}: ${at}.cidr must be a valid /16 IPv4 CIDR block, got: ${JSON.stringify(env.cidr)}`);
     }
     if (cidrs.has(env.cidr)) {
-      problems.push(`${file}: ${at}.cidr must differ from environment ${cidrs.get(env.cidr)}, got: ${JSON.stringify(env.cidr)}`);
+      problems.push(
+        `${file}: ${at}.cidr must differ from environment ${cidrs.get(env.cidr)}, got: ${JSON.stringify(env.cidr)}`,
+      );
     }
     cidrs.set(env.cidr, name);
     env.availabilityZones.forEach((az, i) => {
       if (!az.startsWith(env.region)) {
-        problems.push(`${file}: ${at}.availabilityZones[${i}] must be in region ${env.region}, got: ${JSON.stringify(az)}`);
+        problems.push(
+          `${file}: ${at}.availabilityZones[${i}] must be in region ${env.region}, got: ${JSON.stringify(az)}`,
+        );
       }
     });
     const users = new Set<string>();
@@ -130,12 +152,16 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string): s
         problems.push(`${file}: ${at}.sftp.users[${i}].name must be unique, got a second ${JSON.stringify(u.name)}`);
       }
       if (u.name.startsWith('k-')) {
-        problems.push(`${file}: ${at}.sftp.users[${i}].name must not start with "k-" (reserved for Kitchens), got: ${JSON.stringify(u.name)}`);
+        problems.push(
+          `${file}: ${at}.sftp.users[${i}].name must not start with "k-" (reserved for Kitchens), got: ${JSON.stringify(u.name)}`,
+        );
       }
       users.add(u.name);
     });
     if (env.kitchens && env.stage !== 'development') {
-      problems.push(`${file}: ${at}.kitchens is only allowed on a development environment, got it on stage "${env.stage}"`);
+      problems.push(
+        `${file}: ${at}.kitchens is only allowed on a development environment, got it on stage "${env.stage}"`,
+      );
     }
     if (env.kitchens && env.kitchens.defaultTtlHours > env.kitchens.maxTtlHours) {
       problems.push(

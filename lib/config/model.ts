@@ -1,4 +1,5 @@
 /** The validated environment model every other part of cdk-kitchens reads. */
+import * as path from 'path';
 import type { DivergenceField } from './schema';
 
 export type Stage = 'production' | 'development';
@@ -97,6 +98,6 @@ export function kitchenHost(config: KitchensConfig, name?: string): EnvironmentC
 }
 
 export function relativeFile(config: KitchensConfig): string {
-  const rel = require('path').relative(process.cwd(), config.file) as string;
+  const rel = path.relative(process.cwd(), config.file);
   return rel.startsWith('..') ? config.file : rel;
 }

@@ -17,7 +17,14 @@ const SSH_KEY_PATTERN =
   /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 
 /** Redshift node types that can run a provisioned cluster today. */
-export const NODE_TYPES = ['ra3.large', 'ra3.xlplus', 'ra3.4xlarge', 'ra3.16xlarge', 'dc2.large', 'dc2.8xlarge'] as const;
+export const NODE_TYPES = [
+  'ra3.large',
+  'ra3.xlplus',
+  'ra3.4xlarge',
+  'ra3.16xlarge',
+  'dc2.large',
+  'dc2.8xlarge',
+] as const;
 /** Valid Fargate cpu/memory pairs (MiB), from the ECS task size table. */
 export const FARGATE_SIZES: Record<number, number[]> = {
   256: [512, 1024, 2048],
@@ -27,9 +34,12 @@ export const FARGATE_SIZES: Record<number, number[]> = {
   4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
 };
 /** CloudWatch Logs retention values accepted by the service. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
-const name = (pattern: RegExp, what: string) => z.string({ error: `must be a string (${what})` }).regex(pattern, { error: `must be ${what}` });
+const name = (pattern: RegExp, what: string) =>
+  z.string({ error: `must be a string (${what})` }).regex(pattern, { error: `must be ${what}` });
 
 export const appSchema = z.strictObject({
   name: name(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'lowercase letters, digits and single hyphens, starting with a letter'),
@@ -43,14 +53,21 @@ export const appSchema = z.strictObject({
   }),
   memory: integer(512, 30720),
   command: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
-  environment: z.record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be a map of strings' }).optional(),
+  environment: z
+    .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be a map of strings' })
+    .optional(),
   secrets: z
-    .array(name(/^[a-z][a-z0-9-]*$/, 'a secret name of lowercase letters, digits and hyphens'), { error: 'must be a list of secret names' })
+    .array(name(/^[a-z][a-z0-9-]*$/, 'a secret name of lowercase letters, digits and hyphens'), {
+      error: 'must be a list of secret names',
+    })
     .optional(),
 });
 
 export const sftpUserSchema = z.strictObject({
-  name: name(/^[a-z][a-z0-9_.@-]{2,99}$/, 'an SFTP user name of 3-100 characters: lowercase letters, digits, "_", ".", "@", "-", starting with a letter'),
+  name: name(
+    /^[a-z][a-z0-9_.@-]{2,99}$/,
+    'an SFTP user name of 3-100 characters: lowercase letters, digits, "_", ".", "@", "-", starting with a letter',
+  ),
   sshPublicKey: z.string({ error: 'must be an SSH public key' }).regex(SSH_KEY_PATTERN, {
     error: 'must be an OpenSSH public key: "ssh-ed25519 AAAA...", "ssh-rsa AAAA..." or "ecdsa-sha2-nistp256 AAAA..."',
   }),
@@ -70,7 +87,9 @@ export const environmentSchema = z.strictObject({
   warehouse: z.strictObject({
     nodeType: z.enum(NODE_TYPES, { error: `must be one of ${NODE_TYPES.join(', ')}` }),
     nodes: integer(1, 128),
-    database: name(/^[a-z][a-z0-9_]{0,62}$/, 'a database name of lowercase letters, digits and "_"').default('analytics'),
+    database: name(/^[a-z][a-z0-9_]{0,62}$/, 'a database name of lowercase letters, digits and "_"').default(
+      'analytics',
+    ),
     schema: name(/^[a-z][a-z0-9_]{0,62}$/, 'a schema name of lowercase letters, digits and "_"').default('analytics'),
   }),
   retention: z.strictObject({
@@ -119,7 +138,9 @@ export type DivergenceField = (typeof DIVERGENCE_FIELDS)[number];
 export const configSchema = z.strictObject({
   project: name(PROJECT_NAME_PATTERN, '2-12 lowercase letters and digits, starting with a letter'),
   apps: z.array(appSchema, { error: 'must be a list of container apps' }).default([]),
-  pipelines: z.array(z.string({ error: 'must be a file path' }), { error: 'must be a list of pipeline file paths' }).default([]),
+  pipelines: z
+    .array(z.string({ error: 'must be a file path' }), { error: 'must be a list of pipeline file paths' })
+    .default([]),
   environments: z.record(
     name(ENVIRONMENT_NAME_PATTERN, '2-10 lowercase letters and digits, starting with a letter'),
     environmentSchema,

@@ -39,8 +39,10 @@ export interface KitchenOptions {
   readonly slackChannelId: string;
 }
 
-const ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|user\/[\w+=,.@\/-]+|role\/[\w+=,.@\/-]+|assumed-role\/[\w+=,.@\/-]+)$/;
-const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
+const ARN =
+  /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|user\/[\w+=,.@\/-]+|role\/[\w+=,.@\/-]+|assumed-role\/[\w+=,.@\/-]+)$/;
+const SSH_KEY =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 
 function problem(key: string, value: unknown, allowed: string): string {
   return `context ${key} ${allowed}, got: ${describeValue(value)}`;
@@ -70,25 +72,50 @@ export function kitchenOptions(
   } catch (e) {
     problems.push(`context ${KITCHEN_CONTEXT.environment}: ${(e as Error).message}`);
   }
-  const nameProblem = kitchenNameProblem(name, config.environments.map((e) => e.name));
+  const nameProblem = kitchenNameProblem(
+    name,
+    config.environments.map((e) => e.name),
+  );
   if (nameProblem) problems.push(`context ${KITCHEN_CONTEXT.name}: ${nameProblem}`);
 
   const owner = str(KITCHEN_CONTEXT.owner) ?? process.env.USER ?? 'unknown';
   if (!/^[\w.@+-]{1,64}$/.test(owner)) {
-    problems.push(problem(KITCHEN_CONTEXT.owner, owner, 'must be 1-64 letters, digits or "_.@+-" (a user name or e-mail)'));
+    problems.push(
+      problem(KITCHEN_CONTEXT.owner, owner, 'must be 1-64 letters, digits or "_.@+-" (a user name or e-mail)'),
+    );
   }
   const parent = str(KITCHEN_CONTEXT.parent) ?? environment?.name ?? '';
-  if (parent && !config.environments.some((e) => e.name === parent) && kitchenNameProblem(parent, config.environments.map((e) => e.name))) {
+  if (
+    parent &&
+    !config.environments.some((e) => e.name === parent) &&
+    kitchenNameProblem(
+      parent,
+      config.environments.map((e) => e.name),
+    )
+  ) {
     problems.push(problem(KITCHEN_CONTEXT.parent, parent, 'must name an environment or an existing Kitchen'));
   }
 
   const staffRaw = str(KITCHEN_CONTEXT.staff);
-  const staff = staffRaw ? staffRaw.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const staff = staffRaw
+    ? staffRaw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
   staff.forEach((arn) => {
     if (!ARN.test(arn)) {
-      problems.push(problem(KITCHEN_CONTEXT.staff, arn, 'must be a comma-separated list of IAM user or role ARNs (arn:aws:iam::123456789012:role/NAME)'));
+      problems.push(
+        problem(
+          KITCHEN_CONTEXT.staff,
+          arn,
+          'must be a comma-separated list of IAM user or role ARNs (arn:aws:iam::123456789012:role/NAME)',
+        ),
+      );
     } else if (environment && !arn.includes(`::${environment.account}:`)) {
-      problems.push(problem(KITCHEN_CONTEXT.staff, arn, `must be a principal of the development account ${environment.account}`));
+      problems.push(
+        problem(KITCHEN_CONTEXT.staff, arn, `must be a principal of the development account ${environment.account}`),
+      );
     }
   });
 
@@ -96,23 +123,38 @@ export function kitchenOptions(
   const policy = environment?.kitchens;
   if (expires === undefined) {
     const hours = policy?.defaultTtlHours ?? 72;
-    expires = new Date(Math.ceil((now.getTime() + hours * 3600_000) / 3600_000) * 3600_000).toISOString().replace('.000Z', 'Z');
+    expires = new Date(Math.ceil((now.getTime() + hours * 3600_000) / 3600_000) * 3600_000)
+      .toISOString()
+      .replace('.000Z', 'Z');
   } else {
     const parsed = z.iso.datetime().safeParse(expires);
     if (!parsed.success) {
-      problems.push(problem(KITCHEN_CONTEXT.expires, expires, 'must be an ISO 8601 UTC time such as "2026-12-01T18:00:00Z"'));
+      problems.push(
+        problem(KITCHEN_CONTEXT.expires, expires, 'must be an ISO 8601 UTC time such as "2026-12-01T18:00:00Z"'),
+      );
     } else if (policy && new Date(expires).getTime() - now.getTime() > policy.maxTtlHours * 3600_000) {
-      problems.push(problem(KITCHEN_CONTEXT.expires, expires, `must be at most ${policy.maxTtlHours} hours from now (kitchens.maxTtlHours)`));
+      problems.push(
+        problem(
+          KITCHEN_CONTEXT.expires,
+          expires,
+          `must be at most ${policy.maxTtlHours} hours from now (kitchens.maxTtlHours)`,
+        ),
+      );
     }
   }
 
   const sshPublicKey = str(KITCHEN_CONTEXT.sshKey);
   if (sshPublicKey !== undefined && !SSH_KEY.test(sshPublicKey)) {
-    problems.push(problem(KITCHEN_CONTEXT.sshKey, sshPublicKey, 'must be an OpenSSH public key ("ssh-ed25519 AAAA...")'));
+    problems.push(
+      problem(KITCHEN_CONTEXT.sshKey, sshPublicKey, 'must be an OpenSSH public key ("ssh-ed25519 AAAA...")'),
+    );
   }
-  const slackChannelId = str(KITCHEN_CONTEXT.slackChannel) ?? environment?.slack.kitchenChannelId ?? environment?.slack.channelId ?? '';
+  const slackChannelId =
+    str(KITCHEN_CONTEXT.slackChannel) ?? environment?.slack.kitchenChannelId ?? environment?.slack.channelId ?? '';
   if (environment && !/^[A-Z0-9]{9,11}$/.test(slackChannelId)) {
-    problems.push(problem(KITCHEN_CONTEXT.slackChannel, slackChannelId, 'must be a Slack channel id such as "C07ABCDEF12"'));
+    problems.push(
+      problem(KITCHEN_CONTEXT.slackChannel, slackChannelId, 'must be a Slack channel id such as "C07ABCDEF12"'),
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { name, environment: environment!, owner, parent, staff, expires: expires!, sshPublicKey, slackChannelId };

@@ -25,7 +25,9 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,126}$/;
 
 function identifier(kind: string, value: string): string {
   if (!IDENTIFIER.test(value)) {
-    throw new NameError(`${kind} ${JSON.stringify(value)} must be a lowercase SQL identifier (letters, digits, "_"), at most 127 characters`);
+    throw new NameError(
+      `${kind} ${JSON.stringify(value)} must be a lowercase SQL identifier (letters, digits, "_"), at most 127 characters`,
+    );
   }
   return value;
 }
@@ -43,10 +45,7 @@ export function schemaLifecycle(schemaName: string, userName: string): SchemaLif
       { sql: `GRANT USAGE, CREATE ON SCHEMA ${schema} TO ${user}` },
       { sql: `GRANT ALL ON ALL TABLES IN SCHEMA ${schema} TO ${user}` },
     ],
-    drop: [
-      { sql: `DROP SCHEMA IF EXISTS ${schema} CASCADE` },
-      { sql: `DROP USER IF EXISTS ${user}` },
-    ],
+    drop: [{ sql: `DROP SCHEMA IF EXISTS ${schema} CASCADE` }, { sql: `DROP USER IF EXISTS ${user}` }],
   };
 }
 

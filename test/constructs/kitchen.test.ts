@@ -29,11 +29,14 @@ const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 /** Physical names set explicitly on resources (any property ending in "Name", plus families and schemas). */
 function physicalNames(template: Template): string[] {
   const names: string[] = [];
-  for (const resource of Object.values(template.toJSON().Resources as Record<string, { Properties?: Record<string, unknown> }>)) {
+  for (const resource of Object.values(
+    template.toJSON().Resources as Record<string, { Properties?: Record<string, unknown> }>,
+  )) {
     for (const [key, value] of Object.entries(resource.Properties ?? {})) {
       // PolicyName is scoped to its role; everything else named here is unique in the account and region
       if (key === 'PolicyName') continue;
-      if ((/Name$/.test(key) || ['Family', 'Schema', 'User'].includes(key)) && typeof value === 'string') names.push(value);
+      if ((/Name$/.test(key) || ['Family', 'Schema', 'User'].includes(key)) && typeof value === 'string')
+        names.push(value);
     }
   }
   return names;
@@ -44,7 +47,12 @@ describe('two Kitchens synthesized side by side', () => {
   const built = buildApp(config, {
     nag: false,
     now: NOW,
-    context: { kitchens: 'profit-report,churn-model', kitchenStaff: STAFF, kitchenSshKey: SSH_KEY, kitchenOwner: 'jane' },
+    context: {
+      kitchens: 'profit-report,churn-model',
+      kitchenStaff: STAFF,
+      kitchenSshKey: SSH_KEY,
+      kitchenOwner: 'jane',
+    },
   });
   const a = Template.fromStack(built.kitchens['profit-report']);
   const b = Template.fromStack(built.kitchens['churn-model']);
@@ -73,7 +81,14 @@ describe('two Kitchens synthesized side by side', () => {
   });
 
   it('should own no cluster, no Transfer server, no bucket and no VPC', () => {
-    for (const type of ['AWS::Redshift::Cluster', 'AWS::Transfer::Server', 'AWS::S3::Bucket', 'AWS::EC2::VPC', 'AWS::ECS::Cluster', 'AWS::KMS::Key']) {
+    for (const type of [
+      'AWS::Redshift::Cluster',
+      'AWS::Transfer::Server',
+      'AWS::S3::Bucket',
+      'AWS::EC2::VPC',
+      'AWS::ECS::Cluster',
+      'AWS::KMS::Key',
+    ]) {
       a.resourceCountIs(type, 0);
     }
   });
@@ -82,7 +97,13 @@ describe('two Kitchens synthesized side by side', () => {
     const parameters = Object.values(a.toJSON().Parameters as Record<string, { Type: string; Default: string }>)
       .filter((p) => p.Type.startsWith('AWS::SSM::Parameter::Value') && !p.Default.startsWith('/cdk-bootstrap/'))
       .map((p) => p.Default);
-    expect(parameters).toEqual(expect.arrayContaining(['/acme/dev/warehouse/cluster-identifier', '/acme/dev/data-lake/landing-bucket', '/acme/dev/sftp/server-id']));
+    expect(parameters).toEqual(
+      expect.arrayContaining([
+        '/acme/dev/warehouse/cluster-identifier',
+        '/acme/dev/data-lake/landing-bucket',
+        '/acme/dev/sftp/server-id',
+      ]),
+    );
     expect(parameters.every((p) => p.startsWith('/acme/dev/'))).toBe(true);
     expect(JSON.stringify(a.toJSON())).not.toContain('Fn::ImportValue');
   });
@@ -92,15 +113,23 @@ describe('two Kitchens synthesized side by side', () => {
     a.hasResourceProperties('Custom::KitchenPrefix', { Prefix: 'kitchens/profit-report/' });
     a.hasResourceProperties('AWS::Transfer::User', {
       UserName: 'k-profit-report',
-      HomeDirectoryMappings: [{ Entry: '/', Target: Match.objectLike({ 'Fn::Join': ['', ['/', Match.anyValue(), '/kitchens/profit-report']] }) }],
+      HomeDirectoryMappings: [
+        {
+          Entry: '/',
+          Target: Match.objectLike({ 'Fn::Join': ['', ['/', Match.anyValue(), '/kitchens/profit-report']] }),
+        },
+      ],
     });
   });
 
   it('should render its pipeline copies with its own names and never schedule them', () => {
-    const machines = Object.values(a.findResources('AWS::StepFunctions::StateMachine')).map((m) => m.Properties.StateMachineName);
+    const machines = Object.values(a.findResources('AWS::StepFunctions::StateMachine')).map(
+      (m) => m.Properties.StateMachineName,
+    );
     expect(machines.length).toBe(config.pipelines.length);
     for (const name of machines) expect(name).toMatch(/^acme-dev-profit-report-/);
-    for (const schedule of Object.values(a.findResources('AWS::Scheduler::Schedule'))) expect(schedule.Properties.State).toBe('DISABLED');
+    for (const schedule of Object.values(a.findResources('AWS::Scheduler::Schedule')))
+      expect(schedule.Properties.State).toBe('DISABLED');
     const definitions = JSON.stringify(a.findResources('AWS::StepFunctions::StateMachine'));
     expect(definitions).not.toContain('churn');
   });
@@ -126,7 +155,9 @@ describe('two Kitchens synthesized side by side', () => {
             for (const action of asList(statement.Action)) {
               // (ecs:DescribeTasks/StopTask: the task ids of runTask.sync are not known in advance;
               //  ecr:GetAuthorizationToken is account-wide by design, the pulls themselves are per repository)
-              expect(action).toMatch(/^(redshift-data:(DescribeStatement|GetStatementResult)|ecs:(DescribeTasks|StopTask)|ecr:GetAuthorizationToken|xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))/);
+              expect(action).toMatch(
+                /^(redshift-data:(DescribeStatement|GetStatementResult)|ecs:(DescribeTasks|StopTask)|ecr:GetAuthorizationToken|xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))/,
+              );
             }
           } else if (/:s3:::/.test(r) && r.includes('/')) {
             // object keys: always below the Kitchen prefix
@@ -169,7 +200,9 @@ describe('two Kitchens synthesized side by side', () => {
   });
 
   it('should delete everything it owns with the stack', () => {
-    for (const resource of Object.values(a.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string }>)) {
+    for (const resource of Object.values(
+      a.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string }>,
+    )) {
       expect([undefined, 'Delete']).toContain(resource.DeletionPolicy);
     }
   });
@@ -213,21 +246,55 @@ describe('Kitchen options from CDK context', () => {
 
   it('should default owner, parent, expiry and Slack channel from the environment', () => {
     const options = kitchenOptions(config, { kitchen: 'profit-report', kitchenOwner: 'jane' }, NOW);
-    expect(options).toMatchObject({ name: 'profit-report', owner: 'jane', parent: 'dev', expires: '2026-11-25T10:00:00Z', slackChannelId: 'C07KITCHENS', staff: [] });
+    expect(options).toMatchObject({
+      name: 'profit-report',
+      owner: 'jane',
+      parent: 'dev',
+      expires: '2026-11-25T10:00:00Z',
+      slackChannelId: 'C07KITCHENS',
+      staff: [],
+    });
     expect(options.environment.name).toBe('dev');
   });
 
   it.each([
-    [{ kitchen: 'Profit' }, 'context kitchen: Kitchen name "Profit" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")'],
+    [
+      { kitchen: 'Profit' },
+      'context kitchen: Kitchen name "Profit" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")',
+    ],
     [{ kitchen: 'dev' }, 'context kitchen: Kitchen name "dev" is reserved'],
-    [{ kitchenEnv: 'production' }, 'context kitchenEnv: kitchens.config.yaml: environment "production" does not allow Kitchens; add a "kitchens:" section to a development environment'],
-    [{ kitchenStaff: 'jane' }, 'context kitchenStaff must be a comma-separated list of IAM user or role ARNs (arn:aws:iam::123456789012:role/NAME), got: "jane"'],
-    [{ kitchenStaff: 'arn:aws:iam::111111111111:role/jane' }, 'context kitchenStaff must be a principal of the development account 222222222222, got: "arn:aws:iam::111111111111:role/jane"'],
-    [{ kitchenExpires: 'tomorrow' }, 'context kitchenExpires must be an ISO 8601 UTC time such as "2026-12-01T18:00:00Z", got: "tomorrow"'],
-    [{ kitchenExpires: '2027-01-30T00:00:00Z' }, 'context kitchenExpires must be at most 336 hours from now (kitchens.maxTtlHours), got: "2027-01-30T00:00:00Z"'],
-    [{ kitchenSshKey: 'ssh-rsa' }, 'context kitchenSshKey must be an OpenSSH public key ("ssh-ed25519 AAAA..."), got: "ssh-rsa"'],
-    [{ kitchenSlackChannel: '#general' }, 'context kitchenSlackChannel must be a Slack channel id such as "C07ABCDEF12", got: "#general"'],
-    [{ kitchenOwner: 'jane doe' }, 'context kitchenOwner must be 1-64 letters, digits or "_.@+-" (a user name or e-mail), got: "jane doe"'],
+    [
+      { kitchenEnv: 'production' },
+      'context kitchenEnv: kitchens.config.yaml: environment "production" does not allow Kitchens; add a "kitchens:" section to a development environment',
+    ],
+    [
+      { kitchenStaff: 'jane' },
+      'context kitchenStaff must be a comma-separated list of IAM user or role ARNs (arn:aws:iam::123456789012:role/NAME), got: "jane"',
+    ],
+    [
+      { kitchenStaff: 'arn:aws:iam::111111111111:role/jane' },
+      'context kitchenStaff must be a principal of the development account 222222222222, got: "arn:aws:iam::111111111111:role/jane"',
+    ],
+    [
+      { kitchenExpires: 'tomorrow' },
+      'context kitchenExpires must be an ISO 8601 UTC time such as "2026-12-01T18:00:00Z", got: "tomorrow"',
+    ],
+    [
+      { kitchenExpires: '2027-01-30T00:00:00Z' },
+      'context kitchenExpires must be at most 336 hours from now (kitchens.maxTtlHours), got: "2027-01-30T00:00:00Z"',
+    ],
+    [
+      { kitchenSshKey: 'ssh-rsa' },
+      'context kitchenSshKey must be an OpenSSH public key ("ssh-ed25519 AAAA..."), got: "ssh-rsa"',
+    ],
+    [
+      { kitchenSlackChannel: '#general' },
+      'context kitchenSlackChannel must be a Slack channel id such as "C07ABCDEF12", got: "#general"',
+    ],
+    [
+      { kitchenOwner: 'jane doe' },
+      'context kitchenOwner must be 1-64 letters, digits or "_.@+-" (a user name or e-mail), got: "jane doe"',
+    ],
   ])('fails on %j', (context, message) => {
     const problems = bad(context);
     expect(problems).toHaveLength(1);

@@ -13,7 +13,8 @@ describe('the bundled example: production and development', () => {
   const dev = templates.dev;
 
   it('should contain the same set of resource types in both environments', () => {
-    const types = (t: typeof prod) => [...new Set(Object.values(t.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type))].sort();
+    const types = (t: typeof prod) =>
+      [...new Set(Object.values(t.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type))].sort();
     expect(types(dev)).toStrictEqual(types(prod));
     expect(types(prod)).toEqual(
       expect.arrayContaining([
@@ -59,7 +60,12 @@ describe('the bundled example: production and development', () => {
     const normalize = (name: 'production' | 'dev') => {
       const env = config.environments.find((e) => e.name === name)!;
       return normalizeTemplate(templates[name].toJSON() as CfnTemplate, {
-        ...identityReplacements({ ...env, project: config.project, environment: env.name, slackChannelIds: [env.slack.channelId] }),
+        ...identityReplacements({
+          ...env,
+          project: config.project,
+          environment: env.name,
+          slackChannelIds: [env.slack.channelId],
+        }),
         divergence: config.divergence.filter((d) => d !== 'warehouse.nodeType'),
       });
     };
@@ -78,13 +84,20 @@ describe('the bundled example: production and development', () => {
         RestrictPublicBuckets: true,
       });
       expect(bucket.Properties.VersioningConfiguration).toStrictEqual({ Status: 'Enabled' });
-      expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(
-        /^(aws:kms|AES256)$/,
-      );
+      expect(
+        bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+          .SSEAlgorithm,
+      ).toMatch(/^(aws:kms|AES256)$/);
     }
     t.resourcePropertiesCountIs(
       'AWS::S3::Bucket',
-      { BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) })] } },
+      {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+          ],
+        },
+      },
       3,
     );
     const policies = Object.values(t.findResources('AWS::S3::BucketPolicy'));
@@ -106,24 +119,46 @@ describe('the bundled example: production and development', () => {
       EnhancedVpcRouting: true,
       ManageMasterPassword: true,
       Port: WAREHOUSE_PORT,
-      LoggingProperties: { LogDestinationType: 'cloudwatch', LogExports: ['connectionlog', 'userlog', 'useractivitylog'] },
+      LoggingProperties: {
+        LogDestinationType: 'cloudwatch',
+        LogExports: ['connectionlog', 'userlog', 'useractivitylog'],
+      },
       MasterUserPassword: Match.absent(),
     });
     t.hasResourceProperties('AWS::Redshift::ClusterParameterGroup', {
       Parameters: Match.arrayWith([{ ParameterName: 'require_ssl', ParameterValue: 'true' }]),
     });
     // only the environment's tasks may open SQL connections, on the warehouse port
-    const sg = Object.values(t.findResources('AWS::EC2::SecurityGroup')).find((r) => String(r.Properties.GroupDescription).startsWith('Redshift'));
+    const sg = Object.values(t.findResources('AWS::EC2::SecurityGroup')).find((r) =>
+      String(r.Properties.GroupDescription).startsWith('Redshift'),
+    );
     expect(sg?.Properties.SecurityGroupIngress).toBeUndefined();
-    expect(sg?.Properties.SecurityGroupEgress).toStrictEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic' })]);
+    expect(sg?.Properties.SecurityGroupEgress).toStrictEqual([
+      expect.objectContaining({ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic' }),
+    ]);
     const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress'));
     expect(ingress).toHaveLength(1);
-    expect(ingress[0].Properties).toMatchObject({ FromPort: WAREHOUSE_PORT, ToPort: WAREHOUSE_PORT, IpProtocol: 'tcp', SourceSecurityGroupId: expect.anything() });
+    expect(ingress[0].Properties).toMatchObject({
+      FromPort: WAREHOUSE_PORT,
+      ToPort: WAREHOUSE_PORT,
+      IpProtocol: 'tcp',
+      SourceSecurityGroupId: expect.anything(),
+    });
   });
 
   it('should size production and development from their profiles', () => {
-    prod.hasResourceProperties('AWS::Redshift::Cluster', { NodeType: 'ra3.xlplus', NumberOfNodes: 2, ClusterType: 'multi-node', AutomatedSnapshotRetentionPeriod: 35 });
-    dev.hasResourceProperties('AWS::Redshift::Cluster', { NodeType: 'ra3.large', NumberOfNodes: Match.absent(), ClusterType: 'single-node', AutomatedSnapshotRetentionPeriod: 1 });
+    prod.hasResourceProperties('AWS::Redshift::Cluster', {
+      NodeType: 'ra3.xlplus',
+      NumberOfNodes: 2,
+      ClusterType: 'multi-node',
+      AutomatedSnapshotRetentionPeriod: 35,
+    });
+    dev.hasResourceProperties('AWS::Redshift::Cluster', {
+      NodeType: 'ra3.large',
+      NumberOfNodes: Match.absent(),
+      ClusterType: 'single-node',
+      AutomatedSnapshotRetentionPeriod: 1,
+    });
     prod.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     dev.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -131,13 +166,17 @@ describe('the bundled example: production and development', () => {
   it('should retain production data and snapshot the warehouse, and destroy development on request', () => {
     prod.hasResource('AWS::Redshift::Cluster', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Snapshot' });
     dev.hasResource('AWS::Redshift::Cluster', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
-    for (const bucket of Object.values(prod.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Retain');
-    for (const bucket of Object.values(dev.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Delete');
+    for (const bucket of Object.values(prod.findResources('AWS::S3::Bucket')))
+      expect(bucket.DeletionPolicy).toBe('Retain');
+    for (const bucket of Object.values(dev.findResources('AWS::S3::Bucket')))
+      expect(bucket.DeletionPolicy).toBe('Delete');
   });
 
   it('should keep the same container image reference in every environment, with pull rights on its repository', () => {
     const images = (t: typeof prod) =>
-      Object.values(t.findResources('AWS::ECS::TaskDefinition')).map((r) => r.Properties.ContainerDefinitions[0].Image).sort();
+      Object.values(t.findResources('AWS::ECS::TaskDefinition'))
+        .map((r) => r.Properties.ContainerDefinitions[0].Image)
+        .sort();
     expect(images(prod)).toStrictEqual(config.apps.map((a) => a.image).sort());
     expect(images(dev)).toStrictEqual(images(prod));
     prod.hasResourceProperties('AWS::IAM::Policy', {
@@ -155,9 +194,18 @@ describe('the bundled example: production and development', () => {
 
   it('should inject app secrets from the vault, not as plain variables', () => {
     prod.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({ Name: 'ingest', Secrets: [Match.objectLike({ Name: 'PARTNER_API' })], ReadonlyRootFilesystem: true })],
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'ingest',
+          Secrets: [Match.objectLike({ Name: 'PARTNER_API' })],
+          ReadonlyRootFilesystem: true,
+        }),
+      ],
     });
-    prod.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'acme/production/apps/partner-api', KmsKeyId: Match.anyValue() });
+    prod.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'acme/production/apps/partner-api',
+      KmsKeyId: Match.anyValue(),
+    });
   });
 
   it('should land SFTP users in their own prefix of the landing bucket on a current security policy', () => {
@@ -170,12 +218,17 @@ describe('the bundled example: production and development', () => {
     prod.hasResourceProperties('AWS::Transfer::User', {
       UserName: 'partner-globex',
       HomeDirectoryType: 'LOGICAL',
-      HomeDirectoryMappings: [{ Entry: '/', Target: Match.objectLike({ 'Fn::Join': ['', ['/', Match.anyValue(), '/sftp/partner-globex']] }) }],
+      HomeDirectoryMappings: [
+        { Entry: '/', Target: Match.objectLike({ 'Fn::Join': ['', ['/', Match.anyValue(), '/sftp/partner-globex']] }) },
+      ],
     });
   });
 
   it('should send alerts through an encrypted topic to the environment Slack channel with a read-only guardrail', () => {
-    prod.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'acme-production-alerts', KmsMasterKeyId: Match.anyValue() });
+    prod.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'acme-production-alerts',
+      KmsMasterKeyId: Match.anyValue(),
+    });
     prod.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
       SlackChannelId: 'C07PRODALRT',
       SlackWorkspaceId: 'T07ACME0001',
@@ -184,7 +237,9 @@ describe('the bundled example: production and development', () => {
     });
     dev.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', { SlackChannelId: 'C07DEVALERT' });
     const guardrail = Object.values(prod.findResources('AWS::IAM::ManagedPolicy'))[0];
-    const actions = guardrail.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => s.Action);
+    const actions = guardrail.Properties.PolicyDocument.Statement.flatMap(
+      (s: { Action: string | string[] }) => s.Action,
+    );
     expect(actions.every((a: string) => /^states:(Describe|Get|List)/.test(a))).toBe(true);
   });
 
@@ -192,14 +247,18 @@ describe('the bundled example: production and development', () => {
     const params = Object.values(prod.findResources('AWS::SSM::Parameter')).map((p) => p.Properties.Name as string);
     expect(params.length).toBeGreaterThanOrEqual(17);
     expect(params.every((n) => n.startsWith('/acme/production/'))).toBe(true);
-    expect(params).toEqual(expect.arrayContaining(['/acme/production/warehouse/cluster-identifier', '/acme/production/alerts/topic-arn']));
+    expect(params).toEqual(
+      expect.arrayContaining(['/acme/production/warehouse/cluster-identifier', '/acme/production/alerts/topic-arn']),
+    );
     expect(prod.toJSON().Outputs ?? {}).toStrictEqual({});
   });
 
   it('should never put a secret value or key material in a template', () => {
     for (const t of [prod, dev]) {
       const text = JSON.stringify(t.toJSON());
-      expect(text).not.toMatch(/MasterUserPassword|"SecretString"|"Password"|BEGIN (RSA|OPENSSH|EC) PRIVATE KEY|AKIA[0-9A-Z]{16}/);
+      expect(text).not.toMatch(
+        /MasterUserPassword|"SecretString"|"Password"|BEGIN (RSA|OPENSSH|EC) PRIVATE KEY|AKIA[0-9A-Z]{16}/,
+      );
       for (const secret of Object.values(t.findResources('AWS::SecretsManager::Secret'))) {
         expect(secret.Properties.SecretString).toBeUndefined();
       }
@@ -214,7 +273,8 @@ describe('a production environment that asks to destroy its data', () => {
     const config = parseConfig(raw, EXAMPLE_CONFIG);
     const { built, templates } = synthEnvironments(config);
     templates.production.hasResource('AWS::Redshift::Cluster', { DeletionPolicy: 'Retain' });
-    for (const bucket of Object.values(templates.production.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Retain');
+    for (const bucket of Object.values(templates.production.findResources('AWS::S3::Bucket')))
+      expect(bucket.DeletionPolicy).toBe('Retain');
     Annotations.fromStack(built.environments.production).hasWarning(
       '/acme-production/Environment',
       Match.stringLikeRegexp('production data is always retained'),

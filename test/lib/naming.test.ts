@@ -8,18 +8,35 @@ describe('Kitchen names', () => {
   it.each([
     ['ab', 'Kitchen name "ab" must be 3 to 24 characters long, got 2'],
     ['x'.repeat(25), `Kitchen name "${'x'.repeat(25)}" must be 3 to 24 characters long, got 25`],
-    ['Profit', 'Kitchen name "Profit" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")'],
-    ['profit--report', 'Kitchen name "profit--report" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")'],
-    ['1report', 'Kitchen name "1report" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")'],
-    ['report-', 'Kitchen name "report-" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")'],
-    ['pg-catalog', 'Kitchen name "pg-catalog" is reserved: names starting with "pg" collide with warehouse system schemas'],
+    [
+      'Profit',
+      'Kitchen name "Profit" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")',
+    ],
+    [
+      'profit--report',
+      'Kitchen name "profit--report" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")',
+    ],
+    [
+      '1report',
+      'Kitchen name "1report" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")',
+    ],
+    [
+      'report-',
+      'Kitchen name "report-" must be lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (for example "profit-report")',
+    ],
+    [
+      'pg-catalog',
+      'Kitchen name "pg-catalog" is reserved: names starting with "pg" collide with warehouse system schemas',
+    ],
     ['aws-test', 'Kitchen name "aws-test" is reserved: names starting with "aws-" or "redshift" are used by AWS'],
   ])('fails on %s', (name, message) => {
     expect(() => validateKitchenName(name)).toThrow(message);
   });
 
   it('fails on reserved names, including the configured environment names', () => {
-    expect(kitchenNameProblem('production')).toMatch(/^Kitchen name "production" is reserved; reserved names are: .*production/);
+    expect(kitchenNameProblem('production')).toMatch(
+      /^Kitchen name "production" is reserved; reserved names are: .*production/,
+    );
     expect(kitchenNameProblem('public')).toMatch(/is reserved/);
     expect(kitchenNameProblem('qa-env')).toBeUndefined();
     expect(kitchenNameProblem('qa-env', ['qa-env'])).toMatch(/^Kitchen name "qa-env" is reserved/);
@@ -83,16 +100,31 @@ describe('Names', () => {
   });
 
   it('should stay within every service limit for the longest names', () => {
-    const longest = new Names({ project: 'a'.repeat(12), environment: 'b'.repeat(10), account: '222222222222', kitchen: 'c'.repeat(24) });
+    const longest = new Names({
+      project: 'a'.repeat(12),
+      environment: 'b'.repeat(10),
+      account: '222222222222',
+      kitchen: 'c'.repeat(24),
+    });
     expect(longest.roleName('staff').length).toBeLessThanOrEqual(64);
     expect(longest.stateMachineName('d'.repeat(30)).length).toBeLessThanOrEqual(80);
     expect(longest.stackName.length).toBeLessThanOrEqual(128);
-    expect(new Names({ project: 'a'.repeat(12), environment: 'b'.repeat(10), account: '222222222222' }).bucketName('curated').length).toBeLessThanOrEqual(63);
+    expect(
+      new Names({ project: 'a'.repeat(12), environment: 'b'.repeat(10), account: '222222222222' }).bucketName('curated')
+        .length,
+    ).toBeLessThanOrEqual(63);
   });
 
   it('fails when a derived name would break a service limit', () => {
-    const longest = new Names({ project: 'a'.repeat(12), environment: 'b'.repeat(10), account: '222222222222', kitchen: 'c'.repeat(24) });
-    expect(() => longest.stateMachineName('d'.repeat(40))).toThrow(/State machine name ".*" is 89 characters; the limit is 80/);
+    const longest = new Names({
+      project: 'a'.repeat(12),
+      environment: 'b'.repeat(10),
+      account: '222222222222',
+      kitchen: 'c'.repeat(24),
+    });
+    expect(() => longest.stateMachineName('d'.repeat(40))).toThrow(
+      /State machine name ".*" is 89 characters; the limit is 80/,
+    );
     expect(() => env.databaseUser).toThrow('Only a Kitchen has its own database user');
   });
 });

@@ -37,13 +37,19 @@ export async function freePort(): Promise<number> {
 
 function findPgBin(name: string): string {
   const candidates = [
-    ...fs.existsSync('/usr/lib/postgresql')
-      ? fs.readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin/${name}`)
-      : [],
+    ...(fs.existsSync('/usr/lib/postgresql')
+      ? fs
+          .readdirSync('/usr/lib/postgresql')
+          .sort()
+          .reverse()
+          .map((v) => `/usr/lib/postgresql/${v}/bin/${name}`)
+      : []),
   ];
   const found = candidates.find((c) => fs.existsSync(c));
   if (!found) {
-    throw new Error(`PostgreSQL binary '${name}' not found under /usr/lib/postgresql/*/bin: install postgresql (apt-get install postgresql)`);
+    throw new Error(
+      `PostgreSQL binary '${name}' not found under /usr/lib/postgresql/*/bin: install postgresql (apt-get install postgresql)`,
+    );
   }
   return found;
 }
@@ -63,8 +69,13 @@ export async function startPostgres(): Promise<PostgresInstance> {
   }
   run(findPgBin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   run(findPgBin('pg_ctl'), [
-    '-D', dataDir, '-w', '-l', path.join(base, 'server.log'),
-    '-o', `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    '-D',
+    dataDir,
+    '-w',
+    '-l',
+    path.join(base, 'server.log'),
+    '-o',
+    `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
     'start',
   ]);
   const stop = () => {

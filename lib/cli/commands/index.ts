@@ -10,4 +10,14 @@ import { register as run } from './run';
 import { register as status } from './status';
 
 /** Every command of the CLI, in help order. */
-export const COMMANDS: readonly Register[] = [name, create, list, status, deleteKitchen, clone, run, align, promoteReport];
+export const COMMANDS: readonly Register[] = [
+  name,
+  create,
+  list,
+  status,
+  deleteKitchen,
+  clone,
+  run,
+  align,
+  promoteReport,
+];

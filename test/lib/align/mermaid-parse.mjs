@@ -15,7 +15,13 @@ for (const text of JSON.parse(input)) {
     const parsed = await mermaid.parse(text);
     results.push({ ok: true, type: parsed.diagramType });
   } catch (e) {
-    results.push({ ok: false, error: String(e?.message ?? e).split('\n').slice(0, 3).join(' ') });
+    results.push({
+      ok: false,
+      error: String(e?.message ?? e)
+        .split('\n')
+        .slice(0, 3)
+        .join(' '),
+    });
   }
 }
 process.stdout.write(JSON.stringify(results));

@@ -7,6 +7,7 @@ import { EXAMPLE_CONFIG } from '../../support/app';
 
 const FILE = path.relative(process.cwd(), EXAMPLE_CONFIG);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a raw YAML document, edited freely by each case
 function example(): any {
   return parse(fs.readFileSync(EXAMPLE_CONFIG, 'utf8'));
 }
@@ -39,7 +40,9 @@ describe('bad config files', () => {
   it('fails on a wrong type with file, path, value and what is allowed', () => {
     const raw = example();
     raw.environments.dev.warehouse.nodes = 'two';
-    expect(problems(raw)).toStrictEqual([`${FILE}: environments.dev.warehouse.nodes must be an integer from 1 to 128, got: "two"`]);
+    expect(problems(raw)).toStrictEqual([
+      `${FILE}: environments.dev.warehouse.nodes must be an integer from 1 to 128, got: "two"`,
+    ]);
   });
 
   it('fails on an unknown key and lists the allowed ones', () => {
@@ -53,20 +56,26 @@ describe('bad config files', () => {
   it('fails when there is no production environment', () => {
     const raw = example();
     delete raw.environments.production;
-    expect(problems(raw)).toStrictEqual([`${FILE}: environments must declare exactly one environment with stage "production", got none`]);
+    expect(problems(raw)).toStrictEqual([
+      `${FILE}: environments must declare exactly one environment with stage "production", got none`,
+    ]);
   });
 
   it('fails on an invalid environment name', () => {
     const raw = example();
     raw.environments['Dev_1'] = raw.environments.dev;
     delete raw.environments.dev;
-    expect(problems(raw)[0]).toBe(`${FILE}: environments.Dev_1 must be 2-10 lowercase letters and digits, starting with a letter, got: "Dev_1"`);
+    expect(problems(raw)[0]).toBe(
+      `${FILE}: environments.Dev_1 must be 2-10 lowercase letters and digits, starting with a letter, got: "Dev_1"`,
+    );
   });
 
   it('fails on an invalid project name', () => {
     const raw = example();
     raw.project = 'Acme Corp';
-    expect(problems(raw)).toStrictEqual([`${FILE}: project must be 2-12 lowercase letters and digits, starting with a letter, got: "Acme Corp"`]);
+    expect(problems(raw)).toStrictEqual([
+      `${FILE}: project must be 2-12 lowercase letters and digits, starting with a letter, got: "Acme Corp"`,
+    ]);
   });
 
   it('fails on a malformed SSH key', () => {
@@ -102,13 +111,17 @@ describe('bad config files', () => {
   it('fails on an unknown divergence field', () => {
     const raw = example();
     raw.alignment.divergence.push('warehouse.encryption');
-    expect(problems(raw)[0]).toMatch(/^.*: alignment\.divergence\[8\] must be one of warehouse\.nodeType, .*, got: "warehouse\.encryption"$/);
+    expect(problems(raw)[0]).toMatch(
+      /^.*: alignment\.divergence\[8\] must be one of warehouse\.nodeType, .*, got: "warehouse\.encryption"$/,
+    );
   });
 
   it('fails on a Fargate cpu/memory pair that does not exist', () => {
     const raw = example();
     raw.apps[0].memory = 8192;
-    expect(problems(raw)).toStrictEqual([`${FILE}: apps[0].memory must be one of 1024, 2048, 3072, 4096 for cpu 512, got: 8192`]);
+    expect(problems(raw)).toStrictEqual([
+      `${FILE}: apps[0].memory must be one of 1024, 2048, 3072, 4096 for cpu 512, got: 8192`,
+    ]);
   });
 
   it('fails on Kitchens in production and on zones outside the region', () => {
@@ -124,7 +137,9 @@ describe('bad config files', () => {
   it('fails on a pipeline file that does not exist', () => {
     const raw = example();
     raw.pipelines = ['pipelines/nope.yaml'];
-    expect(problems(raw)).toStrictEqual([`${FILE}: pipelines[0] must name an existing file, got: "pipelines/nope.yaml" (no such file)`]);
+    expect(problems(raw)).toStrictEqual([
+      `${FILE}: pipelines[0] must name an existing file, got: "pipelines/nope.yaml" (no such file)`,
+    ]);
   });
 
   it('reports every problem at once', () => {

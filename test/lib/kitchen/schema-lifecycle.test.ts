@@ -15,7 +15,8 @@ function event(requestType: 'Create' | 'Update' | 'Delete') {
     ResourceProperties: {
       Schema: SCHEMA,
       User: USER,
-      KitchenSecretArn: 'arn:aws:secretsmanager:eu-west-1:222222222222:secret:acme/dev/kitchens/lifecycle-test/warehouse-AbCdEf',
+      KitchenSecretArn:
+        'arn:aws:secretsmanager:eu-west-1:222222222222:secret:acme/dev/kitchens/lifecycle-test/warehouse-AbCdEf',
       Lifecycle: JSON.stringify(schemaLifecycle(SCHEMA, USER)),
     },
   };
@@ -33,7 +34,8 @@ describe('Kitchen schema lifecycle on PostgreSQL', () => {
     query: async (sql: string) => (await admin.query(sql)).rows,
     getSecret: async () => JSON.stringify({ username: USER, password: PASSWORD }),
   });
-  const schemaExists = async () => (await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [SCHEMA])).rowCount === 1;
+  const schemaExists = async () =>
+    (await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [SCHEMA])).rowCount === 1;
   const userExists = async () => (await admin.query(`SELECT 1 FROM pg_user WHERE usename = $1`, [USER])).rowCount === 1;
   const port = () => new URL(process.env.KITCHENS_TEST_PG_URL!).port;
   const asKitchenUser = () =>
@@ -60,7 +62,9 @@ describe('Kitchen schema lifecycle on PostgreSQL', () => {
 
   it('should create the schema and a user who owns it, after a failure half-way and a re-run', async () => {
     // GIVEN a first attempt that fails after creating the user
-    await expect(handler.run(event('Create'), deps('CREATE SCHEMA'))).rejects.toThrow('injected failure on: CREATE SCHEMA');
+    await expect(handler.run(event('Create'), deps('CREATE SCHEMA'))).rejects.toThrow(
+      'injected failure on: CREATE SCHEMA',
+    );
     expect(await userExists()).toBe(true);
     expect(await schemaExists()).toBe(false);
     // WHEN CloudFormation runs it again
@@ -84,7 +88,9 @@ describe('Kitchen schema lifecycle on PostgreSQL', () => {
     await kitchen.query(`CREATE TABLE ${SCHEMA}.orders (id int)`);
     await kitchen.query(`INSERT INTO ${SCHEMA}.orders VALUES (1)`);
     expect((await kitchen.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.orders`)).rows[0].n).toBe(1);
-    await expect(kitchen.query(`CREATE TABLE lifecycle_other.t (id int)`)).rejects.toThrow(/permission denied for schema lifecycle_other/);
+    await expect(kitchen.query(`CREATE TABLE lifecycle_other.t (id int)`)).rejects.toThrow(
+      /permission denied for schema lifecycle_other/,
+    );
     await kitchen.end();
   });
 
@@ -97,7 +103,9 @@ describe('Kitchen schema lifecycle on PostgreSQL', () => {
 
   it('fails on a secret that does not belong to the Kitchen user', async () => {
     const wrong = { ...deps(), getSecret: async () => JSON.stringify({ username: 'someone_else', password: 'x' }) };
-    await expect(handler.run(event('Create'), wrong)).rejects.toThrow(`Kitchen secret must hold {"username": "${USER}", "password": ...}`);
+    await expect(handler.run(event('Create'), wrong)).rejects.toThrow(
+      `Kitchen secret must hold {"username": "${USER}", "password": ...}`,
+    );
   });
 
   it('fails on a schema name that is not a plain identifier', () => {
