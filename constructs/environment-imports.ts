@@ -1,4 +1,4 @@
-import { ArnFormat, Fn, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -46,6 +46,12 @@ export class EnvironmentImports extends Construct {
       availabilityZones: [...azs],
       privateSubnetIds: Fn.split(',', value('privateSubnetIds'), azs.length),
     });
+    for (const subnet of this.vpc.privateSubnets) {
+      Annotations.of(subnet).acknowledgeWarning(
+        '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'A Kitchen only places tasks in these subnets; it never reads or changes their route tables.',
+      );
+    }
     this.key = kms.Key.fromKeyArn(this, 'Key', value('keyArn'));
     const bucket = (zone: DataLakeZone, key: EnvironmentParameter) =>
       s3.Bucket.fromBucketAttributes(this, `${zone[0].toUpperCase()}${zone.slice(1)}`, {
