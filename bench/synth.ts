@@ -28,7 +28,10 @@ function child(): void {
   const config = loadConfig(path.join(ROOT, 'kitchens.config.yaml'));
   const context: Record<string, string> = {};
   if (kitchens > 0) {
+    // Full Kitchens: a staff role and an SFTP user each, like a developer's real one.
     context.kitchens = Array.from({ length: kitchens }, (_, i) => `bench-kitchen-${i + 1}`).join(',');
+    context.kitchenStaff = 'arn:aws:iam::222222222222:role/bench-analyst';
+    context.kitchenSshKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm0QfXr3bJ0rXw9yLQy1l5h3bKc0mQvG2x0E8bA9Zc1 bench';
   }
   const { app } = buildApp(config, { nag: false, context });
   const assembly = app.synth();
