@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -48,6 +48,19 @@ export class DataLake extends Construct {
       lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(props.retention.logDays) }, noncurrent],
       removalPolicy,
     });
+    // The clone export bucket of this environment (in its own stack) logs here too, below export/.
+    this.accessLogs.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloneExportAccessLogs',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogs.arnForObjects('export/*')],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:s3:::${props.names.bucketName('export')}` },
+          StringEquals: { 'aws:SourceAccount': props.names.context.account },
+        },
+      }),
+    );
     const buckets = {} as Record<DataLakeZone, s3.Bucket>;
     for (const zone of DATA_LAKE_ZONES) {
       buckets[zone] = new s3.Bucket(this, zone[0].toUpperCase() + zone.slice(1), {

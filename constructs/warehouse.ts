@@ -1,11 +1,14 @@
 import { ArnFormat, CfnDeletionPolicy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { WarehouseConfig } from '../lib/config/model';
+import { WAREHOUSE_ROLE } from '../lib/clone/transfer';
 import type { Names } from '../lib/naming';
+import { acknowledge } from './nag';
 
 /** Not Redshift's default 5439, so scanners looking for warehouses by port find nothing (cdk-nag RS4). */
 export const WAREHOUSE_PORT = 5444;
@@ -36,6 +39,11 @@ export interface WarehouseProps {
 export class Warehouse extends Construct {
   public readonly cluster: redshift.CfnCluster;
   public readonly securityGroup: ec2.SecurityGroup;
+  /**
+   * The role attached to the cluster (`PROJECT-ENV-warehouse`). It can do one thing: assume this environment's
+   * `PROJECT-ENV-clone-*` roles, which UNLOAD and COPY name in their role chains.
+   */
+  public readonly role: iam.Role;
   /** The admin credentials secret (username/password), for the Redshift Data API. */
   public readonly adminSecret: secretsmanager.ISecret;
   public readonly database: string;
@@ -60,7 +68,22 @@ export class Warehouse extends Construct {
         { parameterName: 'enable_user_activity_logging', parameterValue: 'true' },
       ],
     });
+    const stack = Stack.of(this);
+    const cloneRoles = `arn:${stack.partition}:iam::${stack.account}:role/${props.names.roleName('clone-')}*`;
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.names.roleName(WAREHOUSE_ROLE),
+      assumedBy: new iam.ServicePrincipal('redshift.amazonaws.com'),
+      description: `Attached to ${props.names.clusterIdentifier()}: may only assume this environment's clone roles`,
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [cloneRoles] }));
+    acknowledge(
+      this.role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${stack.account}:role/${props.names.roleName('clone-')}*]`,
+      "Role chaining for UNLOAD/COPY: the cluster may assume only this environment's clone roles, which are created " +
+        'by the clone transfer stacks (their number depends on the configured clone plans).',
+    );
     this.cluster = new redshift.CfnCluster(this, 'Resource', {
+      iamRoles: [this.role.roleArn],
       clusterIdentifier: props.names.clusterIdentifier(),
       clusterType: props.sizing.nodes > 1 ? 'multi-node' : 'single-node',
       nodeType: props.sizing.nodeType,

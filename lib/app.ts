@@ -4,7 +4,9 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { CloneExportStack, CloneImportStack } from '../constructs/clone-transfer';
 import { EnvironmentStack } from '../constructs/environment-stack';
+import { cloneTransfers } from './clone/transfer';
 import { KitchenHostStack } from '../constructs/kitchen-host-stack';
 import { KitchenStack } from '../constructs/kitchen-stack';
 import { KITCHEN_CONTEXT, KITCHENS_CONTEXT, kitchenOptions } from './kitchen/options';
@@ -51,6 +53,12 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     if (environment.kitchens) {
       hosts[environment.name] = new KitchenHostStack(theApp, names.kitchensStackName, { config, environment });
     }
+  }
+  for (const transfer of cloneTransfers(config)) {
+    if (options.environments && !options.environments.includes(transfer.target.name)) continue;
+    const { sourceNames, targetNames } = transfer;
+    new CloneExportStack(theApp, `${sourceNames.stackName}-clone-to-${transfer.target.name}`, { transfer });
+    new CloneImportStack(theApp, `${targetNames.stackName}-clone-from-${transfer.source.name}`, { transfer });
   }
   const kitchens: Record<string, KitchenStack> = {};
   const context = (key: string): unknown => theApp.node.tryGetContext(key);

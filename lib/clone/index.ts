@@ -9,3 +9,4 @@ export * from './redshift-executor';
 export * from './secrets';
 export * from './sql';
 export * from './tables';
+export * from './transfer';

@@ -238,13 +238,15 @@ async function executors(
   if (resolved.sameWarehouse) {
     return { source };
   }
+  // The export bucket and the role chains the transfer stacks create (lib/clone/transfer.ts).
+  const transfer = clone.cloneTransfer(resolved.names.context.project, parentEnv, resolved.host);
   return {
     source,
     target: warehouseOf(resolved.host, hostNames),
     transfer: {
-      exportUri: `s3://${hostNames.bucketName('export')}/${resolved.names.dataPrefix}clone-export/`,
-      unloadRoleArn: `arn:aws:iam::${parentEnv.account}:role/${parentEnvNames.roleName('clone-unload')}`,
-      copyRoleArn: `arn:aws:iam::${resolved.host.account}:role/${hostNames.roleName('clone-copy')}`,
+      exportUri: `s3://${transfer.exportBucket}/${resolved.names.dataPrefix}clone-export/`,
+      unloadRoleArn: transfer.unloadRoleChain,
+      copyRoleArn: transfer.copyRoleChain,
     },
   };
 }
