@@ -4,8 +4,8 @@
  * the plan is reported at once, before anything runs, in the config error format
  * (`file: path must be ..., got: value`).
  */
-import type { z } from 'zod';
-import { ConfigError, describeValue, formatPath } from '../config/errors';
+import { ConfigError } from '../config/errors';
+import { zodProblems } from '../config/zod-problems';
 import type { Catalog, CatalogColumn } from './catalog';
 import { ColumnMasking, resolveMasking } from './masking';
 import { ClonePlan, clonePlanSchema, CloneSample } from './plan';
@@ -41,27 +41,9 @@ export interface TablePlan {
 export function parseClonePlan(raw: unknown, location: PlanLocation = DEFAULT_LOCATION): ClonePlan {
   const result = clonePlanSchema.safeParse(raw ?? {});
   if (!result.success) {
-    throw new ConfigError(zodProblems(raw, result.error, location));
+    throw new ConfigError(zodProblems(clonePlanSchema, raw, result.error, location));
   }
   return result.data;
-}
-
-function zodProblems(raw: unknown, error: z.ZodError, location: PlanLocation): string[] {
-  return error.issues.map((issue) => {
-    const sub = formatPath(issue.path);
-    const where =
-      sub.length === 0 ? location.at : sub.startsWith('[') ? `${location.at}${sub}` : `${location.at}.${sub}`;
-    if (issue.code === 'unrecognized_keys') {
-      return `${location.file}: ${where}.${issue.keys.join(', ')} is not a known setting`;
-    }
-    let value: unknown = raw;
-    for (const key of issue.path) {
-      value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-    }
-    return value === undefined
-      ? `${location.file}: ${where} is required and ${issue.message}`
-      : `${location.file}: ${where} ${issue.message}, got: ${describeValue(value)}`;
-  });
 }
 
 /** Resolves and checks a plan against the source catalog; throws ConfigError listing every problem. */

@@ -5,90 +5,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { ConfigError, describeValue, formatPath } from './errors';
+import { ConfigError, describeValue } from './errors';
 import type { EnvironmentConfig, KitchensConfig } from './model';
 import { configSchema, DIVERGENCE_FIELDS, FARGATE_SIZES, RawConfig } from './schema';
+import { valueAt, zodProblems } from './zod-problems';
 
 export const DEFAULT_CONFIG_FILE = 'kitchens.config.yaml';
 
 /** Returns the allowed keys of the object schema at `at`, for unknown-key messages. */
-/** The part of zod's internal definition the unknown-key message walks through. */
-interface SchemaNode {
-  readonly _zod?: {
-    readonly def: {
-      readonly type: string;
-      readonly innerType?: SchemaNode;
-      readonly in?: SchemaNode;
-      readonly shape?: Record<string, SchemaNode>;
-      readonly element?: SchemaNode;
-      readonly valueType?: SchemaNode;
-    };
-  };
-}
-
-function allowedKeys(schema: z.ZodType, at: readonly PropertyKey[]): string[] {
-  let current: SchemaNode | undefined = schema as unknown as SchemaNode;
-  const unwrap = () => {
-    while (
-      current?._zod?.def &&
-      ['optional', 'default', 'nullable', 'pipe', 'prefault'].includes(current._zod.def.type)
-    ) {
-      current = current._zod.def.innerType ?? current._zod.def.in;
-    }
-  };
-  unwrap();
-  type Def = NonNullable<SchemaNode['_zod']>['def'];
-  for (const key of at) {
-    const def: Def | undefined = current?._zod?.def;
-    if (!def) return [];
-    if (def.type === 'object') current = def.shape?.[key as string];
-    else if (def.type === 'array') current = def.element;
-    else if (def.type === 'record') current = def.valueType;
-    else return [];
-    unwrap();
-  }
-  const def: Def | undefined = current?._zod?.def;
-  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
-}
-
-function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
-  let value: unknown = root;
-  for (const key of at) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-function schemaProblems(file: string, raw: unknown, error: z.ZodError): string[] {
-  const problems: string[] = [];
-  for (const issue of error.issues) {
-    const where = formatPath(issue.path);
-    if (issue.code === 'unrecognized_keys') {
-      const allowed = allowedKeys(configSchema, issue.path);
-      for (const key of issue.keys) {
-        const full = where ? `${where}.${key}` : key;
-        problems.push(`${file}: ${full} is not a known setting; allowed here: ${allowed.join(', ')}`);
-      }
-      continue;
-    }
-    if (issue.code === 'invalid_key') {
-      // A map key (an environment name) failed its own rule: report the key, not the whole entry.
-      const key = issue.path[issue.path.length - 1];
-      problems.push(`${file}: ${where} ${issue.issues[0]?.message ?? issue.message}, got: ${describeValue(key)}`);
-      continue;
-    }
-    const value = valueAt(raw, issue.path);
-    if (value === undefined) {
-      problems.push(`${file}: ${where || '(top level)'} is required and ${issue.message}`);
-    } else {
-      problems.push(`${file}: ${where || '(top level)'} ${issue.message}, got: ${describeValue(value)}`);
-    }
-  }
-  return problems;
-}
-
 function crossFieldProblems(file: string, config: RawConfig, baseDir: string): string[] {
   const problems: string[] = [];
   const envs = Object.entries(config.environments);
@@ -223,7 +147,7 @@ export function parseConfig(raw: unknown, file: string): KitchensConfig {
   const shown = path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file);
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    throw new ConfigError(schemaProblems(shown, raw, result.error));
+    throw new ConfigError(zodProblems(configSchema, raw, result.error, { file: shown }));
   }
   const problems = crossFieldProblems(shown, result.data, path.dirname(path.resolve(file)));
   if (problems.length > 0) {

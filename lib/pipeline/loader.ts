@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- walks zod internals (_zod.def), which are untyped */
 /**
  * Reads and validates pipeline files (YAML or JSON). Every problem is reported at once, in the same shape as
  * lib/config: `file: path must be ..., got: value`.
@@ -6,75 +5,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { ConfigError, describeValue, formatPath } from '../config/errors';
+import { ConfigError } from '../config/errors';
+import { zodProblems } from '../config/zod-problems';
 import type { PipelineContext, PipelineDefinition, StepDefinition } from './model';
 import { pipelineSchema } from './schema';
 import { pipelineProblems, toPipelineModel } from './validate';
 import { renderText } from './variables';
 
-function allowedKeys(schema: z.ZodType, at: readonly PropertyKey[]): string[] {
-  let current: any = schema;
-  const unwrap = () => {
-    while (current?._zod?.def && ['optional', 'default', 'nullable', 'pipe'].includes(current._zod.def.type)) {
-      current = current._zod.def.innerType ?? current._zod.def.in;
-    }
-  };
-  unwrap();
-  for (const key of at) {
-    const def = current?._zod?.def;
-    if (!def) return [];
-    if (def.type === 'object') current = def.shape[key as string];
-    else if (def.type === 'array') current = def.element;
-    else if (def.type === 'record') current = def.valueType;
-    else if (def.type === 'union') current = def.options.find((o: any) => o._zod.def.type === 'object');
-    else return [];
-    unwrap();
-  }
-  if (current?._zod?.def?.type === 'union') {
-    current = current._zod.def.options.find((o: any) => o._zod.def.type === 'object');
-  }
-  const def = current?._zod?.def;
-  return def?.type === 'object' ? Object.keys(def.shape) : [];
-}
-
-function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
-  let value: any = root;
-  for (const key of at) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = value[key as any];
-  }
-  return value;
-}
-
-function schemaProblems(source: string, raw: unknown, error: z.ZodError): string[] {
-  const problems: string[] = [];
-  for (const issue of error.issues) {
-    const where = formatPath(issue.path);
-    if (issue.code === 'unrecognized_keys') {
-      const allowed = allowedKeys(pipelineSchema, issue.path);
-      for (const key of issue.keys) {
-        problems.push(
-          `${source}: ${where ? `${where}.${key}` : key} is not a known setting; allowed here: ${allowed.join(', ')}`,
-        );
-      }
-      continue;
-    }
-    const value = valueAt(raw, issue.path);
-    problems.push(
-      value === undefined
-        ? `${source}: ${where === '' ? '(top level)' : where} is required and ${issue.message}`
-        : `${source}: ${where === '' ? '(top level)' : where} ${issue.message}, got: ${describeValue(value)}`,
-    );
-  }
-  return [...new Set(problems)];
-}
-
 /** Validates an already-parsed pipeline object; `source` names it in messages (a file path, or the builder). */
 export function parsePipeline(raw: unknown, source: string, context: PipelineContext): PipelineDefinition {
   const result = pipelineSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(schemaProblems(source, raw, result.error));
+    throw new ConfigError(zodProblems(pipelineSchema, raw, result.error, { file: source }));
   }
   const problems = pipelineProblems(source, result.data, context);
   if (problems.length > 0) {

@@ -149,7 +149,7 @@ describe('clone plan', () => {
     ).toStrictEqual([
       'kitchens.config.yaml: environments.dev.clone.tables[0].sample.fraction must be a number from 0 to 1 (exclusive of 0), such as 0.1, got: 1.5',
       'kitchens.config.yaml: environments.dev.clone.tables[1].mask.amount must be one of hash, redact, null, keep, got: "scramble"',
-      'kitchens.config.yaml: environments.dev.clone.extra is not a known setting',
+      'kitchens.config.yaml: environments.dev.clone.extra is not a known setting; allowed here: from, schema, personal, tables, objects, concurrency, secrets',
     ]);
     expect(
       problems(() => parseClonePlan({ tables: [{ name: 'orders', sample: { fraction: 0 } }] }, LOCATION)),
