@@ -1,32 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { COMMANDS } from '../../lib/cli/commands';
-import { buildProgram, runProgram } from '../../lib/cli/program';
+import { kitchen as run } from './support/cli';
 import { EXAMPLE_CONFIG } from '../support/app';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'align');
 
 /** Runs the CLI in process and captures stdout and stderr. */
-async function kitchen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runProgram(buildProgram(COMMANDS), ['--config', EXAMPLE_CONFIG, ...args], process.stderr);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const kitchen = (...args: string[]) => run(args, EXAMPLE_CONFIG);
 
 describe('kitchen align', () => {
   it('should exit 0 for the bundled example and print the report', async () => {
@@ -92,10 +73,9 @@ describe('kitchen align', () => {
   });
 
   it('fails with exit 2 when the config file is missing', async () => {
-    const code = await runProgram(buildProgram(COMMANDS), ['--config', '/nonexistent/kitchens.config.yaml', 'align'], {
-      write: () => true,
-    } as unknown as typeof process.stderr);
+    const { code, stderr } = await run(['align'], '/nonexistent/kitchens.config.yaml');
     expect(code).toBe(2);
+    expect(stderr).toContain('/nonexistent/kitchens.config.yaml: config file not found');
   });
 });
 

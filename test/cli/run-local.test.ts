@@ -6,8 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { COMMANDS } from '../../lib/cli/commands';
-import { buildProgram, runProgram } from '../../lib/cli/program';
+import { kitchen as run } from './support/cli';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CONFIG = path.join(ROOT, 'kitchens.config.yaml');
@@ -16,25 +15,7 @@ const KITCHEN = 'cli-run-local';
 const pgUrl = process.env.KITCHENS_TEST_PG_URL!;
 let lake: string;
 
-async function kitchen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runProgram(buildProgram(COMMANDS), ['--config', CONFIG, ...args], process.stderr);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const kitchen = (...args: string[]) => run(args, CONFIG);
 
 const localRun = (...extra: string[]) =>
   kitchen(
