@@ -2,6 +2,7 @@ import { Annotations, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { EnvironmentBoundStack } from './environment-bound-stack';
 import { COPY_ROLE, EXPORT_EXPIRY_DAYS, UNLOAD_ROLE, type CloneTransfer } from '../lib/clone/transfer';
 import { acknowledge } from './nag';
 
@@ -17,13 +18,13 @@ export interface CloneTransferStackProps extends StackProps {
  * It can write only below `kitchens/` of the receiving environment's export bucket; it reads nothing. What it
  * writes is already masked and sampled: the UNLOAD query runs the masking inside the source warehouse.
  */
-export class CloneExportStack extends Stack {
+export class CloneExportStack extends EnvironmentBoundStack {
   public readonly unloadRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: CloneTransferStackProps) {
     const { transfer } = props;
     super(scope, id, {
-      env: { account: transfer.source.account, region: transfer.source.region },
+      boundTo: transfer.source,
       description: `cdk-kitchens: masked clone exports from ${transfer.source.name} to ${transfer.target.name}`,
       ...props,
     });
@@ -59,14 +60,14 @@ export class CloneExportStack extends Stack {
  * In the account of the receiving environment (development): the export bucket (objects expire after a day) and
  * the role its warehouse chains to for COPY, which can only read the export keys.
  */
-export class CloneImportStack extends Stack {
+export class CloneImportStack extends EnvironmentBoundStack {
   public readonly exportBucket: s3.Bucket;
   public readonly copyRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: CloneTransferStackProps) {
     const { transfer } = props;
     super(scope, id, {
-      env: { account: transfer.target.account, region: transfer.target.region },
+      boundTo: transfer.target,
       description: `cdk-kitchens: masked clone imports into ${transfer.target.name} from ${transfer.source.name}`,
       ...props,
     });

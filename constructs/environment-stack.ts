@@ -1,5 +1,6 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { EnvironmentBoundStack } from './environment-bound-stack';
 import type { EnvironmentConfig, KitchensConfig } from '../lib/config/model';
 import { Names } from '../lib/naming';
 import type { PipelineDefinition } from '../lib/pipeline/model';
@@ -12,9 +13,7 @@ export interface EnvironmentStackProps extends StackProps {
 }
 
 /** The stack of one release environment, deployed to the account and region its config names. */
-export class EnvironmentStack extends Stack {
-  private readonly zones: string[];
-
+export class EnvironmentStack extends EnvironmentBoundStack {
   public readonly releaseEnvironment: ReleaseEnvironment;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
@@ -25,22 +24,16 @@ export class EnvironmentStack extends Stack {
     });
     super(scope, id, {
       stackName: names.stackName,
-      env: { account: props.environment.account, region: props.environment.region },
+      boundTo: props.environment,
       description: `cdk-kitchens ${props.environment.stage} release environment "${props.environment.name}"`,
       terminationProtection: props.environment.stage === 'production',
       ...props,
     });
-    this.zones = [...props.environment.availabilityZones];
     this.releaseEnvironment = new ReleaseEnvironment(this, 'Environment', {
       project: props.config.project,
       environment: props.environment,
       apps: props.config.apps,
       pipelines: props.pipelines,
     });
-  }
-
-  /** The zones from the config: synth never asks AWS (no availability-zones context lookup). */
-  public get availabilityZones(): string[] {
-    return this.zones;
   }
 }

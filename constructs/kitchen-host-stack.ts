@@ -1,9 +1,10 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { EnvironmentBoundStack } from './environment-bound-stack';
 import type { EnvironmentConfig, KitchensConfig } from '../lib/config/model';
 import { Names } from '../lib/naming';
 import { ENVIRONMENT_PARAMETERS } from '../lib/parameters';
@@ -18,9 +19,7 @@ export interface KitchenHostStackProps extends StackProps {
  * What a development environment needs to host Kitchens, kept out of the environment stack so production and
  * development stay identical in shape: the reaper that deletes expired Kitchens.
  */
-export class KitchenHostStack extends Stack {
-  private readonly zones: string[];
-
+export class KitchenHostStack extends EnvironmentBoundStack {
   public readonly reaper: KitchenReaper;
 
   constructor(scope: Construct, id: string, props: KitchenHostStackProps) {
@@ -28,11 +27,10 @@ export class KitchenHostStack extends Stack {
     const names = new Names({ project: props.config.project, environment: env.name, account: env.account });
     super(scope, id, {
       stackName: names.kitchensStackName,
-      env: { account: env.account, region: env.region },
+      boundTo: props.environment,
       description: `cdk-kitchens: Kitchen hosting of "${env.name}" (expired Kitchen reaper)`,
       ...props,
     });
-    this.zones = [...props.environment.availabilityZones];
     const value = (key: keyof typeof ENVIRONMENT_PARAMETERS) =>
       ssm.StringParameter.valueForStringParameter(this, names.parameterName(ENVIRONMENT_PARAMETERS[key]));
     this.reaper = new KitchenReaper(this, 'Reaper', {
@@ -41,10 +39,5 @@ export class KitchenHostStack extends Stack {
       encryptionKey: kms.Key.fromKeyArn(this, 'Key', value('keyArn')),
       logRetention: env.retention.logDays as logs.RetentionDays,
     });
-  }
-
-  /** The zones from the config: synth never asks AWS (no availability-zones context lookup). */
-  public get availabilityZones(): string[] {
-    return this.zones;
   }
 }

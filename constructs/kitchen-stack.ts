@@ -1,5 +1,6 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { EnvironmentBoundStack } from './environment-bound-stack';
 import type { KitchensConfig } from '../lib/config/model';
 import type { KitchenOptions } from '../lib/kitchen/options';
 import { Names } from '../lib/naming';
@@ -13,9 +14,7 @@ export interface KitchenStackProps extends StackProps {
 }
 
 /** The stack of one Kitchen, in the account and region of its development environment. */
-export class KitchenStack extends Stack {
-  private readonly zones: string[];
-
+export class KitchenStack extends EnvironmentBoundStack {
   public readonly kitchen: Kitchen;
 
   constructor(scope: Construct, id: string, props: KitchenStackProps) {
@@ -28,21 +27,15 @@ export class KitchenStack extends Stack {
     });
     super(scope, id, {
       stackName: names.stackName,
-      env: { account: env.account, region: env.region },
+      boundTo: props.options.environment,
       description: `cdk-kitchens Kitchen "${props.options.name}" in ${env.name} (owner ${props.options.owner}, expires ${props.options.expires})`,
       ...props,
     });
-    this.zones = [...props.options.environment.availabilityZones];
     this.kitchen = new Kitchen(this, 'Kitchen', {
       project: props.config.project,
       options: props.options,
       apps: props.config.apps,
       pipelines: props.pipelines,
     });
-  }
-
-  /** The zones from the config: synth never asks AWS (no availability-zones context lookup). */
-  public get availabilityZones(): string[] {
-    return this.zones;
   }
 }
