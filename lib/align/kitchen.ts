@@ -1,0 +1,173 @@
+/**
+ * A Kitchen against its environment: the Kitchen's pipeline copies must run the same steps and tests, with the
+ * same transitions, as the environment's pipelines. Their parameters legitimately differ (schema, prefix, names
+ * read from SSM, the Kitchen's alert topic), so what is compared is each state machine's graph: state names,
+ * state types and edges.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { KitchensConfig } from '../config/model';
+import { KITCHEN_CONTEXT } from '../kitchen/options';
+import { Names } from '../naming';
+import { buildApp } from '../app';
+import type { AppBuilder } from './check';
+import type { CfnResource, Template } from './normalize';
+import {
+  flattenStates,
+  STATE_MACHINE_TYPE,
+  stateEdges,
+  stateMachineDefinition,
+  type AslDefinition,
+} from './state-machine';
+
+export interface KitchenPipelineDifference {
+  readonly pipeline: string;
+  readonly kind:
+    'missing-in-kitchen' | 'only-in-kitchen' | 'state-missing' | 'state-extra' | 'state-type' | 'transition';
+  readonly state?: string;
+  readonly detail: string;
+}
+
+export interface KitchenAlignmentResult {
+  readonly kitchen: string;
+  readonly environment: string;
+  readonly aligned: boolean;
+  /** Pipeline ids compared. */
+  readonly pipelines: readonly string[];
+  readonly differences: readonly KitchenPipelineDifference[];
+  readonly durationMs: number;
+}
+
+/** The state machines of a template by pipeline id (their names are `<prefix><pipeline id>`). */
+function pipelinesOf(template: Template, prefix: string): Map<string, AslDefinition> {
+  const out = new Map<string, AslDefinition>();
+  for (const resource of Object.values(template.Resources ?? {}) as CfnResource[]) {
+    if (resource.Type !== STATE_MACHINE_TYPE) continue;
+    const name = resource.Properties?.StateMachineName;
+    const definition = stateMachineDefinition(resource.Properties);
+    if (typeof name !== 'string' || !name.startsWith(prefix) || !definition) continue;
+    out.set(name.slice(prefix.length), definition);
+  }
+  return out;
+}
+
+function graph(definition: AslDefinition): { types: Map<string, string>; edges: Set<string> } {
+  const types = new Map<string, string>();
+  for (const [name, state] of flattenStates(definition)) types.set(name, String(state.Type));
+  const edges = new Set(stateEdges(definition).map((e) => `${e.from} -> ${e.to}${e.label ? ` (${e.label})` : ''}`));
+  return { types, edges };
+}
+
+/** Compares synthesized templates (no synthesis): the pure part of `checkKitchenAlignment`. */
+export function compareKitchenPipelines(
+  environmentTemplate: Template,
+  kitchenTemplate: Template,
+  names: { readonly environment: Names; readonly kitchen: Names },
+): Omit<KitchenAlignmentResult, 'durationMs'> {
+  const envPrefix = names.environment.stateMachineName('x').slice(0, -1);
+  const kitchenPrefix = names.kitchen.stateMachineName('x').slice(0, -1);
+  const envPipelines = pipelinesOf(environmentTemplate, envPrefix);
+  const kitchenPipelines = pipelinesOf(kitchenTemplate, kitchenPrefix);
+  // Environment-only machines (the Kitchen reaper lives in its own stack, so none today) are not pipelines.
+  const differences: KitchenPipelineDifference[] = [];
+  for (const id of [...envPipelines.keys()].filter((k) => !kitchenPipelines.has(k))) {
+    differences.push({ pipeline: id, kind: 'missing-in-kitchen', detail: `pipeline ${id} has no copy in the Kitchen` });
+  }
+  for (const id of [...kitchenPipelines.keys()].filter((k) => !envPipelines.has(k))) {
+    differences.push({ pipeline: id, kind: 'only-in-kitchen', detail: `pipeline ${id} exists only in the Kitchen` });
+  }
+  const compared = [...envPipelines.keys()].filter((k) => kitchenPipelines.has(k)).sort();
+  for (const id of compared) {
+    const env = graph(envPipelines.get(id)!);
+    const kitchen = graph(kitchenPipelines.get(id)!);
+    for (const [state, type] of env.types) {
+      const mine = kitchen.types.get(state);
+      if (mine === undefined) {
+        differences.push({
+          pipeline: id,
+          kind: 'state-missing',
+          state,
+          detail: `state "${state}" is missing in the Kitchen`,
+        });
+      } else if (mine !== type) {
+        differences.push({
+          pipeline: id,
+          kind: 'state-type',
+          state,
+          detail: `state "${state}" is a ${mine} in the Kitchen, a ${type} in the environment`,
+        });
+      }
+    }
+    for (const state of kitchen.types.keys()) {
+      if (!env.types.has(state)) {
+        differences.push({
+          pipeline: id,
+          kind: 'state-extra',
+          state,
+          detail: `state "${state}" exists only in the Kitchen`,
+        });
+      }
+    }
+    const edgeDiff = (from: Set<string>, to: Set<string>, where: string) => {
+      for (const edge of from) {
+        if (!to.has(edge))
+          differences.push({
+            pipeline: id,
+            kind: 'transition',
+            detail: `transition ${edge} exists only in the ${where}`,
+          });
+      }
+    };
+    edgeDiff(env.edges, kitchen.edges, 'environment');
+    edgeDiff(kitchen.edges, env.edges, 'Kitchen');
+  }
+  return {
+    kitchen: names.kitchen.context.kitchen ?? '',
+    environment: names.environment.context.environment,
+    aligned: differences.length === 0,
+    pipelines: compared,
+    differences,
+  };
+}
+
+/** Synthesizes the Kitchen and its environment (cdk-nag and CDK validation off) and compares their pipelines. */
+export function checkKitchenAlignment(options: {
+  readonly config: KitchensConfig;
+  readonly kitchen: string;
+  /** Context of the Kitchen besides its name (`kitchenEnv`, ...). */
+  readonly context?: Readonly<Record<string, string>>;
+  readonly build?: AppBuilder;
+}): KitchenAlignmentResult {
+  const started = Date.now();
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchen-align-'));
+  const validation = process.env.CDK_VALIDATION;
+  process.env.CDK_VALIDATION = 'false';
+  try {
+    const build = options.build ?? buildApp;
+    const context = { ...options.context, [KITCHEN_CONTEXT.name]: options.kitchen };
+    const built = build(options.config, { nag: false, outdir, context });
+    const stack = built.kitchens[options.kitchen];
+    const host = stack.kitchen.environmentNames;
+    const envStack = built.environments[host.context.environment];
+    const assembly = built.app.synth();
+    const template = (s: { artifactId: string }) => assembly.getStackArtifact(s.artifactId).template as Template;
+    const result = compareKitchenPipelines(template(envStack), template(stack), {
+      environment: host,
+      kitchen: stack.kitchen.names,
+    });
+    return { ...result, durationMs: Date.now() - started };
+  } finally {
+    if (validation === undefined) delete process.env.CDK_VALIDATION;
+    else process.env.CDK_VALIDATION = validation;
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+export function renderKitchenAlignmentText(result: KitchenAlignmentResult): string {
+  const head = result.aligned
+    ? `ALIGNED: Kitchen ${result.kitchen} runs the same ${result.pipelines.length} pipeline(s) as ${result.environment} (${result.pipelines.join(', ')}): same steps, tests and transitions`
+    : `NOT ALIGNED: Kitchen ${result.kitchen} differs from ${result.environment} in ${result.differences.length} place(s)`;
+  const lines = result.differences.map((d) => `  ${d.pipeline}: ${d.detail}`);
+  return [head, ...lines, '', `Compared in ${(result.durationMs / 1000).toFixed(1)} s.`].join('\n');
+}

@@ -1,0 +1,75 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../../lib/app';
+import { checkKitchenAlignment, compareKitchenPipelines, stateMachineDefinition } from '../../../lib/align';
+import type { Template as CfnTemplate } from '../../../lib/align/normalize';
+import { kitchen as run } from '../../cli/support/cli';
+import { exampleConfig, EXAMPLE_CONFIG } from '../../support/app';
+
+describe('a Kitchen against its environment', () => {
+  const config = exampleConfig();
+  const built = buildApp(config, { nag: false, context: { kitchen: 'profit-report' } });
+  const stack = built.kitchens['profit-report'];
+  const names = { environment: stack.kitchen.environmentNames, kitchen: stack.kitchen.names };
+  const envTemplate = Template.fromStack(built.environments.dev).toJSON() as CfnTemplate;
+  const kitchenTemplate = () => JSON.parse(JSON.stringify(Template.fromStack(stack).toJSON())) as CfnTemplate;
+  const kitchenMachine = (t: CfnTemplate) =>
+    Object.values(t.Resources!).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!;
+
+  it('should find the bundled Kitchen running the same pipelines as dev', () => {
+    const result = checkKitchenAlignment({ config, kitchen: 'profit-report' });
+    expect(result).toMatchObject({
+      kitchen: 'profit-report',
+      environment: 'dev',
+      aligned: true,
+      pipelines: ['orders'],
+      differences: [],
+    });
+  });
+
+  it('fails when a test state is missing from the Kitchen copy, naming it', () => {
+    const t = kitchenTemplate();
+    const machine = kitchenMachine(t);
+    const definition = stateMachineDefinition(machine.Properties)!;
+    const testState = Object.keys(definition.States!).find((s) => s.startsWith('Test: '))!;
+    expect(testState).toMatch(/^Test: /);
+    delete definition.States![testState];
+    machine.Properties!.DefinitionString = JSON.stringify(definition);
+    const result = compareKitchenPipelines(envTemplate, t, names);
+    expect(result.aligned).toBe(false);
+    expect(result.differences).toEqual(
+      expect.arrayContaining([
+        {
+          pipeline: 'orders',
+          kind: 'state-missing',
+          state: testState,
+          detail: `state "${testState}" is missing in the Kitchen`,
+        },
+      ]),
+    );
+    expect(result.differences.some((d) => d.kind === 'transition')).toBe(true);
+  });
+
+  it('fails when the Kitchen has no copy of a pipeline', () => {
+    const t = kitchenTemplate();
+    const id = Object.entries(t.Resources!).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')![0];
+    delete t.Resources![id];
+    expect(compareKitchenPipelines(envTemplate, t, names).differences).toStrictEqual([
+      { pipeline: 'orders', kind: 'missing-in-kitchen', detail: 'pipeline orders has no copy in the Kitchen' },
+    ]);
+  });
+
+  it('should answer from the CLI with exit 0, and refuse bad arguments with exit 2', async () => {
+    const ok = await run(['align', '--kitchen', 'profit-report'], EXAMPLE_CONFIG);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('ALIGNED: Kitchen profit-report runs the same 1 pipeline(s) as dev (orders)');
+    const badName = await run(['align', '--kitchen', 'Profit'], EXAMPLE_CONFIG);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain('error: --kitchen: Kitchen name "Profit" must be lowercase letters');
+    const mixed = await run(['align', '--kitchen', 'profit-report', '--from', 'dev'], EXAMPLE_CONFIG);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('--kitchen compares a Kitchen with its own environment; leave out --from and --to');
+    const envAlone = await run(['align', '--env', 'dev'], EXAMPLE_CONFIG);
+    expect(envAlone.code).toBe(2);
+    expect(envAlone.stderr).toContain('--env goes with --kitchen NAME');
+  });
+});
