@@ -27,7 +27,9 @@ function main(): void {
   const one = samples.get(1)!;
   for (const count of [10, 50]) {
     const s = samples.get(count)!;
-    console.log(`each additional Kitchen, 1 -> ${count}: ${((s.synthMs - one.synthMs) / (count - 1)).toFixed(0)} ms (target < 150)`);
+    console.log(
+      `each additional Kitchen, 1 -> ${count}: ${((s.synthMs - one.synthMs) / (count - 1)).toFixed(0)} ms (target < 150)`,
+    );
   }
 }
 
