@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { clonePlanSchema } from '../clone/plan';
 import { ENVIRONMENT_NAME_PATTERN, PROJECT_NAME_PATTERN } from '../naming';
+import { SLACK_ID_PATTERN, SSH_PUBLIC_KEY_PATTERN } from '../patterns';
 
 const integer = (min: number, max: number) =>
   z
@@ -12,9 +13,6 @@ const integer = (min: number, max: number) =>
     .int({ error: `must be an integer from ${min} to ${max}` })
     .min(min, { error: `must be an integer from ${min} to ${max}` })
     .max(max, { error: `must be an integer from ${min} to ${max}` });
-
-const SSH_KEY_PATTERN =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 
 /** Redshift node types that can run a provisioned cluster today. */
 export const NODE_TYPES = [
@@ -68,7 +66,7 @@ export const sftpUserSchema = z.strictObject({
     /^[a-z][a-z0-9_.@-]{2,99}$/,
     'an SFTP user name of 3-100 characters: lowercase letters, digits, "_", ".", "@", "-", starting with a letter',
   ),
-  sshPublicKey: z.string({ error: 'must be an SSH public key' }).regex(SSH_KEY_PATTERN, {
+  sshPublicKey: z.string({ error: 'must be an SSH public key' }).regex(SSH_PUBLIC_KEY_PATTERN, {
     error: 'must be an OpenSSH public key: "ssh-ed25519 AAAA...", "ssh-rsa AAAA..." or "ecdsa-sha2-nistp256 AAAA..."',
   }),
 });
@@ -103,10 +101,10 @@ export const environmentSchema = z.strictObject({
   schedules: z.boolean({ error: 'must be true or false' }),
   removalPolicy: z.enum(['retain', 'destroy'], { error: 'must be "retain" or "destroy"' }).optional(),
   slack: z.strictObject({
-    workspaceId: name(/^[A-Z0-9]{9,11}$/, 'a Slack workspace id such as "T07ABCDEF12"'),
-    channelId: name(/^[A-Z0-9]{9,11}$/, 'a Slack channel id such as "C07ABCDEF12"'),
+    workspaceId: name(SLACK_ID_PATTERN, 'a Slack workspace id such as "T07ABCDEF12"'),
+    channelId: name(SLACK_ID_PATTERN, 'a Slack channel id such as "C07ABCDEF12"'),
     /** Channel for Kitchen alerts when a Kitchen names none (development only). */
-    kitchenChannelId: name(/^[A-Z0-9]{9,11}$/, 'a Slack channel id such as "C07ABCDEF12"').optional(),
+    kitchenChannelId: name(SLACK_ID_PATTERN, 'a Slack channel id such as "C07ABCDEF12"').optional(),
   }),
   sftp: z
     .strictObject({

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import { describeValue } from '../config/errors';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { ID_PATTERN, kitchenNameProblem, PIPELINE_ID_MAX } from '../naming';
+import { IAM_PRINCIPAL_ARN_PATTERN, OWNER_PATTERN, SLACK_ID_PATTERN, SSH_PUBLIC_KEY_PATTERN } from '../patterns';
 import { CliError, EXIT_USAGE } from '../cli/errors';
 
 function bad(flag: string, value: unknown, allowed: string): CliError {
@@ -59,9 +60,6 @@ export function checkParent(parent: string, name: string, config: KitchensConfig
   return parent;
 }
 
-const STAFF_ARN =
-  /^arn:aws[a-z-]*:(iam|sts)::(\d{12}):(root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+|assumed-role\/[\w+=,.@/-]+)$/;
-
 /** `--staff ARN,...`: IAM user or role ARNs of the environment's account. */
 export function parseStaff(value: string, environment: EnvironmentConfig): string[] {
   const arns = value
@@ -72,7 +70,7 @@ export function parseStaff(value: string, environment: EnvironmentConfig): strin
     throw bad('--staff', value, 'must be a comma-separated list of IAM user or role ARNs');
   }
   for (const arn of arns) {
-    const match = STAFF_ARN.exec(arn);
+    const match = IAM_PRINCIPAL_ARN_PATTERN.exec(arn);
     if (!match) {
       throw bad('--staff', arn, 'must be an IAM user or role ARN such as "arn:aws:iam::123456789012:role/NAME"');
     }
@@ -112,9 +110,6 @@ export function expiryFromTtl(hours: number, now: Date = new Date()): string {
   return new Date(Math.floor(now.getTime() / 1000) * 1000 + hours * 3600_000).toISOString().replace('.000Z', 'Z');
 }
 
-const SSH_PUBLIC_KEY =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
-
 /** `--ssh-key FILE`: reads one OpenSSH public key; a private key is refused without echoing it. */
 export function readSshKey(file: string): string {
   let text: string;
@@ -131,7 +126,7 @@ export function readSshKey(file: string): string {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0 && !l.startsWith('#'));
-  if (lines.length !== 1 || !SSH_PUBLIC_KEY.test(lines[0])) {
+  if (lines.length !== 1 || !SSH_PUBLIC_KEY_PATTERN.test(lines[0])) {
     throw bad(
       '--ssh-key',
       file,
@@ -143,7 +138,7 @@ export function readSshKey(file: string): string {
 
 /** `--slack-channel ID`. */
 export function checkSlackChannel(value: string): string {
-  if (!/^[A-Z0-9]{9,11}$/.test(value)) {
+  if (!SLACK_ID_PATTERN.test(value)) {
     throw bad('--slack-channel', value, 'must be a Slack channel id such as "C07ABCDEF12" (9-11 capitals and digits)');
   }
   return value;
@@ -151,7 +146,7 @@ export function checkSlackChannel(value: string): string {
 
 /** `--owner X`: a user name or e-mail, as stored in the owner tag. */
 export function checkOwner(value: string): string {
-  if (!/^[\w.@+-]{1,64}$/.test(value)) {
+  if (!OWNER_PATTERN.test(value)) {
     throw bad('--owner', value, 'must be 1-64 letters, digits or "_.@+-" (a user name or e-mail)');
   }
   return value;

@@ -22,6 +22,7 @@ import type { Stack } from '@aws-sdk/client-cloudformation';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { CliError, EXIT_FAILED, EXIT_SERVICE, EXIT_USAGE } from '../cli/errors';
 import { ConfigError } from '../config/errors';
+import { OWNER_PATTERN } from '../patterns';
 import { sdkErrorMessage, type AwsTarget } from './aws';
 import { KITCHEN_TAGS, kitchenContext, kitchenOptions } from './options';
 import { cloudFormationClient, describeKitchenStack, kitchenStackName, type CloudFormationLike } from './stacks';
@@ -215,7 +216,7 @@ function tag(stack: Stack | undefined, key: string): string | undefined {
 
 function defaultOwner(): string {
   const user = process.env.USER ?? os.userInfo().username;
-  if (!/^[\w.@+-]{1,64}$/.test(user)) {
+  if (!OWNER_PATTERN.test(user)) {
     throw new CliError(
       `--owner is needed: the user name ${JSON.stringify(user)} is not a valid owner (1-64 letters, digits or "_.@+-")`,
       EXIT_USAGE,
@@ -372,7 +373,7 @@ export async function deleteKitchen(
   const context = kitchenContext({
     name,
     environment: environment.name,
-    owner: owner !== undefined && /^[\w.@+-]{1,64}$/.test(owner) ? owner : 'unknown',
+    owner: owner !== undefined && OWNER_PATTERN.test(owner) ? owner : 'unknown',
   });
   kitchenOptions(config, context, deps.now ?? new Date());
   const toolkit = deps.toolkit ?? (await defaultToolkit(aws, log));

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ConfigError, describeValue } from '../config/errors';
 import { kitchenHost, type EnvironmentConfig, type KitchensConfig } from '../config/model';
 import { kitchenNameProblem } from '../naming';
+import { IAM_PRINCIPAL_ARN_PATTERN, OWNER_PATTERN, SLACK_ID_PATTERN, SSH_PUBLIC_KEY_PATTERN } from '../patterns';
 
 /** The CDK context keys of a Kitchen. */
 export const KITCHEN_CONTEXT = {
@@ -38,11 +39,6 @@ export interface KitchenOptions {
   readonly sshPublicKey?: string;
   readonly slackChannelId: string;
 }
-
-const ARN =
-  /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|user\/[\w+=,.@\/-]+|role\/[\w+=,.@\/-]+|assumed-role\/[\w+=,.@\/-]+)$/;
-const SSH_KEY =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 
 function problem(key: string, value: unknown, allowed: string): string {
   return `context ${key} ${allowed}, got: ${describeValue(value)}`;
@@ -79,7 +75,7 @@ export function kitchenOptions(
   if (nameProblem) problems.push(`context ${KITCHEN_CONTEXT.name}: ${nameProblem}`);
 
   const owner = str(KITCHEN_CONTEXT.owner) ?? process.env.USER ?? 'unknown';
-  if (!/^[\w.@+-]{1,64}$/.test(owner)) {
+  if (!OWNER_PATTERN.test(owner)) {
     problems.push(
       problem(KITCHEN_CONTEXT.owner, owner, 'must be 1-64 letters, digits or "_.@+-" (a user name or e-mail)'),
     );
@@ -104,7 +100,7 @@ export function kitchenOptions(
         .filter(Boolean)
     : [];
   staff.forEach((arn) => {
-    if (!ARN.test(arn)) {
+    if (!IAM_PRINCIPAL_ARN_PATTERN.test(arn)) {
       problems.push(
         problem(
           KITCHEN_CONTEXT.staff,
@@ -144,14 +140,14 @@ export function kitchenOptions(
   }
 
   const sshPublicKey = str(KITCHEN_CONTEXT.sshKey);
-  if (sshPublicKey !== undefined && !SSH_KEY.test(sshPublicKey)) {
+  if (sshPublicKey !== undefined && !SSH_PUBLIC_KEY_PATTERN.test(sshPublicKey)) {
     problems.push(
       problem(KITCHEN_CONTEXT.sshKey, sshPublicKey, 'must be an OpenSSH public key ("ssh-ed25519 AAAA...")'),
     );
   }
   const slackChannelId =
     str(KITCHEN_CONTEXT.slackChannel) ?? environment?.slack.kitchenChannelId ?? environment?.slack.channelId ?? '';
-  if (environment && !/^[A-Z0-9]{9,11}$/.test(slackChannelId)) {
+  if (environment && !SLACK_ID_PATTERN.test(slackChannelId)) {
     problems.push(
       problem(KITCHEN_CONTEXT.slackChannel, slackChannelId, 'must be a Slack channel id such as "C07ABCDEF12"'),
     );
