@@ -99,18 +99,6 @@ interface Synthesized {
   readonly stack: AssemblyStack;
 }
 
-/**
- * The availability zones the config declares, as the context entries a lookup would cache in cdk.context.json
- * (a VPC given explicit zones checks them against the stack's): synth needs no AWS call for them.
- */
-export function availabilityZoneContext(config: KitchensConfig): Record<string, string[]> {
-  const context: Record<string, string[]> = {};
-  for (const e of config.environments) {
-    context[`availability-zones:account=${e.account}:region=${e.region}`] = [...e.availabilityZones];
-  }
-  return context;
-}
-
 /** Synthesizes the app with the Kitchen context and finds the Kitchen stack in it. */
 async function synthesizeKitchen(
   toolkit: KitchenToolkit,
@@ -134,7 +122,7 @@ async function synthesizeKitchen(
     return app.synth() as unknown as Awaited<ReturnType<AssemblyBuilder>>;
   };
   const cx = await toolkit.fromAssemblyBuilder(builder, {
-    contextStore: new MemoryContext({ ...availabilityZoneContext(config), ...context }),
+    contextStore: new MemoryContext({ ...context }),
     // The app pins every stack to its environment's account and region: no STS call to find defaults.
     resolveDefaultEnvironment: false,
     lookups: options.lookups,
