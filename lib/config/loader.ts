@@ -87,6 +87,13 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string): s
         `${file}: ${at}.kitchens is only allowed on a development environment, got it on stage "${env.stage}"`,
       );
     }
+    const cloneFrom = env.clone?.from;
+    if (cloneFrom !== undefined && (cloneFrom === name || !(cloneFrom in config.environments))) {
+      const others = envs.map(([n]) => n).filter((n) => n !== name);
+      problems.push(
+        `${file}: ${at}.clone.from must name another environment of this file (${others.length > 0 ? others.join(', ') : 'there is none'}), got: ${JSON.stringify(cloneFrom)}`,
+      );
+    }
     if (env.kitchens && env.kitchens.defaultTtlHours > env.kitchens.maxTtlHours) {
       problems.push(
         `${file}: ${at}.kitchens.defaultTtlHours must be at most maxTtlHours (${env.kitchens.maxTtlHours}), got: ${env.kitchens.defaultTtlHours}`,

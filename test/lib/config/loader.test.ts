@@ -58,6 +58,7 @@ describe('bad config files', () => {
     delete raw.environments.production;
     expect(problems(raw)).toStrictEqual([
       `${FILE}: environments must declare exactly one environment with stage "production", got none`,
+      `${FILE}: environments.dev.clone.from must name another environment of this file (there is none), got: "production"`,
     ]);
   });
 
@@ -131,6 +132,18 @@ describe('bad config files', () => {
     expect(problems(raw)).toStrictEqual([
       `${FILE}: environments.production.availabilityZones[1] must be in region eu-west-1, got: "us-east-1b"`,
       `${FILE}: environments.production.kitchens is only allowed on a development environment, got it on stage "production"`,
+    ]);
+  });
+
+  it('fails on a clone plan whose source is not another environment', () => {
+    const raw = example();
+    raw.environments.dev.clone.from = 'staging';
+    expect(problems(raw)).toStrictEqual([
+      `${FILE}: environments.dev.clone.from must name another environment of this file (production), got: "staging"`,
+    ]);
+    raw.environments.dev.clone.from = 'dev';
+    expect(problems(raw)).toStrictEqual([
+      `${FILE}: environments.dev.clone.from must name another environment of this file (production), got: "dev"`,
     ]);
   });
 
