@@ -109,7 +109,6 @@ export class Kitchen extends Construct {
         Lifecycle: JSON.stringify(schemaLifecycle(this.schema, this.databaseUser)),
       },
     });
-    schemaResource.node.addDependency(this.credentials);
     new CustomResource(this, 'DataPrefix', {
       serviceToken: this.resourcesFunction.functionArn,
       resourceType: 'Custom::KitchenPrefix',
