@@ -5,6 +5,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config';
+import { NameError } from '../lib/naming';
 import { buildApp } from '../lib/app';
 import { FEATURE_FLAGS } from '../lib/feature-flags';
 
@@ -13,7 +14,8 @@ const file = (app.node.tryGetContext('config') as string | undefined) ?? 'kitche
 try {
   buildApp(loadConfig(file), {}, app);
 } catch (e) {
-  if (e instanceof ConfigError) {
+  // Bad input is reported as one message, before anything is synthesized.
+  if (e instanceof ConfigError || e instanceof NameError) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }
