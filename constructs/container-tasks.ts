@@ -7,9 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../lib/config/model';
-import type { Names } from '../lib/naming';
+import { pascal, type Names } from '../lib/naming';
 import { acknowledge } from './nag';
-import { pascal } from './vault';
 
 export interface ContainerTasksProps {
   readonly names: Names;

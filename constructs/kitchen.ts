@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { AppConfig } from '../lib/config/model';
 import { KITCHEN_TAGS, type KitchenOptions } from '../lib/kitchen/options';
 import { schemaLifecycle } from '../lib/kitchen/schema-sql';
-import { Names } from '../lib/naming';
+import { Names, pascal } from '../lib/naming';
 import type { PipelineDefinition } from '../lib/pipeline/model';
 import { pipelineVariables } from '../lib/pipeline/variables';
 import { Alerts } from './alerts';
@@ -24,7 +24,6 @@ import {
 } from './nag';
 import { Pipeline } from './pipeline';
 import { SftpUser } from './sftp-ingest';
-import { pascal } from './vault';
 import { allowWarehouseConnections } from './warehouse';
 
 export const KITCHEN_RESOURCES_CODE = path.join(__dirname, '..', 'lambda', 'kitchen-resources');

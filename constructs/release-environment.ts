@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { AppConfig, EnvironmentConfig } from '../lib/config/model';
-import { Names } from '../lib/naming';
+import { Names, pascal } from '../lib/naming';
 import { ENVIRONMENT_PARAMETERS, EnvironmentParameter } from '../lib/parameters';
 import type { PipelineDefinition } from '../lib/pipeline/model';
 import { pipelineVariables } from '../lib/pipeline/variables';
@@ -21,7 +21,7 @@ import {
 import { statefulRemovalPolicy } from './removal';
 import { SftpIngest } from './sftp-ingest';
 import { Pipeline } from './pipeline';
-import { pascal, Vault } from './vault';
+import { Vault } from './vault';
 import { Warehouse } from './warehouse';
 
 export interface ReleaseEnvironmentProps {

@@ -6,7 +6,7 @@ import * as transfer from 'aws-cdk-lib/aws-transfer';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { SftpUserConfig } from '../lib/config/model';
-import type { Names } from '../lib/naming';
+import { pascal, type Names } from '../lib/naming';
 import {
   acknowledge,
   acknowledgeGrantWildcards,
@@ -14,7 +14,6 @@ import {
   KMS_GRANT_ACTION_WILDCARDS,
   S3_GRANT_ACTION_WILDCARDS,
 } from './nag';
-import { pascal } from './vault';
 
 /** The Transfer Family security policy every server uses: no SHA-1, no CBC ciphers. */
 export const SFTP_SECURITY_POLICY = 'TransferSecurityPolicy-2024-01';

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { Names } from '../lib/naming';
+import { pascal, type Names } from '../lib/naming';
 import { acknowledge } from './nag';
 
 export interface VaultProps {
@@ -64,12 +64,4 @@ export class Vault extends Construct {
       secret.grantRead(grantee);
     }
   }
-}
-
-export function pascal(value: string): string {
-  return value
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((p) => p[0].toUpperCase() + p.slice(1))
-    .join('');
 }

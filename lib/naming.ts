@@ -260,3 +260,12 @@ export class Names {
     };
   }
 }
+
+/** A construct id from a name: `partner-api` -> `PartnerApi` (ids are stable PascalCase literals). */
+export function pascal(value: string): string {
+  return value
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((p) => p[0].toUpperCase() + p.slice(1))
+    .join('');
+}

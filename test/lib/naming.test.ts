@@ -1,4 +1,4 @@
-import { kitchenNameFromBranch, kitchenNameProblem, Names, validateKitchenName } from '../../lib/naming';
+import { kitchenNameFromBranch, kitchenNameProblem, Names, pascal, validateKitchenName } from '../../lib/naming';
 
 describe('Kitchen names', () => {
   it.each(['profit-report', 'abc', 'a1-b2-c3', 'x'.repeat(24)])('should accept %s', (name) => {
@@ -126,5 +126,13 @@ describe('Names', () => {
       /State machine name ".*" is 89 characters; the limit is 80/,
     );
     expect(() => env.databaseUser).toThrow('Only a Kitchen has its own database user');
+  });
+});
+
+describe('pascal', () => {
+  it('should turn names into construct ids', () => {
+    expect(pascal('partner-api')).toBe('PartnerApi');
+    expect(pascal('orders')).toBe('Orders');
+    expect(pascal('land_to-raw2')).toBe('LandToRaw2');
   });
 });
