@@ -12,7 +12,7 @@ process.env.CDK_VALIDATION = process.env.CDK_VALIDATION ?? 'false';
 import { App, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ConfigError } from '../lib/config/errors';
-import { Pipeline } from '../constructs/pipeline';
+import { Pipeline } from '../constructs/pipeline/pipeline';
 import { resolveDefinition } from '../lib/local/definition';
 import { standInTarget } from '../lib/local/stand-in';
 import { Names } from '../lib/naming';

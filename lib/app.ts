@@ -4,11 +4,11 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CloneExportStack, CloneImportStack } from '../constructs/clone-transfer';
-import { EnvironmentStack } from '../constructs/environment-stack';
+import { CloneExportStack, CloneImportStack } from '../constructs/clone/clone-transfer';
+import { EnvironmentStack } from '../constructs/environment/environment-stack';
 import { cloneTransfers } from './clone/transfer';
-import { KitchenHostStack } from '../constructs/kitchen-host-stack';
-import { KitchenStack } from '../constructs/kitchen-stack';
+import { KitchenHostStack } from '../constructs/kitchen/kitchen-host-stack';
+import { KitchenStack } from '../constructs/kitchen/kitchen-stack';
 import { KITCHEN_CONTEXT, KITCHENS_CONTEXT, kitchenOptions } from './kitchen/options';
 import { loadPipelineFile } from './pipeline/loader';
 import type { PipelineDefinition } from './pipeline/model';

@@ -406,7 +406,7 @@ export async function cloneObjects(options: ObjectCloneOptions): Promise<ObjectC
   };
 }
 
-/** One item of the manifest the ObjectClone state machine (constructs/object-clone.ts) iterates over. */
+/** One item of the manifest the ObjectClone state machine (constructs/clone/object-clone.ts) iterates over. */
 export interface CopyManifestItem {
   readonly source: string;
   readonly target: string;

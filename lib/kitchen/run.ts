@@ -1,7 +1,7 @@
 /**
  * `kitchen run PIPELINE --kitchen NAME [--wait]`: starts the Kitchen's state machine and, with --wait, follows the
  * execution history: each test's result as its `Result: <test>` state exits (the value lands in `$.tests.<key>`,
- * see constructs/pipeline-tests.ts), and for a container step that fails, what the Step Functions console hides:
+ * see constructs/pipeline/test-fragment.ts), and for a container step that fails, what the Step Functions console hides:
  * the task's exit code, its stopped reason and the last lines of the container's log.
  * No aws-cdk-lib import; the SDK clients are created by the caller (or lazily by `runClients`).
  */

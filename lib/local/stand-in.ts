@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { Pipeline, PipelineTarget } from '../../constructs/pipeline';
+import { Pipeline, PipelineTarget } from '../../constructs/pipeline/pipeline';
 import type { Names } from '../naming';
 import type { PipelineDefinition } from '../pipeline/model';
 import { resolveDefinition } from './definition';

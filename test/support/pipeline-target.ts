@@ -4,7 +4,7 @@
  * key) for pipeline tests, plus helpers that compile a pipeline, resolve its ASL and render its state graph.
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Pipeline, PipelineTarget } from '../../constructs/pipeline';
+import { Pipeline, PipelineTarget } from '../../constructs/pipeline/pipeline';
 import { resolveDefinition } from '../../lib/local/definition';
 import { standInTarget } from '../../lib/local/stand-in';
 import { Names } from '../../lib/naming';

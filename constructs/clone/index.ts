@@ -1,0 +1,3 @@
+// clone constructs: re-exports only.
+export * from './clone-transfer';
+export * from './object-clone';

@@ -1,0 +1,4 @@
+// Construct helpers shared by every area (stack base, nag acknowledgements, removal policy): re-exports only.
+export * from './environment-bound-stack';
+export * from './nag';
+export * from './removal';

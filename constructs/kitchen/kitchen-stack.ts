@@ -1,0 +1,41 @@
+import type { StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { EnvironmentBoundStack } from '../core/environment-bound-stack';
+import type { KitchensConfig } from '../../lib/config/model';
+import type { KitchenOptions } from '../../lib/kitchen/options';
+import { Names } from '../../lib/naming';
+import type { PipelineDefinition } from '../../lib/pipeline/model';
+import { Kitchen } from './kitchen';
+
+export interface KitchenStackProps extends StackProps {
+  readonly config: KitchensConfig;
+  readonly options: KitchenOptions;
+  readonly pipelines?: readonly PipelineDefinition[];
+}
+
+/** The stack of one Kitchen, in the account and region of its development environment. */
+export class KitchenStack extends EnvironmentBoundStack {
+  public readonly kitchen: Kitchen;
+
+  constructor(scope: Construct, id: string, props: KitchenStackProps) {
+    const env = props.options.environment;
+    const names = new Names({
+      project: props.config.project,
+      environment: env.name,
+      account: env.account,
+      kitchen: props.options.name,
+    });
+    super(scope, id, {
+      stackName: names.stackName,
+      boundTo: props.options.environment,
+      description: `cdk-kitchens Kitchen "${props.options.name}" in ${env.name} (owner ${props.options.owner}, expires ${props.options.expires})`,
+      ...props,
+    });
+    this.kitchen = new Kitchen(this, 'Kitchen', {
+      project: props.config.project,
+      options: props.options,
+      apps: props.config.apps,
+      pipelines: props.pipelines,
+    });
+  }
+}

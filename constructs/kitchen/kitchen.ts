@@ -1,0 +1,372 @@
+import * as path from 'path';
+import { ArnFormat, CustomResource, Duration, RemovalPolicies, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { AppConfig } from '../../lib/config/model';
+import { KITCHEN_TAGS, type KitchenOptions } from '../../lib/kitchen/options';
+import { schemaLifecycle } from '../../lib/kitchen/schema-sql';
+import { Names, pascal } from '../../lib/naming';
+import type { PipelineDefinition } from '../../lib/pipeline/model';
+import { pipelineVariables } from '../../lib/pipeline/variables';
+import { Alerts } from '../environment/alerts';
+import { ContainerTasks } from '../environment/container-tasks';
+import { EnvironmentImports } from '../environment/environment-imports';
+import {
+  acknowledge,
+  acknowledgeGrantWildcards,
+  bucketObjectsFinding,
+  KMS_GRANT_ACTION_WILDCARDS,
+  resourceFinding,
+  S3_GRANT_ACTION_WILDCARDS,
+} from '../core/nag';
+import { Pipeline } from '../pipeline/pipeline';
+import { SftpUser } from '../environment/sftp-ingest';
+import { allowWarehouseConnections } from '../environment/warehouse';
+
+export const KITCHEN_RESOURCES_CODE = path.join(__dirname, '..', '..', 'lambda', 'kitchen-resources');
+
+export interface KitchenProps {
+  readonly project: string;
+  readonly options: KitchenOptions;
+  /** Container apps, the same images as the environment's. */
+  readonly apps: readonly AppConfig[];
+  /** The environment's pipelines; the Kitchen gets its own copies, rendered with its own variables. */
+  readonly pipelines?: readonly PipelineDefinition[];
+}
+
+/**
+ * A developer's isolated slice of a development environment. It owns a schema and a database user on the
+ * environment's warehouse, a prefix in its data lake buckets, a user on its SFTP server, its own alert topic and
+ * Slack channel, credentials in the development Vault, copies of the pipelines, and a staff role; it reads the
+ * environment from SSM and never owns a cluster or a server. Everything it creates is deleted with it.
+ */
+export class Kitchen extends Construct {
+  public readonly names: Names;
+  public readonly environmentNames: Names;
+  public readonly imports: EnvironmentImports;
+  public readonly credentials: secretsmanager.Secret;
+  public readonly schema: string;
+  public readonly databaseUser: string;
+  public readonly alerts: Alerts;
+  public readonly containers: ContainerTasks;
+  public readonly sftpUser?: SftpUser;
+  public readonly pipelines: readonly Pipeline[];
+  public readonly staffRole?: iam.Role;
+  public readonly resourcesFunction: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: KitchenProps) {
+    super(scope, id);
+    const { options } = props;
+    const env = options.environment;
+    this.environmentNames = new Names({ project: props.project, environment: env.name, account: env.account });
+    this.names = new Names({
+      project: props.project,
+      environment: env.name,
+      account: env.account,
+      kitchen: options.name,
+    });
+    this.imports = new EnvironmentImports(this, 'Environment', { names: this.environmentNames, environment: env });
+    this.schema = this.names.schema(env.warehouse.schema);
+    this.databaseUser = this.names.databaseUser;
+    const logRetention = env.retention.logDays as logs.RetentionDays;
+    const prefix = this.names.dataPrefix;
+
+    // Credentials in the development Vault: generated at deploy time, never in the template.
+    this.credentials = new secretsmanager.Secret(this, 'WarehouseCredentials', {
+      secretName: this.names.secretName('warehouse'),
+      description: `Warehouse credentials of Kitchen ${options.name} (schema ${this.schema})`,
+      encryptionKey: this.imports.key,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: this.databaseUser, dbname: env.warehouse.database }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(
+      this.credentials,
+      'AwsSolutions-SMG4',
+      `A Kitchen's credentials live only as long as the Kitchen (at most kitchens.maxTtlHours = ${env.kitchens?.maxTtlHours ?? 'n/a'} hours); ` +
+        'recreating the Kitchen issues new ones, and the reaper deletes expired Kitchens.',
+    );
+
+    this.resourcesFunction = this.createResourcesFunction(logRetention);
+    const schemaResource = new CustomResource(this, 'Schema', {
+      serviceToken: this.resourcesFunction.functionArn,
+      resourceType: 'Custom::KitchenSchema',
+      properties: {
+        ClusterIdentifier: this.imports.clusterIdentifier,
+        Database: this.imports.database,
+        AdminSecretArn: this.imports.adminSecret.secretArn,
+        KitchenSecretArn: this.credentials.secretArn,
+        Schema: this.schema,
+        User: this.databaseUser,
+        Lifecycle: JSON.stringify(schemaLifecycle(this.schema, this.databaseUser)),
+      },
+    });
+    new CustomResource(this, 'DataPrefix', {
+      serviceToken: this.resourcesFunction.functionArn,
+      resourceType: 'Custom::KitchenPrefix',
+      properties: {
+        Buckets: JSON.stringify(Object.values(this.imports.buckets).map((b) => b.bucketName)),
+        Prefix: prefix,
+      },
+    });
+
+    if (options.sshPublicKey) {
+      this.sftpUser = new SftpUser(this, 'SftpUser', {
+        serverId: this.imports.sftpServerId,
+        userName: this.names.sftpUserName,
+        sshPublicKey: options.sshPublicKey,
+        bucket: this.imports.buckets.landing,
+        homePrefix: prefix,
+      });
+    }
+
+    this.alerts = new Alerts(this, 'Alerts', {
+      names: this.names,
+      slackWorkspaceId: env.slack.workspaceId,
+      slackChannelId: options.slackChannelId,
+      encryptionKey: this.imports.key,
+    });
+
+    const appSecrets: Record<string, secretsmanager.ISecret> = {};
+    for (const name of new Set(props.apps.flatMap((a) => a.secrets ?? []))) {
+      appSecrets[name] = secretsmanager.Secret.fromSecretNameV2(
+        this,
+        `AppSecret${pascal(name)}`,
+        this.environmentNames.secretName(`apps/${name}`),
+      );
+    }
+    this.containers = new ContainerTasks(this, 'Containers', {
+      names: this.names,
+      apps: props.apps,
+      vpc: this.imports.vpc,
+      secrets: appSecrets,
+      encryptionKey: this.imports.key,
+      logRetention,
+      existingCluster: this.imports.ecsCluster,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    allowWarehouseConnections(this, 'KitchenTasks', this.imports.warehouseSecurityGroup, this.containers.securityGroup);
+    for (const [app, taskDefinition] of Object.entries(this.containers.taskDefinitions)) {
+      for (const bucket of Object.values(this.imports.buckets)) {
+        bucket.grantReadWrite(taskDefinition.taskRole, `${prefix}*`);
+      }
+      acknowledgeGrantWildcards(
+        taskDefinition.taskRole,
+        {
+          actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS],
+          resources: this.prefixFindings(prefix),
+        },
+        `Written by bucket.grantReadWrite: the Kitchen's ${app} task reads and writes only below the Kitchen prefix ${prefix} of the environment buckets.`,
+      );
+      for (const secretName of Object.keys(appSecrets)) {
+        if (!taskDefinition.executionRole) continue;
+        acknowledge(
+          taskDefinition.executionRole,
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${env.region}:${env.account}:secret:${this.environmentNames.secretName(`apps/${secretName}`)}-??????]`,
+          'Secrets Manager appends 6 random characters to secret ARNs; the wildcard matches exactly those of the named development app secret.',
+        );
+      }
+    }
+
+    const variables = pipelineVariables({
+      project: props.project,
+      environment: env.name,
+      kitchen: options.name,
+      account: env.account,
+      region: env.region,
+      schema: this.schema,
+      database: env.warehouse.database,
+      prefix,
+      buckets: {
+        landing: this.imports.buckets.landing.bucketName,
+        raw: this.imports.buckets.raw.bucketName,
+        curated: this.imports.buckets.curated.bucketName,
+      },
+    });
+    this.pipelines = (props.pipelines ?? []).map((definition) => {
+      const pipeline = new Pipeline(this, `Pipeline${pascal(definition.id)}`, {
+        definition,
+        target: {
+          names: this.names,
+          variables,
+          warehouse: {
+            clusterIdentifier: this.imports.clusterIdentifier,
+            clusterArn: this.imports.clusterArn,
+            database: env.warehouse.database,
+            credentials: this.credentials,
+          },
+          dataLake: { buckets: this.imports.buckets, prefix },
+          containers: {
+            cluster: this.imports.ecsCluster,
+            taskDefinitions: this.containers.taskDefinitions,
+            securityGroups: [this.containers.securityGroup],
+            subnets: { subnets: this.imports.vpc.privateSubnets },
+          },
+          alertTopic: this.alerts.topic,
+          historyTable: variables.history_table,
+          // Kitchens never run on a schedule: schedules run only where the environment profile says so.
+          schedulesEnabled: false,
+          encryptionKey: this.imports.key,
+          logRetentionDays: env.retention.logDays,
+        },
+      });
+      pipeline.node.addDependency(schemaResource);
+      return pipeline;
+    });
+
+    if (options.staff.length > 0) {
+      this.staffRole = this.createStaffRole(options.staff, prefix);
+    }
+
+    const tags: Record<string, string> = {
+      ...this.names.tags(),
+      [KITCHEN_TAGS.owner]: options.owner,
+      [KITCHEN_TAGS.parent]: options.parent,
+      [KITCHEN_TAGS.expires]: options.expires,
+      'kitchens:stage': 'kitchen',
+    };
+    for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);
+    // A Kitchen is thrown away whole: nothing it creates may outlive its stack.
+    RemovalPolicies.of(this).destroy();
+  }
+
+  private prefixFindings(prefix: string): string[] {
+    return Object.values(this.imports.buckets).map((bucket) => bucketObjectsFinding(bucket, `${prefix}*`));
+  }
+
+  /** One function serves the Kitchen's custom resources (schema lifecycle, prefix cleanup on delete). */
+  private createResourcesFunction(logRetention: logs.RetentionDays): lambda.Function {
+    const logGroup = new logs.LogGroup(this, 'ResourcesLogs', {
+      logGroupName: this.names.logGroupName('resources'),
+      retention: logRetention,
+      encryptionKey: this.imports.key,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'ResourcesRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Creates and drops the schema of Kitchen ${this.names.context.kitchen} and empties its prefix`,
+    });
+    logGroup.grantWrite(role);
+    const fn = new lambda.Function(this, 'Resources', {
+      description: `cdk-kitchens: schema and data prefix of Kitchen ${this.names.context.kitchen}`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(KITCHEN_RESOURCES_CODE),
+      timeout: Duration.minutes(10),
+      memorySize: 256,
+      role,
+      logGroup,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['redshift-data:ExecuteStatement'],
+        resources: [this.imports.clusterArn],
+      }),
+    );
+    // The Data API checks ownership of statement ids itself: only the caller that ran a statement can read it.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
+        resources: ['*'],
+      }),
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'DescribeStatement and GetStatementResult support no resource-level permissions; the Data API lets a caller read only statements it ran itself.',
+    );
+    this.imports.adminSecret.grantRead(role);
+    this.credentials.grantRead(role);
+    this.imports.key.grantDecrypt(role);
+    for (const bucket of Object.values(this.imports.buckets)) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${this.names.dataPrefix}*`] } },
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+          resources: [bucket.arnForObjects(`${this.names.dataPrefix}*`)],
+        }),
+      );
+    }
+    for (const finding of this.prefixFindings(this.names.dataPrefix)) {
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[${finding}]`,
+        `Deletes object versions only below the Kitchen prefix ${this.names.dataPrefix}, when the Kitchen is deleted.`,
+      );
+    }
+    return fn;
+  }
+
+  /** A role only the listed people can assume, limited to this Kitchen's resources. */
+  private createStaffRole(staff: readonly string[], prefix: string): iam.Role {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'StaffRole', {
+      roleName: this.names.roleName('staff'),
+      description: `Staff of Kitchen ${this.names.context.kitchen}: its pipelines, data prefix, schema and logs only`,
+      assumedBy: new iam.CompositePrincipal(...staff.map((arn) => new iam.ArnPrincipal(arn))),
+      maxSessionDuration: Duration.hours(4),
+    });
+    const reason =
+      `Scoped to Kitchen ${this.names.context.kitchen}: action wildcards of the L2 grant methods on its data prefix, ` +
+      'and name patterns of its own executions and log groups (their names are generated at run time).';
+    const findings: string[] = [];
+    for (const pipeline of this.pipelines) {
+      pipeline.stateMachine.grantStartExecution(role);
+      const executions = stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.names.stateMachineName(pipeline.definition.id)}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+          resources: [executions],
+        }),
+      );
+      findings.push(resourceFinding(this, executions));
+    }
+    for (const bucket of Object.values(this.imports.buckets)) {
+      bucket.grantReadWrite(role, `${prefix}*`);
+      bucket.grantDelete(role, `${prefix}*`);
+    }
+    findings.push(...this.prefixFindings(prefix));
+    this.credentials.grantRead(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
+        resources: [this.imports.clusterArn],
+      }),
+    );
+    const logGroups = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${this.names.logGroupName('')}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:GetLogEvents', 'logs:FilterLogEvents'], resources: [logGroups] }),
+    );
+    findings.push(resourceFinding(this, logGroups));
+    acknowledgeGrantWildcards(
+      role,
+      { actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS], resources: findings },
+      reason,
+    );
+    return role;
+  }
+}

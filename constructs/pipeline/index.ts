@@ -1,0 +1,7 @@
+// pipeline constructs: re-exports only.
+export * from './pipeline';
+export * from './schedule';
+export * from './states';
+export * from './step-fragments';
+export * from './target';
+export * from './test-fragment';

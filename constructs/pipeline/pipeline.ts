@@ -1,0 +1,323 @@
+/**
+ * A pipeline compiled to one Step Functions state machine: steps as fragments ordered by the DAG (independent steps
+ * in Parallel states), every test a state, results in the execution output and the history table, alerts to the
+ * environment's topic, logging to an encrypted log group, X-Ray tracing, and an optional schedule.
+ */
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { planSteps, PlanNode } from '../../lib/pipeline/graph';
+import {
+  checkDefinitionSize,
+  checkLimits,
+  MERGE_FAN_IN,
+  SETUP_MAX_POLLS,
+  SETUP_POLL_SECONDS,
+} from '../../lib/pipeline/limits';
+import { renderPipeline } from '../../lib/pipeline/loader';
+import type { PipelineDefinition } from '../../lib/pipeline/model';
+import { historySetupStatements } from '../../lib/pipeline/sql';
+import {
+  CompileContext,
+  dataApiTarget,
+  dataApiTask,
+  describeFailure,
+  PATHS,
+  RunFailure,
+  runFailureHandler,
+  statementPoll,
+} from './states';
+import { stepFragment } from './step-fragments';
+import type { PipelineTarget } from './target';
+import {
+  acknowledge,
+  acknowledgeGrantWildcards,
+  bucketObjectsFinding,
+  KMS_GRANT_ACTION_WILDCARDS,
+  S3_GRANT_ACTION_WILDCARDS,
+} from '../core/nag';
+import { PipelineSchedule } from './schedule';
+
+export type { PipelineTarget } from './target';
+
+export interface PipelineProps {
+  /** The validated pipeline, with `{{variables}}` not yet rendered (they are rendered with `target.variables`). */
+  readonly definition: PipelineDefinition;
+  readonly target: PipelineTarget;
+}
+
+export class Pipeline extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly logGroup: logs.LogGroup;
+  /** Present when the pipeline declares a schedule. */
+  public readonly schedule?: PipelineSchedule;
+  /** The pipeline as compiled: variables rendered for this target. */
+  public readonly definition: PipelineDefinition;
+  /** The execution plan (series-parallel) the states follow. */
+  public readonly plan: PlanNode;
+
+  private parallels = 0;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const { target } = props;
+    this.definition = renderPipeline(props.definition, target.variables);
+    this.plan = planSteps(this.definition.steps);
+    checkLimits(this.definition, this.plan, target.historyTable);
+    const context: CompileContext = { definition: this.definition, target };
+
+    const environment = target.variables.env ?? target.names.context.environment;
+    const start = new sfn.Pass(this, 'Start', {
+      stateName: `Start ${this.definition.id}`,
+      parameters: {
+        run: {
+          'id.$': 'States.UUID()',
+          'execution.$': '$$.Execution.Name',
+          'startedAt.$': '$$.Execution.StartTime',
+          pipeline: this.definition.id,
+          environment,
+        },
+        tests: {},
+      },
+    });
+    const failure = runFailureHandler(this, context);
+    let chain = sfn.Chain.start(start);
+    if (this.definition.steps.some((s) => s.tests.length > 0)) {
+      chain = chain.next(this.historySetup(context, failure));
+    }
+    chain = chain.next(this.compile(this.plan, context, failure.alert, failure));
+    chain = chain.next(
+      new sfn.Pass(this, 'Report', {
+        stateName: 'Report results',
+        parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests, status: 'succeeded' },
+      }),
+    );
+
+    const stateMachineName = target.names.stateMachineName(this.definition.id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+      encryptionKey: target.encryptionKey,
+      retention: target.logRetentionDays as logs.RetentionDays,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      stateMachineName,
+      comment: this.definition.description ?? `Pipeline ${this.definition.id} (${this.definition.source})`,
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+      // Declared once for the whole machine: states then leave it out (about 30 bytes each).
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+    });
+    checkDefinitionSize(this.definition.source, definitionBytes(this.stateMachine));
+    this.grant(context);
+    this.dependOnPolicyOnly();
+
+    if (this.definition.schedule) {
+      this.schedule = new PipelineSchedule(this, 'Schedule', {
+        stateMachine: this.stateMachine,
+        expression: this.definition.schedule,
+        enabled: target.schedulesEnabled,
+        // The same text everywhere: whether it runs is the rule's State, the one declared divergence.
+        description: `Runs pipeline ${this.definition.id} (enabled only where the environment runs schedules)`,
+      });
+    }
+  }
+
+  /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run. */
+  private historySetup(context: CompileContext, failure: RunFailure): sfn.Chain {
+    const { target } = context;
+    const scope = new Construct(this, 'Setup');
+    const label = 'Prepare test history';
+    const caught = describeFailure(
+      scope,
+      'Caught',
+      `Failed: ${label}`,
+      '',
+      `States.Format('${label}: {}', $.failure.Cause)`,
+      failure.alert,
+    );
+    const catchTo = (task: sfn.TaskStateBase | sfn.Map) => {
+      task.addCatch(caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+    };
+    const execute = dataApiTask(
+      scope,
+      'Execute',
+      label,
+      'batchExecuteStatement',
+      {
+        ...dataApiTarget(target),
+        Sqls: historySetupStatements(target.historyTable),
+        StatementName: `${this.definition.id}: ${label}`,
+      },
+      target,
+      { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
+    );
+    catchTo(execute);
+    const poll = statementPoll(
+      scope,
+      '',
+      label,
+      { step: label, pollSeconds: SETUP_POLL_SECONDS, maxPolls: SETUP_MAX_POLLS, onFailure: failure.alert, catchTo },
+      target,
+    );
+    return sfn.Chain.start(execute).next(poll);
+  }
+
+  /**
+   * Compiles a plan node. `onFailure` receives `{ Error, Cause }` of any failure in it: the run's alert at the top
+   * level, a branch's Fail state inside a Parallel state. `run` is set at the top level only: top-level Parallel
+   * states catch what their branches raise and hand it to the run's handler (already-alerted test failures skip
+   * the alert).
+   */
+  private compile(
+    node: PlanNode,
+    context: CompileContext,
+    onFailure: sfn.IChainable,
+    run?: RunFailure,
+  ): sfn.IChainable {
+    switch (node.kind) {
+      case 'step': {
+        const step = this.definition.steps.find((s) => s.id === node.id)!;
+        return stepFragment(this, `Step-${step.id}`, context, step, onFailure);
+      }
+      case 'sequence': {
+        const [first, ...rest] = node.items.map((n) => this.compile(n, context, onFailure, run));
+        return rest.reduce<sfn.Chain>((chain, next) => chain.next(next), sfn.Chain.start(first));
+      }
+      case 'parallel': {
+        const n = ++this.parallels;
+        const ids = stepIds(node).join(', ');
+        const name = `In parallel ${n}: ${ids}`;
+        const parallel = new sfn.Parallel(this, `Parallel${n}`, {
+          stateName: name.length > 80 ? `${name.slice(0, 77)}...` : name,
+        });
+        node.branches.forEach((branch, i) => {
+          const branchFailed = new sfn.Fail(this, `Parallel${n}Branch${i + 1}Failed`, {
+            stateName: `Parallel ${n}: branch ${i + 1} failed`,
+            errorPath: '$.failure.Error',
+            causePath: '$.failure.Cause',
+          });
+          // A branch ends in a Pass that closes any open Choice default and keeps only what survives the branch
+          // (run and test results), so the Parallel output stays small whatever the steps left in the state.
+          const done = new sfn.Pass(this, `Parallel${n}Branch${i + 1}Done`, {
+            stateName: `Parallel ${n}: branch ${i + 1} done`,
+            parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests },
+          });
+          parallel.branch(sfn.Chain.start(this.compile(branch, context, branchFailed)).next(done));
+        });
+        if (run) {
+          parallel.addCatch(run.fail, { errors: ['Kitchens.TestFailed'], resultPath: PATHS.failure });
+          parallel.addCatch(run.alert, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+        }
+        return sfn.Chain.start(parallel).next(this.merge(n, node.branches.length));
+      }
+    }
+  }
+
+  /** Merges the test results of `count` branches (the Parallel output array) back into one state. */
+  private merge(n: number, count: number): sfn.Chain {
+    const mergeOf = (paths: string[]): string =>
+      paths.reduce((acc, p) => (acc === '' ? p : `States.JsonMerge(${acc}, ${p}, false)`), '');
+    const first = Array.from({ length: Math.min(count, MERGE_FAN_IN) }, (_, i) => `$[${i}].tests`);
+    const passes: sfn.Pass[] = [
+      new sfn.Pass(this, `Merge${n}`, {
+        stateName: `Merge results ${n}`,
+        parameters: {
+          'run.$': '$[0].run',
+          'tests.$': first.length === 1 ? first[0] : mergeOf(first),
+          ...(count > MERGE_FAN_IN ? { 'branches.$': '$' } : {}),
+        },
+      }),
+    ];
+    for (let from = MERGE_FAN_IN, part = 2; from < count; from += MERGE_FAN_IN - 1, part++) {
+      const to = Math.min(count, from + MERGE_FAN_IN - 1);
+      const paths = ['$.tests', ...Array.from({ length: to - from }, (_, i) => `$.branches[${from + i}].tests`)];
+      passes.push(
+        new sfn.Pass(this, `Merge${n}Part${part}`, {
+          stateName: `Merge results ${n} (${part})`,
+          parameters: {
+            'run.$': '$.run',
+            'tests.$': mergeOf(paths),
+            ...(to < count ? { 'branches.$': '$.branches' } : {}),
+          },
+        }),
+      );
+    }
+    return passes.slice(1).reduce<sfn.Chain>((chain, p) => chain.next(p), sfn.Chain.start(passes[0]));
+  }
+
+  /** Least privilege through the L2 grants; the Task states add their own scoped statements. */
+  private grant(context: CompileContext): void {
+    const { target } = context;
+    const role = this.stateMachine.role;
+    target.warehouse.credentials.grantRead(this.stateMachine);
+    target.alertTopic.grantPublish(this.stateMachine);
+    const objects = new Set<string>();
+    for (const step of this.definition.steps) {
+      if (step.type === 'copy') {
+        const from = target.dataLake.buckets[step.from.bucket];
+        const to = target.dataLake.buckets[step.to.bucket];
+        from.grantRead(this.stateMachine, `${target.dataLake.prefix}${step.from.prefix}*`);
+        to.grantPut(this.stateMachine, `${target.dataLake.prefix}*`);
+        objects.add(bucketObjectsFinding(from, `${target.dataLake.prefix}${step.from.prefix}*`));
+        objects.add(bucketObjectsFinding(to, `${target.dataLake.prefix}*`));
+      }
+    }
+    acknowledgeGrantWildcards(
+      role,
+      {
+        actions: [...(objects.size > 0 ? S3_GRANT_ACTION_WILDCARDS : []), ...KMS_GRANT_ACTION_WILDCARDS],
+        resources: [...objects],
+      },
+      `Written by the L2 grants: copy steps of pipeline ${this.definition.id} read only below their source prefix and write ` +
+        'only below the data prefix; the KMS wildcards are the data key actions the bucket, topic and secret grants need.',
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'redshift-data:DescribeStatement and GetStatementResult have no resource type (statement ids are not ARNs); ' +
+        'X-Ray and CloudWatch Logs delivery actions require "*".',
+    );
+  }
+
+  /**
+   * StateMachine depends on its role and the role's policy; the role dependency is already implied by the RoleArn
+   * reference (cfn-lint W3005). Keep only the policy, so the machine never starts before it may act.
+   */
+  private dependOnPolicyOnly(): void {
+    const cfn = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as
+      CfnResource | undefined;
+    if (policy) {
+      cfn.addOverride('DependsOn', [policy.logicalId]);
+    }
+  }
+}
+
+/** Size of the deployed definition: literal text plus 100 bytes for each reference (ARNs, names) CloudFormation fills. */
+function definitionBytes(stateMachine: sfn.StateMachine): number {
+  const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
+  const resolved: unknown = Stack.of(stateMachine).resolve(cfn.definitionString);
+  const measure = (value: unknown): number => {
+    if (typeof value === 'string') return Buffer.byteLength(value);
+    if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + measure(v), 0);
+    if (value && typeof value === 'object') {
+      const join = (value as Record<string, unknown>)['Fn::Join'];
+      return join ? measure((join as unknown[])[1]) : 100;
+    }
+    return 0;
+  };
+  return measure(resolved);
+}
+
+function stepIds(node: PlanNode): string[] {
+  switch (node.kind) {
+    case 'step':
+      return [node.id];
+    case 'sequence':
+      return node.items.flatMap(stepIds);
+    case 'parallel':
+      return node.branches.flatMap(stepIds);
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * State machine fragments for pipeline steps: container (ECS Fargate, runTask.sync), sql (Redshift Data API with
+ * a DescribeStatement poll loop) and copy (server-side S3 copy). Every Task retries transient errors with backoff
+ * and is caught: the failure is alerted to the alert topic, then the run fails.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ConfigError } from '../../lib/config/errors';
+import { maxPolls } from '../../lib/pipeline/limits';
+import type { ContainerStep, CopyStep, SqlStep, StepDefinition } from '../../lib/pipeline/model';
+import {
+  CompileContext,
+  dataApiTarget,
+  dataApiTask,
+  describeFailure,
+  escapeLiteral,
+  PATHS,
+  RETRYABLE,
+  retryTransient,
+  statementPoll,
+} from './states';
+import { TestFragment } from './test-fragment';
+
+/** Base of the step fragments: the failure handler, the catch on every task, and the step's tests. */
+abstract class StepFragment extends sfn.StateMachineFragment {
+  public abstract readonly startState: sfn.State;
+  public abstract readonly endStates: sfn.INextable[];
+  /** Where this step's failures go: `{ Error, Cause }` at `$.failure`, the cause naming the step. */
+  protected readonly onFailure: sfn.IChainable;
+  private readonly caught: sfn.IChainable;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    protected readonly context: CompileContext,
+    protected readonly step: StepDefinition,
+    onFailure: sfn.IChainable,
+  ) {
+    super(scope, id);
+    this.onFailure = onFailure;
+    // A caught error says what failed but not where: name the step in the cause.
+    this.caught = describeFailure(
+      this,
+      'Caught',
+      `Failed: ${step.name}`,
+      '',
+      `States.Format('Step "${escapeLiteral(step.name)}": {}', $.failure.Cause)`,
+      onFailure,
+    );
+  }
+
+  protected catchTo = (task: sfn.TaskStateBase | sfn.Map): void => {
+    task.addCatch(this.caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+  };
+
+  /** Chains the step's tests after `body`. */
+  protected withTests(body: sfn.Chain): sfn.Chain {
+    let chain = body;
+    this.step.tests.forEach((test, i) => {
+      const fragment = new TestFragment(this, `Test${i}`, {
+        context: this.context,
+        step: this.step,
+        test,
+        onFailure: this.onFailure,
+        catchTo: this.catchTo,
+      });
+      chain = chain.next(fragment);
+    });
+    return chain;
+  }
+}
+
+/** Runs a container app on Fargate and waits for it; a non-zero exit code fails with the stopped reason. */
+export class ContainerStepFragment extends StepFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[];
+
+  constructor(scope: Construct, id: string, context: CompileContext, step: ContainerStep, onFailure: sfn.IChainable) {
+    super(scope, id, context, step, onFailure);
+    const { target, definition } = context;
+    const index = definition.steps.indexOf(step);
+    const taskDefinition = target.containers.taskDefinitions[step.app];
+    if (!taskDefinition) {
+      throw new ConfigError([
+        `${definition.source}: steps[${index}].app must be a container app of this environment (${Object.keys(target.containers.taskDefinitions).join(', ')}), got: ${JSON.stringify(step.app)}`,
+      ]);
+    }
+    const container = taskDefinition.findContainer(step.app);
+    if (!container) {
+      throw new ConfigError([
+        `${definition.source}: steps[${index}].app ${JSON.stringify(step.app)} must name a container of its task definition, which has: ${taskDefinition.node.children
+          .filter((c): c is ecs.ContainerDefinition => c instanceof ecs.ContainerDefinition)
+          .map((c) => c.containerName)
+          .join(', ')}`,
+      ]);
+    }
+    const run = new tasks.EcsRunTask(this, 'Run', {
+      stateName: step.name,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      cluster: target.containers.cluster,
+      taskDefinition,
+      launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
+      subnets: target.containers.subnets,
+      securityGroups: [...target.containers.securityGroups],
+      assignPublicIp: false,
+      containerOverrides: [
+        {
+          containerDefinition: container,
+          command: step.command ? [...step.command] : undefined,
+          environment: [
+            ...Object.entries(step.environment).map(([name, value]) => ({ name, value })),
+            { name: 'KITCHENS_PIPELINE', value: definition.id },
+            { name: 'KITCHENS_STEP', value: step.id },
+            { name: 'KITCHENS_RUN_ID', value: sfn.JsonPath.stringAt(PATHS.runId) },
+          ],
+        },
+      ],
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(step.timeoutMinutes)),
+      resultSelector: { 'containers.$': '$.Containers', 'stoppedReason.$': '$.StoppedReason' },
+      resultPath: PATHS.container,
+    });
+    retryTransient(run, RETRYABLE.ecs, Duration.seconds(10));
+    this.catchTo(run);
+    const exitCode = '$.container.containers[0].ExitCode';
+    const check = new sfn.Choice(this, 'CheckExit', { stateName: `Exit code: ${step.name}` }).when(
+      sfn.Condition.or(
+        sfn.Condition.isNotPresent(exitCode),
+        sfn.Condition.not(sfn.Condition.numberEquals(exitCode, 0)),
+      ),
+      describeFailure(
+        this,
+        'ExitFailure',
+        `Container failed: ${step.name}`,
+        'Kitchens.ContainerFailed',
+        `States.Format('Step "${escapeLiteral(step.name)}": container app ${escapeLiteral(step.app)} stopped: {} (containers: {})', $.container.stoppedReason, States.JsonToString($.container.containers))`,
+        this.onFailure,
+      ),
+    );
+    const chain = this.withTests(sfn.Chain.start(run).next(check.afterwards({ includeOtherwise: true })));
+    this.startState = run;
+    this.endStates = chain.endStates;
+  }
+}
+
+/** Runs one statement (ExecuteStatement) or several in one transaction (BatchExecuteStatement) and waits. */
+export class SqlStepFragment extends StepFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[];
+
+  constructor(scope: Construct, id: string, context: CompileContext, step: SqlStep, onFailure: sfn.IChainable) {
+    super(scope, id, context, step, onFailure);
+    const { target, definition } = context;
+    const single = step.statements.length === 1;
+    const execute = dataApiTask(
+      this,
+      'Execute',
+      step.name,
+      single ? 'executeStatement' : 'batchExecuteStatement',
+      {
+        ...dataApiTarget(target),
+        ...(single ? { Sql: step.statements[0] } : { Sqls: [...step.statements] }),
+        StatementName: `${definition.id}: ${step.name}`,
+      },
+      target,
+      { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
+    );
+    this.catchTo(execute);
+    const poll = statementPoll(
+      this,
+      '',
+      step.name,
+      {
+        step: step.name,
+        pollSeconds: step.pollSeconds,
+        maxPolls: maxPolls(step.timeoutMinutes * 60, step.pollSeconds),
+        onFailure: this.onFailure,
+        catchTo: this.catchTo,
+      },
+      target,
+    );
+    const chain = this.withTests(sfn.Chain.start(execute).next(poll));
+    this.startState = execute;
+    this.endStates = chain.endStates;
+  }
+}
+
+/** Copies every object under a prefix to the same key in another data lake bucket, server-side. */
+export class CopyStepFragment extends StepFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[];
+
+  constructor(scope: Construct, id: string, context: CompileContext, step: CopyStep, onFailure: sfn.IChainable) {
+    super(scope, id, context, step, onFailure);
+    const { target } = context;
+    const from = target.dataLake.buckets[step.from.bucket];
+    const to = target.dataLake.buckets[step.to.bucket];
+    const prefix = `${target.dataLake.prefix}${step.from.prefix}`;
+    const list = new tasks.CallAwsService(this, 'List', {
+      stateName: `List: ${step.name}`,
+      service: 's3',
+      action: 'listObjectsV2',
+      parameters: { Bucket: from.bucketName, Prefix: prefix, MaxKeys: step.maxObjects },
+      iamAction: 's3:ListBucket',
+      iamResources: [from.bucketArn],
+      resultSelector: { 'count.$': '$.KeyCount', 'truncated.$': '$.IsTruncated', 'objects.$': '$' },
+      resultPath: PATHS.listing,
+    });
+    retryTransient(list, RETRYABLE.s3);
+    this.catchTo(list);
+    const copyObject = new tasks.CallAwsService(this, 'CopyObject', {
+      stateName: `Copy object: ${step.name}`,
+      service: 's3',
+      action: 'copyObject',
+      parameters: {
+        Bucket: to.bucketName,
+        Key: sfn.JsonPath.stringAt('$.key'),
+        CopySource: sfn.JsonPath.format('{}/{}', from.bucketName, sfn.JsonPath.stringAt('$.key')),
+      },
+      iamAction: 's3:PutObject',
+      iamResources: [to.arnForObjects(`${target.dataLake.prefix}*`)],
+      additionalIamStatements: [
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [from.arnForObjects(`${prefix}*`)] }),
+      ],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    retryTransient(copyObject, RETRYABLE.s3);
+    const copy = new sfn.Map(this, 'Copy', {
+      stateName: step.name,
+      itemsPath: '$.listing.objects.Contents',
+      itemSelector: { 'key.$': '$$.Map.Item.Value.Key' },
+      maxConcurrency: 10,
+      resultSelector: { 'copied.$': 'States.ArrayLength($)' },
+      resultPath: PATHS.listing,
+    });
+    copy.itemProcessor(copyObject);
+    this.catchTo(copy);
+    const check = new sfn.Choice(this, 'CheckListing', { stateName: `Objects to copy? ${step.name}` })
+      .when(
+        sfn.Condition.booleanEquals('$.listing.truncated', true),
+        describeFailure(
+          this,
+          'TooMany',
+          `Too many objects: ${step.name}`,
+          'Kitchens.TooManyObjects',
+          `Step "${step.name}": more than ${step.maxObjects} objects under s3://${step.from.bucket}/${prefix}; raise maxObjects (at most 1000) or split the prefix`,
+          this.onFailure,
+        ),
+      )
+      .when(sfn.Condition.numberGreaterThan('$.listing.count', 0), copy);
+    const chain = this.withTests(sfn.Chain.start(list).next(check.afterwards({ includeOtherwise: true })));
+    this.startState = list;
+    this.endStates = chain.endStates;
+  }
+}
+
+/** The fragment of one step; its failures go to `onFailure` (the run's alert, or the Fail state of a branch). */
+export function stepFragment(
+  scope: Construct,
+  id: string,
+  context: CompileContext,
+  step: StepDefinition,
+  onFailure: sfn.IChainable,
+): sfn.StateMachineFragment {
+  switch (step.type) {
+    case 'container':
+      return new ContainerStepFragment(scope, id, context, step, onFailure);
+    case 'sql':
+      return new SqlStepFragment(scope, id, context, step, onFailure);
+    case 'copy':
+      return new CopyStepFragment(scope, id, context, step, onFailure);
+  }
+}

@@ -1,0 +1,43 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Pipeline } from '../../../constructs/pipeline/pipeline';
+import { PipelineBuilder } from '../../../lib/pipeline/builder';
+import { createTestTarget } from '../../support/pipeline-target';
+
+const context = { apps: ['ingest'] };
+
+describe('Pipeline limits', () => {
+  it('fails before synthesis when the definition would exceed 1 MB', () => {
+    // GIVEN 11 statements of 99 KB each: each is within the Data API limit, together they are not.
+    const builder = new PipelineBuilder('large');
+    for (let i = 0; i < 11; i++) {
+      builder.sql(`s${i}`, {
+        sql: `SELECT '${String.fromCharCode(97 + i).repeat(99 * 1024)}'`,
+        timeoutMinutes: 5,
+        pollSeconds: 60,
+      });
+    }
+    const definition = builder.build(context);
+    const stack = new Stack(new App(), 'Limits');
+    // THEN
+    expect(() => new Pipeline(stack, 'Large', { definition, target: createTestTarget(stack) })).toThrow(
+      /^pipeline "large" \(builder\): the compiled state machine definition must be at most 1048576 bytes \(the Step Functions limit\), got: 11\d{5} bytes; split the pipeline or remove tests$/,
+    );
+  });
+
+  it('fails before synthesis on an execution that could exceed the history limit', () => {
+    const builder = new PipelineBuilder('long');
+    for (let i = 0; i < 20; i++) builder.sql(`s${i}`, { sql: 'SELECT 1', after: i > 0 ? [`s${i - 1}`] : [] });
+    const stack = new Stack(new App(), 'Limits');
+    expect(
+      () => new Pipeline(stack, 'Long', { definition: builder.build(context), target: createTestTarget(stack) }),
+    ).toThrow(/could record up to 2\d{4} history events; Step Functions allows at most 25000/);
+  });
+
+  it('fails when an app has no task definition in the target', () => {
+    const stack = new Stack(new App(), 'Apps');
+    const definition = new PipelineBuilder('apps').container('a', { app: 'reporter' }).build({ apps: ['reporter'] });
+    expect(() => new Pipeline(stack, 'Apps', { definition, target: createTestTarget(stack) })).toThrow(
+      'pipeline "apps" (builder): steps[0].app must be a container app of this environment (ingest, transform), got: "reporter"',
+    );
+  });
+});

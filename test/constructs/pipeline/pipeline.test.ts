@@ -1,0 +1,336 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PipelineBuilder } from '../../../lib/pipeline/builder';
+import type { PipelineDefinition } from '../../../lib/pipeline/model';
+import { loadPipelineFile } from '../../../lib/pipeline/loader';
+import { compileTestPipeline, renderMainPath, TEST_APPS } from '../../support/pipeline-target';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
+
+const context = { apps: [...TEST_APPS] };
+const container = (id: string, after: string[] = []) => ({ id, after });
+
+function containers(id: string, steps: { id: string; after: string[] }[]): PipelineDefinition {
+  const builder = new PipelineBuilder(id);
+  for (const step of steps) builder.container(step.id, { app: 'ingest', after: step.after });
+  return builder.build(context);
+}
+
+function expectValid(asl: unknown): void {
+  const result = aslValidator(asl);
+  expect(result.errors).toStrictEqual([]);
+  expect(result.isValid).toBe(true);
+}
+
+describe('Pipeline state graph', () => {
+  it('should run a linear pipeline in order', () => {
+    // GIVEN extract -> load -> publish
+    const { asl } = compileTestPipeline(
+      containers('linear', [container('extract'), container('load', ['extract']), container('publish', ['load'])]),
+    );
+    // THEN
+    expect(renderMainPath(asl)).toStrictEqual(['Start linear', 'Extract', 'Load', 'Publish', 'Report results']);
+    expectValid(asl);
+  });
+
+  it('should run the two middle steps of a diamond in parallel', () => {
+    const { asl } = compileTestPipeline(
+      containers('diamond', [
+        container('load'),
+        container('clean', ['load']),
+        container('enrich', ['load']),
+        container('publish', ['clean', 'enrich']),
+      ]),
+    );
+    expect(renderMainPath(asl)).toStrictEqual([
+      'Start diamond',
+      'Load',
+      'In parallel 1: clean, enrich',
+      {
+        parallel: [
+          ['Clean', 'Parallel 1: branch 1 done'],
+          ['Enrich', 'Parallel 1: branch 2 done'],
+        ],
+      },
+      'Merge results 1',
+      'Publish',
+      'Report results',
+    ]);
+    const parallel = asl.States['In parallel 1: clean, enrich'];
+    expect(parallel.Type).toBe('Parallel');
+    // A failure in a branch ends the branch; the Parallel state hands it to the run's alert (test failures already alerted).
+    expect(parallel.Catch).toStrictEqual([
+      { ErrorEquals: ['Kitchens.TestFailed'], ResultPath: '$.failure', Next: 'Run failed' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Alert: run failed' },
+    ]);
+    expect(parallel.Branches[0].States.Clean.Catch[0].Next).toBe('Failed: Clean');
+    expect(parallel.Branches[0].States['Failed: Clean'].Next).toBe('Parallel 1: branch 1 failed');
+    // Only run and test results leave a branch, so the Parallel output stays small.
+    expect(parallel.Branches[1].States['Parallel 1: branch 2 done'].Parameters).toStrictEqual({
+      'run.$': '$.run',
+      'tests.$': '$.tests',
+    });
+    expectValid(asl);
+  });
+
+  it('should fan out into parallel branches, each keeping its own chain', () => {
+    // GIVEN land -> (a, b -> b2, c)
+    const { asl } = compileTestPipeline(
+      containers('fanout', [
+        container('land'),
+        container('a', ['land']),
+        container('b', ['land']),
+        container('b2', ['b']),
+        container('c', ['land']),
+      ]),
+    );
+    expect(renderMainPath(asl)).toStrictEqual([
+      'Start fanout',
+      'Land',
+      'In parallel 1: a, b, b2, c',
+      {
+        parallel: [
+          ['A', 'Parallel 1: branch 1 done'],
+          ['B', 'B2', 'Parallel 1: branch 2 done'],
+          ['C', 'Parallel 1: branch 3 done'],
+        ],
+      },
+      'Merge results 1',
+      'Report results',
+    ]);
+    expect(asl.States['Merge results 1'].Parameters).toStrictEqual({
+      'run.$': '$[0].run',
+      'tests.$': 'States.JsonMerge(States.JsonMerge($[0].tests, $[1].tests, false), $[2].tests, false)',
+    });
+    expectValid(asl);
+  });
+
+  it('should merge results of more branches than one intrinsic call can nest', () => {
+    const steps = [container('start'), ...Array.from({ length: 12 }, (_, i) => container(`s${i + 1}`, ['start']))];
+    const { asl } = compileTestPipeline(containers('wide', steps));
+    expect(renderMainPath(asl).slice(-3)).toStrictEqual(['Merge results 1', 'Merge results 1 (2)', 'Report results']);
+    expect(asl.States['Merge results 1'].Parameters['branches.$']).toBe('$');
+    expect(asl.States['Merge results 1 (2)'].Parameters).toStrictEqual({
+      'run.$': '$.run',
+      'tests.$':
+        'States.JsonMerge(States.JsonMerge(States.JsonMerge($.tests, $.branches[9].tests, false), $.branches[10].tests, false), $.branches[11].tests, false)',
+    });
+    expectValid(asl);
+  });
+});
+
+describe('Pipeline steps and tests', () => {
+  const definition = new PipelineBuilder('orders')
+    .copy('land', { from: { bucket: 'landing', prefix: 'orders/' }, to: { bucket: 'raw' } })
+    .container('load', {
+      app: 'ingest',
+      after: ['land'],
+      command: ['python', '-m', 'acme.ingest'],
+      environment: { TARGET_TABLE: '{{schema}}.raw_orders' },
+      tests: [{ name: 'orders row count', query: 'SELECT COUNT(*) FROM {{schema}}.raw_orders', rule: { min: 1 } }],
+    })
+    .sql('curate', {
+      after: ['load'],
+      sql: ['DELETE FROM {{schema}}.orders', 'INSERT INTO {{schema}}.orders SELECT * FROM {{schema}}.raw_orders'],
+      tests: [{ name: 'null rate', query: 'SELECT 0', rule: { max: 0.05 }, level: 'warning' }],
+    })
+    .schedule('cron(0 5 * * ? *)')
+    .build(context);
+  const { stack, asl } = compileTestPipeline(definition, { schema: 'analytics' });
+  const template = Template.fromStack(stack);
+
+  it('should pass asl-validator', () => {
+    expectValid(asl);
+  });
+
+  it('should make every test a state named after it', () => {
+    expect(asl.States['Test: orders row count']).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement',
+    });
+    expect(asl.States['Test: null rate'].Parameters['Sqls.$']).toMatch(
+      /^States\.Array\(States\.Format\('INSERT INTO analytics\.kitchens_test_history/,
+    );
+    expect(asl.States['Verdict: orders row count'].Choices[0].Next).toBe('Alert: orders row count');
+    expect(asl.States['Alert: orders row count'].Next).toBe('Failed: orders row count');
+    expect(asl.States['Failed: orders row count']).toStrictEqual({
+      Type: 'Fail',
+      QueryLanguage: 'JSONPath',
+      Error: 'Kitchens.TestFailed',
+      Cause:
+        'Test "orders row count" of step "Load" failed: expected >= 1; the value is in the alert and in analytics.kitchens_test_history',
+    });
+    // A warning alerts and continues with the next state.
+    expect(asl.States['Alert: null rate'].Next).toBe(asl.States['Verdict: null rate'].Default);
+  });
+
+  it('should run containers with runTask.sync on Fargate with overrides', () => {
+    const run = asl.States.Load;
+    expect(run.Resource).toBe('arn:aws:states:::ecs:runTask.sync');
+    expect(run.Parameters.LaunchType).toBe('FARGATE');
+    expect(run.Parameters.Overrides.ContainerOverrides[0]).toMatchObject({
+      Name: 'ingest',
+      Command: ['python', '-m', 'acme.ingest'],
+      Environment: expect.arrayContaining([{ Name: 'TARGET_TABLE', Value: 'analytics.raw_orders' }]),
+    });
+    // No public IP: the field is left out, which RunTask treats as DISABLED.
+    expect(run.Parameters.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBeUndefined();
+    expect(asl.States['Exit code: Load'].Type).toBe('Choice');
+  });
+
+  it('should run several statements with BatchExecuteStatement and poll DescribeStatement', () => {
+    expect(asl.States.Curate.Resource).toBe('arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement');
+    expect(asl.States.Curate.Parameters.Sqls).toStrictEqual([
+      'DELETE FROM analytics.orders',
+      'INSERT INTO analytics.orders SELECT * FROM analytics.raw_orders',
+    ]);
+    expect(asl.States['Wait: Curate']).toStrictEqual({
+      Type: 'Wait',
+      QueryLanguage: 'JSONPath',
+      Seconds: 15,
+      Next: 'Check: Curate',
+    });
+    expect(asl.States['Done? Curate'].Choices.map((c: any) => c.Next)).toStrictEqual([
+      'SQL failed: Curate',
+      'SQL stopped: Curate',
+      'SQL stopped: Curate',
+      'Count poll: Curate',
+    ]);
+  });
+
+  it('should retry transient errors with backoff and catch every task into an alert', () => {
+    const tasks = Object.entries(asl.States).filter(
+      ([, s]: [string, any]) => s.Type === 'Task' && !s.Resource.endsWith('sns:publish'),
+    );
+    expect(tasks.length).toBeGreaterThan(10);
+    for (const [name, state] of tasks as [string, any][]) {
+      expect({ name, retry: state.Retry?.[0]?.BackoffRate }).toStrictEqual({ name, retry: 2 });
+      expect({ name, catch: state.Catch?.[0]?.ErrorEquals }).toStrictEqual({ name, catch: ['States.ALL'] });
+      // The catch names the step in the cause, then the run's alert.
+      const caught = asl.States[state.Catch[0].Next];
+      expect(caught.Parameters['Cause.$']).toMatch(
+        /^States\.Format\('(Step "[A-Za-z ]+"|Prepare test history): \{\}', \$\.failure\.Cause\)$/,
+      );
+      expect(caught.Next).toBe('Alert: run failed');
+    }
+    expect(asl.States['Alert: run failed'].Next).toBe('Run failed');
+    expect(asl.States['Run failed']).toStrictEqual({
+      Type: 'Fail',
+      QueryLanguage: 'JSONPath',
+      ErrorPath: '$.failure.Error',
+      CausePath: '$.failure.Cause',
+    });
+  });
+
+  it('should copy server-side with a Map over listObjectsV2', () => {
+    expect(asl.States['List: Land'].Resource).toBe('arn:aws:states:::aws-sdk:s3:listObjectsV2');
+    expect(asl.States['List: Land'].Parameters).toStrictEqual({
+      Bucket: 'acme-dev-landing-222222222222',
+      Prefix: 'orders/',
+      MaxKeys: 100,
+    });
+    const map = asl.States.Land;
+    expect(map.Type).toBe('Map');
+    expect(map.ItemProcessor.States['Copy object: Land'].Parameters).toStrictEqual({
+      Bucket: 'acme-dev-raw-222222222222',
+      'Key.$': '$.key',
+      'CopySource.$': "States.Format('{}/{}', 'acme-dev-landing-222222222222', $.key)",
+    });
+  });
+
+  it('should log to an encrypted log group and trace with X-Ray', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'acme-dev-orders',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/vendedlogs/states/acme-dev-orders',
+      KmsKeyId: Match.anyValue(),
+      RetentionInDays: 7,
+    });
+  });
+
+  it('should scope Data API execute permissions to the cluster and grant secret read and publish', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const execute = statements.find((s: any) => s.Action === 'redshift-data:BatchExecuteStatement');
+    expect(execute.Resource).toBe('arn:aws:redshift:eu-west-1:222222222222:cluster:acme-dev-warehouse');
+    expect(statements.some((s: any) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toBe(true);
+    expect(statements.some((s: any) => [s.Action].flat().includes('sns:Publish'))).toBe(true);
+    expect(statements.some((s: any) => [s.Action].flat().includes('ecs:RunTask'))).toBe(true);
+    expect(statements.some((s: any) => [s.Action].flat().includes('iam:PassRole'))).toBe(true);
+  });
+
+  it('should depend on the role policy only (the role is already referenced)', () => {
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const [policyId] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) =>
+      id.includes('OrdersRole'),
+    )!;
+    expect(machine.DependsOn).toStrictEqual([policyId]);
+  });
+
+  it('should deploy the schedule disabled where schedules are off', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 5 * * ? *)', State: 'DISABLED' });
+  });
+
+  it('should enable the schedule where the environment runs schedules', () => {
+    const { stack: prod } = compileTestPipeline(definition, { schedulesEnabled: true });
+    Template.fromStack(prod).hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 5 * * ? *)',
+      State: 'ENABLED',
+    });
+  });
+
+  it('should not create a schedule for a pipeline without one', () => {
+    const { stack: plain } = compileTestPipeline(containers('plain', [container('only')]));
+    Template.fromStack(plain).resourceCountIs('AWS::Events::Rule', 0);
+  });
+});
+
+describe('Pipeline for a Kitchen', () => {
+  it('should render variables and the data prefix for the Kitchen', () => {
+    const definition = new PipelineBuilder('orders')
+      .copy('land', { from: { bucket: 'landing', prefix: 'orders/' }, to: { bucket: 'raw' } })
+      .sql('count', { after: ['land'], sql: "SELECT COUNT(*) FROM {{schema}}.orders WHERE kitchen = '{{kitchen}}'" })
+      .build(context);
+    const { asl, stack } = compileTestPipeline(definition, { kitchen: 'profit-report', schema: 'k_profit_report' });
+    expect(asl.States['List: Land'].Parameters.Prefix).toBe('kitchens/profit-report/orders/');
+    expect(asl.States.Count.Parameters.Sql).toBe(
+      "SELECT COUNT(*) FROM k_profit_report.orders WHERE kitchen = 'profit-report'",
+    );
+    Template.fromStack(stack).hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'acme-dev-profit-report-orders',
+    });
+  });
+});
+
+describe('The bundled orders pipeline', () => {
+  it('should compile for development and production and pass asl-validator', () => {
+    const definition = loadPipelineFile('pipelines/orders.yaml', { apps: ['ingest', 'transform'] });
+    for (const schedulesEnabled of [false, true]) {
+      const { asl, stack } = compileTestPipeline(definition, { schedulesEnabled });
+      expectValid(asl);
+      expect(renderMainPath(asl)).toStrictEqual([
+        'Start orders',
+        'Prepare test history',
+        'List: Copy landed orders to raw',
+        'Load raw orders',
+        'Test: raw orders row count',
+        'Test: raw orders volume in control',
+        'Build curated orders',
+        'Test: curated orders row count',
+        'Test: customer id null rate',
+        'Test: orders freshness in days',
+        'Test: negative amounts',
+        'Summarise daily revenue',
+        'Test: daily revenue days',
+        'Report results',
+      ]);
+      Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+        State: schedulesEnabled ? 'ENABLED' : 'DISABLED',
+      });
+    }
+  });
+});
