@@ -1,4 +1,4 @@
-import * as path from 'path';
+import { packagePath } from '../../lib/package-root';
 import { ArnFormat, CustomResource, Duration, RemovalPolicies, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -26,7 +26,7 @@ import { Pipeline } from '../pipeline/pipeline';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
 
-export const KITCHEN_RESOURCES_CODE = path.join(__dirname, '..', '..', 'lambda', 'kitchen-resources');
+export const KITCHEN_RESOURCES_CODE = packagePath('lambda/kitchen-resources');
 
 export interface KitchenProps {
   readonly project: string;
