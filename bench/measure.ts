@@ -1,7 +1,9 @@
 /**
  * Whole-process timing for the benches: each sample is one child process, timed from spawn to exit with
- * performance.now(); A/B samples run in pairs (alternating which goes first) so that load from anything else on the
- * machine hits both sides of a ratio alike.
+ * performance.now() (wall), and the CPU time (user + system) of it and every process it waited for, read from bash's
+ * `times` (so `npx cdk synth` counts the CLI and the app it starts). A/B samples run in pairs (alternating which goes
+ * first) so that load from anything else on the machine hits both sides of a ratio alike; on a shared machine the
+ * CPU figures move less than the wall times.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -17,23 +19,44 @@ export interface Run {
   readonly before?: () => void;
 }
 
-/** Wall time of one run of the process, in milliseconds; throws (with its stderr) when it fails. */
-export function timeProcess(run: Run): number {
+export interface Sample {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
+/** `times` prints the shell's, then its children's, user and system time: `0m1.234s 0m0.056s`. */
+function childCpuMs(stderr: string): number {
+  const lines = stderr.trim().split('\n');
+  const seconds = [...lines[lines.length - 1].matchAll(/(\d+)m([\d.]+)s/g)].map(
+    (m) => Number(m[1]) * 60 + Number(m[2]),
+  );
+  if (seconds.length !== 2) throw new Error(`cannot read the CPU time from: ${lines[lines.length - 1]}`);
+  return (seconds[0] + seconds[1]) * 1000;
+}
+
+/** Wall and CPU time of one run of the process; throws (with its stderr) when it fails. */
+export function measureProcess(run: Run): Sample {
   run.before?.();
   const start = performance.now();
-  const result = spawnSync(run.command, run.args as string[], {
+  const script = '"$0" "$@" >/dev/null; status=$?; times >&2; exit $status';
+  const result = spawnSync('bash', ['-c', script, run.command, ...run.args], {
     cwd: ROOT,
     env: { ...process.env, ...run.env },
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
-  const elapsed = performance.now() - start;
+  const wallMs = performance.now() - start;
   if (result.status !== 0) {
     throw new Error(
       `${run.command} ${run.args.join(' ')} exited ${String(result.status ?? result.signal)}:\n${result.stderr}`,
     );
   }
-  return elapsed;
+  return { wallMs, cpuMs: childCpuMs(result.stderr) };
+}
+
+/** Wall time of one run, in milliseconds. */
+export function timeProcess(run: Run): number {
+  return measureProcess(run).wallMs;
 }
 
 export interface Spread {
@@ -52,27 +75,41 @@ export function spread(values: readonly number[]): Spread {
 export interface Paired {
   readonly a: Spread;
   readonly b: Spread;
-  /** a / b of each pair. */
+  /** a / b of each pair (wall). */
   readonly ratio: Spread;
+  readonly cpuA: Spread;
+  readonly cpuB: Spread;
+  /** a / b of each pair (CPU). */
+  readonly cpuRatio: Spread;
   readonly pairs: number;
 }
 
 /** `pairs` paired runs of A and B (one untimed warm-up of each first, to fill the file cache). */
 export function paired(a: Run, b: Run, pairs: number): Paired {
-  timeProcess(a);
-  timeProcess(b);
-  const as: number[] = [];
-  const bs: number[] = [];
+  measureProcess(a);
+  measureProcess(b);
+  const as: Sample[] = [];
+  const bs: Sample[] = [];
   for (let i = 0; i < pairs; i++) {
     if (i % 2 === 0) {
-      as.push(timeProcess(a));
-      bs.push(timeProcess(b));
+      as.push(measureProcess(a));
+      bs.push(measureProcess(b));
     } else {
-      bs.push(timeProcess(b));
-      as.push(timeProcess(a));
+      bs.push(measureProcess(b));
+      as.push(measureProcess(a));
     }
   }
-  return { a: spread(as), b: spread(bs), ratio: spread(as.map((x, i) => x / bs[i])), pairs };
+  const wall = (s: Sample[]): number[] => s.map((x) => x.wallMs);
+  const cpu = (s: Sample[]): number[] => s.map((x) => x.cpuMs);
+  return {
+    a: spread(wall(as)),
+    b: spread(wall(bs)),
+    ratio: spread(as.map((x, i) => x.wallMs / bs[i].wallMs)),
+    cpuA: spread(cpu(as)),
+    cpuB: spread(cpu(bs)),
+    cpuRatio: spread(as.map((x, i) => x.cpuMs / bs[i].cpuMs)),
+    pairs,
+  };
 }
 
 export function seconds(s: Spread): string {
