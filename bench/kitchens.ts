@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compiled, ratio, spread, timeProcess } from './measure';
+import { compiled, measureProcess, paired, Sample, Spread, spread } from './measure';
 import { appProcess } from './synth';
 
 function kitchensContext(count: number): Record<string, string> {
@@ -35,32 +35,19 @@ function main(): void {
   const many = Number(process.argv[3] ?? '11');
   const entry = compiled('bin/app.js');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-bench-kitchens-'));
-  const one = appProcess(entry, out, kitchensContext(1));
-  const k = appProcess(entry, out, kitchensContext(many));
-  timeProcess(k);
+  // One untimed run with K Kitchens gives the resources per Kitchen stack.
+  measureProcess(appProcess(entry, out, kitchensContext(many)));
   const perKitchen = resourcesPerKitchen(out, many);
-  timeProcess(one);
-  const ones: number[] = [];
-  const ks: number[] = [];
-  for (let i = 0; i < pairs; i++) {
-    if (i % 2 === 0) {
-      ones.push(timeProcess(one));
-      ks.push(timeProcess(k));
-    } else {
-      ks.push(timeProcess(k));
-      ones.push(timeProcess(one));
-    }
-  }
+  const run = paired(appProcess(entry, out, kitchensContext(many)), appProcess(entry, out, kitchensContext(1)), pairs);
+  const { a: ks, b: ones } = run.samples;
   fs.rmSync(out, { recursive: true, force: true });
-  const ms = (s: ReturnType<typeof spread>): string =>
-    `${s.median.toFixed(0)} ms (${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
+  const ms = (s: Spread): string => `${s.median.toFixed(0)} ms (${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
+  const each = (f: (x: Sample) => number): Spread => spread(ks.map((x, i) => (f(x) - f(ones[i])) / (many - 1)));
   console.log(`Kitchen benchmark: ${pairs} paired app-process runs, median (min-max)`);
-  console.log(`  1 Kitchen      ${ms(spread(ones))}`);
+  console.log(`  1 Kitchen     wall ${ms(run.b)}  CPU ${ms(run.cpuB)}`);
+  console.log(`  ${many} Kitchens   wall ${ms(run.a)}  CPU ${ms(run.cpuA)}`);
   console.log(
-    `  ${String(many).padEnd(2)} Kitchens    ${ms(spread(ks))}  (${ratio(spread(ks.map((x, i) => x / ones[i])))})`,
-  );
-  console.log(
-    `  each additional Kitchen: ${ms(spread(ks.map((x, i) => (x - ones[i]) / (many - 1))))}  (target < 150 ms)`,
+    `  each additional Kitchen: wall ${ms(each((x) => x.wallMs))}  CPU ${ms(each((x) => x.cpuMs))}  (target < 150 ms)`,
   );
   console.log(`  resources per Kitchen stack: ${perKitchen.toFixed(0)} (target < 150)`);
 }

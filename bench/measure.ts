@@ -82,6 +82,8 @@ export interface Paired {
   /** a / b of each pair (CPU). */
   readonly cpuRatio: Spread;
   readonly pairs: number;
+  /** Every sample, in pair order. */
+  readonly samples: { readonly a: readonly Sample[]; readonly b: readonly Sample[] };
 }
 
 /** `pairs` paired runs of A and B (one untimed warm-up of each first, to fill the file cache). */
@@ -109,6 +111,7 @@ export function paired(a: Run, b: Run, pairs: number): Paired {
     cpuB: spread(cpu(bs)),
     cpuRatio: spread(as.map((x, i) => x.cpuMs / bs[i].cpuMs)),
     pairs,
+    samples: { a: as, b: bs },
   };
 }
 
