@@ -1,80 +1,161 @@
 /**
- * Synth benchmark: wall time and peak memory to synthesize the bundled app (production + development, cdk-nag
- * off, CDK_VALIDATION=false), each run in a fresh process so module loading is counted once per run.
- *   npx ts-node --swc bench/synth.ts [runs]
- * Target (issue 2): production + development together at most 1.5 s and 250 MB on a 2-core machine.
+ * Synth benchmark, as a user runs it: `npx cdk synth` of the bundled app (cdk.json runs the compiled app, developer
+ * defaults: cdk-nag on, CDK's built-in validation off) beside the floor app (bench/floor.ts: plain aws-cdk-lib stacks
+ * with the same stacks and resources, compiled JavaScript) under the same CLI, without and with a Kitchen; then the
+ * app's own process (what the CLI spawns) beside the bare floor process. Paired whole-process runs, median and
+ * spread (min-max), project/floor ratio per pair. In-process figures follow as secondary lines.
+ *   npx ts-node --swc bench/synth.ts [pairs]        (default 5 pairs; needs the build: npm ci or npm run build)
+ * Targets (issue 15): `npx cdk synth` <= 1.15x the floor; the app's own process <= 1.3x the bare floor process.
+ * Both sides run with the CLI's notices, version check and telemetry off (no network on the benchmark machine).
  */
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { writeFloorApp } from './floor';
+import { compiled, paired, ratio, ROOT, Run, seconds, timeProcess } from './measure';
 
-const ROOT = path.join(__dirname, '..');
+const CLI_ENV: NodeJS.ProcessEnv = {
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+  CDK_DISABLE_VERSION_CHECK: 'true',
+  CDK_VALIDATION: undefined,
+};
+const KITCHEN = 'profit-report';
 
-interface Sample {
+function scratch(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `kitchens-bench-${name}-`));
+}
+
+/** A run that writes into a fresh `dir` each time. */
+function into(dir: string, run: Omit<Run, 'before'>): Run {
+  return { ...run, before: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** `npx cdk synth` of the project (cdk.json's app) or of `app`, into `out`. */
+export function cliSynth(out: string, context: readonly string[], app?: string): Run {
+  const args = ['cdk', 'synth', '--no-notices', '-o', out, ...context];
+  return into(out, { command: 'npx', args: app ? [...args, '--app', `node ${app}`] : args, env: CLI_ENV });
+}
+
+/** The app process alone, as the CLI starts it: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. */
+export function appProcess(entry: string, out: string, context: Record<string, string>, preload?: string): Run {
+  return into(out, {
+    command: process.execPath,
+    args: [...(preload ? ['-r', preload] : []), entry],
+    env: { ...CLI_ENV, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify(context) },
+  });
+}
+
+/** Peak resident memory of one run, in MiB, through a preload that reports it at exit. */
+function peakMiB(make: (preload: string) => Run): number {
+  const dir = scratch('rss');
+  const preload = path.join(dir, 'rss.js');
+  const report = path.join(dir, 'rss.txt');
+  fs.writeFileSync(
+    preload,
+    `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS)));`,
+  );
+  timeProcess(make(preload));
+  const kib = Number(fs.readFileSync(report, 'utf8'));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return kib / 1024;
+}
+
+interface InProcess {
   readonly loadMs: number;
   readonly synthMs: number;
   readonly maxRssMb: number;
-  readonly stacks: number;
-  readonly resources: number;
 }
 
-function child(): void {
+/** Secondary: the compiled app in one process, module load apart from build + synth (cdk-nag on, validation off). */
+function inProcessChild(): void {
   const t0 = performance.now();
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { buildApp } = require('../lib/app');
-  const { loadConfig } = require('../lib/config');
+  const { buildApp } = require(compiled('lib/app.js')) as typeof import('../lib/app');
+  const { loadConfig } = require(compiled('lib/config/index.js')) as typeof import('../lib/config');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const t1 = performance.now();
-  const args = process.argv.slice(3);
-  const kitchens = Number(args[0] ?? '0');
-  const config = loadConfig(path.join(ROOT, 'kitchens.config.yaml'));
-  const context: Record<string, string> = {};
-  if (kitchens > 0) {
-    // Full Kitchens: a staff role and an SFTP user each, like a developer's real one.
-    context.kitchens = Array.from({ length: kitchens }, (_, i) => `bench-kitchen-${i + 1}`).join(',');
-    context.kitchenStaff = 'arn:aws:iam::222222222222:role/bench-analyst';
-    context.kitchenSshKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm0QfXr3bJ0rXw9yLQy1l5h3bKc0mQvG2x0E8bA9Zc1 bench';
-  }
-  const { app } = buildApp(config, { nag: false, context });
-  const assembly = app.synth();
+  const outdir = scratch('in-process');
+  const { app } = buildApp(loadConfig(path.join(ROOT, 'kitchens.config.yaml')), { outdir });
+  app.synth();
   const t2 = performance.now();
-  let resources = 0;
-  for (const stack of assembly.stacks) resources += Object.keys(stack.template.Resources ?? {}).length;
-  const sample: Sample = {
-    loadMs: t1 - t0,
-    synthMs: t2 - t1,
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
-    stacks: assembly.stacks.length,
-    resources,
-  };
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const sample: InProcess = { loadMs: t1 - t0, synthMs: t2 - t1, maxRssMb: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(JSON.stringify(sample));
 }
 
-export function runSample(kitchens = 0): Sample {
-  const out = execFileSync(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', __filename, '--child', String(kitchens)],
-    { cwd: ROOT, env: { ...process.env, CDK_VALIDATION: 'false', TS_NODE_SWC: 'true' }, encoding: 'utf8' },
-  );
-  return JSON.parse(out) as Sample;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+function inProcess(): InProcess {
+  const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, '--in-process'], {
+    cwd: ROOT,
+    env: { ...process.env, CDK_VALIDATION: 'false' },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as InProcess;
 }
 
 function main(): void {
-  const runs = Number(process.argv[2] ?? '5');
-  const samples = Array.from({ length: runs }, () => runSample());
-  const s = samples[0];
-  console.log(`synth bundled app: ${s.stacks} stacks, ${s.resources} resources, ${runs} runs (fresh process each)`);
-  console.log(`  module load     median ${median(samples.map((x) => x.loadMs)).toFixed(0)} ms`);
-  console.log(`  build + synth   median ${median(samples.map((x) => x.synthMs)).toFixed(0)} ms  (target <= 1500 ms)`);
-  console.log(`  load + synth    median ${median(samples.map((x) => x.loadMs + x.synthMs)).toFixed(0)} ms`);
-  console.log(`  peak RSS        max ${Math.max(...samples.map((x) => x.maxRssMb)).toFixed(0)} MB  (target <= 250 MB)`);
+  const pairs = Number(process.argv[2] ?? '5');
+  const appEntry = compiled('bin/app.js');
+  console.log(`synth benchmark: ${pairs} paired whole-process runs per line, median (min-max)`);
+  for (const kitchen of [false, true]) {
+    const context = kitchen ? ['-c', `kitchen=${KITCHEN}`] : [];
+    const projectOut = scratch('project');
+    const floorOut = scratch('floor-out');
+    // One synth of the project gives the floor its stacks and resources (cdk-nag findings do not matter here).
+    timeProcess(cliSynth(projectOut, context));
+    const floor = writeFloorApp(projectOut, scratch('floor-app'));
+    const label = kitchen ? `with Kitchen ${KITCHEN}` : 'without a Kitchen';
+    console.log(
+      `\n${label}: ${floor.stacks} stacks, ${floor.resources} resources (floor loads ${floor.modules} service modules)`,
+    );
+
+    const cli = paired(cliSynth(projectOut, context), cliSynth(floorOut, context, floor.app), pairs);
+    console.log(
+      `  npx cdk synth   wall: project ${seconds(cli.a)}  floor ${seconds(cli.b)}  ratio ${ratio(cli.ratio)}`,
+    );
+    console.log(
+      `                  CPU:  project ${seconds(cli.cpuA)}  floor ${seconds(cli.cpuB)}  ratio ${ratio(cli.cpuRatio)}`,
+    );
+    console.log('                  (target: ratio <= 1.15x)');
+
+    const appContext: Record<string, string> = kitchen ? { kitchen: KITCHEN } : {};
+    const proc = paired(
+      appProcess(appEntry, projectOut, appContext),
+      appProcess(floor.app, floorOut, appContext),
+      pairs,
+    );
+    const projectMiB = peakMiB((preload) => appProcess(appEntry, projectOut, appContext, preload));
+    const floorMiB = peakMiB((preload) => appProcess(floor.app, floorOut, appContext, preload));
+    console.log(
+      `  app process     wall: project ${seconds(proc.a)}  floor ${seconds(proc.b)}  ratio ${ratio(proc.ratio)}`,
+    );
+    console.log(
+      `                  CPU:  project ${seconds(proc.cpuA)}  floor ${seconds(proc.cpuB)}  ratio ${ratio(proc.cpuRatio)}`,
+    );
+    console.log('                  (target: ratio <= 1.3x)');
+    console.log(
+      `  peak memory     project ${projectMiB.toFixed(0)} MiB  floor ${floorMiB.toFixed(0)} MiB (app process)`,
+    );
+    console.log(
+      `  the CLI around the app: project ${((cli.a.median - proc.a.median) / 1000).toFixed(2)} s, ` +
+        `floor ${((cli.b.median - proc.b.median) / 1000).toFixed(2)} s (median differences)`,
+    );
+    for (const dir of [projectOut, floorOut, path.dirname(floor.app)]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const secondary = Array.from({ length: 3 }, () => inProcess());
+  const med = (f: (s: InProcess) => number): string =>
+    secondary
+      .map(f)
+      .sort((a, b) => a - b)[1]
+      .toFixed(0);
+  console.log('\nsecondary, in process (compiled app without a Kitchen, cdk-nag on, validation off; median of 3):');
+  console.log(
+    `  module load ${med((s) => s.loadMs)} ms, build + synth ${med((s) => s.synthMs)} ms, peak ${med((s) => s.maxRssMb)} MiB`,
+  );
 }
 
-if (process.argv[2] === '--child') {
-  child();
+if (process.argv[2] === '--in-process') {
+  inProcessChild();
 } else if (require.main === module) {
   main();
 }

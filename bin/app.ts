@@ -2,14 +2,17 @@
 /**
  * The CDK app: `npx cdk synth` builds every environment of kitchens.config.yaml;
  * `-c config=FILE` picks another config; `-c kitchen=NAME` adds that Kitchen's stack.
+ * cdk.json runs the compiled file (dist/bin/app.js, built by `npm ci` / `npm run build`).
+ * CDK's built-in CloudFormation validation runs only with CDK_VALIDATION=true (lib/validation.ts).
  */
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config';
 import { NameError } from '../lib/naming';
 import { buildApp } from '../lib/app';
 import { FEATURE_FLAGS } from '../lib/feature-flags';
+import { builtinValidation } from '../lib/validation';
 
-const app = new App({ context: FEATURE_FLAGS });
+const app = new App({ context: FEATURE_FLAGS, builtinCloudFormationValidation: builtinValidation() });
 const file = (app.node.tryGetContext('config') as string | undefined) ?? 'kitchens.config.yaml';
 try {
   buildApp(loadConfig(file), {}, app);

@@ -2,6 +2,7 @@
 import { COMMANDS } from '../lib/cli/commands';
 import { buildProgram, runProgram } from '../lib/cli/program';
 
-void runProgram(buildProgram(COMMANDS), process.argv.slice(2)).then((code) => {
+const argv = process.argv.slice(2);
+void runProgram(buildProgram(COMMANDS, argv), argv).then((code) => {
   process.exitCode = code;
 });

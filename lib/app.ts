@@ -3,7 +3,7 @@
  * `kitchen` context is set. Shared by bin/app.ts, the CLI, the benchmarks and the tests.
  */
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { AwsSolutionsChecks } from 'cdk-nag';
 import { CloneExportStack, CloneImportStack } from '../constructs/clone/clone-transfer';
 import { EnvironmentStack } from '../constructs/environment/environment-stack';
 import { cloneTransfers } from './clone/transfer';
@@ -15,6 +15,7 @@ import type { PipelineDefinition } from './pipeline/model';
 import type { KitchensConfig } from './config/model';
 import { FEATURE_FLAGS } from './feature-flags';
 import { Names } from './naming';
+import { builtinValidation } from './validation';
 
 export interface BuildAppOptions {
   /** Run the cdk-nag AwsSolutions checks during synth. @default true */
@@ -42,7 +43,13 @@ export interface BuiltApp {
 }
 
 export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, app?: App): BuiltApp {
-  const theApp = app ?? new App({ outdir: options.outdir, context: { ...FEATURE_FLAGS, ...options.context } });
+  const theApp =
+    app ??
+    new App({
+      outdir: options.outdir,
+      context: { ...FEATURE_FLAGS, ...options.context },
+      builtinCloudFormationValidation: builtinValidation(),
+    });
   const pipelines = loadPipelines(config);
   const environments: Record<string, EnvironmentStack> = {};
   const hosts: Record<string, KitchenHostStack> = {};
@@ -83,7 +90,11 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     kitchens[name] = new KitchenStack(theApp, names.stackName, { config, options: kitchenOpts, pipelines });
   }
   if (options.nag ?? true) {
-    Validations.of(theApp).addPlugins(new AwsSolutionsChecks(theApp));
+    // cdk-nag, and the aws-cdk-lib service modules its rules import (QuickSight, SageMaker, Glue...), load only
+    // when the checks run: tests, the CLI's in-process synths and the benches turn them off.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nag = require('cdk-nag') as { AwsSolutionsChecks: typeof AwsSolutionsChecks };
+    Validations.of(theApp).addPlugins(new nag.AwsSolutionsChecks(theApp));
   }
   return { app: theApp, environments, kitchenHosts: hosts, kitchens };
 }

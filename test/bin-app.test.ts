@@ -6,7 +6,7 @@ import { tempOutdir } from './support/synth';
 const ROOT = path.join(__dirname, '..');
 
 /** Runs bin/app.ts the way `cdk synth` does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. */
-function cdkApp(context: Record<string, string>) {
+function cdkApp(context: Record<string, string>, validation: string | undefined = 'false') {
   const outdir = tempOutdir('bin-app');
   const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bin/app.ts'], {
     cwd: ROOT,
@@ -15,13 +15,22 @@ function cdkApp(context: Record<string, string>) {
       ...process.env,
       CDK_CONTEXT_JSON: JSON.stringify(context),
       CDK_OUTDIR: outdir,
-      CDK_VALIDATION: 'false',
+      CDK_VALIDATION: validation,
       TS_NODE_SWC: 'true',
     },
   });
   const templates = fs.existsSync(outdir) ? fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')) : [];
+  const reportFile = path.join(outdir, 'validation-report.json');
+  const report = fs.existsSync(reportFile)
+    ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { pluginReports: { pluginName: string }[] })
+    : { pluginReports: [] };
   fs.rmSync(outdir, { recursive: true, force: true });
-  return { code: result.status, stderr: result.stderr, templates };
+  return {
+    code: result.status,
+    stderr: result.stderr,
+    templates,
+    plugins: report.pluginReports.map((p) => p.pluginName),
+  };
 }
 
 describe('bin/app.ts, the app cdk synth runs', () => {
@@ -35,6 +44,13 @@ describe('bin/app.ts, the app cdk synth runs', () => {
         'acme-dev-kitchen-profit-report.template.json',
       ]),
     );
+  });
+
+  it("should not run CDK's CloudFormation validation when CDK_VALIDATION is not set (the developer default)", () => {
+    const { code, templates, plugins } = cdkApp({}, undefined);
+    expect(code).toBe(0);
+    expect(templates).toContain('acme-production.template.json');
+    expect(plugins).not.toContain('CloudFormation Validate');
   });
 
   it('fails with exit 2 and one message, writing no template, on a bad Kitchen name', () => {

@@ -1,7 +1,8 @@
 /**
- * The `kitchen` CLI. Each command lives in lib/cli/commands/<name>.ts and exports `register(program)`.
- * Commands that do not synthesize must not import aws-cdk-lib (fast start): they load heavy modules lazily
- * inside their action.
+ * The `kitchen` CLI. Each command lives in lib/cli/commands/<name>.ts and exports `register(program)`; the registry
+ * (lib/cli/commands/index.ts) loads a command's module only when that command runs, so `kitchen --help` and
+ * `kitchen name` start as fast as commander itself. Commands that do not synthesize must not import aws-cdk-lib:
+ * they load heavy modules lazily inside their action.
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_SERVICE, EXIT_USAGE } from './errors';
@@ -10,15 +11,66 @@ import { NameError } from '../naming';
 
 export type Register = (program: Command) => void;
 
-export function buildProgram(registers: readonly Register[]): Command {
+/** A command listed by `kitchen --help` from its name and summary, its module loaded only when it runs. */
+export interface LazyCommand {
+  readonly name: string;
+  /** The line `kitchen --help` shows. */
+  readonly summary: string;
+  /** Loads the command's module and returns its `register`. */
+  readonly load: () => Register;
+}
+
+/** Global options that take a value: the word after them is not the command. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-c', '--config']);
+
+/** The command `argv` runs (`kitchen help NAME` asks for NAME's help), or undefined for none. */
+export function requestedCommand(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) {
+      i++;
+    } else if (arg === '--') {
+      return argv[i + 1];
+    } else if (!arg.startsWith('-')) {
+      return arg === 'help' && i + 1 < argv.length ? argv[i + 1] : arg;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The program with every command. Given the `argv` it will parse, only the command asked for is loaded; the others
+ * are listed (name and summary) without loading their modules. Without `argv` every command is loaded.
+ */
+export function buildProgram(commands: readonly (Register | LazyCommand)[], argv?: readonly string[]): Command {
   const program = new Command('kitchen')
     .description('Personal DataOps Kitchens and aligned release environments on AWS')
     .option('-c, --config <file>', 'environment config file', 'kitchens.config.yaml')
     .option('--json', 'print results as JSON (progress goes to stderr)')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of registers) {
-    register(program);
+  const wanted = argv === undefined ? undefined : { name: requestedCommand(argv) };
+  for (const command of commands) {
+    if (typeof command === 'function') {
+      command(program);
+    } else if (wanted === undefined || wanted.name === command.name) {
+      command.load()(program);
+      const registered = program.commands.find((c) => c.name() === command.name);
+      if (registered === undefined) {
+        throw new Error(`kitchen: the module of command ${command.name} registered no command named ${command.name}`);
+      }
+      registered.summary(command.summary);
+    } else {
+      program
+        .command(command.name)
+        .summary(command.summary)
+        .helpOption(false)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .action(() => {
+          throw new Error(`kitchen: command ${command.name} was listed but not loaded`);
+        });
+    }
   }
   return program;
 }

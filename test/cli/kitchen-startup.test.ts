@@ -1,16 +1,32 @@
 /**
  * Commands that do not synthesize must start fast: `kitchen list --help` (and the other Kitchen commands' help)
- * must not load aws-cdk-lib, the CDK Toolkit Library or the AWS SDK. Checked in a fresh process through
- * require.cache, with the real entry point.
+ * must not load aws-cdk-lib, the CDK Toolkit Library or the AWS SDK; `kitchen --help` lists every command without
+ * loading any command module, and a command loads only its own. Checked in a fresh process through require.cache,
+ * with the real entry point.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { COMMANDS } from '../../lib/cli/commands';
+
 const ROOT = path.join(__dirname, '..', '..');
 
-function loadedBy(args: readonly string[]): { loaded: string[]; modules: number; stdout: string } {
+/** The registered commands among the command modules a run loaded (helpers such as kitchen-progress left out). */
+function commandsLoaded(run: Loaded): string[] {
+  return run.commands.filter((file) => COMMANDS.some((c) => c.name === file));
+}
+
+interface Loaded {
+  readonly loaded: string[];
+  readonly packages: string[];
+  readonly commands: string[];
+  readonly modules: number;
+  readonly stdout: string;
+}
+
+function loadedBy(args: readonly string[]): Loaded {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-startup-')), 'loaded.json');
   const stdout = execFileSync(
     process.execPath,
@@ -24,16 +40,41 @@ function loadedBy(args: readonly string[]): { loaded: string[]; modules: number;
     ],
     { cwd: ROOT, env: { ...process.env, KITCHENS_LOADED_FILE: file }, encoding: 'utf8' },
   );
-  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as { loaded: string[]; modules: number };
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as Omit<Loaded, 'stdout'>;
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
   return { ...report, stdout };
 }
 
 describe('CLI start-up', () => {
+  it('should list every command for kitchen --help without loading any command module', () => {
+    const run = loadedBy(['--help']);
+    for (const command of COMMANDS) {
+      expect(run.stdout).toMatch(new RegExp(`^  ${command.name} +${command.summary.split(' ')[0]} `, 'm'));
+    }
+    expect(run.commands).toStrictEqual([]);
+    expect(run.packages).toStrictEqual(['commander']);
+    expect(run.loaded).toStrictEqual([]);
+  });
+
+  it('should load only the name command, and no package but commander, for kitchen name --from-branch', () => {
+    const run = loadedBy(['name', '--from-branch', 'feature/JIRA-12_Profit-Report']);
+    expect(run.stdout.trim()).toBe('jira-12-profit-report');
+    expect(run.commands).toStrictEqual(['name']);
+    expect(run.packages).toStrictEqual(['commander']);
+  });
+
+  it('should load only the command asked for, after global options and through kitchen help NAME', () => {
+    const run = loadedBy(['--config', 'kitchens.config.yaml', '--json', 'help', 'align']);
+    expect(run.stdout).toContain('Usage: kitchen align [options]');
+    expect(commandsLoaded(run)).toStrictEqual(['align']);
+    expect(run.loaded).toStrictEqual([]);
+  });
+
   it('should not load aws-cdk-lib, the toolkit or the SDK for kitchen list --help', () => {
     const run = loadedBy(['list', '--help']);
     expect(run.stdout).toContain('Usage: kitchen list [options]');
     expect(run.loaded).toStrictEqual([]);
+    expect(commandsLoaded(run)).toStrictEqual(['list']);
   });
 
   it('should not load them for the help of create, delete and status either', () => {
@@ -41,6 +82,7 @@ describe('CLI start-up', () => {
       const run = loadedBy([command, '--help']);
       expect(run.stdout).toContain(`Usage: kitchen ${command} [options] <name>`);
       expect(run.loaded).toStrictEqual([]);
+      expect(commandsLoaded(run)).toStrictEqual([command]);
     }
   });
 

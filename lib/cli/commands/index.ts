@@ -1,23 +1,24 @@
-import type { Register } from '../program';
-import { register as align } from './align';
-import { register as clone } from './clone';
-import { register as create } from './create';
-import { register as deleteKitchen } from './delete';
-import { register as list } from './list';
-import { register as name } from './name';
-import { register as promoteReport } from './promote-report';
-import { register as run } from './run';
-import { register as status } from './status';
+/**
+ * Every command of the CLI, in help order: its name, the line `kitchen --help` shows, and its module, loaded only
+ * when the command runs (lib/cli/program.ts). A new command is one line here and a module exporting `register`.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- each module is required only when its command runs */
+import type { LazyCommand, Register } from '../program';
 
-/** Every command of the CLI, in help order. */
-export const COMMANDS: readonly Register[] = [
-  name,
-  create,
-  list,
-  status,
-  deleteKitchen,
-  clone,
-  run,
-  align,
-  promoteReport,
+function command(name: string, summary: string, load: () => { register: Register }): LazyCommand {
+  return { name, summary, load: () => load().register };
+}
+
+export const COMMANDS: readonly LazyCommand[] = [
+  command('name', 'derive a Kitchen name from a git branch, or check a name', () => require('./name')),
+  command('create', 'create a Kitchen (or update an existing one)', () => require('./create')),
+  command('list', 'list the Kitchens of an environment', () => require('./list')),
+  command('status', "show a Kitchen's stack status, owner, parent, expiry and outputs", () => require('./status')),
+  command('delete', 'delete a Kitchen and everything it created, data included', () => require('./delete')),
+  command('clone', 'seed a Kitchen with sampled, masked data from its parent', () => require('./clone')),
+  command('run', 'run a pipeline locally or in a Kitchen on AWS', () => require('./run')),
+  command('align', 'check that development and production differ only as declared', () => require('./align')),
+  command('promote-report', 'write a Markdown report of what a promotion would change', () =>
+    require('./promote-report'),
+  ),
 ];
