@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { WarehouseConfig } from '../../lib/config/model';
 import { WAREHOUSE_ROLE } from '../../lib/clone/transfer';
 import type { Names } from '../../lib/naming';
-import { acknowledge } from '../core/nag';
+import { acknowledge, nagPartition } from '../core/nag';
 
 /** Not Redshift's default 5439, so scanners looking for warehouses by port find nothing (cdk-nag RS4). */
 export const WAREHOUSE_PORT = 5444;
@@ -78,7 +78,7 @@ export class Warehouse extends Construct {
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [cloneRoles] }));
     acknowledge(
       this.role,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${stack.account}:role/${props.names.roleName('clone-')}*]`,
+      `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:iam::${stack.account}:role/${props.names.roleName('clone-')}*]`,
       "Role chaining for UNLOAD/COPY: the cluster may assume only this environment's clone roles, which are created " +
         'by the clone transfer stacks (their number depends on the configured clone plans).',
     );
