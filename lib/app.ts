@@ -103,6 +103,7 @@ export function loadPipelines(config: KitchensConfig, extra: readonly PipelineSo
 
 /** What `buildApp` made: the app and its stacks, by name. */
 export interface BuiltApp {
+  /** The app: the one given to `buildApp`, or the one it created. */
   readonly app: App;
   /** Release environment stacks, by environment name. */
   readonly environments: Readonly<Record<string, EnvironmentStack>>;

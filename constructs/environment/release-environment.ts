@@ -24,12 +24,18 @@ import { Pipeline } from '../pipeline/pipeline';
 import { Vault } from './vault';
 import { Warehouse } from './warehouse';
 
+/** Properties of a {@link ReleaseEnvironment}: one environment of a validated config. */
 export interface ReleaseEnvironmentProps {
+  /** Project name, the first part of every physical name (`acme`). */
   readonly project: string;
+  /** The environment's profile: account, region, network, warehouse size, retention, schedules, Slack, SFTP users. */
   readonly environment: EnvironmentConfig;
   /** Container apps, identical in every environment. */
   readonly apps: readonly AppConfig[];
-  /** Pipelines, identical in every environment; rendered with this environment's variables. */
+  /**
+   * Pipelines, identical in every environment; rendered with this environment's variables.
+   * @default - no pipelines
+   */
   readonly pipelines?: readonly PipelineDefinition[];
 }
 

@@ -14,11 +14,15 @@ import { acknowledge, nagPartition } from '../core/nag';
 export const WAREHOUSE_PORT = 5444;
 export const WAREHOUSE_ADMIN_USER = 'kitchens_admin';
 
+/** Properties of a {@link Warehouse}. */
 export interface WarehouseProps {
+  /** Names of the environment: cluster identifier, subnet group, roles and secrets derive from them. */
   readonly names: Names;
+  /** VPC the cluster runs in. */
   readonly vpc: ec2.IVpc;
   /** Subnets of the cluster; isolated subnets (no route to the internet) are expected. */
   readonly subnets: ec2.SubnetSelection;
+  /** Node type, node count, database and schema of the cluster. */
   readonly sizing: WarehouseConfig;
   /** Key that encrypts the cluster and its admin secret. */
   readonly encryptionKey: kms.IKey;
