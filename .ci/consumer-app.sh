@@ -33,7 +33,7 @@ node -e '
 
 echo "== install the tarball"
 npm install --prefer-offline --no-audit --no-fund --loglevel=error "$tarball"
-node -e 'const p = require("./package.json"); console.log("consumer dependencies:", JSON.stringify(p.dependencies))'
+node -e 'for (const d of ["aws-cdk-lib", "constructs", "cdk-kitchens"]) console.log(`${d} ${require(`./node_modules/${d}/package.json`).version}`)'
 
 echo "== type-check with the consumer's own tsc (skipLibCheck: false)"
 npx tsc --version
