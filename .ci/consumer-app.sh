@@ -14,7 +14,8 @@ echo "== pack"
 tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 files=$(tar -tzf "$tarball")
 echo "tarball: $(basename "$tarball"), $(stat -c %s "$tarball") bytes, $(echo "$files" | wc -l) files"
-if echo "$files" | grep -E '^package/(test|bench|\.ci|examples|scratch)/|^package/[^/]+\.ts$|[^d]\.ts$|\.map$'; then
+if echo "$files" | grep -E '^package/(test|bench|\.ci|examples|scratch)/|\.map$|\.tsbuildinfo$' ||
+  echo "$files" | grep -E '\.ts$' | grep -vE '\.d\.ts$'; then
   echo "the tarball must hold compiled code only: no sources, tests, benches, examples or CI files" >&2
   exit 1
 fi
