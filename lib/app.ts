@@ -10,31 +10,103 @@ import { cloneTransfers } from './clone/transfer';
 import { KitchenHostStack } from '../constructs/kitchen/kitchen-host-stack';
 import { KitchenStack } from '../constructs/kitchen/kitchen-stack';
 import { KITCHEN_CONTEXT, KITCHENS_CONTEXT, kitchenOptions } from './kitchen/options';
+import * as path from 'path';
+import { PipelineBuilder } from './pipeline/builder';
 import { loadPipelineFile } from './pipeline/loader';
 import type { PipelineDefinition } from './pipeline/model';
-import type { KitchensConfig } from './config/model';
+import { ConfigError } from './config/errors';
+import { relativeFile, type KitchensConfig } from './config/model';
 import { FEATURE_FLAGS } from './feature-flags';
 import { Names } from './naming';
 import { builtinValidation } from './validation';
 
+/**
+ * A pipeline given to `buildApp` in code: a `PipelineBuilder` (validated against the config's apps here), a
+ * definition it already built, or the path of a pipeline file (relative to the config file).
+ */
+export type PipelineSource = PipelineBuilder | PipelineDefinition | string;
+
+/** Options of `buildApp`. */
 export interface BuildAppOptions {
-  /** Run the cdk-nag AwsSolutions checks during synth. @default true */
+  /**
+   * Run the cdk-nag AwsSolutions checks during synth (findings fail the synth).
+   * @default true
+   */
   readonly nag?: boolean;
+  /**
+   * Where the cloud assembly is written; used only when `buildApp` creates the app.
+   * @default - the CDK default (`cdk.out`, or the directory the CDK CLI passes)
+   */
   readonly outdir?: string;
-  /** Only build these environments. @default - all */
+  /**
+   * Only build these environments.
+   * @default - all
+   */
   readonly environments?: readonly string[];
+  /**
+   * Context values for the app `buildApp` creates (`kitchen`, `kitchens`, Kitchen options), on top of the
+   * feature flags; ignored when you pass your own app (set context on it instead).
+   * @default - the feature flags only
+   */
   readonly context?: Record<string, unknown>;
-  /** The clock Kitchen expiry defaults are computed from. @default - now */
+  /**
+   * The clock Kitchen expiry defaults are computed from.
+   * @default - now
+   */
   readonly now?: Date;
+  /**
+   * Pipelines defined in code, deployed in every environment in addition to the files the config lists.
+   * Pipeline ids must be unique across both.
+   * @default - only the config's pipeline files
+   */
+  readonly pipelines?: readonly PipelineSource[];
 }
 
-/** Loads and validates every pipeline file the config lists. */
-export function loadPipelines(config: KitchensConfig): PipelineDefinition[] {
-  return config.pipelines.map((file) => loadPipelineFile(file, { apps: config.apps.map((a) => a.name) }));
+/**
+ * Loads and validates every pipeline file the config lists, then the pipelines given in code; container steps
+ * must name an app of the config and pipeline ids must be unique.
+ */
+export function loadPipelines(config: KitchensConfig, extra: readonly PipelineSource[] = []): PipelineDefinition[] {
+  const apps = config.apps.map((a) => a.name);
+  const definitions = config.pipelines.map((file) => loadPipelineFile(file, { apps }));
+  const problems: string[] = [];
+  extra.forEach((source, i) => {
+    const definition =
+      typeof source === 'string'
+        ? loadPipelineFile(path.resolve(path.dirname(config.file), source), { apps })
+        : source instanceof PipelineBuilder
+          ? source.build({ apps })
+          : source;
+    for (const step of definition.steps) {
+      if (step.type === 'container' && !apps.includes(step.app)) {
+        problems.push(
+          `buildApp: pipelines[${i}] (${definition.source}) step "${step.id}" runs app ${JSON.stringify(step.app)}, ` +
+            `which ${relativeFile(config)} does not declare; apps are: ${apps.join(', ')}`,
+        );
+      }
+    }
+    definitions.push(definition);
+  });
+  const seen = new Map<string, string>();
+  for (const definition of definitions) {
+    const first = seen.get(definition.id);
+    if (first !== undefined) {
+      problems.push(
+        `buildApp: pipeline id ${JSON.stringify(definition.id)} is defined twice (${first} and ${definition.source}); ` +
+          'pipeline ids must be unique',
+      );
+    }
+    seen.set(definition.id, first ?? definition.source);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return definitions;
 }
 
+/** What `buildApp` made: the app and its stacks, by name. */
 export interface BuiltApp {
+  /** The app: the one given to `buildApp`, or the one it created. */
   readonly app: App;
+  /** Release environment stacks, by environment name. */
   readonly environments: Readonly<Record<string, EnvironmentStack>>;
   /** Kitchen hosting stacks (the reaper), by environment name. */
   readonly kitchenHosts: Readonly<Record<string, KitchenHostStack>>;
@@ -42,6 +114,11 @@ export interface BuiltApp {
   readonly kitchens: Readonly<Record<string, KitchenStack>>;
 }
 
+/**
+ * Builds the CDK app from a validated config (`loadConfig(file)`): one stack per environment, the Kitchen
+ * hosting and clone transfer stacks, and a Kitchen stack per name in the `kitchen`/`kitchens` context.
+ * Pass your own `app` to add these stacks to it (its context, including feature flags, is used as is).
+ */
 export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, app?: App): BuiltApp {
   const theApp =
     app ??
@@ -50,7 +127,7 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
       context: { ...FEATURE_FLAGS, ...options.context },
       builtinCloudFormationValidation: builtinValidation(),
     });
-  const pipelines = loadPipelines(config);
+  const pipelines = loadPipelines(config, options.pipelines);
   const environments: Record<string, EnvironmentStack> = {};
   const hosts: Record<string, KitchenHostStack> = {};
   for (const environment of config.environments) {

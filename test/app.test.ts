@@ -32,6 +32,27 @@ describe('the bundled app, synthesized with cdk-nag AwsSolutions checks', () => 
   });
 });
 
+describe('the bundled app and a Kitchen with the partition rendered as a reference (arn:<AWS::Partition>:)', () => {
+  // The recommended flags render `arn:aws:` in stacks with a known region; the acknowledgements must hold both ways.
+  const outdir = tempOutdir('app-partition');
+  const context = { kitchen: 'profit-report', '@aws-cdk/core:enablePartitionLiterals': false };
+  const built = buildApp(exampleConfig(), { nag: true, outdir, context });
+  const { dir, violations } = synthToDir(built.app);
+
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  it('should have zero unsuppressed cdk-nag findings', () => {
+    expect(violations).toStrictEqual([]);
+  });
+
+  it('should render the partition of acknowledged ARNs as a reference', () => {
+    const kitchen = fs.readFileSync(path.join(dir, 'acme-dev-kitchen-profit-report.template.json'), 'utf8');
+    expect(kitchen).toContain('"Ref": "AWS::Partition"');
+    // Only the image repositories keep the partition written in their image URIs.
+    expect(kitchen.match(/arn:aws:[a-z]+/g)).toStrictEqual(['arn:aws:ecr', 'arn:aws:ecr']);
+  });
+});
+
 describe('the cdk-nag gate itself', () => {
   it('fails the synth on an unsafe resource and names it', () => {
     const outdir = tempOutdir('nag');

@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { EnvironmentBoundStack } from '../core/environment-bound-stack';
 import { COPY_ROLE, EXPORT_EXPIRY_DAYS, UNLOAD_ROLE, type CloneTransfer } from '../../lib/clone/transfer';
-import { acknowledge } from '../core/nag';
+import { acknowledge, nagPartition } from '../core/nag';
 
 /** Only Kitchen exports: `kitchens/NAME/clone-export/TABLE/...`. */
 const EXPORT_KEYS = 'kitchens/*';
@@ -49,7 +49,7 @@ export class CloneExportStack extends EnvironmentBoundStack {
     );
     acknowledge(
       this.unloadRole,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${transfer.exportBucket}/${EXPORT_KEYS}]`,
+      `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${transfer.exportBucket}/${EXPORT_KEYS}]`,
       'Writes (and CLEANPATH-deletes) only the Kitchen export keys of the receiving environment export bucket; ' +
         'the Kitchen names are not known when this stack is deployed.',
     );

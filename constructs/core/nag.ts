@@ -28,6 +28,17 @@ export function resourceFinding(scope: IConstruct, arn: string): string {
   return `Resource::${nagText(Stack.of(scope).resolve(arn))}`;
 }
 
+/**
+ * The partition as cdk-nag writes it in a finding of a resource in `scope`'s stack: `aws` when the stack renders
+ * ARNs with a literal partition (a region is known and `@aws-cdk/core:enablePartitionLiterals` is on, as in a new
+ * `cdk init` app), `<AWS::Partition>` otherwise. Write acknowledgements as `arn:${nagPartition(this)}:...` (or use
+ * `resourceFinding` on the ARN itself) so they hold under either rendering.
+ */
+export function nagPartition(scope: IConstruct): string {
+  const stack = Stack.of(scope);
+  return nagText(stack.resolve(stack.partition));
+}
+
 /** How cdk-nag names the objects below `keyPattern` of a bucket, owned or imported. */
 export function bucketObjectsFinding(bucket: s3.IBucket, keyPattern: string): string {
   return resourceFinding(bucket, bucket.arnForObjects(keyPattern));

@@ -10,16 +10,26 @@ import type { AppConfig } from '../../lib/config/model';
 import { pascal, type Names } from '../../lib/naming';
 import { acknowledge } from '../core/nag';
 
+/** Properties of {@link ContainerTasks}. */
 export interface ContainerTasksProps {
+  /** Names of the environment or Kitchen: cluster, task families, log groups and roles derive from them. */
   readonly names: Names;
+  /** The container apps: one Fargate task definition each, with the image, size, command and secrets given. */
   readonly apps: readonly AppConfig[];
+  /** VPC of the cluster and the tasks' security group. */
   readonly vpc: ec2.IVpc;
   /** Secrets the apps may reference by name (from the Vault). */
   readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  /** Key that encrypts the tasks' log groups. */
   readonly encryptionKey: kms.IKey;
+  /** How long the tasks' logs are kept. */
   readonly logRetention: logs.RetentionDays;
   /** Run on an existing cluster (a Kitchen uses its environment's) instead of creating one. */
   readonly existingCluster?: ecs.ICluster;
+  /**
+   * Removal policy of the log groups.
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 

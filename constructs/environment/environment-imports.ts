@@ -14,6 +14,7 @@ import type { DataLakeZone } from './data-lake';
 export interface EnvironmentImportsProps {
   /** Names of the environment (not of the Kitchen). */
   readonly names: Names;
+  /** The environment whose published SSM parameters are read (its account and region). */
   readonly environment: EnvironmentConfig;
 }
 

@@ -6,9 +6,16 @@ import { Names } from '../../lib/naming';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import { ReleaseEnvironment } from './release-environment';
 
+/** Properties of an {@link EnvironmentStack}; stack name, account, region and description default from the config. */
 export interface EnvironmentStackProps extends StackProps {
+  /** The validated config (`loadConfig`): project name and container apps. */
   readonly config: KitchensConfig;
+  /** The environment this stack deploys, one of `config.environments`. */
   readonly environment: EnvironmentConfig;
+  /**
+   * Pipelines deployed in the environment, rendered with its variables.
+   * @default - no pipelines
+   */
   readonly pipelines?: readonly PipelineDefinition[];
 }
 

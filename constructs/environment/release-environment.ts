@@ -1,4 +1,4 @@
-import { RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -24,12 +24,18 @@ import { Pipeline } from '../pipeline/pipeline';
 import { Vault } from './vault';
 import { Warehouse } from './warehouse';
 
+/** Properties of a {@link ReleaseEnvironment}: one environment of a validated config. */
 export interface ReleaseEnvironmentProps {
+  /** Project name, the first part of every physical name (`acme`). */
   readonly project: string;
+  /** The environment's profile: account, region, network, warehouse size, retention, schedules, Slack, SFTP users. */
   readonly environment: EnvironmentConfig;
   /** Container apps, identical in every environment. */
   readonly apps: readonly AppConfig[];
-  /** Pipelines, identical in every environment; rendered with this environment's variables. */
+  /**
+   * Pipelines, identical in every environment; rendered with this environment's variables.
+   * @default - no pipelines
+   */
   readonly pipelines?: readonly PipelineDefinition[];
 }
 
@@ -61,7 +67,7 @@ export class ReleaseEnvironment extends Construct {
     const logRetention = env.retention.logDays as logs.RetentionDays;
 
     this.vault = new Vault(this, 'Vault', {
-      names: this.names,
+      ...Vault.namedAfter(this.names),
       appSecrets: [...new Set(props.apps.flatMap((a) => a.secrets ?? []))],
       removalPolicy: this.removalPolicy,
     });
@@ -94,9 +100,11 @@ export class ReleaseEnvironment extends Construct {
     });
 
     this.dataLake = new DataLake(this, 'DataLake', {
-      names: this.names,
+      ...DataLake.namedAfter(this.names),
       encryptionKey: this.vault.key,
-      retention: env.retention,
+      landingExpiration: Duration.days(env.retention.landingDays),
+      noncurrentVersionExpiration: Duration.days(env.retention.noncurrentVersionDays),
+      accessLogExpiration: Duration.days(env.retention.logDays),
       removalPolicy: this.removalPolicy,
     });
 
@@ -143,7 +151,7 @@ export class ReleaseEnvironment extends Construct {
     }
 
     this.alerts = new Alerts(this, 'Alerts', {
-      names: this.names,
+      ...Alerts.namedAfter(this.names),
       slackWorkspaceId: env.slack.workspaceId,
       slackChannelId: env.slack.channelId,
       encryptionKey: this.vault.key,

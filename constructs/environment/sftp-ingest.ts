@@ -21,7 +21,9 @@ export const SFTP_SECURITY_POLICY = 'TransferSecurityPolicy-2024-01';
 export interface SftpUserProps {
   /** Id of the Transfer server (a token when read from SSM). */
   readonly serverId: string;
+  /** Transfer Family user name (3-100 characters of letters, digits, `_@.-`). */
   readonly userName: string;
+  /** The user's SSH public key (`ssh-ed25519 AAAA... comment`). */
   readonly sshPublicKey: string;
   /** Bucket the user's home lives in. */
   readonly bucket: s3.IBucket;
@@ -67,12 +69,22 @@ export class SftpUser extends Construct {
   }
 }
 
+/** Properties of {@link SftpIngest}. */
 export interface SftpIngestProps {
+  /** Names of the environment: server, role and log group names derive from them. */
   readonly names: Names;
+  /** Bucket the SFTP users' homes live in (the data lake's landing bucket). */
   readonly landingBucket: s3.IBucket;
+  /** SFTP users with their SSH public keys; each gets a home below `sftp/<name>/`. */
   readonly users: readonly SftpUserConfig[];
+  /** Key that encrypts the server's log group. */
   readonly encryptionKey: kms.IKey;
+  /** How long the server's logs are kept. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Removal policy of the log group.
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 

@@ -8,17 +8,21 @@ import { Construct } from 'constructs';
 import type { WarehouseConfig } from '../../lib/config/model';
 import { WAREHOUSE_ROLE } from '../../lib/clone/transfer';
 import type { Names } from '../../lib/naming';
-import { acknowledge } from '../core/nag';
+import { acknowledge, nagPartition } from '../core/nag';
 
 /** Not Redshift's default 5439, so scanners looking for warehouses by port find nothing (cdk-nag RS4). */
 export const WAREHOUSE_PORT = 5444;
 export const WAREHOUSE_ADMIN_USER = 'kitchens_admin';
 
+/** Properties of a {@link Warehouse}. */
 export interface WarehouseProps {
+  /** Names of the environment: cluster identifier, subnet group, roles and secrets derive from them. */
   readonly names: Names;
+  /** VPC the cluster runs in. */
   readonly vpc: ec2.IVpc;
   /** Subnets of the cluster; isolated subnets (no route to the internet) are expected. */
   readonly subnets: ec2.SubnetSelection;
+  /** Node type, node count, database and schema of the cluster. */
   readonly sizing: WarehouseConfig;
   /** Key that encrypts the cluster and its admin secret. */
   readonly encryptionKey: kms.IKey;
@@ -78,7 +82,7 @@ export class Warehouse extends Construct {
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [cloneRoles] }));
     acknowledge(
       this.role,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${stack.account}:role/${props.names.roleName('clone-')}*]`,
+      `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:iam::${stack.account}:role/${props.names.roleName('clone-')}*]`,
       "Role chaining for UNLOAD/COPY: the cluster may assume only this environment's clone roles, which are created " +
         'by the clone transfer stacks (their number depends on the configured clone plans).',
     );

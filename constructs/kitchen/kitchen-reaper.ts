@@ -10,7 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { KITCHEN_TAGS } from '../../lib/kitchen/options';
 import type { Names } from '../../lib/naming';
-import { acknowledge } from '../core/nag';
+import { acknowledge, nagPartition } from '../core/nag';
 
 export interface KitchenReaperProps {
   /** Names of the environment the Kitchens live in. */
@@ -167,12 +167,12 @@ export class KitchenReaper extends Construct {
     );
     acknowledge(
       this.stateMachine.role,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${stack.region}:${stack.account}:stack/${project}-${environment}-kitchen-*/*]`,
+      `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:cloudformation:${stack.region}:${stack.account}:stack/${project}-${environment}-kitchen-*/*]`,
       `${reason} may delete only stacks named like this environment's Kitchens (${project}-${environment}-kitchen-NAME); their stack ids are generated.`,
     );
     acknowledge(
       this.stateMachine.role,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${stack.account}:role/cdk-*-cfn-exec-role-${stack.account}-${stack.region}]`,
+      `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:iam::${stack.account}:role/cdk-*-cfn-exec-role-${stack.account}-${stack.region}]`,
       `${reason} passes only the CDK bootstrap execution role (any qualifier) and only to CloudFormation, to delete stacks deployed with it.`,
     );
 

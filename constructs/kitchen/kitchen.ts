@@ -18,6 +18,7 @@ import {
   acknowledge,
   acknowledgeGrantWildcards,
   bucketObjectsFinding,
+  nagPartition,
   KMS_GRANT_ACTION_WILDCARDS,
   resourceFinding,
   S3_GRANT_ACTION_WILDCARDS,
@@ -128,7 +129,7 @@ export class Kitchen extends Construct {
     }
 
     this.alerts = new Alerts(this, 'Alerts', {
-      names: this.names,
+      ...Alerts.namedAfter(this.names),
       slackWorkspaceId: env.slack.workspaceId,
       slackChannelId: options.slackChannelId,
       encryptionKey: this.imports.key,
@@ -169,7 +170,7 @@ export class Kitchen extends Construct {
         if (!taskDefinition.executionRole) continue;
         acknowledge(
           taskDefinition.executionRole,
-          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${env.region}:${env.account}:secret:${this.environmentNames.secretName(`apps/${secretName}`)}-??????]`,
+          `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:secretsmanager:${env.region}:${env.account}:secret:${this.environmentNames.secretName(`apps/${secretName}`)}-??????]`,
           'Secrets Manager appends 6 random characters to secret ARNs; the wildcard matches exactly those of the named development app secret.',
         );
       }

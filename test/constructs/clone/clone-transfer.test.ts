@@ -45,9 +45,7 @@ describe('the masked clone transfer from production to development', () => {
             {
               Action: 'sts:AssumeRole',
               Effect: 'Allow',
-              Resource: {
-                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/acme-${name}-clone-*`]],
-              },
+              Resource: `arn:aws:iam::${account}:role/acme-${name}-clone-*`,
             },
           ],
         },
@@ -114,9 +112,7 @@ describe('the masked clone transfer from production to development', () => {
             Sid: 'CloneExportAccessLogs',
             Condition: Match.objectLike({
               ArnLike: {
-                'aws:SourceArn': {
-                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-dev-export-222222222222']],
-                },
+                'aws:SourceArn': 'arn:aws:s3:::acme-dev-export-222222222222',
               },
             }),
           }),

@@ -11,14 +11,14 @@ describe('the grant methods of Vault, DataLake and Alerts', () => {
   const stack = new Stack(new App(), 'Grants', { env: { account: '222222222222', region: 'eu-west-1' } });
   const names = new Names({ project: 'acme', environment: 'dev', account: '222222222222' });
   const key = new kms.Key(stack, 'Key');
-  const vault = new Vault(stack, 'Vault', { names, appSecrets: ['partner-api'], existingKey: key });
-  const lake = new DataLake(stack, 'Lake', {
-    names,
-    encryptionKey: key,
-    retention: { logDays: 30, landingDays: 7, noncurrentVersionDays: 7, snapshotDays: 1 },
+  const vault = new Vault(stack, 'Vault', {
+    ...Vault.namedAfter(names),
+    appSecrets: ['partner-api'],
+    existingKey: key,
   });
+  const lake = new DataLake(stack, 'Lake', { ...DataLake.namedAfter(names), encryptionKey: key });
   const alerts = new Alerts(stack, 'Alerts', {
-    names,
+    ...Alerts.namedAfter(names),
     slackWorkspaceId: 'T07ACME0001',
     slackChannelId: 'C07DEVALERT',
     encryptionKey: key,
