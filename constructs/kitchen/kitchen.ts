@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../../lib/config/model';
-import { KITCHEN_TAGS, type KitchenOptions } from '../../lib/kitchen/options';
+import { kitchenTags, type KitchenOptions } from '../../lib/kitchen/options';
 import { schemaLifecycle } from '../../lib/kitchen/schema-sql';
 import { Names, pascal } from '../../lib/naming';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
@@ -225,14 +225,8 @@ export class Kitchen extends Construct {
       this.staffRole = this.createStaffRole(options.staff, prefix);
     }
 
-    const tags: Record<string, string> = {
-      ...this.names.tags(),
-      [KITCHEN_TAGS.owner]: options.owner,
-      [KITCHEN_TAGS.parent]: options.parent,
-      [KITCHEN_TAGS.expires]: options.expires,
-      'kitchens:stage': 'kitchen',
-    };
-    for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);
+    // Also on the resources, for a Kitchen placed in a stack that is not a KitchenStack.
+    for (const [key, value] of Object.entries(kitchenTags(props.project, options))) Tags.of(this).add(key, value);
     // A Kitchen is thrown away whole: nothing it creates may outlive its stack.
     RemovalPolicies.of(this).destroy();
   }

@@ -187,3 +187,19 @@ export const KITCHEN_TAGS = {
   environment: 'kitchens:environment',
   project: 'kitchens:project',
 } as const;
+
+/**
+ * The tags of a Kitchen: on its stack (what CloudFormation, the Resource Groups Tagging API, the reaper and
+ * `kitchen list` see) and so on every resource in it.
+ */
+export function kitchenTags(project: string, options: KitchenOptions): Record<string, string> {
+  return {
+    [KITCHEN_TAGS.project]: project,
+    [KITCHEN_TAGS.environment]: options.environment.name,
+    [KITCHEN_TAGS.kitchen]: options.name,
+    [KITCHEN_TAGS.owner]: options.owner,
+    [KITCHEN_TAGS.parent]: options.parent,
+    [KITCHEN_TAGS.expires]: options.expires,
+    'kitchens:stage': 'kitchen',
+  };
+}
