@@ -1,13 +1,12 @@
-import { packagePath } from '../../lib/package-root';
 import { ArnFormat, CustomResource, Duration, RemovalPolicies, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../../lib/config/model';
 import { kitchenTags, type KitchenOptions } from '../../lib/kitchen/options';
-import { schemaLifecycle } from '../../lib/kitchen/schema-sql';
+import { KITCHEN_HOST_PARAMETERS } from '../../lib/parameters';
 import { Names, pascal } from '../../lib/naming';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import { pipelineVariables } from '../../lib/pipeline/variables';
@@ -25,8 +24,6 @@ import {
 import { Pipeline } from '../pipeline/pipeline';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
-
-export const KITCHEN_RESOURCES_CODE = packagePath('lambda/kitchen-resources');
 
 export interface KitchenProps {
   readonly project: string;
@@ -55,7 +52,8 @@ export class Kitchen extends Construct {
   public readonly sftpUser?: SftpUser;
   public readonly pipelines: readonly Pipeline[];
   public readonly staffRole?: iam.Role;
-  public readonly resourcesFunction: lambda.Function;
+  /** The environment's Kitchen provider, read from its SSM parameter at deploy time. */
+  public readonly providerServiceToken: string;
 
   constructor(scope: Construct, id: string, props: KitchenProps) {
     super(scope, id);
@@ -94,27 +92,21 @@ export class Kitchen extends Construct {
         'recreating the Kitchen issues new ones, and the reaper deletes expired Kitchens.',
     );
 
-    this.resourcesFunction = this.createResourcesFunction(logRetention);
+    // The environment's one Kitchen provider (KitchenHostStack) derives the schema, user and prefix from the
+    // Kitchen name itself; nothing here is executed as SQL.
+    this.providerServiceToken = ssm.StringParameter.valueForStringParameter(
+      this,
+      this.environmentNames.parameterName(KITCHEN_HOST_PARAMETERS.providerServiceToken),
+    );
     const schemaResource = new CustomResource(this, 'Schema', {
-      serviceToken: this.resourcesFunction.functionArn,
+      serviceToken: this.providerServiceToken,
       resourceType: 'Custom::KitchenSchema',
-      properties: {
-        ClusterIdentifier: this.imports.clusterIdentifier,
-        Database: this.imports.database,
-        AdminSecretArn: this.imports.adminSecret.secretArn,
-        KitchenSecretArn: this.credentials.secretArn,
-        Schema: this.schema,
-        User: this.databaseUser,
-        Lifecycle: JSON.stringify(schemaLifecycle(this.schema, this.databaseUser)),
-      },
+      properties: { Kitchen: options.name, KitchenSecretArn: this.credentials.secretArn },
     });
     new CustomResource(this, 'DataPrefix', {
-      serviceToken: this.resourcesFunction.functionArn,
+      serviceToken: this.providerServiceToken,
       resourceType: 'Custom::KitchenPrefix',
-      properties: {
-        Buckets: JSON.stringify(Object.values(this.imports.buckets).map((b) => b.bucketName)),
-        Prefix: prefix,
-      },
+      properties: { Kitchen: options.name },
     });
 
     if (options.sshPublicKey) {
@@ -233,76 +225,6 @@ export class Kitchen extends Construct {
 
   private prefixFindings(prefix: string): string[] {
     return Object.values(this.imports.buckets).map((bucket) => bucketObjectsFinding(bucket, `${prefix}*`));
-  }
-
-  /** One function serves the Kitchen's custom resources (schema lifecycle, prefix cleanup on delete). */
-  private createResourcesFunction(logRetention: logs.RetentionDays): lambda.Function {
-    const logGroup = new logs.LogGroup(this, 'ResourcesLogs', {
-      logGroupName: this.names.logGroupName('resources'),
-      retention: logRetention,
-      encryptionKey: this.imports.key,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'ResourcesRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Creates and drops the schema of Kitchen ${this.names.context.kitchen} and empties its prefix`,
-    });
-    logGroup.grantWrite(role);
-    const fn = new lambda.Function(this, 'Resources', {
-      description: `cdk-kitchens: schema and data prefix of Kitchen ${this.names.context.kitchen}`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(KITCHEN_RESOURCES_CODE),
-      timeout: Duration.minutes(10),
-      memorySize: 256,
-      role,
-      logGroup,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['redshift-data:ExecuteStatement'],
-        resources: [this.imports.clusterArn],
-      }),
-    );
-    // The Data API checks ownership of statement ids itself: only the caller that ran a statement can read it.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
-        resources: ['*'],
-      }),
-    );
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'DescribeStatement and GetStatementResult support no resource-level permissions; the Data API lets a caller read only statements it ran itself.',
-    );
-    this.imports.adminSecret.grantRead(role);
-    this.credentials.grantRead(role);
-    this.imports.key.grantDecrypt(role);
-    for (const bucket of Object.values(this.imports.buckets)) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
-          resources: [bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${this.names.dataPrefix}*`] } },
-        }),
-      );
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-          resources: [bucket.arnForObjects(`${this.names.dataPrefix}*`)],
-        }),
-      );
-    }
-    for (const finding of this.prefixFindings(this.names.dataPrefix)) {
-      acknowledge(
-        role,
-        `AwsSolutions-IAM5[${finding}]`,
-        `Deletes object versions only below the Kitchen prefix ${this.names.dataPrefix}, when the Kitchen is deleted.`,
-      );
-    }
-    return fn;
   }
 
   /** A role only the listed people can assume, limited to this Kitchen's resources. */

@@ -96,14 +96,19 @@ const WAREHOUSE_USERS = { pipeline: sql.PIPELINE_USER, provisioner: sql.PROVISIO
 async function runWarehouseUser(requestType, props, deps, config, log) {
   const kind = props.Kind;
   const user = WAREHOUSE_USERS[kind];
-  if (!user) throw new Error(`Kind must be one of ${Object.keys(WAREHOUSE_USERS).join(', ')}, got: ${JSON.stringify(kind)}`);
+  if (!user)
+    throw new Error(`Kind must be one of ${Object.keys(WAREHOUSE_USERS).join(', ')}, got: ${JSON.stringify(kind)}`);
   // Users are kept on delete: they may own data (the pipeline schema) that outlives a stack.
   if (requestType === 'Delete') return;
   if (kind === 'provisioner' && (await count(deps, sql.groupExistsSql(sql.KITCHEN_GROUP))) === 0) {
     log(`CREATE GROUP ${sql.KITCHEN_GROUP}`);
     await deps.execute(`CREATE GROUP ${sql.KITCHEN_GROUP}`);
   }
-  await loginUser(deps, user, config.secretArn, log);
+  // the password comes from the secret the function is configured with; the property only triggers updates
+  if (props.SecretArn !== config.userSecretArn) {
+    throw new Error(`SecretArn ${JSON.stringify(props.SecretArn)} is not the secret of this function's ${kind} user`);
+  }
+  await loginUser(deps, user, config.userSecretArn, log);
   const writers = [];
   for (const writer of config.writers) {
     if ((await count(deps, sql.userExistsSql(writer))) > 0) writers.push(writer);
@@ -145,6 +150,7 @@ function configFromEnvironment(env) {
     clusterIdentifier: env.CLUSTER_IDENTIFIER,
     database: env.DATABASE,
     secretArn: env.SECRET_ARN,
+    userSecretArn: env.USER_SECRET_ARN,
     schema: env.SCHEMA,
     buckets: JSON.parse(env.BUCKETS || '[]'),
     writers: (env.WRITERS || '').split(',').filter(Boolean),

@@ -40,13 +40,20 @@ describe('the Kitchen reaper of the development environment', () => {
       { kitchenExpires: '2026-01-05T09:00:00Z' },
     );
     const [fresh] = synthesizeKitchens(config, ['fresh-report']);
-    const arn = (stackName: string) => `arn:aws:cloudformation:eu-west-1:222222222222:stack/${stackName}/${stackName.length}f3c`;
+    const arn = (stackName: string) =>
+      `arn:aws:cloudformation:eu-west-1:222222222222:stack/${stackName}/${stackName.length}f3c`;
     const asTagged = (k: SynthesizedKitchen, tags = k.tags) => ({ ResourceARN: arn(k.stackName), Tags: tags });
     // broken: the expiry tag of a real Kitchen set to something that is not a time, or missing altogether
     const garbled = {
-      ...asTagged(late, late.tags.map((t) => (t.Key === 'kitchens:expires' ? { ...t, Value: 'next tuesday' } : t))),
+      ...asTagged(
+        late,
+        late.tags.map((t) => (t.Key === 'kitchens:expires' ? { ...t, Value: 'next tuesday' } : t)),
+      ),
     };
-    const noExpiry = asTagged(untagged, untagged.tags.filter((t) => t.Key !== 'kitchens:expires'));
+    const noExpiry = asTagged(
+      untagged,
+      untagged.tags.filter((t) => t.Key !== 'kitchens:expires'),
+    );
 
     it('should carry every Kitchen tag on the stack artifact, as the toolkit passes them to CloudFormation', () => {
       expect(old.tags).toStrictEqual(
@@ -107,7 +114,7 @@ describe('the Kitchen reaper of the development environment', () => {
           },
         },
       } as never);
-      const output = await execution.result;
+      const output = (await execution.result) as { outcomes: unknown };
 
       // THEN both pages were read with the project's tag filters
       expect(listed.map((l) => l.PaginationToken)).toStrictEqual(['', 'page-2']);
@@ -131,7 +138,10 @@ describe('the Kitchen reaper of the development environment', () => {
         'Kitchen untagged-report has no valid kitchens:expires tag and was not deleted (dev)',
       ]);
       // the SNS integration sends the message object as JSON; the local engine hands it over as is
-      const failed = alerts.find((a) => a.Subject.startsWith('Kitchen stuck-report'))!.Message as Record<string, string>;
+      const failed = alerts.find((a) => a.Subject.startsWith('Kitchen stuck-report'))!.Message as Record<
+        string,
+        string
+      >;
       expect(failed).toMatchObject({
         kitchen: 'stuck-report',
         stack: arn(stuck.stackName),

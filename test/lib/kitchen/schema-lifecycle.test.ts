@@ -92,7 +92,7 @@ describe('the Kitchen warehouse lifecycle on PostgreSQL, as a provisioner that i
     // Redshift lets every user create in public; PostgreSQL 15 does not by default
     await admin.query('GRANT CREATE ON SCHEMA public TO PUBLIC');
     // the cloner's user exists before the environment's users are set up (the clone stacks create it)
-    await admin.query("DO $$ BEGIN CREATE USER kitchens_cloner; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    await admin.query('DO $$ BEGIN CREATE USER kitchens_cloner; EXCEPTION WHEN duplicate_object THEN NULL; END $$');
     // WHEN the environment's warehouse-users function runs as the admin
     const adminDeps = {
       execute: async (text: string) => {
@@ -102,13 +102,17 @@ describe('the Kitchen warehouse lifecycle on PostgreSQL, as a provisioner that i
       getSecret: providerDeps().getSecret,
     };
     await handler.run(
-      { RequestType: 'Create', ResourceType: 'Custom::WarehouseUser', ResourceProperties: { Kind: 'provisioner' } },
+      {
+        RequestType: 'Create',
+        ResourceType: 'Custom::WarehouseUser',
+        ResourceProperties: { Kind: 'provisioner', SecretArn: PROVISIONER_SECRET },
+      },
       adminDeps,
       {
         serves: ['Custom::WarehouseUser'],
         dialect: 'postgresql',
         database: 'postgres',
-        secretArn: PROVISIONER_SECRET,
+        userSecretArn: PROVISIONER_SECRET,
         writers: ['kitchens_cloner'],
       },
     );
