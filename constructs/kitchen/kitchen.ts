@@ -13,15 +13,9 @@ import { pipelineVariables } from '../../lib/pipeline/variables';
 import { Alerts } from '../environment/alerts';
 import { ContainerTasks } from '../environment/container-tasks';
 import { EnvironmentImports } from '../environment/environment-imports';
-import {
-  acknowledge,
-  acknowledgeGrantWildcards,
-  bucketObjectsFinding,
-  KMS_GRANT_ACTION_WILDCARDS,
-  resourceFinding,
-  S3_GRANT_ACTION_WILDCARDS,
-} from '../core/nag';
+import { acknowledge, acknowledgeGrantWildcards, resourceFinding } from '../core/nag';
 import { Pipeline } from '../pipeline/pipeline';
+import { grantPrefixAccess } from '../core/prefix-access';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
 
@@ -147,16 +141,13 @@ export class Kitchen extends Construct {
     allowWarehouseConnections(this, 'KitchenTasks', this.imports.warehouseSecurityGroup, this.containers.securityGroup);
     for (const [app, taskDefinition] of Object.entries(this.containers.taskDefinitions)) {
       for (const bucket of Object.values(this.imports.buckets)) {
-        bucket.grantReadWrite(taskDefinition.taskRole, `${prefix}*`);
+        grantPrefixAccess(
+          taskDefinition.taskRole,
+          bucket,
+          prefix,
+          `The Kitchen's ${app} task reads and writes only below the Kitchen prefix ${prefix} of the environment buckets, and lists only with an s3:prefix condition on it.`,
+        );
       }
-      acknowledgeGrantWildcards(
-        taskDefinition.taskRole,
-        {
-          actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS],
-          resources: this.prefixFindings(prefix),
-        },
-        `Written by bucket.grantReadWrite: the Kitchen's ${app} task reads and writes only below the Kitchen prefix ${prefix} of the environment buckets.`,
-      );
       for (const secretName of Object.keys(appSecrets)) {
         if (!taskDefinition.executionRole) continue;
         acknowledge(
@@ -223,10 +214,6 @@ export class Kitchen extends Construct {
     RemovalPolicies.of(this).destroy();
   }
 
-  private prefixFindings(prefix: string): string[] {
-    return Object.values(this.imports.buckets).map((bucket) => bucketObjectsFinding(bucket, `${prefix}*`));
-  }
-
   /** A role only the listed people can assume, limited to this Kitchen's resources. */
   private createStaffRole(staff: readonly string[], prefix: string): iam.Role {
     const stack = Stack.of(this);
@@ -237,8 +224,8 @@ export class Kitchen extends Construct {
       maxSessionDuration: Duration.hours(4),
     });
     const reason =
-      `Scoped to Kitchen ${this.names.context.kitchen}: action wildcards of the L2 grant methods on its data prefix, ` +
-      'and name patterns of its own executions and log groups (their names are generated at run time).';
+      `Scoped to Kitchen ${this.names.context.kitchen}: name patterns of its own executions and log groups ` +
+      '(their names are generated at run time).';
     const findings: string[] = [];
     for (const pipeline of this.pipelines) {
       pipeline.stateMachine.grantStartExecution(role);
@@ -257,10 +244,13 @@ export class Kitchen extends Construct {
       findings.push(resourceFinding(this, executions));
     }
     for (const bucket of Object.values(this.imports.buckets)) {
-      bucket.grantReadWrite(role, `${prefix}*`);
-      bucket.grantDelete(role, `${prefix}*`);
+      grantPrefixAccess(
+        role,
+        bucket,
+        prefix,
+        `Staff of Kitchen ${this.names.context.kitchen} read, write and delete only below its prefix ${prefix}, and list only with an s3:prefix condition on it.`,
+      );
     }
-    findings.push(...this.prefixFindings(prefix));
     this.credentials.grantRead(role);
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -278,11 +268,7 @@ export class Kitchen extends Construct {
       new iam.PolicyStatement({ actions: ['logs:GetLogEvents', 'logs:FilterLogEvents'], resources: [logGroups] }),
     );
     findings.push(resourceFinding(this, logGroups));
-    acknowledgeGrantWildcards(
-      role,
-      { actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS], resources: findings },
-      reason,
-    );
+    acknowledgeGrantWildcards(role, { resources: findings }, reason);
     return role;
   }
 }
