@@ -11,9 +11,13 @@ const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
 /** Does an IAM action pattern (with * and ?) cover the action? */
 const covers = (pattern: string, action: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(
-    action,
-  );
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  ).test(action);
 
 function statementsByPolicy(template: Template): { policy: string; statement: Statement }[] {
   const found: { policy: string; statement: Statement }[] = [];
@@ -53,7 +57,9 @@ describe('policy analysis of a synthesized Kitchen', () => {
     );
     expect(listing.length).toBeGreaterThan(0);
     const unscoped = listing.filter(({ statement }) => {
-      const prefixes = list(statement.Condition?.StringLike?.['s3:prefix'] ?? statement.Condition?.StringEquals?.['s3:prefix'] ?? []);
+      const prefixes = list(
+        statement.Condition?.StringLike?.['s3:prefix'] ?? statement.Condition?.StringEquals?.['s3:prefix'] ?? [],
+      );
       return prefixes.length === 0 || prefixes.some((p: string) => !p.startsWith('kitchens/profit-report/'));
     });
     // Known gap, owned by the pipeline compiler (issue #12): a copy step's state machine role lists its source

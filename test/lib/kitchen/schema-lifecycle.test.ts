@@ -205,6 +205,40 @@ describe('the Kitchen warehouse lifecycle on PostgreSQL, as a provisioner that i
     await handler.run(kitchenEvent('Delete', 'lifecycle-other'), providerDeps(), providerConfig);
   });
 
+  it('should set up the pipeline user as the owner of the pipeline schema and nothing more', async () => {
+    const PIPELINE_SECRET = 'arn:aws:secretsmanager:eu-west-1:222222222222:secret:acme/dev/warehouse/pipeline-AbCdEf';
+    const deps = {
+      execute: async (text: string) => {
+        await admin.query(text);
+      },
+      query: async (text: string) => (await admin.query(text)).rows,
+      getSecret: async () => JSON.stringify({ username: 'kitchens_pipeline', password: 'pipeline-pw' }),
+    };
+    const event = {
+      RequestType: 'Create',
+      ResourceType: 'Custom::WarehouseUser',
+      ResourceProperties: { Kind: 'pipeline', SecretArn: PIPELINE_SECRET, Schema: 'lifecycle_pipeline' },
+    };
+    const config = {
+      serves: ['Custom::WarehouseUser'],
+      dialect: 'postgresql',
+      database: 'postgres',
+      schema: 'lifecycle_pipeline',
+      userSecretArn: PIPELINE_SECRET,
+      writers: [],
+    };
+    await handler.run(event, deps, config);
+    await handler.run({ ...event, RequestType: 'Update' }, deps, config); // re-runnable
+    const role = await admin.query("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = 'kitchens_pipeline'");
+    expect(role.rows).toStrictEqual([{ rolsuper: false, rolcreaterole: false }]);
+    const pipeline = await connectAs('kitchens_pipeline');
+    sessions.push(pipeline);
+    await pipeline.query('CREATE TABLE lifecycle_pipeline.orders (id int)');
+    await expect(pipeline.query('CREATE TABLE lifecycle_other.orders (id int)')).rejects.toThrow(/permission denied/);
+    await expect(pipeline.query('CREATE USER someone')).rejects.toThrow(/permission denied/);
+    await admin.query('DROP SCHEMA lifecycle_pipeline CASCADE');
+  });
+
   it('fails on a Kitchen name that is not one, before running anything', async () => {
     const event = kitchenEvent('Create');
     event.ResourceProperties.Kitchen = 'x; DROP TABLE users';
