@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { ConfigError, describeValue } from '../config/errors';
 import { kitchenHost, type EnvironmentConfig, type KitchensConfig } from '../config/model';
 import { kitchenNameProblem } from '../naming';
-import { IAM_PRINCIPAL_ARN_PATTERN, OWNER_PATTERN, SLACK_ID_PATTERN, SSH_PUBLIC_KEY_PATTERN } from '../patterns';
+import {
+  IAM_PRINCIPAL_ARN_PATTERN,
+  OWNER_PATTERN,
+  SLACK_ID_PATTERN,
+  SSH_PUBLIC_KEY_PATTERN,
+  staffBreadthProblem,
+} from '../patterns';
 
 /** The CDK context keys of a Kitchen. */
 export const KITCHEN_CONTEXT = {
@@ -100,7 +106,10 @@ export function kitchenOptions(
         .filter(Boolean)
     : [];
   staff.forEach((arn) => {
-    if (!IAM_PRINCIPAL_ARN_PATTERN.test(arn)) {
+    const broad = staffBreadthProblem(arn);
+    if (broad) {
+      problems.push(problem(KITCHEN_CONTEXT.staff, arn, broad));
+    } else if (!IAM_PRINCIPAL_ARN_PATTERN.test(arn)) {
       problems.push(
         problem(
           KITCHEN_CONTEXT.staff,

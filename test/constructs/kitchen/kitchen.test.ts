@@ -281,6 +281,15 @@ describe('Kitchen options from CDK context', () => {
       'context kitchenStaff must be a principal of the development account 222222222222, got: "arn:aws:iam::111111111111:role/jane"',
     ],
     [
+      { kitchenStaff: 'arn:aws:iam::222222222222:root' },
+      'context kitchenStaff must name one IAM user or role, not the account root: the root principal trusts every principal of the account, got: "arn:aws:iam::222222222222:root"',
+    ],
+    [
+      { kitchenStaff: 'arn:aws:iam::222222222222:role/*' },
+      'context kitchenStaff must name one IAM user or role: wildcards would let every matching principal assume the staff role, got: "arn:aws:iam::222222222222:role/*"',
+    ],
+    [{ kitchen: 'object' }, 'context kitchen: Kitchen name "object" is reserved: names starting with "object"'],
+    [
       { kitchenExpires: 'tomorrow' },
       'context kitchenExpires must be an ISO 8601 UTC time such as "2026-12-01T18:00:00Z", got: "tomorrow"',
     ],
