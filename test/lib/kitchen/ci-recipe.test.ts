@@ -13,7 +13,6 @@ import { describeKitchenStack } from '../../../lib/kitchen/stacks';
 import { exampleConfig } from '../../support/app';
 import { synthesizeKitchens } from '../../support/kitchen-assembly';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { motoEndpoint, putStack } from './moto';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -49,13 +48,29 @@ describe('the Kitchen-per-pull-request workflow, executed for a closed pull requ
    * each account's stacks apart, so the stack, the CLI and the toolkit all work in that account, as in CI.
    */
   async function developmentCredentials() {
-    const sts = new STSClient({ region: dev.region, endpoint: motoEndpoint() });
-    const { Credentials } = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${dev.account}:role/cdk-hnb659fds-deploy-role-${dev.account}-${dev.region}`,
-        RoleSessionName: 'ci-recipe-test',
-      }),
-    );
+    // STS AssumeRole as a plain query request (moto does not check signatures)
+    const body = new URLSearchParams({
+      Action: 'AssumeRole',
+      Version: '2011-06-15',
+      RoleArn: `arn:aws:iam::${dev.account}:role/cdk-hnb659fds-deploy-role-${dev.account}-${dev.region}`,
+      RoleSessionName: 'ci-recipe-test',
+    });
+    const response = await fetch(`${motoEndpoint()}/`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${dev.region}/sts/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body,
+    });
+    const xml = await response.text();
+    const field = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(xml)?.[1] ?? '';
+    const Credentials = {
+      AccessKeyId: field('AccessKeyId'),
+      SecretAccessKey: field('SecretAccessKey'),
+      SessionToken: field('SessionToken'),
+    };
+    expect(Credentials.AccessKeyId).not.toBe('');
     return {
       accessKeyId: Credentials!.AccessKeyId!,
       secretAccessKey: Credentials!.SecretAccessKey!,
