@@ -120,5 +120,5 @@ describe('the Kitchen-per-pull-request workflow, executed for a closed pull requ
     });
     expect(deleted.stdout).toContain(`Kitchen ${kitchen} deleted (stack ${synthesized.stackName})`);
     expect(await describeKitchenStack(cfn, synthesized.stackName)).toBeUndefined();
-  });
+  }, 600_000); // two CLI processes (ts-node start-up, a synth); slow under a loaded machine
 });
