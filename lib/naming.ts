@@ -36,6 +36,35 @@ export const RESERVED_KITCHEN_NAMES = [
   'aws',
 ];
 
+/**
+ * First words of the names the project gives an environment's own resources (`PROJECT-ENV-WORD...`: roles, state
+ * machines, topics, log groups, secrets, stacks). A Kitchen's names are `PROJECT-ENV-KITCHEN...`, so a Kitchen whose
+ * first word is one of these would share a name or a name pattern with the environment (for example the
+ * `PROJECT-ENV-clone-*` roles the warehouse may assume, or the `PROJECT-ENV-object-clone` state machine).
+ * test/lib/naming.test.ts checks this list against every name a synthesized environment uses.
+ */
+export const ENVIRONMENT_NAME_WORDS = [
+  'alerts',
+  'apps',
+  'clone',
+  'containers',
+  'curated',
+  'data',
+  'export',
+  'kitchen',
+  'kitchens',
+  'landing',
+  'logs',
+  'object',
+  'pipeline',
+  'raw',
+  'sftp',
+  'slack',
+  'vault',
+  'vpc',
+  'warehouse',
+];
+
 export class NameError extends Error {
   constructor(message: string) {
     super(message);
@@ -66,6 +95,13 @@ export function kitchenNameProblem(name: string, extraReserved: readonly string[
   }
   if (name.startsWith('aws-') || name.startsWith('redshift')) {
     return `Kitchen name ${shown} is reserved: names starting with "aws-" or "redshift" are used by AWS`;
+  }
+  const word = name.split('-')[0];
+  if (ENVIRONMENT_NAME_WORDS.includes(word)) {
+    return (
+      `Kitchen name ${shown} is reserved: names starting with "${word}" collide with the environment's own resource ` +
+      `names; the reserved first words are: ${ENVIRONMENT_NAME_WORDS.join(', ')}`
+    );
   }
   const reserved = [...RESERVED_KITCHEN_NAMES, ...extraReserved];
   if (reserved.includes(name)) {

@@ -24,3 +24,8 @@ export const ENVIRONMENT_PARAMETERS = {
 } as const;
 
 export type EnvironmentParameter = keyof typeof ENVIRONMENT_PARAMETERS;
+
+/** What an environment's Kitchen host stack publishes under the same path, for the Kitchen stacks. */
+export const KITCHEN_HOST_PARAMETERS = {
+  providerServiceToken: 'kitchens/provider-service-token',
+} as const;

@@ -16,3 +16,17 @@ export const OWNER_PATTERN = /^[\w.@+-]{1,64}$/;
 /** An IAM principal a staff role may trust; group 2 is the account id. */
 export const IAM_PRINCIPAL_ARN_PATTERN =
   /^arn:aws[a-z-]*:(iam|sts)::(\d{12}):(root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+|assumed-role\/[\w+=,.@/-]+)$/;
+
+/**
+ * Why a staff principal trusts more than one person, or undefined: the account root (`arn:...:root` lets every
+ * principal of the account that IAM allows assume the role) and wildcards are refused.
+ */
+export function staffBreadthProblem(arn: string): string | undefined {
+  if (/[*?]/.test(arn)) {
+    return 'must name one IAM user or role: wildcards would let every matching principal assume the staff role';
+  }
+  if (/^arn:[^:]+:(iam|sts)::\d{12}:root$/.test(arn) || /^\d{12}$/.test(arn)) {
+    return 'must name one IAM user or role, not the account root: the root principal trusts every principal of the account';
+  }
+  return undefined;
+}

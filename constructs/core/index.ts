@@ -2,3 +2,5 @@
 export * from './environment-bound-stack';
 export * from './nag';
 export * from './removal';
+export * from './prefix-access';
+export * from './resources-function';

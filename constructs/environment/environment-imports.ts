@@ -3,7 +3,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../lib/config/model';
@@ -31,8 +30,6 @@ export class EnvironmentImports extends Construct {
   public readonly warehouseSecurityGroup: ec2.ISecurityGroup;
   public readonly clusterIdentifier: string;
   public readonly clusterArn: string;
-  public readonly database: string;
-  public readonly adminSecret: secretsmanager.ISecret;
   private readonly names: Names;
   private serverId?: string;
 
@@ -85,8 +82,6 @@ export class EnvironmentImports extends Construct {
       resourceName: this.clusterIdentifier,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    this.database = value('database');
-    this.adminSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'AdminSecret', value('adminSecretArn'));
   }
 
   /** The SFTP server id, read (and so declared as a template parameter) only by a Kitchen that has an SFTP user. */

@@ -22,7 +22,7 @@ import { statefulRemovalPolicy } from '../core/removal';
 import { SftpIngest } from './sftp-ingest';
 import { Pipeline } from '../pipeline/pipeline';
 import { Vault } from './vault';
-import { Warehouse } from './warehouse';
+import { PipelineDatabaseUser, Warehouse } from './warehouse';
 
 /** Properties of a {@link ReleaseEnvironment}: one environment of a validated config. */
 export interface ReleaseEnvironmentProps {
@@ -52,6 +52,7 @@ export class ReleaseEnvironment extends Construct {
   public readonly dataLake: DataLake;
   public readonly sftp: SftpIngest;
   public readonly warehouse: Warehouse;
+  public readonly pipelineUser: PipelineDatabaseUser;
   public readonly containers: ContainerTasks;
   public readonly alerts: Alerts;
   public readonly removalPolicy: RemovalPolicy;
@@ -127,6 +128,18 @@ export class ReleaseEnvironment extends Construct {
       removalPolicy: this.removalPolicy,
     });
 
+    // Pipelines run their SQL as this user, never as the admin.
+    this.pipelineUser = new PipelineDatabaseUser(this, 'PipelineUser', {
+      names: this.names,
+      clusterIdentifier: this.warehouse.clusterIdentifier,
+      clusterArn: this.warehouse.clusterArn,
+      database: this.warehouse.database,
+      encryptionKey: this.vault.key,
+      adminSecret: this.warehouse.adminSecret,
+      schema: env.warehouse.schema,
+      logRetention,
+    });
+
     this.containers = new ContainerTasks(this, 'Containers', {
       names: this.names,
       apps: props.apps,
@@ -191,7 +204,7 @@ export class ReleaseEnvironment extends Construct {
           clusterIdentifier: this.warehouse.clusterIdentifier,
           clusterArn: this.warehouse.clusterArn,
           database: this.warehouse.database,
-          credentials: this.warehouse.adminSecret,
+          credentials: this.pipelineUser.secret,
         },
         dataLake: { buckets: this.dataLake.buckets, prefix: this.names.dataPrefix },
         containers: {

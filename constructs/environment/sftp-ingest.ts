@@ -3,17 +3,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as transfer from 'aws-cdk-lib/aws-transfer';
+import { grantPrefixAccess } from '../core/prefix-access';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { SftpUserConfig } from '../../lib/config/model';
 import { pascal, type Names } from '../../lib/naming';
-import {
-  acknowledge,
-  acknowledgeGrantWildcards,
-  bucketObjectsFinding,
-  KMS_GRANT_ACTION_WILDCARDS,
-  S3_GRANT_ACTION_WILDCARDS,
-} from '../core/nag';
+import { acknowledge } from '../core/nag';
 
 /** The Transfer Family security policy every server uses: no SHA-1, no CBC ciphers. */
 export const SFTP_SECURITY_POLICY = 'TransferSecurityPolicy-2024-01';
@@ -45,16 +40,11 @@ export class SftpUser extends Construct {
       assumedBy: new iam.ServicePrincipal('transfer.amazonaws.com'),
       description: `SFTP user ${props.userName}: its home prefix only`,
     });
-    props.bucket.grantReadWrite(this.role, `${props.homePrefix}*`);
-    props.bucket.grantDelete(this.role, `${props.homePrefix}*`);
-    acknowledgeGrantWildcards(
+    grantPrefixAccess(
       this.role,
-      {
-        actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS],
-        resources: [bucketObjectsFinding(props.bucket, `${props.homePrefix}*`)],
-      },
-      `Written by bucket.grantReadWrite/grantDelete: object actions limited to the user's home prefix ` +
-        `(${props.homePrefix}) of the landing bucket, and the bucket key for those objects only.`,
+      props.bucket,
+      props.homePrefix,
+      `Object actions limited to the user's home prefix (${props.homePrefix}) of the landing bucket; listing only with an s3:prefix condition on it.`,
     );
     this.resource = new transfer.CfnUser(this, 'Resource', {
       serverId: props.serverId,

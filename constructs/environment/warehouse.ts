@@ -1,4 +1,5 @@
-import { ArnFormat, CfnDeletionPolicy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnDeletionPolicy, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +10,7 @@ import type { WarehouseConfig } from '../../lib/config/model';
 import { WAREHOUSE_ROLE } from '../../lib/clone/transfer';
 import type { Names } from '../../lib/naming';
 import { acknowledge, nagPartition } from '../core/nag';
+import { ResourcesFunction, type WarehouseTarget } from '../core/resources-function';
 
 /** Not Redshift's default 5439, so scanners looking for warehouses by port find nothing (cdk-nag RS4). */
 export const WAREHOUSE_PORT = 5444;
@@ -171,4 +173,60 @@ export function allowWarehouseConnections(
     toPort: WAREHOUSE_PORT,
     description: 'SQL to the warehouse',
   });
+}
+
+/** The database user every pipeline of an environment runs its SQL as (lambda/kitchen-resources/sql.js). */
+export const PIPELINE_DATABASE_USER = 'kitchens_pipeline';
+
+export interface PipelineDatabaseUserProps extends WarehouseTarget {
+  readonly names: Names;
+  /** The warehouse admin secret: read only by this construct's setup function, to create the user. */
+  readonly adminSecret: secretsmanager.ISecret;
+  /** The schema the pipelines write to; the user owns it. */
+  readonly schema: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * A least-privilege database user for an environment's pipelines: it owns the pipeline schema and nothing else
+ * (no superuser, no user management), with its own secret. Pipelines use this secret instead of the admin one;
+ * only a setup function, which runs once per deployment, reads the admin secret to create the user.
+ */
+export class PipelineDatabaseUser extends Construct {
+  public readonly secret: secretsmanager.Secret;
+  public readonly user: CustomResource;
+
+  constructor(scope: Construct, id: string, props: PipelineDatabaseUserProps) {
+    super(scope, id);
+    this.secret = new secretsmanager.Secret(this, 'Secret', {
+      secretName: props.names.secretName('warehouse/pipeline'),
+      description: `Warehouse user ${PIPELINE_DATABASE_USER}: owns schema ${props.schema}, runs the pipelines' SQL`,
+      encryptionKey: props.encryptionKey,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: PIPELINE_DATABASE_USER, dbname: props.database }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludePunctuation: true,
+      },
+    });
+    acknowledge(
+      this.secret,
+      'AwsSolutions-SMG4',
+      'Redshift does not rotate this user; rotating it needs a rotation Lambda with network access to the warehouse, which this project does not deploy yet. Only the pipelines and the setup function can read it.',
+    );
+    const setup = new ResourcesFunction(this, 'Setup', {
+      ...props,
+      role: 'pipeline-user-setup',
+      description: `sets up warehouse user ${PIPELINE_DATABASE_USER} of ${props.names.stackName}`,
+      serves: ['Custom::WarehouseUser'],
+      secret: props.adminSecret,
+      environment: { USER_SECRET_ARN: this.secret.secretArn, SCHEMA: props.schema },
+    });
+    this.secret.grantRead(setup.role);
+    this.user = new CustomResource(this, 'Resource', {
+      serviceToken: setup.function.functionArn,
+      resourceType: 'Custom::WarehouseUser',
+      properties: { Kind: 'pipeline', SecretArn: this.secret.secretArn, Schema: props.schema },
+    });
+  }
 }

@@ -1,4 +1,6 @@
-import type { StackProps } from 'aws-cdk-lib';
+import { ArnFormat, type StackProps } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -7,7 +9,8 @@ import { Construct } from 'constructs';
 import { EnvironmentBoundStack } from '../core/environment-bound-stack';
 import type { EnvironmentConfig, KitchensConfig } from '../../lib/config/model';
 import { Names } from '../../lib/naming';
-import { ENVIRONMENT_PARAMETERS } from '../../lib/parameters';
+import { ENVIRONMENT_PARAMETERS, KITCHEN_HOST_PARAMETERS } from '../../lib/parameters';
+import { KitchenProvider } from './kitchen-provider';
 import { KitchenReaper } from './kitchen-reaper';
 
 export interface KitchenHostStackProps extends StackProps {
@@ -17,10 +20,12 @@ export interface KitchenHostStackProps extends StackProps {
 
 /**
  * What a development environment needs to host Kitchens, kept out of the environment stack so production and
- * development stay identical in shape: the reaper that deletes expired Kitchens.
+ * development stay identical in shape: the reaper that deletes expired Kitchens, and the one Kitchen provider
+ * every Kitchen stack's custom resources use (published as an SSM parameter).
  */
 export class KitchenHostStack extends EnvironmentBoundStack {
   public readonly reaper: KitchenReaper;
+  public readonly provider: KitchenProvider;
 
   constructor(scope: Construct, id: string, props: KitchenHostStackProps) {
     const env = props.environment;
@@ -38,6 +43,33 @@ export class KitchenHostStack extends EnvironmentBoundStack {
       alertTopic: sns.Topic.fromTopicArn(this, 'Alerts', value('alertTopicArn')),
       encryptionKey: kms.Key.fromKeyArn(this, 'Key', value('keyArn')),
       logRetention: env.retention.logDays as logs.RetentionDays,
+    });
+    const key = kms.Key.fromKeyArn(this, 'VaultKey', value('keyArn'));
+    const clusterIdentifier = value('clusterIdentifier');
+    this.provider = new KitchenProvider(this, 'Provider', {
+      names,
+      clusterIdentifier,
+      clusterArn: this.formatArn({
+        service: 'redshift',
+        resource: 'cluster',
+        resourceName: clusterIdentifier,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+      database: value('database'),
+      encryptionKey: key,
+      adminSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'AdminSecret', value('adminSecretArn')),
+      buckets: (['landingBucket', 'rawBucket', 'curatedBucket'] as const).map((bucket) =>
+        s3.Bucket.fromBucketAttributes(this, `${bucket[0].toUpperCase()}${bucket.slice(1)}`, {
+          bucketName: value(bucket),
+          encryptionKey: key,
+        }),
+      ),
+      logRetention: env.retention.logDays as logs.RetentionDays,
+    });
+    new ssm.StringParameter(this, 'ProviderServiceToken', {
+      parameterName: names.parameterName(KITCHEN_HOST_PARAMETERS.providerServiceToken),
+      stringValue: this.provider.serviceToken,
+      description: `cdk-kitchens ${names.kitchensStackName}: the Kitchen provider's service token`,
     });
   }
 }

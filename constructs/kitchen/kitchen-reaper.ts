@@ -28,9 +28,11 @@ export interface KitchenReaperProps {
 
 /**
  * Deletes expired Kitchens of one environment without anyone's help: on a schedule, it finds the Kitchen stacks
- * by tag, compares each `kitchens:expires` tag with the execution's start time, deletes the expired stacks
- * (their custom resources drop the schema and empty the prefix) and announces each one on the alert topic.
- * It can delete only stacks named like this environment's Kitchens.
+ * by their stack tags, compares each `kitchens:expires` tag with the execution's start time, deletes the expired
+ * stacks (their custom resources drop the schema and empty the prefix) and announces each one on the alert topic.
+ * A stack without exactly one valid expiry is reported and skipped; a DeleteStack that still fails after its
+ * retries is reported; neither stops the other Kitchens. It can delete only stacks named like this environment's
+ * Kitchens.
  */
 export class KitchenReaper extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -60,15 +62,54 @@ export class KitchenReaper extends Construct {
       resultPath: '$.page',
     });
 
-    const describe = new sfn.Pass(this, 'Describe', {
-      stateName: 'Read expiry',
+    // One bad Kitchen never stops the others: every item ends in an outcome, and problems go to the alert topic.
+    const tagValues = (key: string) => `$.stack.Tags[?(@.Key == '${key}')].Value`;
+    const readTags = new sfn.Pass(this, 'ReadTags', {
+      stateName: 'Read tags',
       parameters: {
         'stackArn.$': '$.stack.ResourceARN',
-        'kitchen.$': `States.ArrayGetItem($.stack.Tags[?(@.Key == '${KITCHEN_TAGS.kitchen}')].Value, 0)`,
-        'expires.$': `States.ArrayGetItem($.stack.Tags[?(@.Key == '${KITCHEN_TAGS.expires}')].Value, 0)`,
+        'kitchen.$': `States.ArrayGetItem(${tagValues(KITCHEN_TAGS.kitchen)}, 0)`,
+        // a filter that matches nothing is an error, so look at the keys first (tag keys are unique per stack)
+        'hasExpiry.$': `States.ArrayContains($.stack.Tags[*].Key, '${KITCHEN_TAGS.expires}')`,
+        'stack.$': '$.stack',
         'now.$': '$.now',
       },
     });
+    const readExpiry = new sfn.Pass(this, 'Describe', {
+      stateName: 'Read expiry',
+      parameters: {
+        'stackArn.$': '$.stackArn',
+        'kitchen.$': '$.kitchen',
+        'expires.$': `States.ArrayGetItem(${tagValues(KITCHEN_TAGS.expires)}, 0)`,
+        'now.$': '$.now',
+      },
+    });
+    const outcome = (id: string, stateName: string, result: string) =>
+      new sfn.Pass(this, id, {
+        stateName,
+        parameters: { 'kitchen.$': '$.kitchen', 'stack.$': '$.stackArn', outcome: result },
+      });
+    const report = (id: string, stateName: string, subject: string, message: Record<string, unknown>) =>
+      new tasks.SnsPublish(this, id, {
+        stateName,
+        topic: props.alertTopic,
+        subject: sfn.JsonPath.format(subject, sfn.JsonPath.stringAt('$.kitchen')),
+        message: sfn.TaskInput.fromObject({
+          'kitchen.$': '$.kitchen',
+          'stack.$': '$.stackArn',
+          environment,
+          ...message,
+        }),
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+    const noExpiry = report(
+      'ReportNoExpiry',
+      'Report missing or invalid expiry',
+      `Kitchen {} has no valid ${KITCHEN_TAGS.expires} tag and was not deleted (${environment})`,
+      {
+        problem: `the stack needs a ${KITCHEN_TAGS.expires} tag holding an ISO 8601 UTC time; delete it by hand or fix the tag`,
+      },
+    ).next(outcome('SkippedNoExpiry', 'Skipped: no valid expiry', 'skipped-invalid-expiry'));
     const remove = new tasks.CallAwsService(this, 'Delete', {
       stateName: 'Delete expired Kitchen',
       service: 'cloudformation',
@@ -85,11 +126,20 @@ export class KitchenReaper extends Construct {
       parameters: { 'StackName.$': '$.stackArn' },
       resultPath: sfn.JsonPath.DISCARD,
     });
-    remove.addRetry({
-      errors: ['CloudFormation.CloudFormationException', 'States.Timeout'],
-      maxAttempts: 3,
-      backoffRate: 2,
-    });
+    remove.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 3 });
+    remove.addCatch(
+      report(
+        'ReportDeleteFailed',
+        'Report failed deletion',
+        `Kitchen {} expired but could not be deleted (${environment})`,
+        {
+          'expires.$': '$.expires',
+          'error.$': '$.failure.Error',
+          'cause.$': '$.failure.Cause',
+        },
+      ).next(outcome('DeleteFailed', 'Delete failed', 'delete-failed')),
+      { errors: [sfn.Errors.ALL], resultPath: '$.failure' },
+    );
     const announce = new tasks.SnsPublish(this, 'Announce', {
       stateName: 'Announce deletion',
       topic: props.alertTopic,
@@ -106,16 +156,25 @@ export class KitchenReaper extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     const expired = new sfn.Choice(this, 'Expired', { stateName: 'Expired?' })
-      .when(sfn.Condition.timestampLessThanJsonPath('$.expires', '$.now'), remove.next(announce))
-      .otherwise(new sfn.Pass(this, 'Keep', { stateName: 'Not expired yet' }));
+      .when(
+        sfn.Condition.timestampLessThanJsonPath('$.expires', '$.now'),
+        remove.next(announce).next(outcome('Deleted', 'Deleted', 'deleted')),
+      )
+      .otherwise(outcome('Keep', 'Not expired yet', 'kept'));
+    const validExpiry = new sfn.Choice(this, 'ValidExpiry', { stateName: 'Valid expiry?' })
+      .when(sfn.Condition.isTimestamp('$.expires'), expired)
+      .otherwise(noExpiry);
+    const hasExpiry = new sfn.Choice(this, 'HasExpiry', { stateName: 'Has an expiry tag?' })
+      .when(sfn.Condition.booleanEquals('$.hasExpiry', true), readExpiry.next(validExpiry))
+      .otherwise(noExpiry);
     const each = new sfn.Map(this, 'Each', {
       stateName: 'Each Kitchen',
       itemsPath: '$.page.stacks',
       itemSelector: { 'stack.$': '$$.Map.Item.Value', 'now.$': '$.now' },
       maxConcurrency: 5,
-      resultPath: sfn.JsonPath.DISCARD,
+      resultPath: '$.outcomes',
     });
-    each.itemProcessor(describe.next(expired));
+    each.itemProcessor(readTags.next(hasExpiry));
 
     const start = new sfn.Pass(this, 'Start', {
       stateName: 'Start',

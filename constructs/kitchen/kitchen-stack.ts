@@ -2,7 +2,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EnvironmentBoundStack } from '../core/environment-bound-stack';
 import type { KitchensConfig } from '../../lib/config/model';
-import type { KitchenOptions } from '../../lib/kitchen/options';
+import { kitchenTags, type KitchenOptions } from '../../lib/kitchen/options';
 import { Names } from '../../lib/naming';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import { Kitchen } from './kitchen';
@@ -30,6 +30,9 @@ export class KitchenStack extends EnvironmentBoundStack {
       boundTo: props.options.environment,
       description: `cdk-kitchens Kitchen "${props.options.name}" in ${env.name} (owner ${props.options.owner}, expires ${props.options.expires})`,
       ...props,
+      // Stack-level tags: the toolkit passes them to CloudFormation, which is where the reaper and
+      // `kitchen list` look (resource tags set inside the stack are invisible to them).
+      tags: { ...props.tags, ...kitchenTags(props.config.project, props.options) },
     });
     this.kitchen = new Kitchen(this, 'Kitchen', {
       project: props.config.project,

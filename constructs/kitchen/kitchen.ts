@@ -1,33 +1,23 @@
-import { packagePath } from '../../lib/package-root';
 import { ArnFormat, CustomResource, Duration, RemovalPolicies, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../../lib/config/model';
-import { KITCHEN_TAGS, type KitchenOptions } from '../../lib/kitchen/options';
-import { schemaLifecycle } from '../../lib/kitchen/schema-sql';
+import { kitchenTags, type KitchenOptions } from '../../lib/kitchen/options';
+import { KITCHEN_HOST_PARAMETERS } from '../../lib/parameters';
 import { Names, pascal } from '../../lib/naming';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import { pipelineVariables } from '../../lib/pipeline/variables';
 import { Alerts } from '../environment/alerts';
 import { ContainerTasks } from '../environment/container-tasks';
 import { EnvironmentImports } from '../environment/environment-imports';
-import {
-  acknowledge,
-  acknowledgeGrantWildcards,
-  bucketObjectsFinding,
-  nagPartition,
-  KMS_GRANT_ACTION_WILDCARDS,
-  resourceFinding,
-  S3_GRANT_ACTION_WILDCARDS,
-} from '../core/nag';
+import { acknowledge, acknowledgeGrantWildcards, nagPartition, resourceFinding } from '../core/nag';
 import { Pipeline } from '../pipeline/pipeline';
+import { grantPrefixAccess } from '../core/prefix-access';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
-
-export const KITCHEN_RESOURCES_CODE = packagePath('lambda/kitchen-resources');
 
 export interface KitchenProps {
   readonly project: string;
@@ -56,7 +46,8 @@ export class Kitchen extends Construct {
   public readonly sftpUser?: SftpUser;
   public readonly pipelines: readonly Pipeline[];
   public readonly staffRole?: iam.Role;
-  public readonly resourcesFunction: lambda.Function;
+  /** The environment's Kitchen provider, read from its SSM parameter at deploy time. */
+  public readonly providerServiceToken: string;
 
   constructor(scope: Construct, id: string, props: KitchenProps) {
     super(scope, id);
@@ -95,27 +86,21 @@ export class Kitchen extends Construct {
         'recreating the Kitchen issues new ones, and the reaper deletes expired Kitchens.',
     );
 
-    this.resourcesFunction = this.createResourcesFunction(logRetention);
+    // The environment's one Kitchen provider (KitchenHostStack) derives the schema, user and prefix from the
+    // Kitchen name itself; nothing here is executed as SQL.
+    this.providerServiceToken = ssm.StringParameter.valueForStringParameter(
+      this,
+      this.environmentNames.parameterName(KITCHEN_HOST_PARAMETERS.providerServiceToken),
+    );
     const schemaResource = new CustomResource(this, 'Schema', {
-      serviceToken: this.resourcesFunction.functionArn,
+      serviceToken: this.providerServiceToken,
       resourceType: 'Custom::KitchenSchema',
-      properties: {
-        ClusterIdentifier: this.imports.clusterIdentifier,
-        Database: this.imports.database,
-        AdminSecretArn: this.imports.adminSecret.secretArn,
-        KitchenSecretArn: this.credentials.secretArn,
-        Schema: this.schema,
-        User: this.databaseUser,
-        Lifecycle: JSON.stringify(schemaLifecycle(this.schema, this.databaseUser)),
-      },
+      properties: { Kitchen: options.name, KitchenSecretArn: this.credentials.secretArn },
     });
     new CustomResource(this, 'DataPrefix', {
-      serviceToken: this.resourcesFunction.functionArn,
+      serviceToken: this.providerServiceToken,
       resourceType: 'Custom::KitchenPrefix',
-      properties: {
-        Buckets: JSON.stringify(Object.values(this.imports.buckets).map((b) => b.bucketName)),
-        Prefix: prefix,
-      },
+      properties: { Kitchen: options.name },
     });
 
     if (options.sshPublicKey) {
@@ -156,16 +141,13 @@ export class Kitchen extends Construct {
     allowWarehouseConnections(this, 'KitchenTasks', this.imports.warehouseSecurityGroup, this.containers.securityGroup);
     for (const [app, taskDefinition] of Object.entries(this.containers.taskDefinitions)) {
       for (const bucket of Object.values(this.imports.buckets)) {
-        bucket.grantReadWrite(taskDefinition.taskRole, `${prefix}*`);
+        grantPrefixAccess(
+          taskDefinition.taskRole,
+          bucket,
+          prefix,
+          `The Kitchen's ${app} task reads and writes only below the Kitchen prefix ${prefix} of the environment buckets, and lists only with an s3:prefix condition on it.`,
+        );
       }
-      acknowledgeGrantWildcards(
-        taskDefinition.taskRole,
-        {
-          actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS],
-          resources: this.prefixFindings(prefix),
-        },
-        `Written by bucket.grantReadWrite: the Kitchen's ${app} task reads and writes only below the Kitchen prefix ${prefix} of the environment buckets.`,
-      );
       for (const secretName of Object.keys(appSecrets)) {
         if (!taskDefinition.executionRole) continue;
         acknowledge(
@@ -226,90 +208,10 @@ export class Kitchen extends Construct {
       this.staffRole = this.createStaffRole(options.staff, prefix);
     }
 
-    const tags: Record<string, string> = {
-      ...this.names.tags(),
-      [KITCHEN_TAGS.owner]: options.owner,
-      [KITCHEN_TAGS.parent]: options.parent,
-      [KITCHEN_TAGS.expires]: options.expires,
-      'kitchens:stage': 'kitchen',
-    };
-    for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);
+    // Also on the resources, for a Kitchen placed in a stack that is not a KitchenStack.
+    for (const [key, value] of Object.entries(kitchenTags(props.project, options))) Tags.of(this).add(key, value);
     // A Kitchen is thrown away whole: nothing it creates may outlive its stack.
     RemovalPolicies.of(this).destroy();
-  }
-
-  private prefixFindings(prefix: string): string[] {
-    return Object.values(this.imports.buckets).map((bucket) => bucketObjectsFinding(bucket, `${prefix}*`));
-  }
-
-  /** One function serves the Kitchen's custom resources (schema lifecycle, prefix cleanup on delete). */
-  private createResourcesFunction(logRetention: logs.RetentionDays): lambda.Function {
-    const logGroup = new logs.LogGroup(this, 'ResourcesLogs', {
-      logGroupName: this.names.logGroupName('resources'),
-      retention: logRetention,
-      encryptionKey: this.imports.key,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'ResourcesRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Creates and drops the schema of Kitchen ${this.names.context.kitchen} and empties its prefix`,
-    });
-    logGroup.grantWrite(role);
-    const fn = new lambda.Function(this, 'Resources', {
-      description: `cdk-kitchens: schema and data prefix of Kitchen ${this.names.context.kitchen}`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(KITCHEN_RESOURCES_CODE),
-      timeout: Duration.minutes(10),
-      memorySize: 256,
-      role,
-      logGroup,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['redshift-data:ExecuteStatement'],
-        resources: [this.imports.clusterArn],
-      }),
-    );
-    // The Data API checks ownership of statement ids itself: only the caller that ran a statement can read it.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
-        resources: ['*'],
-      }),
-    );
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'DescribeStatement and GetStatementResult support no resource-level permissions; the Data API lets a caller read only statements it ran itself.',
-    );
-    this.imports.adminSecret.grantRead(role);
-    this.credentials.grantRead(role);
-    this.imports.key.grantDecrypt(role);
-    for (const bucket of Object.values(this.imports.buckets)) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
-          resources: [bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${this.names.dataPrefix}*`] } },
-        }),
-      );
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-          resources: [bucket.arnForObjects(`${this.names.dataPrefix}*`)],
-        }),
-      );
-    }
-    for (const finding of this.prefixFindings(this.names.dataPrefix)) {
-      acknowledge(
-        role,
-        `AwsSolutions-IAM5[${finding}]`,
-        `Deletes object versions only below the Kitchen prefix ${this.names.dataPrefix}, when the Kitchen is deleted.`,
-      );
-    }
-    return fn;
   }
 
   /** A role only the listed people can assume, limited to this Kitchen's resources. */
@@ -322,8 +224,8 @@ export class Kitchen extends Construct {
       maxSessionDuration: Duration.hours(4),
     });
     const reason =
-      `Scoped to Kitchen ${this.names.context.kitchen}: action wildcards of the L2 grant methods on its data prefix, ` +
-      'and name patterns of its own executions and log groups (their names are generated at run time).';
+      `Scoped to Kitchen ${this.names.context.kitchen}: name patterns of its own executions and log groups ` +
+      '(their names are generated at run time).';
     const findings: string[] = [];
     for (const pipeline of this.pipelines) {
       pipeline.stateMachine.grantStartExecution(role);
@@ -342,10 +244,13 @@ export class Kitchen extends Construct {
       findings.push(resourceFinding(this, executions));
     }
     for (const bucket of Object.values(this.imports.buckets)) {
-      bucket.grantReadWrite(role, `${prefix}*`);
-      bucket.grantDelete(role, `${prefix}*`);
+      grantPrefixAccess(
+        role,
+        bucket,
+        prefix,
+        `Staff of Kitchen ${this.names.context.kitchen} read, write and delete only below its prefix ${prefix}, and list only with an s3:prefix condition on it.`,
+      );
     }
-    findings.push(...this.prefixFindings(prefix));
     this.credentials.grantRead(role);
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -363,11 +268,7 @@ export class Kitchen extends Construct {
       new iam.PolicyStatement({ actions: ['logs:GetLogEvents', 'logs:FilterLogEvents'], resources: [logGroups] }),
     );
     findings.push(resourceFinding(this, logGroups));
-    acknowledgeGrantWildcards(
-      role,
-      { actions: [...S3_GRANT_ACTION_WILDCARDS, ...KMS_GRANT_ACTION_WILDCARDS], resources: findings },
-      reason,
-    );
+    acknowledgeGrantWildcards(role, { resources: findings }, reason);
     return role;
   }
 }

@@ -6,7 +6,13 @@ import * as fs from 'fs';
 import { describeValue } from '../config/errors';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { ID_PATTERN, kitchenNameProblem, PIPELINE_ID_MAX } from '../naming';
-import { IAM_PRINCIPAL_ARN_PATTERN, OWNER_PATTERN, SLACK_ID_PATTERN, SSH_PUBLIC_KEY_PATTERN } from '../patterns';
+import {
+  IAM_PRINCIPAL_ARN_PATTERN,
+  OWNER_PATTERN,
+  SLACK_ID_PATTERN,
+  SSH_PUBLIC_KEY_PATTERN,
+  staffBreadthProblem,
+} from '../patterns';
 import { CliError, EXIT_USAGE } from '../cli/errors';
 
 function bad(flag: string, value: unknown, allowed: string): CliError {
@@ -70,6 +76,8 @@ export function parseStaff(value: string, environment: EnvironmentConfig): strin
     throw bad('--staff', value, 'must be a comma-separated list of IAM user or role ARNs');
   }
   for (const arn of arns) {
+    const broad = staffBreadthProblem(arn);
+    if (broad) throw bad('--staff', arn, broad);
     const match = IAM_PRINCIPAL_ARN_PATTERN.exec(arn);
     if (!match) {
       throw bad('--staff', arn, 'must be an IAM user or role ARN such as "arn:aws:iam::123456789012:role/NAME"');

@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { ConfigError, describeValue } from '../config/errors';
 import { kitchenHost, type EnvironmentConfig, type KitchensConfig } from '../config/model';
 import { kitchenNameProblem } from '../naming';
-import { IAM_PRINCIPAL_ARN_PATTERN, OWNER_PATTERN, SLACK_ID_PATTERN, SSH_PUBLIC_KEY_PATTERN } from '../patterns';
+import {
+  IAM_PRINCIPAL_ARN_PATTERN,
+  OWNER_PATTERN,
+  SLACK_ID_PATTERN,
+  SSH_PUBLIC_KEY_PATTERN,
+  staffBreadthProblem,
+} from '../patterns';
 
 /** The CDK context keys of a Kitchen. */
 export const KITCHEN_CONTEXT = {
@@ -100,7 +106,10 @@ export function kitchenOptions(
         .filter(Boolean)
     : [];
   staff.forEach((arn) => {
-    if (!IAM_PRINCIPAL_ARN_PATTERN.test(arn)) {
+    const broad = staffBreadthProblem(arn);
+    if (broad) {
+      problems.push(problem(KITCHEN_CONTEXT.staff, arn, broad));
+    } else if (!IAM_PRINCIPAL_ARN_PATTERN.test(arn)) {
       problems.push(
         problem(
           KITCHEN_CONTEXT.staff,
@@ -187,3 +196,19 @@ export const KITCHEN_TAGS = {
   environment: 'kitchens:environment',
   project: 'kitchens:project',
 } as const;
+
+/**
+ * The tags of a Kitchen: on its stack (what CloudFormation, the Resource Groups Tagging API, the reaper and
+ * `kitchen list` see) and so on every resource in it.
+ */
+export function kitchenTags(project: string, options: KitchenOptions): Record<string, string> {
+  return {
+    [KITCHEN_TAGS.project]: project,
+    [KITCHEN_TAGS.environment]: options.environment.name,
+    [KITCHEN_TAGS.kitchen]: options.name,
+    [KITCHEN_TAGS.owner]: options.owner,
+    [KITCHEN_TAGS.parent]: options.parent,
+    [KITCHEN_TAGS.expires]: options.expires,
+    'kitchens:stage': 'kitchen',
+  };
+}

@@ -82,6 +82,21 @@ const cases: readonly (readonly [string, readonly string[], string])[] = [
     '--staff must be a principal of account 222222222222 (environment dev), got: "arn:aws:iam::111111111111:role/analyst"',
   ],
   [
+    '--staff trusting the account root',
+    ['create', 'profit-report', '--staff', 'arn:aws:iam::222222222222:root'],
+    '--staff must name one IAM user or role, not the account root: the root principal trusts every principal of the account, got: "arn:aws:iam::222222222222:root"',
+  ],
+  [
+    '--staff with a wildcard',
+    ['create', 'profit-report', '--staff', 'arn:aws:iam::222222222222:role/analyst-*'],
+    '--staff must name one IAM user or role: wildcards would let every matching principal assume the staff role, got: "arn:aws:iam::222222222222:role/analyst-*"',
+  ],
+  [
+    'a Kitchen name that collides with the project’s own names',
+    ['create', 'clone'],
+    'Kitchen name "clone" is reserved: names starting with "clone" collide with the environment\'s own resource names; the reserved first words are: alerts, apps, clone, containers, curated, data, export, kitchen, kitchens, landing, logs, object, pipeline, raw, sftp, slack, vault, vpc, warehouse',
+  ],
+  [
     '--staff with no ARN at all',
     ['create', 'profit-report', '--staff', ' , '],
     '--staff must be a comma-separated list of IAM user or role ARNs, got: " , "',

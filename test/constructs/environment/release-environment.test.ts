@@ -237,6 +237,29 @@ describe('the bundled example: production and development', () => {
     expect(prod.toJSON().Outputs ?? {}).toStrictEqual({});
   });
 
+  it("should run every pipeline's SQL as the least-privilege pipeline user, never as the admin", () => {
+    for (const template of [prod, dev]) {
+      template.hasResourceProperties('Custom::WarehouseUser', { Kind: 'pipeline', Schema: 'analytics' });
+      const statements = Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([id, p]) =>
+        (p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).map((st) => ({
+          id,
+          actions: [st.Action].flat(),
+          resource: JSON.stringify(st.Resource),
+        })),
+      );
+      const readers = (pattern: RegExp) =>
+        statements
+          .filter((st) => st.actions.includes('secretsmanager:GetSecretValue') && pattern.test(st.resource))
+          .map((st) => st.id);
+      // the admin secret is the cluster's managed master password secret
+      const admin = readers(/MasterPasswordSecretArn/);
+      expect(admin.length).toBeGreaterThan(0);
+      expect(admin.every((id) => /^EnvironmentPipelineUserSetup/.test(id))).toBe(true);
+      const pipelineSecret = readers(/PipelineUserSecret/);
+      expect(pipelineSecret.some((id) => /^EnvironmentPipeline[A-Z][a-z]+RoleDefaultPolicy/.test(id))).toBe(true);
+    }
+  });
+
   it('should never put a secret value or key material in a template', () => {
     for (const t of [prod, dev]) {
       const text = JSON.stringify(t.toJSON());

@@ -74,8 +74,6 @@ describe('two Kitchens synthesized side by side', () => {
         'acme-dev-profit-report-alerts',
         'acme-dev-profit-report-slack',
         'acme-dev-profit-report-staff',
-        'k_profit_report',
-        'k_profit_report_user',
       ]),
     );
   });
@@ -108,9 +106,16 @@ describe('two Kitchens synthesized side by side', () => {
     expect(JSON.stringify(a.toJSON())).not.toContain('Fn::ImportValue');
   });
 
-  it('should create and drop its schema and user through its own custom resource', () => {
-    a.hasResourceProperties('Custom::KitchenSchema', { Schema: 'k_profit_report', User: 'k_profit_report_user' });
-    a.hasResourceProperties('Custom::KitchenPrefix', { Prefix: 'kitchens/profit-report/' });
+  it("should create and drop its schema, user and prefix through the environment's one Kitchen provider", () => {
+    // only the Kitchen name and its own secret: the provider derives and re-checks everything else
+    a.hasResourceProperties('Custom::KitchenSchema', {
+      ServiceToken: { Ref: Match.stringLikeRegexp('^SsmParameterValueacmedevkitchensproviderservicetoken') },
+      Kitchen: 'profit-report',
+      KitchenSecretArn: { Ref: Match.stringLikeRegexp('^KitchenWarehouseCredentials') },
+    });
+    a.hasResourceProperties('Custom::KitchenPrefix', { Kitchen: 'profit-report' });
+    a.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(JSON.stringify(a.toJSON())).not.toMatch(/admin-secret|adminsecret/i);
     a.hasResourceProperties('AWS::Transfer::User', {
       UserName: 'k-profit-report',
       HomeDirectoryMappings: [
@@ -275,6 +280,15 @@ describe('Kitchen options from CDK context', () => {
       { kitchenStaff: 'arn:aws:iam::111111111111:role/jane' },
       'context kitchenStaff must be a principal of the development account 222222222222, got: "arn:aws:iam::111111111111:role/jane"',
     ],
+    [
+      { kitchenStaff: 'arn:aws:iam::222222222222:root' },
+      'context kitchenStaff must name one IAM user or role, not the account root: the root principal trusts every principal of the account, got: "arn:aws:iam::222222222222:root"',
+    ],
+    [
+      { kitchenStaff: 'arn:aws:iam::222222222222:role/*' },
+      'context kitchenStaff must name one IAM user or role: wildcards would let every matching principal assume the staff role, got: "arn:aws:iam::222222222222:role/*"',
+    ],
+    [{ kitchen: 'object' }, 'context kitchen: Kitchen name "object" is reserved: names starting with "object"'],
     [
       { kitchenExpires: 'tomorrow' },
       'context kitchenExpires must be an ISO 8601 UTC time such as "2026-12-01T18:00:00Z", got: "tomorrow"',

@@ -1,33 +1,42 @@
 /**
- * `kitchen list` and `kitchen status` against moto's CloudFormation: stacks created through the SDK with the
- * Kitchen tags, read back through the CLI with AWS_ENDPOINT_URL pointing at moto. A region of its own keeps this
- * file's stacks apart from other tests'.
+ * `kitchen list` and `kitchen status` against moto's CloudFormation: the Kitchen stacks are created through the SDK
+ * with the stack tags of synthesized Kitchens (read from their cloud assembly, as `cdk deploy` passes them), and read
+ * back through the CLI with AWS_ENDPOINT_URL pointing at moto. A region of its own keeps this file's stacks apart
+ * from other tests'.
  */
 import { formatAge, listKitchens } from '../../../lib/kitchen/stacks';
 import { exampleConfigNoCdk } from './config';
 import { kitchen } from '../../cli/support/cli';
 import { deleteStack, kitchenTags, motoCloudFormation, motoEndpoint, putStack } from './moto';
+import { exampleConfig } from '../../support/app';
+import { synthesizeKitchens, type SynthesizedKitchen } from '../../support/kitchen-assembly';
 
 const REGION = 'ap-southeast-2';
 const cfn = motoCloudFormation(REGION);
-const FUTURE = '2099-01-01T00:00:00Z';
+// within kitchens.maxTtlHours of now, on the hour
+const FUTURE = new Date(Math.ceil(Date.now() / 3600_000 + 240) * 3600_000).toISOString().replace('.000Z', 'Z');
 const PAST = '2020-01-01T00:00:00Z';
 
 let savedEndpoint: string | undefined;
 beforeAll(async () => {
   savedEndpoint = process.env.AWS_ENDPOINT_URL;
   process.env.AWS_ENDPOINT_URL = motoEndpoint();
-  await putStack(
-    cfn,
-    'acme-dev-kitchen-profit-report',
-    kitchenTags('profit-report', { 'kitchens:owner': 'alice', 'kitchens:parent': 'dev', 'kitchens:expires': FUTURE }),
-    { SchemaName: 'k_profit_report', StaffRoleArn: 'arn:aws:iam::222222222222:role/acme-dev-profit-report-staff' },
-  );
-  await putStack(
-    cfn,
-    'acme-dev-kitchen-churn',
-    kitchenTags('churn', { 'kitchens:owner': 'bob', 'kitchens:parent': 'profit-report', 'kitchens:expires': PAST }),
-  );
+  const config = exampleConfig();
+  const tagsOf = (k: SynthesizedKitchen) => Object.fromEntries(k.tags.map((t) => [t.Key, t.Value]));
+  const [profitReport] = synthesizeKitchens(config, ['profit-report'], {
+    kitchenOwner: 'alice',
+    kitchenExpires: FUTURE,
+  });
+  const [churn] = synthesizeKitchens(config, ['churn'], {
+    kitchenOwner: 'bob',
+    kitchenParent: 'profit-report',
+    kitchenExpires: PAST,
+  });
+  await putStack(cfn, profitReport.stackName, tagsOf(profitReport), {
+    SchemaName: 'k_profit_report',
+    StaffRoleArn: 'arn:aws:iam::222222222222:role/acme-dev-profit-report-staff',
+  });
+  await putStack(cfn, churn.stackName, tagsOf(churn));
   // Not Kitchens of acme/dev: the environment stack, another project, another environment.
   await putStack(cfn, 'acme-dev', { 'kitchens:project': 'acme', 'kitchens:environment': 'dev' });
   await putStack(cfn, 'other-dev-kitchen-churn', { ...kitchenTags('churn'), 'kitchens:project': 'other' });
@@ -78,7 +87,7 @@ describe('kitchen list', () => {
     expect(lines[1]).toMatch(
       /^churn\s+bob\s+profit-report\s+\d+[sm]\s+2020-01-01T00:00:00Z \(expired\)\s+CREATE_COMPLETE$/,
     );
-    expect(lines[2]).toMatch(/^profit-report\s+alice\s+dev\s+\d+[sm]\s+2099-01-01T00:00:00Z\s+CREATE_COMPLETE$/);
+    expect(lines[2]).toMatch(new RegExp(`^profit-report\\s+alice\\s+dev\\s+\\d+[sm]\\s+${FUTURE}\\s+CREATE_COMPLETE$`));
     expect(lines).toHaveLength(3);
   });
 

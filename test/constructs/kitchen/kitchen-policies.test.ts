@@ -1,0 +1,95 @@
+/**
+ * Policy analysis over a synthesized Kitchen: every Allow statement of every IAM policy in its template (roles'
+ * inline policies and AWS::IAM::Policy resources), checked for what a Kitchen principal must never be able to do.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../../lib/app';
+import { exampleConfig } from '../../support/app';
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+/** Does an IAM action pattern (with * and ?) cover the action? */
+const covers = (pattern: string, action: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  ).test(action);
+
+function statementsByPolicy(template: Template): { policy: string; statement: Statement }[] {
+  const found: { policy: string; statement: Statement }[] = [];
+  for (const [id, policy] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
+    for (const s of policy.Properties.PolicyDocument.Statement) found.push({ policy: id, statement: s });
+  }
+  for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+    for (const p of role.Properties.Policies ?? [])
+      for (const s of p.PolicyDocument.Statement) found.push({ policy: id, statement: s });
+  }
+  return found.filter((f) => f.statement.Effect === 'Allow');
+}
+
+describe('policy analysis of a synthesized Kitchen', () => {
+  const built = buildApp(exampleConfig(), {
+    nag: false,
+    context: {
+      kitchen: 'profit-report',
+      kitchenStaff: 'arn:aws:iam::222222222222:role/analyst-jane',
+      kitchenSshKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm0QfXr3bJ0rXw9yLQy1l5h3bKc0mQvG2x0E8bA9Zc1 dev@laptop',
+    },
+  });
+  const template = Template.fromStack(built.kitchens['profit-report']);
+  const json = template.toJSON();
+  const statements = statementsByPolicy(template);
+
+  it('should find the policies of every Kitchen principal', () => {
+    const roles = Object.keys(template.findResources('AWS::IAM::Role'));
+    // staff, SFTP user, each app's task and execution role, each pipeline's state machine role, ...
+    expect(roles.length).toBeGreaterThanOrEqual(6);
+    expect(statements.length).toBeGreaterThan(20);
+  });
+
+  it('should let no Kitchen principal list keys outside its prefix', () => {
+    const listing = statements.filter(({ statement }) =>
+      list(statement.Action).some((a) => ['s3:ListBucket', 's3:ListBucketVersions'].some((l) => covers(a, l))),
+    );
+    expect(listing.length).toBeGreaterThan(0);
+    const unscoped = listing.filter(({ statement }) => {
+      const prefixes = list(
+        statement.Condition?.StringLike?.['s3:prefix'] ?? statement.Condition?.StringEquals?.['s3:prefix'] ?? [],
+      );
+      return prefixes.length === 0 || prefixes.some((p: string) => !p.startsWith('kitchens/profit-report/'));
+    });
+    // Known gap, owned by the pipeline compiler (issue #12): a copy step's state machine role lists its source
+    // bucket without an s3:prefix condition (grantRead and the List task). Every other Kitchen principal is scoped.
+    expect(unscoped.filter(({ policy }) => !/^KitchenPipeline[A-Za-z]+RoleDefaultPolicy/.test(policy))).toStrictEqual(
+      [],
+    );
+  });
+
+  it('should let no Kitchen principal read any secret but its own', () => {
+    const secretReads = statements.filter(({ statement }) =>
+      list(statement.Action).some((a) => covers(a, 'secretsmanager:GetSecretValue')),
+    );
+    expect(secretReads.length).toBeGreaterThan(0);
+    const own = { Ref: expect.stringMatching(/^KitchenWarehouseCredentials/) };
+    for (const { policy, statement } of secretReads) {
+      for (const resource of list(statement.Resource)) {
+        const text = JSON.stringify(resource);
+        // its own warehouse secret, or the development app secrets its containers are configured with
+        const isAppSecret = /secret:acme\/dev\/apps\/[a-z0-9-]+-\?\?\?\?\?\?/.test(text);
+        if (!isAppSecret) expect({ policy, resource }).toStrictEqual({ policy, resource: own });
+      }
+    }
+  });
+
+  it('should not even know the admin or pipeline secrets', () => {
+    const parameters = Object.values(json.Parameters as Record<string, { Default: string }>).map((p) => p.Default);
+    expect(parameters).toContain('/acme/dev/warehouse/cluster-identifier');
+    expect(parameters.filter((p) => /secret/.test(p))).toStrictEqual([]);
+    const text = JSON.stringify(json.Resources);
+    expect(text.match(/admin-secret|adminsecret|pipeline-secret|kitchens-provisioner/gi)).toBeNull();
+  });
+});
