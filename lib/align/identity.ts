@@ -113,3 +113,44 @@ export function compareStrings(a: string, b: string, from: SideIdentity, to: Sid
   }
   return { equal: true, identity: true };
 }
+
+/**
+ * Whether `a` and `b` are the same text once each pair `[fromValue, toValue]` may stand at the same place (a
+ * Kitchen's schema and data prefix against its environment's, including an empty prefix), and `opaque` matches
+ * (CloudFormation references, CDK tokens) stand for each other. Found by a memoized search over both strings.
+ */
+export function equalModulo(
+  a: string,
+  b: string,
+  pairs: readonly (readonly [string, string])[],
+  opaque?: RegExp,
+): boolean {
+  if (a === b) return true;
+  const useful = pairs.filter(([x, y]) => x !== y);
+  const seen = new Set<number>();
+  const width = b.length + 1;
+  const stack: [number, number][] = [[0, 0]];
+  const sticky = opaque ? new RegExp(opaque.source, 'y') : undefined;
+  const opaqueAt = (text: string, at: number): number => {
+    if (!sticky) return -1;
+    sticky.lastIndex = at;
+    const m = sticky.exec(text);
+    return m ? m[0].length : -1;
+  };
+  while (stack.length > 0) {
+    const [i, j] = stack.pop()!;
+    if (i === a.length && j === b.length) return true;
+    const key = i * width + j;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (seen.size > 200_000) return false;
+    if (i < a.length && j < b.length && a[i] === b[j]) stack.push([i + 1, j + 1]);
+    for (const [x, y] of useful) {
+      if (a.startsWith(x, i) && b.startsWith(y, j)) stack.push([i + x.length, j + y.length]);
+    }
+    const la = opaqueAt(a, i);
+    const lb = opaqueAt(b, j);
+    if (la > 0 && lb > 0) stack.push([i + la, j + lb]);
+  }
+  return false;
+}
