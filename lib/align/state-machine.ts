@@ -22,10 +22,7 @@ function renderToken(token: unknown): string {
     if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
   }
   // braces become parentheses so a rendered token never contains `}` (it ends at the first one)
-  return `\${${JSON.stringify(token)
-    .replace(/["\\]/g, "'")
-    .replace(/\{/g, '(')
-    .replace(/\}/g, ')')}}`;
+  return `\${${JSON.stringify(token).replace(/["\\]/g, "'").replace(/\{/g, '(').replace(/\}/g, ')')}}`;
 }
 
 /** The definition as one string, or undefined when it is not a string or a plain `Fn::Join`. */
