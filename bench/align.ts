@@ -26,17 +26,9 @@ function child(): void {
   const t1 = performance.now();
   const config = loadConfig(path.join(ROOT, 'kitchens.config.yaml'));
   const { from, to } = align.resolveEnvironments(config);
-  const { templates, assets } = align.synthesizeWithAssets(config, [from.name, to.name]);
+  const synthesized = align.synthesizeWithAssets(config, [from.name, to.name]);
   const t2 = performance.now();
-  const result = align.compareTemplates(templates[from.name], templates[to.name], {
-    from: from.name,
-    to: to.name,
-    fromEnvironment: from,
-    toEnvironment: to,
-    fromIdentity: align.environmentIdentity(from, assets[from.name]),
-    toIdentity: align.environmentIdentity(to, assets[to.name]),
-    divergence: config.divergence,
-  });
+  const result = align.compareEnvironments(config, from, to, synthesized);
   const t3 = performance.now();
   const sample: Sample = {
     loadMs: t1 - t0,

@@ -191,17 +191,28 @@ function contentHash(target: string): string {
 export function checkAlignment(options: CheckAlignmentOptions): AlignmentResult {
   const started = Date.now();
   const { from, to } = resolveEnvironments(options.config, options.from, options.to);
-  const { templates, assets } = synthesizeWithAssets(options.config, [from.name, to.name], options.build);
-  const result = compareTemplates(templates[from.name], templates[to.name], {
+  const synthesized = synthesizeWithAssets(options.config, [from.name, to.name], options.build);
+  const result = compareEnvironments(options.config, from, to, synthesized);
+  return { ...result, durationMs: Date.now() - started };
+}
+
+/** Compares two synthesized environments of a config: their configs, identities and asset sources on each side. */
+export function compareEnvironments(
+  config: KitchensConfig,
+  from: EnvironmentConfig,
+  to: EnvironmentConfig,
+  synthesized: ReturnType<typeof synthesizeWithAssets>,
+): AlignmentResult {
+  const { templates, assets } = synthesized;
+  return compareTemplates(templates[from.name], templates[to.name], {
     from: from.name,
     to: to.name,
     fromEnvironment: from,
     toEnvironment: to,
     fromIdentity: environmentIdentity(from, assets[from.name]),
     toIdentity: environmentIdentity(to, assets[to.name]),
-    divergence: options.config.divergence,
+    divergence: config.divergence,
   });
-  return { ...result, durationMs: Date.now() - started };
 }
 
 export interface CompareOptions {

@@ -72,17 +72,9 @@ export function register(program: Command): void {
       output.progress(`synthesizing ${env.name} from the working tree (cdk-nag and CDK validation off)...`);
       const head = synthesizing('kitchen promote-report', () => {
         const { from, to } = align.resolveEnvironments(config, opts.from, env.name);
-        const { templates, assets } = align.synthesizeWithAssets(config, [from.name, to.name], build);
-        const alignment = align.compareTemplates(templates[from.name], templates[to.name], {
-          from: from.name,
-          to: to.name,
-          fromEnvironment: from,
-          toEnvironment: to,
-          fromIdentity: align.environmentIdentity(from, assets[from.name]),
-          toIdentity: align.environmentIdentity(to, assets[to.name]),
-          divergence: config.divergence,
-        });
-        return { template: templates[to.name], alignment, pipelines: loadPipelines(config) };
+        const synthesized = align.synthesizeWithAssets(config, [from.name, to.name], build);
+        const alignment = align.compareEnvironments(config, from, to, synthesized);
+        return { template: synthesized.templates[to.name], alignment, pipelines: loadPipelines(config) };
       });
 
       let baseSide: import('../../align').PromotionSide;
