@@ -173,6 +173,7 @@ describe('kitchen promote-report', () => {
     });
     afterAll(async () => {
       await cfn.send(new DeleteStackCommand({ StackName: 'acme-production' }));
+      cfn.destroy();
       if (endpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
       else process.env.AWS_ENDPOINT_URL = endpoint;
     });
