@@ -72,6 +72,22 @@ export function synthesizeAtRef(ref: string, options: RefBaseOptions): Promotion
       : undefined;
     if (!app)
       throw new BaseInputError(`--base ${ref}: cdk.json with an "app" command not found at ${commit.slice(0, 7)}`);
+    // an app that runs compiled output (`node dist/bin/app.js`) needs the ref's own build first
+    const pkgFile = path.join(tree, 'package.json');
+    const pkg = fs.existsSync(pkgFile)
+      ? (JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { scripts?: Record<string, string> })
+      : {};
+    if (pkg.scripts?.build) {
+      const built = spawnSync('npm', ['run', '--silent', 'build'], {
+        cwd: tree,
+        encoding: 'utf8',
+        timeout: options.timeoutMs ?? 600_000,
+      });
+      if (built.status !== 0) {
+        const tail = `${built.stdout ?? ''}${built.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n');
+        throw new BaseInputError(`--base ${ref}: the build at ${commit.slice(0, 7)} failed:\n${tail}`);
+      }
+    }
     const run = spawnSync(app, {
       cwd: tree,
       shell: true,
