@@ -163,7 +163,8 @@ describe('kitchen promote-report', () => {
     expect(md).toContain('- Alignment (dev against production): **holds**');
     expect(md).toContain('- Resources: 0 added, 0 replaced, 0 removed, 1 updated');
     expect(fs.readFileSync(comment, 'utf8')).toContain('In the full report (build artifact `promotion-report`).');
-  });
+    // the base is built (npm run build) and synthesized in its own worktree: minutes on a busy 2-core machine
+  }, 600_000);
 
   describe('against the deployed stack (CloudFormation GetTemplate on moto)', () => {
     const endpoint = process.env.AWS_ENDPOINT_URL;
