@@ -6,19 +6,25 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { createHash } from 'crypto';
 import { Writable } from 'stream';
 import { formatDifferences, fullDiff } from '@aws-cdk/cloudformation-diff';
 import { buildApp, BuildAppOptions, BuiltApp } from '../app';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { findEnvironment, kitchenHost, productionEnvironment, relativeFile } from '../config/model';
 import type { DivergenceField } from '../config/schema';
-import { diffValues, formatPath, isRecord, PathSegment, ValueDifference } from './diff';
-import { CfnResource, DIVERGENCE_LOCATIONS, identityReplacements, normalizeTemplate, Template } from './normalize';
+import { AssetManifestArtifact, CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { compareValues, formatPath, isRecord, PathSegment, setPath, StringComparator, ValueDifference } from './diff';
+import { compareStrings, SideIdentity } from './identity';
+import { CfnResource, DIVERGENCE_LOCATIONS, Template } from './normalize';
 import { flattenStates, STATE_MACHINE_TYPE, stateMachineDefinition } from './state-machine';
 
 export type Classification = 'identity' | 'divergence' | 'drift';
 
 export interface AlignmentDifference {
+  /** The template section: `Resources`, `Outputs`, `Parameters`, `Conditions`, ... */
+  readonly section: string;
+  /** Logical id of the resource (or output, parameter, condition); the section name for a scalar section. */
   readonly logicalId: string;
   readonly resourceType: string;
   /** Path inside the resource (`Properties.BucketEncryption`); empty when the whole resource differs. */
@@ -60,19 +66,19 @@ export interface CheckAlignmentOptions {
   readonly build?: AppBuilder;
 }
 
-/** Identity values of one environment, for normalization and re-targeting. */
-export function environmentIdentity(
-  config: KitchensConfig,
-  env: EnvironmentConfig,
-): Parameters<typeof identityReplacements>[0] {
+/** Identity values of one environment: what may differ at the same place of both templates. */
+export function environmentIdentity(env: EnvironmentConfig, assets?: ReadonlyMap<string, string>): SideIdentity {
   return {
-    project: config.project,
-    environment: env.name,
-    account: env.account,
-    region: env.region,
+    values: {
+      env: [env.name],
+      account: [env.account],
+      region: [env.region],
+      stage: [env.stage],
+      az: env.availabilityZones,
+      slack: [env.slack.channelId, ...(env.slack.kitchenChannelId ? [env.slack.kitchenChannelId] : [])],
+    },
     cidr: env.cidr,
-    stage: env.stage,
-    slackChannelIds: [env.slack.channelId, ...(env.slack.kitchenChannelId ? [env.slack.kitchenChannelId] : [])],
+    ...(assets ? { assets } : {}),
   };
 }
 
@@ -107,6 +113,16 @@ export function synthesizeEnvironments(
   names: readonly string[],
   build: AppBuilder = buildApp,
 ): Record<string, Template> {
+  const { templates } = synthesizeWithAssets(config, names, build);
+  return templates;
+}
+
+/** Synthesizes environments and fingerprints each stack's assets by the content they were built from. */
+export function synthesizeWithAssets(
+  config: KitchensConfig,
+  names: readonly string[],
+  build: AppBuilder = buildApp,
+): { templates: Record<string, Template>; assets: Record<string, Map<string, string>> } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchen-align-'));
   const validation = process.env.CDK_VALIDATION;
   process.env.CDK_VALIDATION = 'false';
@@ -114,12 +130,14 @@ export function synthesizeEnvironments(
     const built = build(config, { nag: false, outdir, environments: names });
     const assembly = built.app.synth();
     const templates: Record<string, Template> = {};
+    const assets: Record<string, Map<string, string>> = {};
     for (const name of names) {
       const stack = built.environments[name];
       if (!stack) throw new Error(`the app built no stack for environment ${JSON.stringify(name)}`);
       templates[name] = assembly.getStackArtifact(stack.artifactId).template as Template;
+      assets[name] = assetFingerprints(assembly, stack.artifactId);
     }
-    return templates;
+    return { templates, assets };
   } finally {
     if (validation === undefined) delete process.env.CDK_VALIDATION;
     else process.env.CDK_VALIDATION = validation;
@@ -127,59 +145,145 @@ export function synthesizeEnvironments(
   }
 }
 
+/**
+ * Asset hash -> a fingerprint of the staged content it was built from (files and Docker image contexts), read from
+ * the stack's asset manifest the way the toolkit publishes them.
+ */
+export function assetFingerprints(assembly: CloudAssembly, artifactId: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const stack = assembly.getStackArtifact(artifactId);
+  for (const dependency of stack.dependencies) {
+    if (!(dependency instanceof AssetManifestArtifact)) continue;
+    const manifest = JSON.parse(fs.readFileSync(dependency.file, 'utf8')) as {
+      files?: Record<string, { source?: { path?: string } }>;
+      dockerImages?: Record<string, { source?: { directory?: string } }>;
+    };
+    const entries: [string, string | undefined][] = [
+      ...Object.entries(manifest.files ?? {}).map(([id, a]) => [id, a.source?.path] as [string, string | undefined]),
+      ...Object.entries(manifest.dockerImages ?? {}).map(
+        ([id, a]) => [id, a.source?.directory] as [string, string | undefined],
+      ),
+    ];
+    for (const [id, source] of entries) {
+      if (!source || !/^[a-f0-9]{64}$/.test(id) || source.endsWith('.template.json')) continue;
+      const full = path.join(assembly.directory, source);
+      if (fs.existsSync(full)) out.set(id, contentHash(full));
+    }
+  }
+  return out;
+}
+
+/** SHA-256 of a file, or of a directory's relative paths and file contents in sorted order. */
+function contentHash(target: string): string {
+  const hash = createHash('sha256');
+  const visit = (file: string, relative: string) => {
+    if (fs.statSync(file).isDirectory()) {
+      for (const entry of fs.readdirSync(file).sort()) visit(path.join(file, entry), path.join(relative, entry));
+    } else {
+      hash.update(`${relative}\0`);
+      hash.update(fs.readFileSync(file));
+    }
+  };
+  visit(target, '');
+  return hash.digest('hex');
+}
+
 export function checkAlignment(options: CheckAlignmentOptions): AlignmentResult {
   const started = Date.now();
   const { from, to } = resolveEnvironments(options.config, options.from, options.to);
-  const templates = synthesizeEnvironments(options.config, [from.name, to.name], options.build);
-  const result = compareTemplates(templates[from.name], templates[to.name], {
+  const synthesized = synthesizeWithAssets(options.config, [from.name, to.name], options.build);
+  const result = compareEnvironments(options.config, from, to, synthesized);
+  return { ...result, durationMs: Date.now() - started };
+}
+
+/** Compares two synthesized environments of a config: their configs, identities and asset sources on each side. */
+export function compareEnvironments(
+  config: KitchensConfig,
+  from: EnvironmentConfig,
+  to: EnvironmentConfig,
+  synthesized: ReturnType<typeof synthesizeWithAssets>,
+): AlignmentResult {
+  const { templates, assets } = synthesized;
+  return compareTemplates(templates[from.name], templates[to.name], {
     from: from.name,
     to: to.name,
-    fromIdentity: environmentIdentity(options.config, from),
-    toIdentity: environmentIdentity(options.config, to),
-    divergence: options.config.divergence,
+    fromEnvironment: from,
+    toEnvironment: to,
+    fromIdentity: environmentIdentity(from, assets[from.name]),
+    toIdentity: environmentIdentity(to, assets[to.name]),
+    divergence: config.divergence,
   });
-  return { ...result, durationMs: Date.now() - started };
 }
 
 export interface CompareOptions {
   readonly from: string;
   readonly to: string;
-  readonly fromIdentity: Parameters<typeof identityReplacements>[0];
-  readonly toIdentity: Parameters<typeof identityReplacements>[0];
+  /** The configs of both sides: declared divergence is accepted only where each side holds its config's value. */
+  readonly fromEnvironment: EnvironmentConfig;
+  readonly toEnvironment: EnvironmentConfig;
+  readonly fromIdentity: SideIdentity;
+  readonly toIdentity: SideIdentity;
   readonly divergence: readonly DivergenceField[];
 }
 
-/** Compares two synthesized templates (no synthesis): the pure part of `checkAlignment`. */
+interface Leaf {
+  readonly diff: ValueDifference;
+  readonly state?: string;
+  readonly detail: string;
+}
+
+/** Compares two synthesized templates (no synthesis), every section: the pure part of `checkAlignment`. */
 export function compareTemplates(
   fromTemplate: Template,
   toTemplate: Template,
   options: CompareOptions,
 ): AlignmentResult {
   const started = Date.now();
-  const normalized = (template: Template, identity: CompareOptions['fromIdentity']) =>
-    normalizeTemplate(template, { ...identityReplacements(identity), divergence: [] });
-  const fromNorm = normalized(fromTemplate, options.fromIdentity);
-  const toNorm = normalized(toTemplate, options.toIdentity);
-
-  const meaningful = compareResources(fromNorm, toNorm, options);
-  const identity = identityDifferences(fromTemplate, toTemplate, meaningful);
+  const strings: StringComparator = (a, b) => compareStrings(a, b, options.fromIdentity, options.toIdentity);
+  const differences: AlignmentDifference[] = [];
+  const sections = [...new Set([...Object.keys(fromTemplate), ...Object.keys(toTemplate)])].sort();
+  const aligned: Record<string, CfnResource> = {};
+  for (const section of sections) {
+    const a = fromTemplate[section];
+    const b = toTemplate[section];
+    const entries = (x: unknown) => (x === undefined ? {} : x);
+    if ((isRecord(a) || isRecord(b)) && isRecord(entries(a)) && isRecord(entries(b)) && section !== 'Description') {
+      differences.push(
+        ...compareSection(
+          section,
+          entries(a) as Record<string, unknown>,
+          entries(b) as Record<string, unknown>,
+          options,
+          strings,
+          aligned,
+        ),
+      );
+    } else {
+      differences.push(...classify(section, section, section, leavesOf(a, b, strings, [], options), options));
+    }
+  }
   const order: Record<Classification, number> = { drift: 0, divergence: 1, identity: 2 };
-  const differences = [...meaningful, ...identity].sort(
+  differences.sort(
     (a, b) =>
       order[a.classification] - order[b.classification] ||
+      a.section.localeCompare(b.section) ||
       a.logicalId.localeCompare(b.logicalId) ||
       a.path.localeCompare(b.path),
   );
   const counts = { drift: 0, divergence: 0, identity: 0 };
   for (const d of differences) counts[d.classification]++;
-  const drifted = [...new Set(differences.filter((d) => d.classification === 'drift').map((d) => d.logicalId))];
+  const drifted = [
+    ...new Set(
+      differences.filter((d) => d.classification === 'drift' && d.section === 'Resources').map((d) => d.logicalId),
+    ),
+  ];
   return {
     from: options.from,
     to: options.to,
     aligned: counts.drift === 0,
     counts,
     differences,
-    templateDiff: drifted.length > 0 ? renderTemplateDiff(fromNorm, toNorm, drifted, options.divergence) : '',
+    templateDiff: drifted.length > 0 ? renderTemplateDiff(aligned, resources(toTemplate), drifted) : '',
     durationMs: Date.now() - started,
   };
 }
@@ -188,74 +292,175 @@ function resources(template: Template): Record<string, CfnResource> {
   return template.Resources ?? {};
 }
 
-/** Differences that survive identity normalization: declared divergence or undeclared drift. */
-function compareResources(fromNorm: Template, toNorm: Template, options: CompareOptions): AlignmentDifference[] {
-  const out: AlignmentDifference[] = [];
-  const fromResources = resources(fromNorm);
-  const toResources = resources(toNorm);
-  const ids = [...new Set([...Object.keys(fromResources), ...Object.keys(toResources)])].sort();
+function leavesOf(
+  a: unknown,
+  b: unknown,
+  strings: StringComparator,
+  base: PathSegment[],
+  options: CompareOptions,
+): { differences: Leaf[]; identity: ValueDifference[] } {
+  const compared = compareValues(a, b, strings, base);
+  return {
+    differences: compared.differences.map((diff) => ({ diff, detail: describe(diff, options) })),
+    identity: compared.identity,
+  };
+}
+
+/**
+ * Compares one section entry by entry. For resources, `aligned` receives each `from` resource with its identity
+ * and declared divergence replaced by the `to` values (so the rendered diff shows drift only).
+ */
+function compareSection(
+  section: string,
+  fromEntries: Record<string, unknown>,
+  toEntries: Record<string, unknown>,
+  options: CompareOptions,
+  strings: StringComparator,
+  aligned: Record<string, CfnResource>,
+): AlignmentDifference[] {
+  const out: Classified[] = [];
+  const ids = [...new Set([...Object.keys(fromEntries), ...Object.keys(toEntries)])].sort();
+  const isResources = section === 'Resources';
   for (const logicalId of ids) {
-    const a = fromResources[logicalId];
-    const b = toResources[logicalId];
-    if (!a || !b) {
-      const present = (a ?? b)!;
+    const a = fromEntries[logicalId];
+    const b = toEntries[logicalId];
+    const type = (r: unknown) => (isResources && isRecord(r) && typeof r.Type === 'string' ? r.Type : section);
+    if (a === undefined || b === undefined) {
       out.push({
+        section,
         logicalId,
-        resourceType: present.Type,
+        resourceType: type(a ?? b),
         path: '',
         from: a,
         to: b,
         classification: 'drift',
-        reason: `undeclared drift: the resource exists only in ${a ? options.from : options.to}`,
+        reason: `undeclared drift: ${isResources ? 'the resource' : `${section}.${logicalId}`} exists only in ${a !== undefined ? options.from : options.to}`,
       });
       continue;
     }
-    if (a.Type !== b.Type) {
+    if (type(a) !== type(b)) {
       out.push({
+        section,
         logicalId,
-        resourceType: `${a.Type} / ${b.Type}`,
+        resourceType: `${type(a)} / ${type(b)}`,
         path: 'Type',
-        from: a.Type,
-        to: b.Type,
+        from: type(a),
+        to: type(b),
         classification: 'drift',
         reason: 'undeclared drift: the resource has a different type',
       });
       continue;
     }
-    const leafDiffs: { diff: ValueDifference; state?: string; detail: string }[] = [];
-    const definitions = a.Type === STATE_MACHINE_TYPE ? pipelineDefinitions(a, b) : undefined;
-    if (definitions) {
-      leafDiffs.push(
-        ...diffValues(definitions.restFrom, definitions.restTo).map((diff) => ({
-          diff,
-          detail: describe(diff, options),
-        })),
-      );
-      leafDiffs.push(...definitions.stateDiffs);
-    } else {
-      leafDiffs.push(...diffValues(a, b).map((diff) => ({ diff, detail: describe(diff, options) })));
+    const resourceType = type(a);
+    const definitions =
+      resourceType === STATE_MACHINE_TYPE
+        ? pipelineDefinitions(a as CfnResource, b as CfnResource, strings, options)
+        : undefined;
+    const leaves = definitions ?? leavesOf(a, b, strings, [], options);
+    const classified = classify(section, logicalId, resourceType, leaves, options, a, b);
+    out.push(...classified);
+    if (isResources) {
+      const copy = JSON.parse(JSON.stringify(a)) as Record<string, unknown>;
+      for (const d of classified) {
+        if (d.classification === 'drift' || d.path === '' || d.state !== undefined) continue;
+        setPath(copy, d.pathSegments ?? [], d.to);
+      }
+      aligned[logicalId] = copy as CfnResource;
     }
-    for (const { diff, state, detail } of leafDiffs) {
-      const field = divergenceFieldOf(options.divergence, a.Type, diff.path, a, b);
-      out.push({
-        logicalId,
-        resourceType: a.Type,
-        path: formatPath(diff.path),
-        ...(state !== undefined ? { state } : {}),
-        from: diff.from,
-        to: diff.to,
-        classification: field ? 'divergence' : 'drift',
-        ...(field ? { divergence: field } : {}),
-        reason: field
-          ? `declared divergence: ${field} is listed under alignment.divergence`
-          : `undeclared drift: ${detail}${undeclaredHint(a.Type, diff.path, options)}`,
-      });
-    }
+  }
+  return out.map(({ pathSegments: _segments, ...d }) => d);
+}
+
+type Classified = AlignmentDifference & { readonly pathSegments?: readonly PathSegment[] };
+
+function classify(
+  section: string,
+  logicalId: string,
+  resourceType: string,
+  leaves: { differences: Leaf[]; identity: ValueDifference[] },
+  options: CompareOptions,
+  a?: unknown,
+  b?: unknown,
+): Classified[] {
+  const out: Classified[] = [];
+  for (const { diff, state, detail } of leaves.differences) {
+    const declared =
+      section === 'Resources' ? divergenceFieldOf(options.divergence, resourceType, diff.path, a, b) : undefined;
+    const provenance = declared ? valueProvenance(declared, resourceType, diff, options) : undefined;
+    const accepted = declared !== undefined && provenance === undefined;
+    out.push({
+      section,
+      logicalId,
+      resourceType,
+      path: formatPath(diff.path),
+      pathSegments: diff.path,
+      ...(state !== undefined ? { state } : {}),
+      from: diff.from,
+      to: diff.to,
+      classification: accepted ? 'divergence' : 'drift',
+      ...(accepted ? { divergence: declared } : {}),
+      reason: accepted
+        ? `declared divergence: ${declared} is listed under alignment.divergence and each side holds its config's value`
+        : provenance
+          ? `undeclared drift: ${provenance}`
+          : `undeclared drift: ${detail}${undeclaredHint(resourceType, diff.path, options)}`,
+    });
+  }
+  for (const diff of leaves.identity) {
+    out.push({
+      section,
+      logicalId,
+      resourceType,
+      path: formatPath(diff.path),
+      pathSegments: diff.path,
+      from: diff.from,
+      to: diff.to,
+      classification: 'identity',
+      reason:
+        'identity: differs only where each side holds its own environment name, account, region, stage, CIDR or Slack channel',
+    });
   }
   return out;
 }
 
+/**
+ * Value provenance of a difference inside a declared location: undefined when each side holds what its own config
+ * says; otherwise why not, in words.
+ */
+function valueProvenance(
+  field: DivergenceField,
+  type: string,
+  diff: ValueDifference,
+  options: CompareOptions,
+): string | undefined {
+  const location = DIVERGENCE_LOCATIONS[field].find((l) => matchesPattern(l.type, type, l.path, diff.path));
+  if (!location) return `${field} is declared, but this location is not one it controls`;
+  const check = (value: unknown, env: EnvironmentConfig) => {
+    const expected = location.expected(env);
+    return expected.some((e) => e === value) ? undefined : expected;
+  };
+  const problems: string[] = [];
+  for (const [value, env] of [
+    [diff.from, options.fromEnvironment],
+    [diff.to, options.toEnvironment],
+  ] as const) {
+    const expected = check(value, env);
+    if (expected)
+      problems.push(
+        `${env.name} has ${value === undefined ? '(absent)' : JSON.stringify(value)} where its config's ${field} gives ${expected
+          .map((e) => (e === undefined ? '(absent)' : JSON.stringify(e)))
+          .join(' or ')}`,
+      );
+  }
+  return problems.length > 0
+    ? `${field} is declared, but the value does not come from the config: ${problems.join('; ')}`
+    : undefined;
+}
+
 function describe(diff: ValueDifference, options: CompareOptions): string {
+  if (diff.assets) {
+    return `asset ${diff.assets[0].slice(0, 12)}... (${options.from}) and ${diff.assets[1].slice(0, 12)}... (${options.to}) are built from different sources`;
+  }
   switch (diff.kind) {
     case 'only-from':
       return `set only in ${options.from}`;
@@ -286,7 +491,7 @@ function matchesPattern(locType: string, type: string, locPath: string, path: re
   return segments.every((s, i) => s.startsWith('*') || s === String(path[i]));
 }
 
-/** The declared divergence field that allows a difference at `path` of two resources, if any. */
+/** The declared divergence field whose location holds a difference at `path` of two resources, if any. */
 export function divergenceFieldOf(
   divergence: readonly DivergenceField[],
   type: string,
@@ -298,7 +503,7 @@ export function divergenceFieldOf(
 }
 
 /**
- * Whether a difference at `path` lies inside a location that a divergence field controls. A filter segment
+ * Whether a difference at `path` lies at a location that a divergence field controls. A filter segment
  * (`*[Id=ExpireLanding]`) must match the element on either side. A difference above the location (a whole list
  * replaced) is not covered: that is drift.
  */
@@ -312,7 +517,7 @@ function coveredBy(
   return DIVERGENCE_LOCATIONS[field].some((location) => {
     if (location.type !== '*' && location.type !== type) return false;
     const segments = location.path.split('.');
-    if (path.length < segments.length) return false;
+    if (path.length !== segments.length) return false;
     let nodeA = a;
     let nodeB = b;
     for (let i = 0; i < segments.length; i++) {
@@ -332,110 +537,66 @@ function coveredBy(
   });
 }
 
-interface PipelineComparison {
-  readonly restFrom: unknown;
-  readonly restTo: unknown;
-  readonly stateDiffs: { diff: ValueDifference; state?: string; detail: string }[];
-}
-
 /** Compares two state machines' definitions state by state; undefined when either cannot be parsed. */
-function pipelineDefinitions(a: CfnResource, b: CfnResource): PipelineComparison | undefined {
+function pipelineDefinitions(
+  a: CfnResource,
+  b: CfnResource,
+  strings: StringComparator,
+  options: CompareOptions,
+): { differences: Leaf[]; identity: ValueDifference[] } | undefined {
   const defA = stateMachineDefinition(a.Properties);
   const defB = stateMachineDefinition(b.Properties);
   if (!defA || !defB) return undefined;
   const definitionKey = a.Properties?.DefinitionString !== undefined ? 'DefinitionString' : 'Definition';
   const strip = (r: CfnResource) => ({ ...r, Properties: { ...r.Properties, [definitionKey]: undefined } });
+  const rest = leavesOf(strip(a), strip(b), strings, [], options);
+  const differences: Leaf[] = [...rest.differences];
+  const identity: ValueDifference[] = [...rest.identity];
   const base: PathSegment[] = ['Properties', definitionKey];
-  const stateDiffs: PipelineComparison['stateDiffs'] = [];
-  const topA = { ...defA, States: undefined };
-  const topB = { ...defB, States: undefined };
-  for (const diff of diffValues(topA, topB, base))
-    stateDiffs.push({ diff, detail: `the pipeline's ${formatPath(diff.path.slice(2))} differs` });
+  const top = compareValues({ ...defA, States: undefined }, { ...defB, States: undefined }, strings, base);
+  for (const diff of top.differences)
+    differences.push({ diff, detail: `the pipeline's ${formatPath(diff.path.slice(2))} differs` });
   const statesA = flattenStates(defA);
   const statesB = flattenStates(defB);
   const names = [...new Set([...statesA.keys(), ...statesB.keys()])];
+  let definitionIdentity = top.identity.length > 0;
   for (const name of names) {
     const sa = statesA.get(name);
     const sb = statesB.get(name);
     const statePath: PathSegment[] = [...base, 'States', name];
     if (!sa || !sb) {
-      stateDiffs.push({
+      differences.push({
         diff: { path: statePath, from: sa, to: sb, kind: sa ? 'only-from' : 'only-to' },
         state: name,
-        detail: `pipeline state "${name}" exists only in one environment`,
+        detail: `pipeline state "${name}" exists only in ${sa ? options.from : options.to}`,
       });
       continue;
     }
-    for (const diff of diffValues(sa, sb, statePath)) {
-      stateDiffs.push({
+    const compared = compareValues(sa, sb, strings, statePath);
+    if (compared.identity.length > 0) definitionIdentity = true;
+    for (const diff of compared.differences) {
+      differences.push({
         diff,
         state: name,
         detail: `pipeline state "${name}" differs at ${formatPath(diff.path.slice(statePath.length))}`,
       });
     }
   }
-  return { restFrom: strip(a), restTo: strip(b), stateDiffs };
+  // the definition counts once as an identity difference: its text names each environment
+  if (definitionIdentity) identity.push({ path: base, from: undefined, to: undefined, kind: 'changed' });
+  return { differences, identity };
 }
 
-/** Raw differences that normalization explains: names, account, region, CIDR, Slack ids, asset hashes. */
-function identityDifferences(
-  fromTemplate: Template,
-  toTemplate: Template,
-  meaningful: readonly AlignmentDifference[],
-): AlignmentDifference[] {
-  const out: AlignmentDifference[] = [];
-  const fromResources = resources(fromTemplate);
-  const toResources = resources(toTemplate);
-  const explained = new Map<string, string[]>();
-  for (const d of meaningful) explained.set(d.logicalId, [...(explained.get(d.logicalId) ?? []), d.path]);
-  for (const [logicalId, a] of Object.entries(fromResources)) {
-    const b = toResources[logicalId];
-    if (!b || a.Type !== b.Type) continue;
-    const seen = new Set<string>();
-    for (const diff of diffValues(a, b)) {
-      // a pipeline definition is compared as a whole: its joined text differs wherever a state does
-      const path =
-        a.Type === STATE_MACHINE_TYPE && diff.path[1] === 'DefinitionString' ? diff.path.slice(0, 2) : diff.path;
-      const shown = formatPath(path);
-      const related = (explained.get(logicalId) ?? []).some(
-        (p) => p === '' || isPrefix(p, shown) || isPrefix(shown, p),
-      );
-      if (related || seen.has(shown)) continue;
-      seen.add(shown);
-      out.push({
-        logicalId,
-        resourceType: a.Type,
-        path: shown,
-        from: path === diff.path ? diff.from : undefined,
-        to: path === diff.path ? diff.to : undefined,
-        classification: 'identity',
-        reason: 'identity: differs only by environment name, account, region, CIDR, Slack channel or asset hash',
-      });
-    }
-  }
-  return out;
-}
-
-function isPrefix(prefix: string, path: string): boolean {
-  return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
-}
-
-/** Renders the drifted resources with @aws-cdk/cloudformation-diff, declared divergence removed. */
+/** Renders the drifted resources with @aws-cdk/cloudformation-diff; identity and declared divergence aligned. */
 function renderTemplateDiff(
-  fromNorm: Template,
-  toNorm: Template,
+  alignedFrom: Record<string, CfnResource>,
+  to: Record<string, CfnResource>,
   logicalIds: readonly string[],
-  divergence: readonly DivergenceField[],
 ): string {
-  const pick = (t: Template) => {
-    const stripped = normalizeTemplate({ Resources: resources(t) }, { replacements: {}, divergence });
-    return {
-      Resources: Object.fromEntries(
-        logicalIds.filter((id) => stripped.Resources?.[id]).map((id) => [id, stripped.Resources![id]]),
-      ),
-    };
-  };
-  return renderDiff((stream) => formatDifferences(stream, fullDiff(pick(toNorm), pick(fromNorm))));
+  const pick = (r: Record<string, CfnResource>) => ({
+    Resources: Object.fromEntries(logicalIds.filter((id) => r[id]).map((id) => [id, r[id]])),
+  });
+  return renderDiff((stream) => formatDifferences(stream, fullDiff(pick(to), pick(alignedFrom))));
 }
 
 /** Captures what a cloudformation-diff formatter writes, without terminal colours. */

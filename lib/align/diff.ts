@@ -13,6 +13,102 @@ export interface ValueDifference {
   /** Value on the `to` side; undefined when absent there. */
   readonly to: unknown;
   readonly kind: 'only-from' | 'only-to' | 'changed' | 'elements';
+  /** Two asset hashes built from different sources, when that is what differs. */
+  readonly assets?: readonly [string, string];
+}
+
+/** How two strings from the two sides compare (see `compareStrings` in ./identity). */
+export type StringComparator = (
+  from: string,
+  to: string,
+) =>
+  | { readonly equal: true; readonly identity: boolean }
+  | { readonly equal: false; readonly assets?: readonly [string, string] };
+
+export interface Comparison {
+  /** Differences that remain once identity is accounted for. */
+  readonly differences: ValueDifference[];
+  /** Strings (and keys) whose raw text differs only by each side's identity values. */
+  readonly identity: ValueDifference[];
+}
+
+const rawStrings: StringComparator = (a, b) => (a === b ? { equal: true, identity: false } : { equal: false });
+
+/**
+ * Leaf-level differences between two JSON values, where strings compare with `strings` (identity-aware). Object
+ * keys that differ only by identity are paired; lists of different lengths pair equivalent elements first.
+ */
+export function compareValues(
+  from: unknown,
+  to: unknown,
+  strings: StringComparator = rawStrings,
+  path: readonly PathSegment[] = [],
+): Comparison {
+  const out: Comparison = { differences: [], identity: [] };
+  walk(from, to, strings, path, out);
+  return out;
+}
+
+/** Whether two values are the same once identity is accounted for. */
+export function equivalent(from: unknown, to: unknown, strings: StringComparator = rawStrings): boolean {
+  return compareValues(from, to, strings).differences.length === 0;
+}
+
+function walk(from: unknown, to: unknown, strings: StringComparator, path: readonly PathSegment[], out: Comparison) {
+  if (from === undefined && to === undefined) return;
+  if (from === undefined) {
+    out.differences.push({ path, from, to, kind: 'only-to' });
+    return;
+  }
+  if (to === undefined) {
+    out.differences.push({ path, from, to, kind: 'only-from' });
+    return;
+  }
+  if (typeof from === 'string' && typeof to === 'string') {
+    const verdict = strings(from, to);
+    if (verdict.equal) {
+      if (verdict.identity) out.identity.push({ path, from, to, kind: 'changed' });
+    } else {
+      out.differences.push({ path, from, to, kind: 'changed', ...(verdict.assets ? { assets: verdict.assets } : {}) });
+    }
+    return;
+  }
+  if (isRecord(from) && isRecord(to)) {
+    const onlyFrom = Object.keys(from).filter((k) => !(k in to));
+    const onlyTo = new Set(Object.keys(to).filter((k) => !(k in from)));
+    for (const key of Object.keys(from)
+      .filter((k) => k in to)
+      .sort())
+      walk(from[key], to[key], strings, [...path, key], out);
+    for (const key of onlyFrom.sort()) {
+      const partner = [...onlyTo].find((k) => strings(key, k).equal && equivalent(from[key], to[k], strings));
+      if (partner !== undefined) {
+        onlyTo.delete(partner);
+        out.identity.push({ path: [...path, key], from: key, to: partner, kind: 'changed' });
+        walk(from[key], to[partner], strings, [...path, key], out);
+      } else {
+        walk(from[key], undefined, strings, [...path, key], out);
+      }
+    }
+    for (const key of [...onlyTo].sort()) walk(undefined, to[key], strings, [...path, key], out);
+    return;
+  }
+  if (Array.isArray(from) && Array.isArray(to)) {
+    if (from.length === to.length) {
+      from.forEach((item, i) => walk(item, to[i], strings, [...path, i], out));
+      return;
+    }
+    const unmatched = to.map((_, i) => i);
+    const onlyFrom: unknown[] = [];
+    from.forEach((item) => {
+      const at = unmatched.findIndex((j) => equivalent(item, to[j], strings));
+      if (at >= 0) unmatched.splice(at, 1);
+      else onlyFrom.push(item);
+    });
+    out.differences.push({ path, from: onlyFrom, to: unmatched.map((j) => to[j]), kind: 'elements' });
+    return;
+  }
+  if (!deepEqual(from, to)) out.differences.push({ path, from, to, kind: 'changed' });
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

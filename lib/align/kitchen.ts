@@ -12,6 +12,14 @@ import { KITCHEN_CONTEXT } from '../kitchen/options';
 import { Names } from '../naming';
 import { buildApp } from '../app';
 import type { AppBuilder } from './check';
+import { compareValues, formatPath, StringComparator } from './diff';
+import { equalModulo } from './identity';
+import { diffPipelines } from './pipelines';
+import { showValue } from './report';
+import type { PipelineDefinition } from '../pipeline/model';
+import { pipelineVariables } from '../pipeline/variables';
+import type { EnvironmentStack } from '../../constructs/environment/environment-stack';
+import type { KitchenStack } from '../../constructs/kitchen/kitchen-stack';
 import type { CfnResource, Template } from './normalize';
 import {
   flattenStates,
@@ -24,7 +32,15 @@ import {
 export interface KitchenPipelineDifference {
   readonly pipeline: string;
   readonly kind:
-    'missing-in-kitchen' | 'only-in-kitchen' | 'state-missing' | 'state-extra' | 'state-type' | 'transition';
+    | 'missing-in-kitchen'
+    | 'only-in-kitchen'
+    | 'state-missing'
+    | 'state-extra'
+    | 'state-type'
+    | 'transition'
+    | 'state-parameters'
+    | 'step'
+    | 'test';
   readonly state?: string;
   readonly detail: string;
 }
@@ -59,12 +75,36 @@ function graph(definition: AslDefinition): { types: Map<string, string>; edges: 
   return { types, edges };
 }
 
+/** CloudFormation references as `joinDefinition` renders them: wiring that differs by design (SSM, own topic). */
+const REFERENCE = /\$\{[^}]*\}/;
+/** CDK tokens inside unresolved strings (bucket names in a rendered pipeline definition). */
+const CDK_TOKEN = /\$\{Token\[[^\]]*\]\}/;
+
+export interface KitchenComparisonOptions {
+  /** Text that may stand for each other: `[environment's, Kitchen's]` (schema, data prefix, names). */
+  readonly pairs?: readonly (readonly [string, string])[];
+  /** The pipeline definitions each side was compiled from (rendered with its variables). */
+  readonly models?: {
+    readonly environment: readonly PipelineDefinition[];
+    readonly kitchen: readonly PipelineDefinition[];
+  };
+}
+
 /** Compares synthesized templates (no synthesis): the pure part of `checkKitchenAlignment`. */
 export function compareKitchenPipelines(
   environmentTemplate: Template,
   kitchenTemplate: Template,
   names: { readonly environment: Names; readonly kitchen: Names },
+  options: KitchenComparisonOptions = {},
 ): Omit<KitchenAlignmentResult, 'durationMs'> {
+  const pairs = options.pairs ?? [];
+  const wholeReference = new RegExp(`^${REFERENCE.source}$`);
+  // a value that is one reference on one side and is built from references on the other is wiring (an ARN the
+  // Kitchen assembles from an SSM parameter where the environment references the resource)
+  const wiring = (x: string, y: string) =>
+    (wholeReference.test(x) && REFERENCE.test(y)) || (wholeReference.test(y) && REFERENCE.test(x));
+  const aslStrings: StringComparator = (x, y) =>
+    equalModulo(x, y, pairs, REFERENCE) || wiring(x, y) ? { equal: true, identity: x !== y } : { equal: false };
   const envPrefix = names.environment.stateMachineName('x').slice(0, -1);
   const kitchenPrefix = names.kitchen.stateMachineName('x').slice(0, -1);
   const envPipelines = pipelinesOf(environmentTemplate, envPrefix);
@@ -121,6 +161,62 @@ export function compareKitchenPipelines(
     };
     edgeDiff(env.edges, kitchen.edges, 'environment');
     edgeDiff(kitchen.edges, env.edges, 'Kitchen');
+    // the states both have: every parameter, query and rule, with the Kitchen's own names accounted for
+    const envStates = flattenStates(envPipelines.get(id)!);
+    const kitchenStates = flattenStates(kitchenPipelines.get(id)!);
+    for (const [state, envState] of envStates) {
+      const mine = kitchenStates.get(state);
+      if (!mine || mine.Type !== envState.Type) continue;
+      for (const diff of compareValues(envState, mine, aslStrings).differences) {
+        differences.push({
+          pipeline: id,
+          kind: 'state-parameters',
+          state,
+          detail: `state "${state}" differs at ${formatPath(diff.path)}: environment ${showValue(diff.from)}, Kitchen ${showValue(diff.to)}`,
+        });
+      }
+    }
+  }
+  if (options.models) {
+    const modelStrings: StringComparator = (x, y) =>
+      equalModulo(x, y, pairs, CDK_TOKEN) ? { equal: true, identity: x !== y } : { equal: false };
+    const kitchenIds = new Set(options.models.kitchen.map((p) => p.id));
+    const envModels = options.models.environment.filter((p) => kitchenIds.has(p.id));
+    for (const change of diffPipelines(envModels, options.models.kitchen, modelStrings)) {
+      if (change.change !== 'changed') continue;
+      for (const f of change.fields)
+        differences.push({
+          pipeline: change.id,
+          kind: 'step',
+          detail: `${f.field}: environment ${f.before}, Kitchen ${f.after}`,
+        });
+      for (const step of change.steps) {
+        const where = `step "${step.name}"`;
+        if (step.change !== 'changed') {
+          differences.push({
+            pipeline: change.id,
+            kind: 'step',
+            detail: `${where} exists only in the ${step.change === 'added' ? 'Kitchen' : 'environment'}`,
+          });
+          continue;
+        }
+        for (const f of step.fields)
+          differences.push({
+            pipeline: change.id,
+            kind: 'step',
+            detail: `${where} ${f.field}: environment ${f.before}, Kitchen ${f.after}`,
+          });
+        for (const test of step.tests) {
+          const what =
+            test.change === 'changed'
+              ? test.fields
+                  .map((f) => `${f.field} ${f.before} in the environment, ${f.after} in the Kitchen`)
+                  .join('; ')
+              : `exists only in the ${test.change === 'added' ? 'Kitchen' : 'environment'}`;
+          differences.push({ pipeline: change.id, kind: 'test', detail: `${where} test "${test.name}": ${what}` });
+        }
+      }
+    }
   }
   return {
     kitchen: names.kitchen.context.kitchen ?? '',
@@ -152,10 +248,18 @@ export function checkKitchenAlignment(options: {
     const envStack = built.environments[host.context.environment];
     const assembly = built.app.synth();
     const template = (s: { artifactId: string }) => assembly.getStackArtifact(s.artifactId).template as Template;
-    const result = compareKitchenPipelines(template(envStack), template(stack), {
-      environment: host,
-      kitchen: stack.kitchen.names,
-    });
+    const result = compareKitchenPipelines(
+      template(envStack),
+      template(stack),
+      { environment: host, kitchen: stack.kitchen.names },
+      {
+        pairs: kitchenPairs(envStack, stack),
+        models: {
+          environment: envStack.releaseEnvironment.pipelines.map((p) => p.definition),
+          kitchen: stack.kitchen.pipelines.map((p) => p.definition),
+        },
+      },
+    );
     return { ...result, durationMs: Date.now() - started };
   } finally {
     if (validation === undefined) delete process.env.CDK_VALIDATION;
@@ -170,4 +274,48 @@ export function renderKitchenAlignmentText(result: KitchenAlignmentResult): stri
     : `NOT ALIGNED: Kitchen ${result.kitchen} differs from ${result.environment} in ${result.differences.length} place(s)`;
   const lines = result.differences.map((d) => `  ${d.pipeline}: ${d.detail}`);
   return [head, ...lines, '', `Compared in ${(result.durationMs / 1000).toFixed(1)} s.`].join('\n');
+}
+
+/**
+ * What legitimately differs between an environment's pipelines and a Kitchen's copies, as `[environment's,
+ * Kitchen's]` text: the pipeline variables (schema, data prefix, Kitchen name, history table) and the names
+ * derived from the Kitchen name.
+ */
+export function kitchenPairs(envStack: EnvironmentStack, kitchenStack: KitchenStack): [string, string][] {
+  const env = envStack.releaseEnvironment;
+  const kitchen = kitchenStack.kitchen;
+  const facts = {
+    project: env.names.context.project,
+    environment: env.config.name,
+    account: env.config.account,
+    region: env.config.region,
+    database: env.config.warehouse.database,
+  };
+  const envVariables = pipelineVariables({
+    ...facts,
+    schema: env.config.warehouse.schema,
+    prefix: env.names.dataPrefix,
+    buckets: {
+      landing: env.dataLake.buckets.landing.bucketName,
+      raw: env.dataLake.buckets.raw.bucketName,
+      curated: env.dataLake.buckets.curated.bucketName,
+    },
+  });
+  const kitchenVariables = pipelineVariables({
+    ...facts,
+    kitchen: kitchen.names.context.kitchen,
+    schema: kitchen.schema,
+    prefix: kitchen.names.dataPrefix,
+    buckets: {
+      landing: kitchen.imports.buckets.landing.bucketName,
+      raw: kitchen.imports.buckets.raw.bucketName,
+      curated: kitchen.imports.buckets.curated.bucketName,
+    },
+  });
+  const pairs: [string, string][] = Object.keys(envVariables)
+    .filter((k) => envVariables[k] !== kitchenVariables[k])
+    .map((k) => [envVariables[k], kitchenVariables[k]]);
+  pairs.push([env.names.stackName, kitchen.names.stackName]);
+  // longest first: a history table name contains the schema
+  return pairs.sort((a, b) => b[0].length + b[1].length - (a[0].length + a[1].length));
 }

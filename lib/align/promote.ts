@@ -1,34 +1,16 @@
 /**
- * The promotion report: what deploying the `from` environment's code to the `to` environment would change, as one
- * Markdown document for a reviewer. The `from` template is re-targeted to `to` (its identity replaced by `to`'s,
- * declared divergence taken from `to`) and compared with `to` as currently synthesized.
+ * The promotion report: what a change (a pull request) does to one environment, production by default. The base is
+ * the environment as built from a git ref (a worktree of `origin/main`) or as deployed (CloudFormation
+ * GetTemplate); the head is the environment as built from the current checkout. Both are the same environment, so
+ * no identity is translated: every difference is a change the reviewer approves.
  */
 import * as cfnDiff from '@aws-cdk/cloudformation-diff';
-import type { KitchensConfig } from '../config/model';
-import {
-  AlignmentResult,
-  AppBuilder,
-  CompareOptions,
-  compareTemplates,
-  divergenceFieldOf,
-  environmentIdentity,
-  renderDiff,
-  resolveEnvironments,
-  stripAnsi,
-  synthesizeEnvironments,
-} from './check';
-import { deepEqual, diffValues, setPath } from './diff';
-import { identityReplacements, normalizeTemplate, restoreIdentity, Template } from './normalize';
+import type { PipelineDefinition } from '../pipeline/model';
+import { AlignmentResult, renderDiff, stripAnsi } from './check';
+import type { Template } from './normalize';
+import { diffPipelines, PipelineModelChange } from './pipelines';
 import { showValue, where } from './report';
-import {
-  AslDefinition,
-  flattenStates,
-  isTestState,
-  pipelineMermaid,
-  STATE_MACHINE_TYPE,
-  StateChange,
-  stateMachineDefinition,
-} from './state-machine';
+import { STATE_MACHINE_TYPE } from './state-machine';
 
 export interface ResourceChange {
   readonly logicalId: string;
@@ -38,86 +20,50 @@ export interface ResourceChange {
   readonly properties: readonly string[];
 }
 
-export interface StateChangeEntry {
-  readonly state: string;
-  readonly kind: 'step' | 'test';
-  readonly change: StateChange;
-}
-
-export interface PipelineChange {
-  readonly logicalId: string;
-  readonly name: string;
-  readonly change: 'added' | 'removed' | 'changed';
-  readonly states: readonly StateChangeEntry[];
-  /** Mermaid `graph TD` of the pipeline with added, removed and changed states styled. */
-  readonly mermaid: string;
+/** One side of the report: a template, and the pipeline definitions it was built from when they are known. */
+export interface PromotionSide {
+  /** `origin/main (3f2c1a9)`, `deployed`, `working tree`. */
+  readonly label: string;
+  readonly template: Template;
+  /** Absent for a deployed stack: its pipelines are then compared by state machine only. */
+  readonly pipelines?: readonly PipelineDefinition[];
 }
 
 export interface PromotionReport {
-  readonly from: string;
-  readonly to: string;
+  readonly environment: string;
+  readonly base: string;
+  readonly head: string;
   readonly iamWidening: boolean;
   readonly securityGroupWidening: boolean;
   readonly resources: readonly ResourceChange[];
-  readonly pipelines: readonly PipelineChange[];
-  readonly alignment: AlignmentResult;
+  /** Step- and test-level changes (when both sides carry pipeline definitions). */
+  readonly pipelines: readonly PipelineModelChange[];
+  /** State machines whose definition changed, when pipeline definitions are not known on both sides. */
+  readonly stateMachines: readonly string[];
+  readonly alignment?: AlignmentResult;
+  /** The full report (the CI artifact). */
   readonly markdown: string;
+  /** The report cut to the size budget (the pull request comment). */
+  readonly comment: string;
 }
 
-export interface PromotionReportOptions {
-  readonly config: KitchensConfig;
-  /** @default - the development environment that hosts Kitchens */
-  readonly from?: string;
-  /** @default - the production environment */
-  readonly to?: string;
-  /** @default buildApp */
-  readonly build?: AppBuilder;
+export interface BuildPromotionReportOptions {
+  readonly environment: string;
+  readonly base: PromotionSide;
+  readonly head: PromotionSide;
+  /** The alignment of the head's environments, reported at the end. */
+  readonly alignment?: AlignmentResult;
+  /** Maximum characters of `comment`. @default 60000 (GitHub refuses comments over 65,536) */
+  readonly budget?: number;
 }
 
-export function promotionReport(options: PromotionReportOptions): PromotionReport {
-  const { from, to } = resolveEnvironments(options.config, options.from, options.to);
-  const templates = synthesizeEnvironments(options.config, [from.name, to.name], options.build);
-  return buildPromotionReport(templates[from.name], templates[to.name], {
-    from: from.name,
-    to: to.name,
-    fromIdentity: environmentIdentity(options.config, from),
-    toIdentity: environmentIdentity(options.config, to),
-    divergence: options.config.divergence,
-  });
-}
+/** GitHub's limit on an issue or pull request comment body, in characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+export const DEFAULT_BUDGET = 60_000;
 
-/** The `from` template as it would be deployed to `to`: `to`'s identity and `to`'s declared divergence values. */
-export function retarget(
-  fromTemplate: Template,
-  toTemplate: Template,
-  options: CompareOptions,
-): { current: Template; promoted: Template } {
-  const fromNorm = normalizeTemplate(fromTemplate, { ...identityReplacements(options.fromIdentity), divergence: [] });
-  const toNorm = normalizeTemplate(toTemplate, { ...identityReplacements(options.toIdentity), divergence: [] });
-  for (const [logicalId, resource] of Object.entries(fromNorm.Resources ?? {})) {
-    const target = toNorm.Resources?.[logicalId];
-    if (!target || target.Type !== resource.Type) continue;
-    for (const diff of diffValues(resource, target)) {
-      if (divergenceFieldOf(options.divergence, resource.Type, diff.path, resource, target)) {
-        setPath(resource as Record<string, unknown>, diff.path, diff.to);
-      }
-    }
-  }
-  return {
-    current: restoreIdentity(toNorm, options.toIdentity),
-    promoted: restoreIdentity(fromNorm, options.toIdentity),
-  };
-}
-
-export function buildPromotionReport(
-  fromTemplate: Template,
-  toTemplate: Template,
-  options: CompareOptions,
-): PromotionReport {
-  const alignment = compareTemplates(fromTemplate, toTemplate, options);
-  const { current, promoted } = retarget(fromTemplate, toTemplate, options);
-  const diff = cfnDiff.fullDiff(current, promoted);
-
+export function buildPromotionReport(options: BuildPromotionReportOptions): PromotionReport {
+  const { base, head } = options;
+  const diff = cfnDiff.fullDiff(base.template, head.template);
   const resources: ResourceChange[] = [];
   diff.resources.forEachDifference((logicalId, change) => {
     if (!change.isDifferent) return;
@@ -142,65 +88,60 @@ export function buildPromotionReport(
       properties: [...shown.map(([p]) => p), ...Object.keys(change.otherChanges)],
     });
   });
-
-  const pipelines = pipelineChanges(current, promoted);
-  const iamWidening = diff.iamChanges.permissionsBroadened;
-  const securityGroupWidening = diff.securityGroupChanges.rulesAdded;
-  const report = {
-    from: options.from,
-    to: options.to,
-    iamWidening,
-    securityGroupWidening,
-    resources,
-    pipelines,
-    alignment,
-  };
-  const fullText = renderDiff((stream) => cfnDiff.formatDifferences(stream, diff));
+  const pipelines = base.pipelines && head.pipelines ? diffPipelines(base.pipelines, head.pipelines) : [];
+  const stateMachines =
+    base.pipelines && head.pipelines
+      ? []
+      : resources.filter((r) => r.type === STATE_MACHINE_TYPE).map((r) => `${r.logicalId} (${r.change})`);
   const security = {
     iam: diff.iamChanges.hasChanges
       ? [diff.iamChanges.summarizeStatements(), diff.iamChanges.summarizeManagedPolicies()]
       : [],
-    securityGroups: diff.securityGroupChanges.hasChanges ? diff.securityGroupChanges.summarize() : undefined,
+    securityGroups: diff.securityGroupChanges.hasChanges ? diff.securityGroupChanges.summarize() : [],
   };
-  return { ...report, markdown: renderMarkdown(report, security, fullText) };
+  const report = {
+    environment: options.environment,
+    base: base.label,
+    head: head.label,
+    iamWidening: diff.iamChanges.permissionsBroadened,
+    securityGroupWidening: diff.securityGroupChanges.rulesAdded,
+    resources,
+    pipelines,
+    stateMachines,
+    ...(options.alignment ? { alignment: options.alignment } : {}),
+  };
+  const fullDiffText = renderDiff((stream) => cfnDiff.formatDifferences(stream, diff));
+  const markdown = renderMarkdown(report, security, { fullDiff: fullDiffText, maxRows: Infinity, mermaid: true });
+  return { ...report, markdown, comment: fitComment(report, security, options.budget ?? DEFAULT_BUDGET) };
 }
 
-function pipelineChanges(current: Template, promoted: Template): PipelineChange[] {
-  const machines = (t: Template) =>
-    Object.fromEntries(Object.entries(t.Resources ?? {}).filter(([, r]) => r.Type === STATE_MACHINE_TYPE));
-  const before = machines(current);
-  const after = machines(promoted);
-  const out: PipelineChange[] = [];
-  for (const logicalId of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-    const defBefore = before[logicalId] ? stateMachineDefinition(before[logicalId].Properties) : undefined;
-    const defAfter = after[logicalId] ? stateMachineDefinition(after[logicalId].Properties) : undefined;
-    const statesBefore = defBefore ? flattenStates(defBefore) : new Map();
-    const statesAfter = defAfter ? flattenStates(defAfter) : new Map();
-    const changes = new Map<string, StateChange>();
-    for (const [name, state] of statesAfter) {
-      if (!statesBefore.has(name)) changes.set(name, 'added');
-      else if (!deepEqual(state, statesBefore.get(name))) changes.set(name, 'changed');
-    }
-    for (const name of statesBefore.keys()) if (!statesAfter.has(name)) changes.set(name, 'removed');
-    const topChanged = !deepEqual(withoutStates(defBefore), withoutStates(defAfter));
-    if (changes.size === 0 && !topChanged && deepEqual(before[logicalId], after[logicalId])) continue;
-    const resource = after[logicalId] ?? before[logicalId];
-    const name =
-      typeof resource.Properties?.StateMachineName === 'string' ? resource.Properties.StateMachineName : logicalId;
-    out.push({
-      logicalId,
-      name,
-      change: !before[logicalId] ? 'added' : !after[logicalId] ? 'removed' : 'changed',
-      states: [...changes].map(([state, change]) => ({ state, kind: isTestState(state) ? 'test' : 'step', change })),
-      mermaid: pipelineMermaid(defBefore, defAfter, changes),
-    });
+type ReportData = Omit<PromotionReport, 'markdown' | 'comment'>;
+interface Security {
+  readonly iam: string[][][];
+  readonly securityGroups: string[][];
+}
+interface RenderOptions {
+  /** The full CloudFormation diff, or undefined to point at the artifact instead. */
+  readonly fullDiff?: string;
+  readonly maxRows: number;
+  readonly mermaid: boolean;
+}
+
+/** The comment: the report without the full diff, then with fewer table rows and no graphs, until it fits. */
+function fitComment(report: ReportData, security: Security, budget: number): string {
+  const attempts: RenderOptions[] = [
+    { maxRows: Infinity, mermaid: true },
+    { maxRows: 50, mermaid: true },
+    { maxRows: 20, mermaid: false },
+    { maxRows: 5, mermaid: false },
+  ];
+  for (const attempt of attempts) {
+    const text = renderMarkdown(report, security, attempt);
+    if (text.length <= budget) return text;
   }
-  return out;
-}
-
-function withoutStates(definition: AslDefinition | undefined): unknown {
-  if (!definition) return undefined;
-  return { ...definition, States: undefined };
+  const text = renderMarkdown(report, security, attempts[attempts.length - 1]);
+  const note = '\n\n_The report was cut to fit a pull request comment; the full report is in the build artifact._\n';
+  return text.slice(0, budget - note.length) + note;
 }
 
 /** A Markdown table cell: pipes escaped, line breaks as <br>. */
@@ -208,116 +149,138 @@ function cell(text: string): string {
   return stripAnsi(text).trim().replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 
-function table(rows: readonly (readonly string[])[]): string[] {
+function table(rows: readonly (readonly string[])[], maxRows: number): string[] {
   if (rows.length === 0) return [];
   const [header, ...body] = rows;
+  const kept = body.slice(0, maxRows);
   return [
     `| ${header.map(cell).join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,
-    ...body.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    ...kept.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    ...(body.length > kept.length ? ['', `_${body.length - kept.length} more rows in the full report._`] : []),
   ];
 }
 
-function renderMarkdown(
-  report: Omit<PromotionReport, 'markdown'>,
-  security: { iam: string[][][]; securityGroups?: string[][] },
-  fullText: string,
-): string {
-  const { from, to, alignment } = report;
+function details(summary: string, body: readonly string[]): string[] {
+  return [`<details><summary>${summary}</summary>`, '', ...body, '', '</details>', ''];
+}
+
+function renderMarkdown(report: ReportData, security: Security, options: RenderOptions): string {
+  const { environment, alignment } = report;
   const lines: string[] = [];
   const count = (kind: ResourceChange['change']) => report.resources.filter((r) => r.change === kind).length;
-  lines.push(`# Promotion report: ${from} → ${to}`);
+  lines.push(`# Promotion report: ${environment}`);
   lines.push('');
-  lines.push(
-    `What deploying the code of \`${from}\` to \`${to}\` would change, ${to}'s own identity and declared divergence kept.`,
-  );
+  lines.push(`What this change does to \`${environment}\`: ${report.base} → ${report.head}.`);
   lines.push('');
   lines.push(`- IAM permissions widened: **${report.iamWidening ? 'yes' : 'no'}**`);
-  lines.push(`- Security group rules widened: **${report.securityGroupWidening ? 'yes' : 'no'}**`);
+  lines.push(`- Network (security group) rules widened: **${report.securityGroupWidening ? 'yes' : 'no'}**`);
   lines.push(
     `- Resources: ${count('added')} added, ${count('replaced') + count('may be replaced')} replaced, ${count('removed')} removed, ` +
       `${count('updated')} updated`,
   );
-  lines.push(`- Pipelines changed: ${report.pipelines.length}`);
-  lines.push(
-    `- Alignment: **${alignment.aligned ? 'holds' : `does not hold (${alignment.counts.drift} undeclared differences)`}**`,
-  );
+  lines.push(`- Pipelines changed: ${report.pipelines.length + report.stateMachines.length}`);
+  if (alignment)
+    lines.push(
+      `- Alignment (${alignment.from} against ${alignment.to}): **${alignment.aligned ? 'holds' : `does not hold (${alignment.counts.drift} undeclared differences)`}**`,
+    );
   lines.push('');
 
-  lines.push('## Security: IAM and security group changes');
+  lines.push('## IAM and network widening');
   lines.push('');
-  if (report.iamWidening) lines.push(`> **Warning:** this promotion widens IAM permissions in \`${to}\`.`, '');
+  if (report.iamWidening) lines.push(`> **Warning:** this change widens IAM permissions in \`${environment}\`.`, '');
   if (report.securityGroupWidening)
-    lines.push(`> **Warning:** this promotion adds security group rules in \`${to}\`.`, '');
+    lines.push(`> **Warning:** this change widens network access (security group rules) in \`${environment}\`.`, '');
   const iamTables = security.iam.filter((t) => t.length > 1);
-  for (const t of iamTables) lines.push(...table(t), '');
-  if (security.securityGroups && security.securityGroups.length > 1) lines.push(...table(security.securityGroups), '');
-  if (iamTables.length === 0 && !(security.securityGroups && security.securityGroups.length > 1))
+  for (const t of iamTables) lines.push(...table(t, options.maxRows), '');
+  if (security.securityGroups.length > 1) lines.push(...table(security.securityGroups, options.maxRows), '');
+  if (iamTables.length === 0 && security.securityGroups.length <= 1)
     lines.push('No IAM or security group changes.', '');
 
-  lines.push('## Resources added, replaced and removed');
+  lines.push('## Resources');
   lines.push('');
   const order: ResourceChange['change'][] = ['replaced', 'may be replaced', 'removed', 'added', 'updated'];
   const sorted = [...report.resources].sort(
     (a, b) => order.indexOf(a.change) - order.indexOf(b.change) || a.logicalId.localeCompare(b.logicalId),
   );
-  if (sorted.length === 0) lines.push('No resource changes.');
+  if (sorted.length === 0) lines.push('No resource changes.', '');
   else
     lines.push(
-      ...table([
-        ['Change', 'Logical id', 'Type', 'Properties'],
-        ...sorted.map((r) => [r.change, r.logicalId, r.type, r.properties.join(', ')]),
+      ...details(`${sorted.length} resource change${sorted.length === 1 ? '' : 's'}`, [
+        ...table(
+          [
+            ['Change', 'Logical id', 'Type', 'Properties'],
+            ...sorted.map((r) => [r.change, r.logicalId, r.type, r.properties.join(', ')]),
+          ],
+          options.maxRows,
+        ),
       ]),
     );
-  lines.push('');
 
-  lines.push('## Pipeline changes');
+  lines.push('## Pipelines');
   lines.push('');
-  if (report.pipelines.length === 0) lines.push('No pipeline changes.', '');
-  for (const p of report.pipelines) {
-    lines.push(`### ${p.name} (${p.change})`);
-    lines.push('');
-    const listed = (kind: 'step' | 'test', change: StateChange) =>
-      p.states.filter((s) => s.kind === kind && s.change === change).map((s) => `\`${s.state}\``);
-    for (const kind of ['step', 'test'] as const) {
-      for (const change of ['added', 'removed', 'changed'] as const) {
-        const names = listed(kind, change);
-        if (names.length > 0) lines.push(`- ${kind === 'step' ? 'Steps' : 'Tests'} ${change}: ${names.join(', ')}`);
-      }
-    }
-    lines.push('');
-    lines.push('```mermaid', p.mermaid, '```', '');
+  if (report.pipelines.length === 0 && report.stateMachines.length === 0) lines.push('No pipeline changes.', '');
+  for (const p of report.pipelines) lines.push(...renderPipeline(p, options));
+  if (report.stateMachines.length > 0) {
+    lines.push(
+      'The base has no pipeline definitions (a deployed stack): state machines whose definition changes:',
+      '',
+      ...report.stateMachines.map((s) => `- ${s}`),
+      '',
+    );
   }
 
-  lines.push('## Alignment');
-  lines.push('');
-  lines.push(
-    alignment.aligned
-      ? `\`${from}\` and \`${to}\` are aligned: ${alignment.counts.divergence} declared divergences, ${alignment.counts.identity} identity differences.`
-      : `\`${from}\` and \`${to}\` are **not aligned**: ${alignment.counts.drift} undeclared differences.`,
-  );
-  lines.push('');
-  const drift = alignment.differences.filter((d) => d.classification === 'drift');
-  if (drift.length > 0) {
+  if (alignment) {
+    lines.push('## Alignment');
+    lines.push('');
     lines.push(
-      ...table([
-        ['Where', from, to, 'Why'],
-        ...drift.map((d) => [where(d), showValue(d.from), showValue(d.to), d.reason]),
-      ]),
+      alignment.aligned
+        ? `\`${alignment.from}\` and \`${alignment.to}\` are aligned: ${alignment.counts.divergence} declared divergences, ${alignment.counts.identity} identity differences.`
+        : `\`${alignment.from}\` and \`${alignment.to}\` are **not aligned**: ${alignment.counts.drift} undeclared differences.`,
     );
     lines.push('');
+    const drift = alignment.differences.filter((d) => d.classification === 'drift');
+    if (drift.length > 0) {
+      lines.push(
+        ...details(
+          'Undeclared drift',
+          table(
+            [
+              ['Where', alignment.from, alignment.to, 'Why'],
+              ...drift.map((d) => [where(d), showValue(d.from), showValue(d.to), d.reason]),
+            ],
+            options.maxRows,
+          ),
+        ),
+      );
+    }
   }
 
   lines.push('## Full CloudFormation diff');
   lines.push('');
-  lines.push(
-    '<details><summary>cdk diff style output</summary>',
-    '',
-    '```text',
-    fullText || 'There were no differences',
-    '```',
-    '',
-    '</details>',
-  );
-  return `${lines.join('\n')}\n`;
+  if (options.fullDiff !== undefined)
+    lines.push(
+      ...details('cdk diff style output', ['```text', options.fullDiff || 'There were no differences', '```']),
+    );
+  else lines.push('In the full report (build artifact `promotion-report`).', '');
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+function renderPipeline(p: PipelineModelChange, options: RenderOptions): string[] {
+  const lines = [`### Pipeline \`${p.id}\` (${p.change})`, ''];
+  for (const f of p.fields) lines.push(`- ${f.field}: \`${f.before}\` → \`${f.after}\``);
+  for (const step of p.steps) {
+    lines.push(`- Step **${step.name}** (\`${step.id}\`): ${step.change}`);
+    for (const f of step.fields) lines.push(`  - ${f.field}: \`${cell(f.before)}\` → \`${cell(f.after)}\``);
+    for (const test of step.tests) {
+      const what =
+        test.change === 'changed'
+          ? test.fields.map((f) => `${f.field} \`${cell(f.before)}\` → \`${cell(f.after)}\``).join('; ')
+          : `${test.change} (${test.level})`;
+      lines.push(`  - Test **${test.name}**: ${what}`);
+    }
+  }
+  lines.push('');
+  if (options.mermaid) lines.push(...details('Steps graph', ['```mermaid', p.mermaid, '```']));
+  return lines;
 }

@@ -10,8 +10,12 @@ export function showValue(value: unknown): string {
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 3)}...` : text;
 }
 
+/** `Id (Type) path` for a resource; `Outputs.Id path` for an entry of another template section. */
 export function where(d: AlignmentDifference): string {
-  return `${d.logicalId} (${d.resourceType})${d.path ? ` ${d.path}` : ''}`;
+  const path = d.path ? ` ${d.path}` : '';
+  if (d.section !== 'Resources')
+    return d.section === d.logicalId ? `${d.section}${path}` : `${d.section}.${d.logicalId}${path}`;
+  return `${d.logicalId} (${d.resourceType})${path}`;
 }
 
 export function renderAlignmentText(result: AlignmentResult): string {
@@ -46,8 +50,8 @@ export function renderAlignmentText(result: AlignmentResult): string {
   if (divergence.length === 0) lines.push('  none');
   lines.push('');
   lines.push(
-    `Identity (${counts.identity}, allowed): properties that differ only by environment name, account, region, CIDR, ` +
-      'Slack channel or asset hash (listed with --json)',
+    `Identity (${counts.identity}, allowed): values that differ only where each side holds its own environment name, ` +
+      'account, region, stage, CIDR or Slack channel (listed with --json)',
   );
   if (result.templateDiff) {
     lines.push('');

@@ -21,7 +21,8 @@ function renderToken(token: unknown): string {
     const getAtt = token['Fn::GetAtt'];
     if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
   }
-  return `\${${JSON.stringify(token).replace(/["\\]/g, "'")}}`;
+  // braces become parentheses so a rendered token never contains `}` (it ends at the first one)
+  return `\${${JSON.stringify(token).replace(/["\\]/g, "'").replace(/\{/g, '(').replace(/\}/g, ')')}}`;
 }
 
 /** The definition as one string, or undefined when it is not a string or a plain `Fn::Join`. */
@@ -120,62 +121,3 @@ export function stateEdges(definition: AslDefinition, start = true): Edge[] {
 
 export const START = '(start)';
 export const END = '(end)';
-
-export type StateChange = 'added' | 'removed' | 'changed';
-
-/** Escapes a label for a Mermaid quoted string: quotes and characters Mermaid reads as markup become entities. */
-function mermaidText(text: string): string {
-  return text.replace(/[#"<>&]/g, (c) => `#${c.charCodeAt(0)};`);
-}
-
-/**
- * A Mermaid `graph TD` of a pipeline: the union of both versions' states and transitions, with added, removed and
- * changed states styled so a reviewer sees what the promotion does to the pipeline.
- */
-export function pipelineMermaid(
-  before: AslDefinition | undefined,
-  after: AslDefinition | undefined,
-  changes: ReadonlyMap<string, StateChange>,
-): string {
-  const ids = new Map<string, string>([
-    [START, 'start'],
-    [END, 'finish'],
-  ]);
-  const nodeLines: string[] = ['  start(("Start"))', '  finish(("End"))'];
-  const states = new Map<string, AslState>([
-    ...(before ? flattenStates(before) : new Map<string, AslState>()),
-    ...(after ? flattenStates(after) : new Map<string, AslState>()),
-  ]);
-  for (const [name, state] of states) {
-    const id = `s${ids.size - 1}`;
-    ids.set(name, id);
-    const label = `"${mermaidText(name)}"`;
-    nodeLines.push(
-      state.Type === 'Choice' ? `  ${id}{${label}}` : isTestState(name) ? `  ${id}[/${label}/]` : `  ${id}[${label}]`,
-    );
-  }
-  const edgeKeys = new Set<string>();
-  const edgeLines: string[] = [];
-  for (const edge of [...(after ? stateEdges(after) : []), ...(before ? stateEdges(before) : [])]) {
-    const from = ids.get(edge.from);
-    const to = ids.get(edge.to);
-    const key = `${edge.from}\u0000${edge.to}\u0000${edge.label ?? ''}`;
-    if (!from || !to || edgeKeys.has(key)) continue;
-    edgeKeys.add(key);
-    const arrow = edge.label === 'catch' ? '-.->' : '-->';
-    edgeLines.push(edge.label ? `  ${from} ${arrow}|"${mermaidText(edge.label)}"| ${to}` : `  ${from} ${arrow} ${to}`);
-  }
-  const classLines: string[] = [
-    '  classDef added fill:#d4f7d4,stroke:#1a7f37,stroke-width:2px',
-    '  classDef removed fill:#ffd7d5,stroke:#cf222e,stroke-width:2px,stroke-dasharray: 5 5',
-    '  classDef changed fill:#fff3c4,stroke:#9a6700,stroke-width:2px',
-  ];
-  for (const kind of ['added', 'removed', 'changed'] as const) {
-    const members = [...changes]
-      .filter(([, c]) => c === kind)
-      .map(([name]) => ids.get(name))
-      .filter((id) => id !== undefined);
-    if (members.length > 0) classLines.push(`  class ${members.join(',')} ${kind}`);
-  }
-  return ['graph TD', ...nodeLines, ...edgeLines, ...classLines].join('\n');
-}

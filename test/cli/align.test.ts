@@ -1,10 +1,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { synthesizeEnvironments } from '../../lib/align';
 import { kitchen as run } from './support/cli';
-import { EXAMPLE_CONFIG } from '../support/app';
+import { exampleConfig, EXAMPLE_CONFIG } from '../support/app';
+import { motoCloudFormation, motoEndpoint } from '../lib/kitchen/moto';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'align');
+const WAREHOUSE_GROUP = 'EnvironmentWarehouseSecurityGroup0149C8D6';
 
 /** Runs the CLI in process and captures stdout and stderr. */
 const kitchen = (...args: string[]) => run(args, EXAMPLE_CONFIG);
@@ -79,42 +83,139 @@ describe('kitchen align', () => {
   });
 });
 
+describe('kitchen align: an app that cannot be built is bad input (exit 2)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'align-broken-app-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, text: string) => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+
+  it.each([
+    [
+      'a syntax error in the module',
+      'syntax.ts',
+      'export const buildApp = (config) => {{ ;\n',
+      'cannot load the module',
+    ],
+    [
+      'a syntax error in a module it imports',
+      'imports-broken.ts',
+      "export { buildApp } from './broken-helper';\n",
+      'cannot load the module',
+    ],
+    [
+      'an error thrown while building',
+      'throws.ts',
+      "export function buildApp() {\n  throw new Error('no such bucket construct');\n}\n",
+      'kitchen align: no such bucket construct',
+    ],
+  ])('fails with exit 2 on %s', async (_what, file, text, message) => {
+    write('broken-helper.ts', 'export const buildApp = (( ;\n');
+    const { code, stderr } = await kitchen('align', '--app', write(file, text));
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+  });
+});
+
 describe('kitchen promote-report', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'promote-report-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const openWarehouse = path.join(FIXTURES, 'corpus', 'open-warehouse.ts');
 
-  it('should write the Markdown report to --out', async () => {
-    const out = path.join(dir, 'report.md');
-    const { code, stdout } = await kitchen(
-      'promote-report',
-      '--from',
-      'dev',
-      '--to',
-      'production',
-      '--out',
-      out,
-      '--app',
-      path.join(FIXTURES, 'promotion.ts'),
-    );
-    expect(code).toBe(0);
-    expect(stdout).toBe(`wrote ${out}\n`);
-    const md = fs.readFileSync(out, 'utf8');
-    expect(md.split('\n')[0]).toBe('# Promotion report: dev → production');
-    expect(md.indexOf('s3:DeleteBucket')).toBeLessThan(md.indexOf('## Resources added, replaced and removed'));
-    expect(md).toContain('```mermaid\ngraph TD\n');
+  it('fails with exit 2 without --base, with an unknown ref, or a budget out of range', async () => {
+    const none = await kitchen('promote-report');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--base is required: a git ref such as origin/main, or "deployed"');
+    const unknown = await kitchen('promote-report', '--base', 'no-such-branch-here');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--base no-such-branch-here: not a commit in ');
+    const budget = await kitchen('promote-report', '--base', 'HEAD', '--budget', '70000');
+    expect(budget.code).toBe(2);
+    expect(budget.stderr).toContain('--budget must be an integer from 1000 to 65536, got: "70000"');
   });
 
-  it('should print the report on stdout without --out, and a summary with --json', async () => {
-    const plain = await kitchen('promote-report');
-    expect(plain.code).toBe(0);
-    expect(plain.stdout).toContain('- Alignment: **holds**');
-    const json = await kitchen('--json', 'promote-report', '--app', path.join(FIXTURES, 'promotion.ts'));
-    expect(JSON.parse(json.stdout)).toMatchObject({
-      from: 'dev',
-      to: 'production',
-      iamWidening: true,
-      aligned: false,
-      pipelines: [{ change: 'changed' }],
+  it('should build the base from a git worktree of the ref and report a change made to both environments as a widening', async () => {
+    const out = path.join(dir, 'report.md');
+    const comment = path.join(dir, 'comment.md');
+    const { code, stdout, stderr } = await kitchen(
+      'promote-report',
+      '--base',
+      'HEAD',
+      '--out',
+      out,
+      '--comment',
+      comment,
+      '--app',
+      openWarehouse,
+    );
+    expect({ code, stderr: code === 0 ? '' : stderr }).toStrictEqual({ code: 0, stderr: '' });
+    expect(stdout).toBe(`wrote ${out} and ${comment}\n`);
+    const md = fs.readFileSync(out, 'utf8');
+    expect(md).toMatch(
+      /^# Promotion report: production\n\nWhat this change does to `production`: `HEAD` \([0-9a-f]{7}\) → this change\./,
+    );
+    expect(md).toContain('- Network (security group) rules widened: **yes**');
+    expect(md).toContain(
+      '| + | ${EnvironmentWarehouseSecurityGroup0149C8D6.GroupId} | In | TCP 0-65535 | Everyone (IPv4) |',
+    );
+    // the change is in both environments: alignment holds, and nothing else changed
+    expect(md).toContain('- Alignment (dev against production): **holds**');
+    expect(md).toContain('- Resources: 0 added, 0 replaced, 0 removed, 1 updated');
+    expect(fs.readFileSync(comment, 'utf8')).toContain('In the full report (build artifact `promotion-report`).');
+    // the base is built (npm run build) and synthesized in its own worktree: minutes on a busy 2-core machine
+  }, 600_000);
+
+  describe('against the deployed stack (CloudFormation GetTemplate on moto)', () => {
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    const cfn = motoCloudFormation('eu-west-1');
+    beforeAll(() => {
+      process.env.AWS_ENDPOINT_URL = motoEndpoint();
+    });
+    afterAll(async () => {
+      await cfn.send(new DeleteStackCommand({ StackName: 'acme-production' }));
+      cfn.destroy();
+      if (endpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = endpoint;
+    });
+
+    it('should report everything as added while the stack does not exist', async () => {
+      const { code, stdout } = await kitchen('--json', 'promote-report', '--base', 'deployed');
+      expect(code).toBe(0);
+      const summary = JSON.parse(stdout);
+      expect(summary.base).toBe('deployed (acme-production does not exist)');
+      expect(summary.resources.length).toBeGreaterThan(50);
+      expect(summary.resources.every((r: { change: string }) => r.change === 'added')).toBe(true);
+    });
+
+    it('should read the deployed template and report the widening against it', async () => {
+      // moto's CloudFormation cannot create the whole environment: deploy its warehouse security group and VPC
+      const synthesized = synthesizeEnvironments(exampleConfig(), ['production']).production.Resources!;
+      const group = synthesized[WAREHOUSE_GROUP];
+      const vpc = (group.Properties!.VpcId as { Ref: string }).Ref;
+      const deployed = { Resources: { [WAREHOUSE_GROUP]: group, [vpc]: synthesized[vpc] } };
+      await cfn.send(new CreateStackCommand({ StackName: 'acme-production', TemplateBody: JSON.stringify(deployed) }));
+      const { code, stdout } = await kitchen('--json', 'promote-report', '--base', 'deployed', '--app', openWarehouse);
+      expect(code).toBe(0);
+      const summary = JSON.parse(stdout);
+      expect(summary).toMatchObject({
+        environment: 'production',
+        base: 'deployed `acme-production`',
+        securityGroupWidening: true,
+      });
+      const changes = summary.resources as { logicalId: string; change: string; properties: string[] }[];
+      // the deployed resources are updated only where the change touched them; the rest is added
+      expect(changes.filter((r) => r.change !== 'added')).toStrictEqual([
+        {
+          logicalId: WAREHOUSE_GROUP,
+          type: 'AWS::EC2::SecurityGroup',
+          change: 'updated',
+          properties: ['SecurityGroupIngress'],
+        },
+      ]);
+      // a deployed stack carries no pipeline definitions: state machines are listed by resource
+      expect(summary.pipelines).toStrictEqual([]);
+      expect(summary.stateMachines).toStrictEqual(['EnvironmentPipelineOrders3FC91390 (added)']);
     });
   });
 });

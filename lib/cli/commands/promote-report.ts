@@ -1,49 +1,128 @@
 import * as fs from 'fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/loader';
+import { findEnvironment, productionEnvironment, relativeFile } from '../../config/model';
+import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
-import { AlignOptions, loadAppBuilder, synthesizing } from './align';
+import { loadAppBuilder, synthesizing } from './align';
+
+export interface PromoteReportOptions {
+  readonly base?: string;
+  readonly env?: string;
+  readonly from?: string;
+  readonly out?: string;
+  readonly comment?: string;
+  readonly budget?: string;
+  readonly app?: string;
+}
 
 /**
- * `kitchen promote-report [--from ENV] [--to ENV] [--out FILE] [--app MODULE]`: the Markdown report of what a
- * promotion would change. Exit 0 when the report is written (alignment is reported inside; `kitchen align` is the
- * gate), 2 on bad input.
+ * `kitchen promote-report --base REF|deployed [--env ENV] [--from ENV] [--out FILE] [--comment FILE]`: the Markdown
+ * report of what the current checkout does to an environment (production by default) against the base. Exit 0
+ * when the report is written (`kitchen align` is the gate), 2 on bad input, 3 when reading the deployed stack fails.
  */
 export function register(program: Command): void {
   program
     .command('promote-report')
-    .description('write a Markdown report of what promoting one environment to another would change')
+    .description(
+      'write a Markdown report of what this change does to production, against a git ref or the deployed stack',
+    )
+    .option('--base <ref>', 'git ref to compare with (e.g. origin/main), or "deployed" for the deployed stack')
+    .option('--env <environment>', 'environment the report is about (default: the production environment)')
     .option(
       '--from <environment>',
-      'environment whose code is promoted (default: the development environment that hosts Kitchens)',
+      'environment checked against --env in the alignment section (default: the Kitchen host)',
     )
-    .option('--to <environment>', 'environment promoted to (default: the production environment)')
-    .option('--out <file>', 'write the report to this file instead of stdout')
-    .option('--app <module>', 'module exporting buildApp(config, options) to synthesize instead of the bundled app')
-    .action((opts: AlignOptions & { out?: string }) => {
+    .option('--out <file>', 'write the full report to this file instead of stdout')
+    .option('--comment <file>', 'also write the report cut to the size budget (for a pull request comment)')
+    .option('--budget <characters>', 'size budget of --comment (GitHub refuses comments over 65536)', '60000')
+    .option(
+      '--app <module>',
+      'module exporting buildApp(config, options) to synthesize the head instead of the bundled app',
+    )
+    .action(async (opts: PromoteReportOptions) => {
       const global = program.opts<{ config: string; json?: boolean }>();
       const output = new Output(global);
-      const config = loadConfig(global.config);
-      const build = loadAppBuilder(opts.app);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { promotionReport } = require('../../align') as typeof import('../../align');
-      output.progress('synthesizing both environments (cdk-nag and CDK validation off)...');
-      const report = synthesizing('kitchen promote-report', () =>
-        promotionReport({ config, from: opts.from, to: opts.to, build }),
-      );
-      if (opts.out !== undefined) {
-        fs.writeFileSync(opts.out, report.markdown);
+      if (opts.base === undefined || opts.base.trim() === '') {
+        throw new CliError(
+          'kitchen promote-report: --base is required: a git ref such as origin/main, or "deployed"',
+          EXIT_USAGE,
+        );
       }
+      const budget = Number(opts.budget);
+      if (!Number.isInteger(budget) || budget < 1000 || budget > 65_536) {
+        throw new CliError(
+          `kitchen promote-report: --budget must be an integer from 1000 to 65536, got: ${JSON.stringify(opts.budget)}`,
+          EXIT_USAGE,
+        );
+      }
+      const config = loadConfig(global.config);
+      const env =
+        opts.env !== undefined
+          ? synthesizing('--env', () => findEnvironment(config, opts.env!))
+          : productionEnvironment(config);
+      if (!env) throw new CliError(`${relativeFile(config)}: no production environment; give --env NAME`, EXIT_USAGE);
+      const build = loadAppBuilder(opts.app);
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const align = require('../../align') as typeof import('../../align');
+      const base = require('../../align/base') as typeof import('../../align/base');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const { loadPipelines } = require('../../app') as typeof import('../../app'); // eslint-disable-line @typescript-eslint/no-require-imports
+
+      output.progress(`synthesizing ${env.name} from the working tree (cdk-nag and CDK validation off)...`);
+      const head = synthesizing('kitchen promote-report', () => {
+        const { from, to } = align.resolveEnvironments(config, opts.from, env.name);
+        const synthesized = align.synthesizeWithAssets(config, [from.name, to.name], build);
+        const alignment = align.compareEnvironments(config, from, to, synthesized);
+        return { template: synthesized.templates[to.name], alignment, pipelines: loadPipelines(config) };
+      });
+
+      let baseSide: import('../../align').PromotionSide;
+      if (opts.base === 'deployed') {
+        output.progress(`reading the deployed template of ${base.stackNameOf(config, env)}...`);
+        try {
+          baseSide = await base.deployedSide(base.cloudFormationReader(env.region), base.stackNameOf(config, env));
+        } catch (e) {
+          throw new CliError(
+            `kitchen promote-report: reading the deployed stack failed: ${e instanceof Error ? e.message : String(e)}`,
+            EXIT_SERVICE,
+          );
+        }
+      } else {
+        output.progress(`synthesizing ${env.name} at ${opts.base} in a temporary worktree...`);
+        try {
+          baseSide = base.synthesizeAtRef(opts.base, { config, environment: env });
+        } catch (e) {
+          throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+        }
+      }
+
+      const report = align.buildPromotionReport({
+        environment: env.name,
+        base: baseSide,
+        head: { label: 'this change', template: head.template, pipelines: head.pipelines },
+        alignment: head.alignment,
+        budget,
+      });
+      if (opts.out !== undefined) fs.writeFileSync(opts.out, report.markdown);
+      if (opts.comment !== undefined) fs.writeFileSync(opts.comment, report.comment);
       const summary = {
-        from: report.from,
-        to: report.to,
+        environment: report.environment,
+        base: report.base,
         iamWidening: report.iamWidening,
         securityGroupWidening: report.securityGroupWidening,
-        aligned: report.alignment.aligned,
+        aligned: report.alignment?.aligned,
         resources: report.resources,
         pipelines: report.pipelines.map(({ mermaid: _mermaid, ...p }) => p),
+        stateMachines: report.stateMachines,
+        markdownCharacters: report.markdown.length,
+        commentCharacters: report.comment.length,
         ...(opts.out !== undefined ? { out: opts.out } : { markdown: report.markdown }),
       };
-      output.result(summary, () => (opts.out !== undefined ? `wrote ${opts.out}` : report.markdown.trimEnd()));
+      output.result(summary, () =>
+        opts.out !== undefined
+          ? `wrote ${opts.out}${opts.comment ? ` and ${opts.comment}` : ''}`
+          : report.markdown.trimEnd(),
+      );
     });
 }

@@ -9,30 +9,73 @@ const runs = (steps: Step[]) => steps.map((s) => s.run ?? '').join('\n');
 
 describe('the CI recipe', () => {
   const workflow = load('ci.yml');
+  type Job = { if?: string; needs?: string; permissions?: Record<string, string>; steps: Step[] };
+  const jobs = workflow.jobs as Record<string, Job>;
 
-  it('should run every gate in order: install, type-check, tests, validated synth, cfn-lint, align', () => {
-    const steps: Step[] = workflow.jobs.build.steps;
-    const script = runs(steps);
-    const order = [
+  it('should run the same checks as .ci/run, in the same order', () => {
+    const ciRun = fs.readFileSync(path.join(CI, '..', '..', '.ci', 'run'), 'utf8');
+    const checks = [
       'npm ci',
       'npm run typecheck',
+      'npm run lint',
+      'npx prettier --check .',
       'npm test',
-      'CDK_VALIDATION=true npx cdk synth',
-      'cfn-lint cdk.out/*.template.json',
-      'bin/kitchen.ts align',
+      'CDK_VALIDATION=true npx cdk synth --quiet -c kitchen=ci-check',
+      'bin/kitchen.ts align --from dev --to production',
+      'bin/kitchen.ts align --kitchen ci-check',
     ];
-    const positions = order.map((needle) => script.indexOf(needle));
-    expect(positions.every((p) => p >= 0)).toBe(true);
-    expect([...positions].sort((a, b) => a - b)).toStrictEqual(positions);
+    const script = runs(jobs.build.steps);
+    for (const text of [ciRun, script]) {
+      const positions = checks.map((needle) => text.indexOf(needle));
+      expect(checks.filter((_, i) => positions[i] < 0)).toStrictEqual([]);
+      expect([...positions].sort((a, b) => a - b)).toStrictEqual(positions);
+    }
+    expect(script).toContain('cfn-lint cdk.out/*.template.json');
   });
 
-  it('should diff and report the promotion target on pull requests to main', () => {
-    const job = workflow.jobs.promotion;
-    expect(job.if).toBe("github.event_name == 'pull_request' && github.base_ref == 'main'");
+  it('should give jobs that run pull-request code read access only', () => {
+    expect(workflow.permissions).toStrictEqual({ contents: 'read' });
+    expect(jobs.build.permissions).toStrictEqual({ contents: 'read' });
+    // every job states its permissions; only the commenter may write, only the deployed job may ask for a token
+    for (const [name, job] of Object.entries(jobs)) {
+      const writes = Object.entries(job.permissions ?? {}).filter(([, level]) => level === 'write');
+      const allowed: Record<string, string[]> = { comment: ['pull-requests'], deployed: ['id-token'] };
+      expect([name, writes.map(([scope]) => scope)]).toStrictEqual([name, allowed[name] ?? []]);
+    }
+  });
+
+  it('should comment from a job that runs no pull-request code, skips forks and updates one comment', () => {
+    const job = jobs.comment;
     expect(job.needs).toBe('build');
+    expect(job.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(job.steps.some((s) => s.uses?.startsWith('actions/checkout'))).toBe(false);
     const script = runs(job.steps);
-    expect(script).toContain('bin/kitchen.ts promote-report --from dev --to production --out promotion-report.md');
-    expect(script).toContain('npx cdk diff "$PRODUCTION_STACK"');
+    expect(script).not.toMatch(/npm|npx|ts-node/);
+    expect(script).toContain("marker='<!-- cdk-kitchens:promotion-report -->'");
+    expect(script).toContain('gh api --method PATCH "repos/$REPO/issues/comments/$existing"');
+  });
+
+  it('should run every script step under bash with pipefail', () => {
+    // GitHub runs an explicit `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`
+    expect(workflow.defaults).toStrictEqual({ run: { shell: 'bash' } });
+    for (const job of Object.values(jobs)) {
+      for (const step of job.steps) expect((step as { shell?: string }).shell ?? 'bash').toBe('bash');
+    }
+  });
+
+  it('should report the promotion against the base branch on pull requests to main, as a comment and an artifact', () => {
+    const script = runs(jobs.build.steps);
+    expect(script).toContain(
+      'promote-report --base "origin/${{ github.base_ref }}" \\\n  --out promotion-report.md --comment promotion-comment.md',
+    );
+    expect(script).not.toContain('cdk diff');
+    const report = jobs.build.steps.find((s) => s.run?.includes('promote-report'));
+    expect(report?.if).toBe("github.event_name == 'pull_request' && github.base_ref == 'main'");
+  });
+
+  it('should read the deployed production stack only for reviewed code on main', () => {
+    expect(jobs.deployed.if).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
+    expect(runs(jobs.deployed.steps)).toContain('promote-report --base deployed');
   });
 });
 

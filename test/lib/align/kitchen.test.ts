@@ -1,8 +1,15 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../lib/app';
-import { checkKitchenAlignment, compareKitchenPipelines, stateMachineDefinition } from '../../../lib/align';
+import {
+  checkKitchenAlignment,
+  compareKitchenPipelines,
+  kitchenPairs,
+  stateMachineDefinition,
+} from '../../../lib/align';
 import type { Template as CfnTemplate } from '../../../lib/align/normalize';
+import * as path from 'path';
 import { kitchen as run } from '../../cli/support/cli';
+import type { PipelineDefinition } from '../../../lib/pipeline/model';
 import { exampleConfig, EXAMPLE_CONFIG } from '../../support/app';
 
 describe('a Kitchen against its environment', () => {
@@ -71,5 +78,61 @@ describe('a Kitchen against its environment', () => {
     const envAlone = await run(['align', '--env', 'dev'], EXAMPLE_CONFIG);
     expect(envAlone.code).toBe(2);
     expect(envAlone.stderr).toContain('--env goes with --kitchen NAME');
+  });
+
+  it('fails when a Kitchen copy runs another query with the same steps, tests and transitions', async () => {
+    const result = await run(
+      [
+        '--json',
+        'align',
+        '--kitchen',
+        'profit-report',
+        '--app',
+        path.join(__dirname, '../../fixtures/align/corpus/kitchen-select-0.ts'),
+      ],
+      EXAMPLE_CONFIG,
+    );
+    expect(result.code).toBe(1);
+    const differences = (
+      JSON.parse(result.stdout) as { differences: { kind: string; state?: string; detail: string }[] }
+    ).differences;
+    expect(differences.length).toBeGreaterThan(0);
+    // only parameters differ: no state or transition is missing
+    expect([...new Set(differences.map((d) => d.kind))]).toStrictEqual(['state-parameters']);
+    expect(differences.every((d) => /curated orders row count/.test(d.state ?? ''))).toBe(true);
+  });
+
+  it("fails when a Kitchen copy's test has another rule and level, spelling both out", () => {
+    const envModel = built.environments.dev.releaseEnvironment.pipelines[0].definition;
+    const kitchenModel = stack.kitchen.pipelines[0].definition;
+    const relaxed: PipelineDefinition = {
+      ...kitchenModel,
+      steps: kitchenModel.steps.map((s) => ({
+        ...s,
+        tests: s.tests.map((t) =>
+          t.name === 'orders freshness in days'
+            ? { ...t, rule: { kind: 'max' as const, value: 30 }, level: 'log' as const }
+            : t,
+        ),
+      })),
+    };
+    const pairs = kitchenPairs(built.environments.dev, stack);
+    const unchanged = compareKitchenPipelines(envTemplate, kitchenTemplate(), names, {
+      pairs,
+      models: { environment: [envModel], kitchen: [kitchenModel] },
+    });
+    expect(unchanged.differences).toStrictEqual([]);
+    const result = compareKitchenPipelines(envTemplate, kitchenTemplate(), names, {
+      pairs,
+      models: { environment: [envModel], kitchen: [relaxed] },
+    });
+    expect(result.differences).toStrictEqual([
+      {
+        pipeline: 'orders',
+        kind: 'test',
+        detail:
+          'step "Build curated orders" test "orders freshness in days": rule max 1 in the environment, max 30 in the Kitchen; level error in the environment, log in the Kitchen',
+      },
+    ]);
   });
 });

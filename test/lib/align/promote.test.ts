@@ -1,172 +1,173 @@
-import {
-  buildPromotionReport,
-  environmentIdentity,
-  promotionReport,
-  retarget,
-  synthesizeEnvironments,
-} from '../../../lib/align';
+import { buildPromotionReport, diffPipelines, GITHUB_COMMENT_LIMIT, synthesizeEnvironments } from '../../../lib/align';
+import type { Template } from '../../../lib/align/normalize';
+import { loadPipelines } from '../../../lib/app';
+import type { PipelineDefinition, TestDefinition } from '../../../lib/pipeline/model';
 import { exampleConfig } from '../../support/app';
-import { NULL_IDS_TEST } from '../../fixtures/align/drift';
-import { buildApp as promotion } from '../../fixtures/align/promotion';
-import { buildApp as encryptionOff } from '../../fixtures/align/encryption-off';
+import { buildApp as openWarehouse } from '../../fixtures/align/corpus/open-warehouse';
 import { parseMermaid } from './mermaid';
 
-describe('promoting the bundled example', () => {
-  const report = promotionReport({ config: exampleConfig() });
+const config = exampleConfig();
+const production = (build?: typeof openWarehouse) => synthesizeEnvironments(config, ['production'], build).production;
 
-  it('should change nothing: production keeps its identity and its declared divergence', () => {
-    expect(report.resources).toStrictEqual([]);
-    expect(report.pipelines).toStrictEqual([]);
-    expect(report.iamWidening).toBe(false);
-    expect(report.alignment.aligned).toBe(true);
-    expect(report.markdown).toContain('No resource changes.');
-    expect(report.markdown).toContain('- Alignment: **holds**');
+describe('a change applied to both environments: the warehouse opened to 0.0.0.0/0 on every TCP port', () => {
+  const base = production();
+  const head = production(openWarehouse);
+  const pipelines = loadPipelines(config);
+  const report = buildPromotionReport({
+    environment: 'production',
+    base: { label: '`origin/main`', template: base, pipelines },
+    head: { label: 'this change', template: head, pipelines },
   });
-});
-
-describe('re-targeting a template', () => {
-  it('should give the development template the production names, account and profile values', () => {
-    const config = exampleConfig();
-    const templates = synthesizeEnvironments(config, ['dev', 'production']);
-    const [prod, dev] = [config.environments[0], config.environments[1]];
-    const { current, promoted } = retarget(templates.dev, templates.production, {
-      from: 'dev',
-      to: 'production',
-      fromIdentity: environmentIdentity(config, dev),
-      toIdentity: environmentIdentity(config, prod),
-      divergence: config.divergence,
-    });
-    const cluster = (t: typeof current) =>
-      Object.values(t.Resources!).find((r) => r.Type === 'AWS::Redshift::Cluster')!;
-    expect(cluster(promoted)).toStrictEqual(cluster(current));
-    expect(cluster(promoted).Properties).toMatchObject({
-      ClusterIdentifier: 'acme-production-warehouse',
-      NodeType: 'ra3.xlplus',
-      NumberOfNodes: 2,
-    });
-    expect(JSON.stringify(promoted)).not.toContain('222222222222');
-    expect(promoted).toStrictEqual(current);
-  });
-});
-
-describe('promoting a development environment that is ahead of production', () => {
-  const report = promotionReport({ config: exampleConfig(), build: promotion });
   const md = report.markdown;
 
-  it('should call out the IAM widening before any other change', () => {
-    expect(report.iamWidening).toBe(true);
-    const security = md.indexOf('## Security: IAM and security group changes');
-    expect(security).toBeGreaterThan(0);
-    expect(md.indexOf('> **Warning:** this promotion widens IAM permissions in `production`.')).toBeGreaterThan(
-      security,
+  it('should report the network widening against the base, first', () => {
+    expect(report.securityGroupWidening).toBe(true);
+    expect(report.iamWidening).toBe(false);
+    expect(md).toContain('- Network (security group) rules widened: **yes**');
+    const warning = md.indexOf(
+      '> **Warning:** this change widens network access (security group rules) in `production`.',
     );
-    expect(md.indexOf('| + | * | Allow | s3:DeleteBucket |')).toBeGreaterThan(security);
-    for (const later of [
-      '## Resources added, replaced and removed',
-      '## Pipeline changes',
-      '## Alignment',
-      '## Full CloudFormation diff',
-    ]) {
-      expect(md.indexOf(later)).toBeGreaterThan(md.indexOf('s3:DeleteBucket'));
+    const rule = md.indexOf('| In | TCP 0-65535 | Everyone (IPv4) |');
+    expect(warning).toBeGreaterThan(md.indexOf('## IAM and network widening'));
+    expect(rule).toBeGreaterThan(warning);
+    for (const later of ['## Resources', '## Pipelines', '## Full CloudFormation diff']) {
+      expect(md.indexOf(later)).toBeGreaterThan(rule);
     }
-    expect(md).toContain('- IAM permissions widened: **yes**');
   });
 
-  it('should list the resource changes', () => {
+  it('should list the security group as the one updated resource', () => {
     expect(report.resources).toStrictEqual([
       {
-        logicalId: 'EnvironmentContainersIngestTaskRoleDefaultPolicy1C03B68E',
-        type: 'AWS::IAM::Policy',
+        logicalId: 'EnvironmentWarehouseSecurityGroup0149C8D6',
+        type: 'AWS::EC2::SecurityGroup',
         change: 'updated',
-        properties: ['PolicyDocument'],
+        properties: ['SecurityGroupIngress'],
       },
+    ]);
+    expect(report.pipelines).toStrictEqual([]);
+  });
+});
+
+describe('the same code on both sides', () => {
+  it('should report no change and no widening', () => {
+    const template = production();
+    const report = buildPromotionReport({
+      environment: 'production',
+      base: { label: 'base', template },
+      head: { label: 'head', template },
+    });
+    expect([report.iamWidening, report.securityGroupWidening, report.resources]).toStrictEqual([false, false, []]);
+    expect(report.markdown).toContain('No IAM or security group changes.');
+    expect(report.markdown).toContain('No resource changes.');
+  });
+});
+
+describe('pipeline changes at the level of steps and tests', () => {
+  const [orders] = loadPipelines(config);
+  const editTests = (edit: (t: TestDefinition, step: string) => TestDefinition | undefined): PipelineDefinition => ({
+    ...orders,
+    steps: orders.steps.map((s) => ({
+      ...s,
+      tests: s.tests.map((t) => edit(t, s.id)).filter((t): t is TestDefinition => t !== undefined),
+    })),
+  });
+  const changed = editTests((t) => {
+    if (t.name === 'negative amounts') return undefined;
+    if (t.name === 'orders freshness in days') return { ...t, rule: { kind: 'max', value: 3 }, level: 'warning' };
+    return t;
+  });
+  const head: PipelineDefinition = {
+    ...changed,
+    steps: [
+      ...changed.steps,
       {
-        logicalId: 'EnvironmentOrdersPipeline8A7E1154',
-        type: 'AWS::StepFunctions::StateMachine',
-        change: 'updated',
-        properties: ['DefinitionString'],
+        id: 'publish',
+        name: 'Publish revenue',
+        type: 'sql',
+        after: ['daily-revenue'],
+        statements: ['GRANT SELECT ON analytics.daily_revenue TO GROUP finance'],
+        pollSeconds: 10,
+        timeoutMinutes: 5,
+        tests: [],
       },
+    ],
+  };
+  const [change] = diffPipelines([orders], [head]);
+
+  it('should name the added step, the removed test and the rule and level changes', () => {
+    expect(change).toMatchObject({ id: 'orders', change: 'changed', fields: [] });
+    expect(change.steps).toStrictEqual([
+      {
+        id: 'build-curated',
+        name: 'Build curated orders',
+        change: 'changed',
+        fields: [],
+        tests: [
+          {
+            name: 'orders freshness in days',
+            change: 'changed',
+            level: 'warning',
+            fields: [
+              { field: 'rule', before: 'max 1', after: 'max 3' },
+              { field: 'level', before: 'error', after: 'warning' },
+            ],
+          },
+          { name: 'negative amounts', change: 'removed', fields: [], level: 'log' },
+        ],
+      },
+      { id: 'publish', name: 'Publish revenue', change: 'added', fields: [], tests: [] },
     ]);
   });
 
-  it('should list the pipeline test added, with a Mermaid graph the Mermaid parser accepts', () => {
-    expect(report.pipelines).toHaveLength(1);
-    const [pipeline] = report.pipelines;
-    expect(pipeline).toMatchObject({ name: 'acme-production-orders', change: 'changed' });
-    expect(pipeline.states).toStrictEqual([
-      { state: 'Test: orders row count', kind: 'test', change: 'changed' },
-      { state: NULL_IDS_TEST, kind: 'test', change: 'added' },
-    ]);
-    expect(md).toContain(`- Tests added: \`${NULL_IDS_TEST}\``);
-    const blocks = [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
-    expect(blocks).toStrictEqual([pipeline.mermaid]);
-    expect(pipeline.mermaid).toMatch(/^graph TD\n/);
-    expect(pipeline.mermaid).toContain(`[/"${NULL_IDS_TEST}"/]`);
+  it('should spell the changes out in the report, with one step-level graph that Mermaid parses', () => {
+    const template = { Resources: {} } as Template;
+    const report = buildPromotionReport({
+      environment: 'production',
+      base: { label: 'base', template, pipelines: [orders] },
+      head: { label: 'head', template, pipelines: [head] },
+    });
+    expect(report.markdown).toContain(
+      '  - Test **orders freshness in days**: rule `max 1` → `max 3`; level `error` → `warning`',
+    );
+    expect(report.markdown).toContain('  - Test **negative amounts**: removed (log)');
+    expect(report.markdown).toContain('- Step **Publish revenue** (`publish`): added');
+    const blocks = [...report.markdown.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
+    expect(blocks).toStrictEqual([change.mermaid]);
+    // one node per step (plus start and end), not per state
+    expect(change.mermaid.match(/^ {2}s\d+\[/gm)).toHaveLength(orders.steps.length + 1);
+    expect(change.mermaid).toContain('class s2 changed');
+    expect(change.mermaid).toContain('class s4 added');
+    // the new dependency is drawn thick, the old end of the pipeline no longer ends it: crossed and dashed
+    expect(change.mermaid).toContain('s3 ==> s4');
+    expect(change.mermaid).toContain('s3 -.-x finish');
     expect(parseMermaid(blocks)).toStrictEqual([{ ok: true, type: 'flowchart-v2' }]);
   });
-
-  it('should say that alignment does not hold, and why', () => {
-    expect(md).toContain('- Alignment: **does not hold (3 undeclared differences)**');
-    expect(md).toContain(
-      '| EnvironmentContainersIngestTaskRoleDefaultPolicy1C03B68E (AWS::IAM::Policy) Properties.PolicyDocument.Statement |',
-    );
-  });
 });
 
-describe('promoting a change that is not about permissions', () => {
-  it('should not report a widening, and show the property change', () => {
-    const config = exampleConfig();
-    const report = promotionReport({ config, build: encryptionOff });
-    expect(report.iamWidening).toBe(false);
-    expect(report.securityGroupWidening).toBe(false);
-    expect(report.markdown).toContain('No IAM or security group changes.');
-    expect(report.resources).toStrictEqual([
-      {
-        logicalId: 'EnvironmentDataLakeLanding971B00A8',
-        type: 'AWS::S3::Bucket',
-        change: 'updated',
-        properties: ['BucketEncryption'],
-      },
-    ]);
+describe('the size budget', () => {
+  // everything added: a first promotion to an empty account
+  const report = buildPromotionReport({
+    environment: 'production',
+    base: { label: 'nothing deployed', template: { Resources: {} } },
+    head: { label: 'head', template: production() },
+    budget: 20_000,
   });
-});
 
-describe('resource replacement and removal', () => {
-  it('should report replaced, added and removed resources from the CloudFormation diff', () => {
-    const identity = (environment: string, account: string) => ({
-      project: 'acme',
-      environment,
-      account,
-      region: 'eu-west-1',
+  it('should keep the full report whole and cut the comment to the budget, saying where the rest is', () => {
+    expect(report.markdown.length).toBeGreaterThan(20_000);
+    expect(report.markdown).toContain('```text\n');
+    expect(report.comment.length).toBeLessThanOrEqual(20_000);
+    expect(report.comment).toContain('In the full report (build artifact `promotion-report`).');
+    expect(report.comment).toMatch(/_\d+ more rows in the full report\._/);
+    expect(report.comment.indexOf('## IAM and network widening')).toBeGreaterThan(0);
+  });
+
+  it('should stay under the GitHub comment limit by default', () => {
+    const byDefault = buildPromotionReport({
+      environment: 'production',
+      base: { label: 'nothing deployed', template: { Resources: {} } },
+      head: { label: 'head', template: production() },
     });
-    const report = buildPromotionReport(
-      {
-        Resources: {
-          Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'acme-dev-data' } },
-          Added: { Type: 'AWS::SNS::Topic', Properties: {} },
-        },
-      },
-      {
-        Resources: {
-          Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'acme-production-raw' } },
-          Removed: { Type: 'AWS::SQS::Queue', Properties: {} },
-        },
-      },
-      {
-        from: 'dev',
-        to: 'production',
-        fromIdentity: identity('dev', '222222222222'),
-        toIdentity: identity('production', '111111111111'),
-        divergence: [],
-      },
-    );
-    expect(report.resources).toStrictEqual([
-      { logicalId: 'Removed', type: 'AWS::SQS::Queue', change: 'removed', properties: [] },
-      { logicalId: 'Added', type: 'AWS::SNS::Topic', change: 'added', properties: [] },
-      { logicalId: 'Bucket', type: 'AWS::S3::Bucket', change: 'replaced', properties: ['BucketName'] },
-    ]);
-    const table = report.markdown.slice(report.markdown.indexOf('## Resources'));
-    expect(table.indexOf('| replaced | Bucket |')).toBeLessThan(table.indexOf('| removed | Removed |'));
-    expect(table.indexOf('| removed | Removed |')).toBeLessThan(table.indexOf('| added | Added |'));
+    expect(byDefault.comment.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
   });
 });

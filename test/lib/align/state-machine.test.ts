@@ -1,12 +1,5 @@
 import { diffValues, formatPath } from '../../../lib/align/diff';
-import {
-  flattenStates,
-  joinDefinition,
-  parseDefinition,
-  pipelineMermaid,
-  stateEdges,
-} from '../../../lib/align/state-machine';
-import { parseMermaid } from './mermaid';
+import { flattenStates, joinDefinition, parseDefinition, stateEdges } from '../../../lib/align/state-machine';
 
 describe('pipeline definitions', () => {
   const joined = {
@@ -72,26 +65,6 @@ describe('pipeline definitions', () => {
       'Publish -> (end)',
       'Failed -> (end)',
     ]);
-  });
-
-  it('should draw a Mermaid graph TD that the Mermaid parser accepts, with changes styled', () => {
-    const after = parseDefinition(joined)!;
-    const mermaid = pipelineMermaid(
-      undefined,
-      after,
-      new Map([
-        ['Test: "quoted" <ids>', 'added'],
-        ['Publish', 'changed'],
-      ]),
-    );
-    expect(mermaid.split('\n')[0]).toBe('graph TD');
-    expect(mermaid).toContain('{"Done?"}');
-    expect(mermaid).toContain('[/"Test: #34;quoted#34; #60;ids#62;"/]');
-    expect(mermaid).toMatch(/class s\d+ added/);
-    expect(mermaid).toMatch(/class s\d+ changed/);
-    const [good, broken] = parseMermaid([mermaid, mermaid.replace('graph TD', 'graph TD\n  s1[["unclosed" -->')]);
-    expect(good).toStrictEqual({ ok: true, type: 'flowchart-v2' });
-    expect(broken.ok).toBe(false);
   });
 });
 
