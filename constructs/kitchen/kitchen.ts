@@ -23,6 +23,7 @@ import {
   S3_GRANT_ACTION_WILDCARDS,
 } from '../core/nag';
 import { Pipeline } from '../pipeline/pipeline';
+import { DataOpsMonitoring } from '../observability/dataops-monitoring';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
 
@@ -219,6 +220,14 @@ export class Kitchen extends Construct {
       });
       pipeline.node.addDependency(schemaResource);
       return pipeline;
+    });
+
+    // Observability (issue 14): the Kitchen's dashboard, alarms to the Kitchen's topic.
+    new DataOpsMonitoring(this, 'Monitoring', {
+      names: this.names,
+      alertTopic: this.alerts.topic,
+      pipelines: this.pipelines,
+      thresholds: env.monitoring,
     });
 
     if (options.staff.length > 0) {

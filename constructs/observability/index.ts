@@ -1,1 +1,2 @@
 export * from './test-metrics';
+export * from './dataops-monitoring';

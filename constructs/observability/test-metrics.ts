@@ -19,7 +19,11 @@ import {
   testDimensions,
 } from '../../lib/observability/metrics';
 import type { PipelineDefinition, TestLevel } from '../../lib/pipeline/model';
+import { retryTransient } from '../pipeline/states';
 import { testResultKey } from '../pipeline/test-fragment';
+
+/** PutMetricData errors worth a retry, as Step Functions names them for the aws-sdk integration. */
+const CLOUDWATCH_TRANSIENT = ['CloudWatch.InternalServiceException', 'CloudWatch.CloudWatchException'];
 
 /** One test whose result the fragment publishes. */
 export interface PublishedTest {
@@ -75,6 +79,7 @@ class PutMetricData extends tasks.CallAwsService {
       iamAction: 'cloudwatch:PutMetricData',
       resultPath: sfn.JsonPath.DISCARD,
     });
+    retryTransient(this, CLOUDWATCH_TRANSIENT);
     for (const statement of this.taskPolicies ?? []) {
       statement.addCondition('StringEquals', { 'cloudwatch:namespace': namespace });
     }
