@@ -274,5 +274,8 @@ export class DataOpsMonitoring extends Construct {
     this.alarms = this.facade.createdAlarms().map((a) => a.alarm);
     this.metricFilters = filters;
     this.dashboard = this.facade.createdDashboard()!;
+    // The stack's tags reach the dashboard through CDK's recent Dashboard Tags property, which the cfn-lint CI runs
+    // (1.51) rejects as unknown (E3002): the dashboard stays untagged until the linter knows the property.
+    (this.dashboard.node.defaultChild as cloudwatch.CfnDashboard).addPropertyDeletionOverride('Tags');
   }
 }
