@@ -19,8 +19,9 @@ export function flattenCfnString(value: unknown): string {
       const att = record['Fn::GetAtt'];
       return `<att:${Array.isArray(att) ? att.join('.') : String(att)}>`;
     }
-    if ('Fn::Sub' in record) return String(record['Fn::Sub']);
-    if ('Fn::Select' in record) return `<select:${JSON.stringify(record['Fn::Select'])}>`;
+    // Other intrinsics (Fn::Select of an imported list, Fn::ImportValue, ...): a marker naming the function.
+    const [fn] = Object.keys(record);
+    if (Object.keys(record).length === 1 && fn.startsWith('Fn::')) return `<${fn}>`;
   }
   throw new Error(`cannot read a CloudFormation string from ${JSON.stringify(value)}`);
 }
