@@ -62,10 +62,15 @@ export const AWS_METRICS: Readonly<
   },
 };
 
-type States = Record<
-  string,
-  { Type: string; Resource?: string; Parameters?: any; Branches?: any[]; ItemProcessor?: any; Iterator?: any }
->; // eslint-disable-line @typescript-eslint/no-explicit-any
+interface AslState {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly Parameters?: unknown;
+  readonly Branches?: readonly { States: States }[];
+  readonly ItemProcessor?: { States: States };
+  readonly Iterator?: { States: States };
+}
+type States = Record<string, AslState>;
 
 function walk(states: States, visit: (name: string, state: States[string]) => void): void {
   for (const [name, state] of Object.entries(states)) {
