@@ -6,11 +6,10 @@
 import type { Command } from 'commander';
 import { findEnvironment } from '../../config/model';
 import { loadConfig } from '../../config/loader';
-import { kitchenNameProblem, Names } from '../../naming';
-import { pipelineVariables } from '../../pipeline/variables';
+import { kitchenNameProblem } from '../../naming';
 import { CliError, EXIT_USAGE } from '../errors';
 import { Output, table } from '../output';
-import { findPipeline } from './run';
+import { findPipeline, localTarget } from './run';
 
 interface HistoryOptions {
   readonly local?: boolean;
@@ -66,24 +65,8 @@ export function register(program: Command): void {
       const env = opts.env
         ? findEnvironment(config, opts.env)
         : (config.environments.find((e) => e.stage === 'development') ?? config.environments[0]);
-      const names = new Names({
-        project: config.project,
-        environment: env.name,
-        account: env.account,
-        kitchen: opts.kitchen,
-      });
       // The same table the pipeline writes: its history_table variable for this environment or Kitchen.
-      const historyTable = pipelineVariables({
-        project: config.project,
-        environment: env.name,
-        kitchen: opts.kitchen,
-        account: env.account,
-        region: env.region,
-        schema: names.schema(env.warehouse.schema),
-        database: env.warehouse.database,
-        prefix: names.dataPrefix,
-        buckets: { landing: '', raw: '', curated: '' },
-      }).history_table;
+      const historyTable = localTarget(config, env, opts.kitchen).variables.history_table;
 
       const { Client } = await import('pg');
       const { readHistory, summarizeRuns, testSeries, defaultChartTest, renderChart } =
