@@ -4,3 +4,4 @@ export * from './environment';
 export * from './kitchen';
 export * from './pipeline';
 export * from './clone';
+export * from './observability';

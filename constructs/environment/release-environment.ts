@@ -21,6 +21,7 @@ import {
 import { statefulRemovalPolicy } from '../core/removal';
 import { SftpIngest } from './sftp-ingest';
 import { Pipeline } from '../pipeline/pipeline';
+import { DataOpsMonitoring } from '../observability/dataops-monitoring';
 import { Vault } from './vault';
 import { PipelineDatabaseUser, Warehouse } from './warehouse';
 
@@ -171,6 +172,16 @@ export class ReleaseEnvironment extends Construct {
     });
 
     this.pipelines = (props.pipelines ?? []).map((definition) => this.addPipeline(definition));
+    // Observability (issue 14): the environment's dashboard, alarms to its alert topic.
+    new DataOpsMonitoring(this, 'Monitoring', {
+      names: this.names,
+      alertTopic: this.alerts.topic,
+      pipelines: this.pipelines,
+      thresholds: env.monitoring,
+      warehouseClusterIdentifier: this.warehouse.clusterIdentifier,
+      sftpServerId: this.sftp.serverId,
+      landingBucket: this.dataLake.buckets.landing,
+    });
 
     this.parameters = this.publishParameters();
     for (const [key, value] of Object.entries(this.names.tags())) {

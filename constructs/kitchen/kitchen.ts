@@ -16,6 +16,7 @@ import { EnvironmentImports } from '../environment/environment-imports';
 import { acknowledge, acknowledgeGrantWildcards, nagPartition, resourceFinding } from '../core/nag';
 import { Pipeline } from '../pipeline/pipeline';
 import { grantPrefixAccess } from '../core/prefix-access';
+import { DataOpsMonitoring } from '../observability/dataops-monitoring';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
 
@@ -202,6 +203,14 @@ export class Kitchen extends Construct {
       });
       pipeline.node.addDependency(schemaResource);
       return pipeline;
+    });
+
+    // Observability (issue 14): the Kitchen's dashboard, alarms to the Kitchen's topic.
+    new DataOpsMonitoring(this, 'Monitoring', {
+      names: this.names,
+      alertTopic: this.alerts.topic,
+      pipelines: this.pipelines,
+      thresholds: env.monitoring,
     });
 
     if (options.staff.length > 0) {

@@ -38,6 +38,7 @@ import {
   S3_GRANT_ACTION_WILDCARDS,
 } from '../core/nag';
 import { PipelineSchedule } from './schedule';
+import { appendTestMetrics, pipelineIdentity } from '../observability/test-metrics';
 
 export type { PipelineTarget } from './target';
 
@@ -87,6 +88,12 @@ export class Pipeline extends Construct {
       chain = chain.next(this.historySetup(context, failure));
     }
     chain = chain.next(this.compile(this.plan, context, failure.alert, failure));
+    // Observability (issue 14): the run's test results as CloudWatch metrics, one batch after the last step.
+    chain = appendTestMetrics(this, chain, {
+      definition: this.definition,
+      identity: pipelineIdentity(target, this.definition.id),
+      resultsPath: PATHS.tests,
+    });
     chain = chain.next(
       new sfn.Pass(this, 'Report', {
         stateName: 'Report results',

@@ -138,6 +138,7 @@ function toModel(file: string, raw: RawConfig): KitchensConfig {
     sftpUsers: env.sftp.users,
     kitchens: env.kitchens,
     clone: env.clone,
+    monitoring: raw.monitoring,
   }));
   return {
     file,

@@ -1,6 +1,7 @@
 /** The validated environment model every other part of cdk-kitchens reads. */
 import * as path from 'path';
 import type { DivergenceField } from './schema';
+import type { MonitoringThresholds } from '../observability/thresholds';
 
 export type Stage = 'production' | 'development';
 
@@ -56,6 +57,8 @@ export interface EnvironmentConfig {
   readonly kitchens?: KitchenPolicyConfig;
   /** The raw clone plan, validated by lib/clone. */
   readonly clone?: unknown;
+  /** Alarm thresholds (project-wide: the same in every environment). @default MONITORING_DEFAULTS */
+  readonly monitoring?: MonitoringThresholds;
 }
 
 export interface KitchensConfig {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { clonePlanSchema } from '../clone/plan';
 import { ENVIRONMENT_NAME_PATTERN, PROJECT_NAME_PATTERN } from '../naming';
 import { SLACK_ID_PATTERN, SSH_PUBLIC_KEY_PATTERN } from '../patterns';
+import { MONITORING_DEFAULTS } from '../observability/thresholds';
 
 const integer = (min: number, max: number) =>
   z
@@ -144,6 +145,14 @@ export const configSchema = z.strictObject({
     environmentSchema,
     { error: 'must be a map of environment name to environment' },
   ),
+  /** Alarm thresholds of the dashboards (lib/observability); project-wide, so every environment has the same. */
+  monitoring: z
+    .strictObject({
+      warehouseCpuPercent: integer(1, 100).default(MONITORING_DEFAULTS.warehouseCpuPercent),
+      warehouseDiskPercent: integer(1, 100).default(MONITORING_DEFAULTS.warehouseDiskPercent),
+      runDurationMinutes: integer(1, 24 * 60).default(MONITORING_DEFAULTS.runDurationMinutes),
+    })
+    .default({ ...MONITORING_DEFAULTS }),
   alignment: z
     .strictObject({
       divergence: z

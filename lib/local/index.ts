@@ -1,3 +1,4 @@
 export * from './definition';
 export * from './runner';
 export * from './stand-in';
+export * from './metrics';

@@ -9,6 +9,7 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
+import { LocalMetricCall, putMetricData } from './metrics';
 
 // aws-local-stepfunctions declares Node 22; on Node 20 it only lacks Promise.withResolvers.
 const promiseWithResolvers = Promise as unknown as { withResolvers?: () => unknown };
@@ -44,6 +45,7 @@ export type LocalEvent =
   | { readonly type: 'state'; readonly state: string }
   | { readonly type: 'test'; readonly result: LocalTestResult }
   | { readonly type: 'alert'; readonly alert: LocalAlert }
+  | { readonly type: 'metrics'; readonly call: LocalMetricCall }
   | { readonly type: 'sql'; readonly state: string; readonly sql: string; readonly error?: string }
   | {
       readonly type: 'container';
@@ -97,6 +99,8 @@ export interface LocalRunResult {
   readonly cause?: string;
   readonly tests: readonly LocalTestResult[];
   readonly alerts: readonly LocalAlert[];
+  /** PutMetricData calls CloudWatch accepted, in order. */
+  readonly metrics: readonly LocalMetricCall[];
 }
 
 interface StatementResult {
@@ -147,6 +151,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   const { StateMachine, ExecutionError } = await import('aws-local-stepfunctions');
   const tests: LocalTestResult[] = [];
   const alerts: LocalAlert[] = [];
+  const metrics: LocalMetricCall[] = [];
   const statements = new Map<string, Statement>();
   const emit = (event: LocalEvent) => options.onEvent?.(event);
   const client = new Client({ connectionString: options.pgUrl });
@@ -349,6 +354,8 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     let handler: Handler;
     if (sdk?.[1] === 'redshiftdata') handler = redshiftData(name, sdk[2]);
     else if (sdk?.[1] === 's3') handler = s3(sdk[2]);
+    else if (sdk?.[1] === 'cloudwatch' && sdk[2] === 'putMetricData')
+      handler = putMetricData(name, (call) => (metrics.push(call), emit({ type: 'metrics', call })));
     else if (/:states:::ecs:runTask/.test(resource)) handler = runContainer(name);
     else if (/:states:::sns:publish$/.test(resource)) handler = publish;
     else throw new Error(`Task state "${name}" uses ${resource}, which has no local binding`);
@@ -405,11 +412,18 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   });
   try {
     const output = await execution.result;
-    return { status: 'succeeded', output, tests, alerts };
+    return { status: 'succeeded', output, tests, alerts, metrics };
   } catch (e) {
     if (e instanceof ExecutionError) {
       const cause = (e as Error & { cause?: Error }).cause;
-      return { status: 'failed', error: cause?.name ?? 'Error', cause: cause?.message ?? e.message, tests, alerts };
+      return {
+        status: 'failed',
+        error: cause?.name ?? 'Error',
+        cause: cause?.message ?? e.message,
+        tests,
+        alerts,
+        metrics,
+      };
     }
     throw e;
   } finally {

@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import type { Command } from 'commander';
-import { findEnvironment, type KitchensConfig } from '../../config/model';
+import { findEnvironment, type EnvironmentConfig, type KitchensConfig } from '../../config/model';
 import { loadConfig } from '../../config/loader';
 import type { LocalEvent, LocalRunResult, LocalTestResult } from '../../local/runner';
 import { kitchenNameProblem, Names } from '../../naming';
@@ -63,6 +63,31 @@ export function parseAppCommands(pairs: readonly string[], apps: readonly string
   return commands;
 }
 
+/** Names and pipeline variables of an environment, or of a Kitchen in it, as the stacks compile them. */
+export function localTarget(
+  config: KitchensConfig,
+  env: EnvironmentConfig,
+  kitchen?: string,
+): { names: Names; variables: Record<string, string> } {
+  const names = new Names({ project: config.project, environment: env.name, account: env.account, kitchen });
+  const variables = pipelineVariables({
+    project: config.project,
+    environment: env.name,
+    kitchen,
+    account: env.account,
+    region: env.region,
+    schema: names.schema(env.warehouse.schema),
+    database: env.warehouse.database,
+    prefix: names.dataPrefix,
+    buckets: {
+      landing: names.bucketName('landing'),
+      raw: names.bucketName('raw'),
+      curated: names.bucketName('curated'),
+    },
+  });
+  return { names, variables };
+}
+
 function describeTest(t: LocalTestResult): string {
   const mark = t.status === 'passed' ? 'PASS' : t.level === 'error' ? 'FAIL' : t.level === 'warning' ? 'WARN' : 'LOG ';
   return `${mark}  ${t.step} / ${t.test}: ${t.value} (expected ${t.expectation}) [${t.level}]`;
@@ -102,27 +127,7 @@ export async function runLocal(
   const definition = findPipeline(config, pipelineId);
   const apps = config.apps.map((a) => a.name);
   const containerCommands = parseAppCommands(opts.appCommand ?? [], apps);
-  const names = new Names({
-    project: config.project,
-    environment: env.name,
-    account: env.account,
-    kitchen: opts.kitchen,
-  });
-  const variables = pipelineVariables({
-    project: config.project,
-    environment: env.name,
-    kitchen: opts.kitchen,
-    account: env.account,
-    region: env.region,
-    schema: names.schema(env.warehouse.schema),
-    database: env.warehouse.database,
-    prefix: names.dataPrefix,
-    buckets: {
-      landing: names.bucketName('landing'),
-      raw: names.bucketName('raw'),
-      curated: names.bucketName('curated'),
-    },
-  });
+  const { names, variables } = localTarget(config, env, opts.kitchen);
 
   output.progress(
     `compiling pipeline ${definition.id} for ${opts.kitchen ? `Kitchen ${opts.kitchen} in ` : ''}${env.name}...`,

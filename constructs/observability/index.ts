@@ -1,0 +1,2 @@
+export * from './test-metrics';
+export * from './dataops-monitoring';

@@ -1,0 +1,234 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- templates are untyped JSON */
+/**
+ * Dashboards, alarms and test metrics in the stacks of the bundled app (production, development and a Kitchen):
+ * every pipeline publishes its test metrics, every stack has one dashboard whose widgets draw only metrics something
+ * publishes, alarms go to the right topic, and production and development normalize to the same resources.
+ * cdk-nag and cfn-lint over the same stacks run in test/app.test.ts and test/constructs/kitchen/kitchen.test.ts.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { compareEnvironments } from '../../../lib/align/check';
+import { buildApp } from '../../../lib/app';
+import { parseConfig } from '../../../lib/config';
+import { findEnvironment, KitchensConfig } from '../../../lib/config/model';
+import { checkDashboardMetrics } from '../../../lib/observability/dashboard-check';
+import { METRICS_NAMESPACE } from '../../../lib/observability/metrics';
+import { flattenCfnString } from '../../../lib/observability/template';
+import { exampleConfig } from '../../support/app';
+
+const NOW = new Date('2026-11-22T10:00:00Z');
+const STAFF = 'arn:aws:iam::222222222222:role/analyst-jane';
+
+function build(config: KitchensConfig = exampleConfig()) {
+  const built = buildApp(config, {
+    nag: false,
+    now: NOW,
+    context: { kitchens: 'profit-report', kitchenStaff: STAFF, kitchenOwner: 'jane' },
+  });
+  return {
+    config,
+    production: Template.fromStack(built.environments.production).toJSON(),
+    dev: Template.fromStack(built.environments.dev).toJSON(),
+    kitchen: Template.fromStack(built.kitchens['profit-report']).toJSON(),
+  };
+}
+
+const ofType = (template: any, type: string): [string, any][] =>
+  Object.entries(template.Resources).filter(([, r]: [string, any]) => r.Type === type) as [string, any][];
+
+const definitionOf = (stateMachine: any) => JSON.parse(flattenCfnString(stateMachine.Properties.DefinitionString));
+
+describe('the bundled app with one Kitchen', () => {
+  const stacks = build();
+  const all = [
+    ['production', stacks.production],
+    ['dev', stacks.dev],
+    ['profit-report', stacks.kitchen],
+  ] as const;
+
+  it.each(all)('should publish test metrics from every pipeline state machine of %s', (_, template) => {
+    const machines = ofType(template, 'AWS::StepFunctions::StateMachine');
+    expect(machines.length).toBeGreaterThan(0);
+    for (const [, machine] of machines) {
+      const states = definitionOf(machine).States;
+      expect(states['Publish test metrics']).toMatchObject({
+        Type: 'Task',
+        Resource: expect.stringMatching(/^arn:<ref:AWS::Partition>:states:::aws-sdk:cloudwatch:putMetricData$/),
+        Parameters: { Namespace: METRICS_NAMESPACE },
+        Next: expect.any(String),
+      });
+      // before the report, after the last step
+      const published = states['Publish test metrics'];
+      const tests = published.Parameters.MetricData.filter((d: any) => d.MetricName === 'TestValue').length;
+      expect(tests).toBeGreaterThan(3);
+      expect(published.Parameters.MetricData).toHaveLength(tests * 3);
+      expect(states['Publish test verdicts'].Parameters.MetricData).toHaveLength(tests * 2);
+    }
+  });
+
+  it.each(all)('should allow PutMetricData only in the pipelines namespace in %s', (_, template) => {
+    const statements = ofType(template, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const put = statements.filter((s: any) => [s.Action].flat().includes('cloudwatch:PutMetricData'));
+    expect(put.length).toBeGreaterThan(0);
+    for (const statement of put) {
+      expect(statement).toStrictEqual({
+        Action: 'cloudwatch:PutMetricData',
+        Condition: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+        Effect: 'Allow',
+        Resource: '*',
+      });
+    }
+  });
+
+  it.each(all)('should have one dashboard in %s whose widgets draw only metrics that are published', (_, template) => {
+    expect(ofType(template, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    const { metrics, problems } = checkDashboardMetrics(template);
+    expect(problems).toStrictEqual([]);
+    expect(metrics.length).toBeGreaterThan(12);
+    expect(new Set(metrics.map((m) => m.namespace))).toContain(METRICS_NAMESPACE);
+  });
+
+  it('should draw executions, verdicts, an SPC chart, Data API errors, Redshift, SFTP and landing volume for an environment', () => {
+    const names = new Set(checkDashboardMetrics(stacks.dev).metrics.map((m) => `${m.namespace} ${m.metricName}`));
+    for (const expected of [
+      'AWS/States ExecutionsSucceeded',
+      'AWS/States ExecutionsFailed',
+      'AWS/States ExecutionTime',
+      'CdkKitchens/Pipelines PipelineTestResult',
+      'CdkKitchens/Pipelines TestValue',
+      'CdkKitchens/Pipelines TestBandLower',
+      'CdkKitchens/Pipelines TestBandUpper',
+      'CdkKitchens/Pipelines DataApiErrors-acme-dev-orders',
+      'CdkKitchens/Pipelines ContainerFailures-acme-dev-orders',
+      'AWS/Redshift CPUUtilization',
+      'AWS/Redshift PercentageDiskSpaceUsed',
+      'AWS/Redshift QueryDuration',
+      'AWS/Transfer FilesIn',
+      'AWS/S3 BucketSizeBytes',
+    ]) {
+      expect(names).toContain(expected);
+    }
+    const kitchen = new Set(checkDashboardMetrics(stacks.kitchen).metrics.map((m) => m.namespace));
+    expect([...kitchen].sort()).toStrictEqual(['AWS/States', 'CdkKitchens/Pipelines']);
+  });
+
+  it('should send every environment alarm to the environment topic and every Kitchen alarm to the Kitchen topic', () => {
+    for (const [name, template] of all) {
+      const [topic] = ofType(template, 'AWS::SNS::Topic').map(([id]) => id);
+      const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
+      expect(alarms.length).toBeGreaterThan(5);
+      for (const [, alarm] of alarms) {
+        expect({ name, actions: alarm.Properties.AlarmActions }).toStrictEqual({ name, actions: [{ Ref: topic }] });
+        expect(alarm.Properties.AlarmName).toMatch(
+          name === 'profit-report' ? /^acme-dev-kitchen-profit-report-/ : new RegExp(`^acme-${name}-`),
+        );
+      }
+    }
+    const alarmNames = (t: any) =>
+      ofType(t, 'AWS::CloudWatch::Alarm')
+        .map(([, a]) => a.Properties.AlarmName)
+        .sort();
+    expect(alarmNames(stacks.dev)).toStrictEqual([
+      'acme-dev-pipeline-orders-Duration-P90-Slow',
+      'acme-dev-pipeline-orders-Failure-Count-Failed',
+      'acme-dev-pipeline-orders-TimedOut-Count-TimedOut',
+      'acme-dev-pipeline-orders-tests-containers-ContainerFailures',
+      'acme-dev-pipeline-orders-tests-data-api-DataApiErrors',
+      'acme-dev-pipeline-orders-tests-warnings-Warned',
+      'acme-dev-warehouse-CPU-Usage-Cpu',
+      'acme-dev-warehouse-Disk-Usage-Disk',
+    ]);
+  });
+
+  it('should normalize the production and development dashboards, alarms and metric filters to identical resources', () => {
+    const { config } = stacks;
+    const result = compareEnvironments(config, findEnvironment(config, 'dev'), findEnvironment(config, 'production'), {
+      templates: { dev: stacks.dev, production: stacks.production },
+      assets: {},
+    } as Parameters<typeof compareEnvironments>[3]);
+    const observability = /^AWS::(CloudWatch::|Logs::MetricFilter)/;
+    // Identity differences (names, region, account) are what normalization maps away; nothing else may differ.
+    const mine = result.differences.filter(
+      (d) => observability.test(d.resourceType) && d.classification !== 'identity',
+    );
+    expect(mine).toStrictEqual([]);
+    // and the comparison saw them: both stacks hold the same observability resources
+    const ids = (t: any) =>
+      Object.entries(t.Resources)
+        .filter(([, r]: [string, any]) => observability.test(r.Type))
+        .map(([id]) => id)
+        .sort();
+    expect(ids(stacks.dev)).toStrictEqual(ids(stacks.production));
+    expect(ids(stacks.dev).length).toBe(11);
+    expect(result.differences.filter((d) => d.classification === 'drift')).toStrictEqual([]);
+  });
+
+  it('should report a widget metric nothing publishes (the check can fail)', () => {
+    const template = JSON.parse(JSON.stringify(stacks.dev));
+    const [[, dashboard]] = ofType(template, 'AWS::CloudWatch::Dashboard');
+    const body = JSON.parse(flattenCfnString(dashboard.Properties.DashboardBody));
+    body.widgets.push(
+      { type: 'metric', properties: { title: 'typo', metrics: [[METRICS_NAMESPACE, 'TestValu', 'Project', 'acme']] } },
+      { type: 'metric', properties: { title: 'dims', metrics: [[METRICS_NAMESPACE, 'TestValue', 'Project', 'acme']] } },
+      {
+        type: 'metric',
+        properties: { title: 'aws', metrics: [['AWS/States', 'ExecutionsLost', 'StateMachineArn', 'x']] },
+      },
+      {
+        type: 'metric',
+        properties: { title: 'ref', metrics: [['AWS/Redshift', 'CPUUtilization', 'ClusterIdentifier', 'other']] },
+      },
+    );
+    dashboard.Properties.DashboardBody = JSON.stringify(body);
+    expect(checkDashboardMetrics(template).problems).toStrictEqual([
+      `${METRICS_NAMESPACE} TestValu {"Project":"acme"} (widget "typo"): nothing in this template publishes it`,
+      `${METRICS_NAMESPACE} TestValue {"Project":"acme"} (widget "dims"): nothing in this template publishes it`,
+      'AWS/States ExecutionsLost {"StateMachineArn":"x"} (widget "aws"): AWS publishes no metric ExecutionsLost in AWS/States',
+      'AWS/Redshift CPUUtilization {"ClusterIdentifier":"other"} (widget "ref"): dimension ClusterIdentifier must reference a AWS::Redshift::Cluster of this template',
+    ]);
+  });
+});
+
+describe('monitoring thresholds from the config file', () => {
+  const raw = () => {
+    const yaml = require('yaml') as typeof import('yaml'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const fs = require('fs') as typeof import('fs'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const { EXAMPLE_CONFIG } = require('../../support/app') as typeof import('../../support/app'); // eslint-disable-line @typescript-eslint/no-require-imports
+    return { doc: yaml.parse(fs.readFileSync(EXAMPLE_CONFIG, 'utf8')), file: EXAMPLE_CONFIG };
+  };
+
+  it('should use the configured thresholds in the alarms of every environment', () => {
+    const { doc, file } = raw();
+    doc.monitoring = { warehouseCpuPercent: 70, warehouseDiskPercent: 60, runDurationMinutes: 45 };
+    const config = parseConfig(doc, file);
+    const built = buildApp(config, { nag: false, environments: ['production'] });
+    const template = Template.fromStack(built.environments.production);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'acme-production-warehouse-CPU-Usage-Cpu',
+      Threshold: 70,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'acme-production-warehouse-Disk-Usage-Disk',
+      Threshold: 60,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'acme-production-pipeline-orders-Duration-P90-Slow',
+      Threshold: 45 * 60 * 1000,
+    });
+  });
+
+  it('should default to 90% CPU, 80% disk and 120 minutes', () => {
+    expect(findEnvironment(exampleConfig(), 'dev').monitoring).toStrictEqual({
+      warehouseCpuPercent: 90,
+      warehouseDiskPercent: 80,
+      runDurationMinutes: 120,
+    });
+  });
+
+  it('fails when a threshold is out of range', () => {
+    const { doc, file } = raw();
+    doc.monitoring = { warehouseCpuPercent: 150 };
+    expect(() => parseConfig(doc, file)).toThrow(
+      'monitoring.warehouseCpuPercent must be an integer from 1 to 100, got: 150',
+    );
+  });
+});
