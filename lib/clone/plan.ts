@@ -62,42 +62,44 @@ const FILTER_SHAPE =
   'must be a structured filter: { column, op, value } (op one of ' +
   `${FILTER_OPERATORS.join(', ')}; "in"/"not in" take values: [...]) or { and: [...] } / { or: [...] }; SQL text is not accepted`;
 
-export const filterSchema: z.ZodType<CloneFilter> = z.lazy(() =>
-  z
-    .strictObject(
-      {
-        column: identifier('column name').optional(),
-        op: z.enum(FILTER_OPERATORS, { error: `must be one of ${FILTER_OPERATORS.join(', ')}` }).optional(),
-        value: filterValue.optional(),
-        values: z.array(filterValue, { error: 'must be a list of literals' }).min(1).max(1000).optional(),
-        and: z.array(filterSchema, { error: 'must be a list of filters' }).min(1).optional(),
-        or: z.array(filterSchema, { error: 'must be a list of filters' }).min(1).optional(),
-      },
-      { error: FILTER_SHAPE },
-    )
-    .superRefine((f, ctx) => {
-      const groups = (f.and !== undefined ? 1 : 0) + (f.or !== undefined ? 1 : 0);
-      const isCondition = f.column !== undefined || f.op !== undefined;
-      if (groups + (isCondition ? 1 : 0) !== 1 || (groups === 1 && (f.value ?? f.values) !== undefined)) {
-        ctx.addIssue({ code: 'custom', message: FILTER_SHAPE });
-        return;
-      }
-      if (!isCondition) return;
-      if (f.column === undefined || f.op === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${FILTER_SHAPE} (a condition needs both column and op)` });
-        return;
-      }
-      const list = (LIST_OPERATORS as readonly string[]).includes(f.op);
-      const none = (NULL_OPERATORS as readonly string[]).includes(f.op);
-      if (list && (f.values === undefined || f.value !== undefined)) {
-        ctx.addIssue({ code: 'custom', message: `must give values: [...] (and no value) with op "${f.op}"` });
-      } else if (none && (f.values !== undefined || f.value !== undefined)) {
-        ctx.addIssue({ code: 'custom', message: `must give neither value nor values with op "${f.op}"` });
-      } else if (!list && !none && (f.value === undefined || f.values !== undefined)) {
-        ctx.addIssue({ code: 'custom', message: `must give one value (and no values) with op "${f.op}"` });
-      }
-    }),
-) as z.ZodType<CloneFilter>;
+const filterObject = z.strictObject(
+  {
+    column: identifier('column name').optional(),
+    op: z.enum(FILTER_OPERATORS, { error: `must be one of ${FILTER_OPERATORS.join(', ')}` }).optional(),
+    value: filterValue.optional(),
+    values: z.array(filterValue, { error: 'must be a list of literals' }).min(1).max(1000).optional(),
+    get and() {
+      return z.array(filterSchema, { error: 'must be a list of filters' }).min(1).optional();
+    },
+    get or() {
+      return z.array(filterSchema, { error: 'must be a list of filters' }).min(1).optional();
+    },
+  },
+  { error: FILTER_SHAPE },
+);
+
+export const filterSchema = filterObject.superRefine((f, ctx) => {
+  const groups = (f.and !== undefined ? 1 : 0) + (f.or !== undefined ? 1 : 0);
+  const isCondition = f.column !== undefined || f.op !== undefined;
+  if (groups + (isCondition ? 1 : 0) !== 1 || (groups === 1 && (f.value ?? f.values) !== undefined)) {
+    ctx.addIssue({ code: 'custom', message: FILTER_SHAPE });
+    return;
+  }
+  if (!isCondition) return;
+  if (f.column === undefined || f.op === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${FILTER_SHAPE} (a condition needs both column and op)` });
+    return;
+  }
+  const list = (LIST_OPERATORS as readonly string[]).includes(f.op);
+  const none = (NULL_OPERATORS as readonly string[]).includes(f.op);
+  if (list && (f.values === undefined || f.value !== undefined)) {
+    ctx.addIssue({ code: 'custom', message: `must give values: [...] (and no value) with op "${f.op}"` });
+  } else if (none && (f.values !== undefined || f.value !== undefined)) {
+    ctx.addIssue({ code: 'custom', message: `must give neither value nor values with op "${f.op}"` });
+  } else if (!list && !none && (f.value === undefined || f.values !== undefined)) {
+    ctx.addIssue({ code: 'custom', message: `must give one value (and no values) with op "${f.op}"` });
+  }
+});
 
 export const sampleSchema = z.strictObject({
   /** Keep this share of rows, chosen by a deterministic hash of `key` (the same rows on every run). */
@@ -105,7 +107,7 @@ export const sampleSchema = z.strictObject({
   /** Column whose hash chooses the rows (for `fraction`) and orders them (for `limit`). */
   key: identifier('column name').optional(),
   /** A structured filter over columns kept as they are, such as { column: order_date, op: ">=", value: "2024-01-01" }. */
-  where: filterSchema.optional(),
+  where: (filterSchema as z.ZodType<CloneFilter>).optional(),
   /** At most this many rows (the first by hash of `key`, so the same rows on every run). */
   limit: positiveInteger.optional(),
 });
