@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../config/errors';
 import { zodProblems } from '../config/zod-problems';
-import type { Catalog, CatalogColumn } from './catalog';
+import type { Catalog, CatalogColumn, CatalogTable } from './catalog';
 import type { ColumnMasking } from './masking';
 import { ClonePlan, clonePlanSchema, MASK_STRATEGIES, CloneFilter, CloneSample, declaredNonPersonal } from './plan';
 
@@ -296,4 +296,24 @@ export function describeFilter(filter: CloneFilter): string {
   return filter.value === undefined
     ? `${filter.column} ${filter.op}`
     : `${filter.column} ${filter.op} ${JSON.stringify(filter.value)}`;
+}
+
+/**
+ * Plans from the declaration alone, without the source catalog (at synth time, for the production job): columns
+ * in the order the plan declares them, parents only from `references` (`kitchen clone plan --init` writes the
+ * catalog's foreign keys there). Type checks need the catalog and run in `kitchen clone --dry-run --pg-url` and in
+ * the job's guard; a declared column production lacks fails the job's UNLOAD, never leaks.
+ */
+export function planDeclared(plan: ClonePlan, location: PlanLocation = DEFAULT_LOCATION): TablePlan[] {
+  const tables = new Map<string, CatalogTable>();
+  for (const t of plan.tables) {
+    if (tables.has(t.name)) continue;
+    tables.set(t.name, {
+      name: t.name,
+      columns: Object.keys(t.mask ?? {}).map((name) => ({ name, type: 'declared', isText: true })),
+      foreignKeys: [],
+      estimatedRows: 0,
+    });
+  }
+  return planTables(plan, { schema: plan.schema ?? '(declared)', tables }, location);
 }
