@@ -10,3 +10,4 @@ export * from './secrets';
 export * from './sql';
 export * from './snapshot';
 export * from './transfer';
+export * from './starter';
