@@ -155,7 +155,7 @@ describe('deny-by-default masking over generated tables (PostgreSQL)', () => {
         );
       }
       await admin.query(`ANALYZE; CREATE SCHEMA ${target}; GRANT ALL ON SCHEMA ${target} TO kitchens_seeder`);
-      const strategies = new Map(
+      const strategies = new Map<string, MaskStrategy>(
         tables.flatMap((t) => t.columns.map((c) => [`${t.name}.${c.name}`, strategyFor(next, c)] as const)),
       );
       const reader = new PostgresExecutor(url);
@@ -203,7 +203,7 @@ describe('deny-by-default masking over generated tables (PostgreSQL)', () => {
       const location = { kind: 'directory' as const, path: exportDirectory(`kitchens-prop-${round}`) };
       try {
         const guarded = publishSnapshot({ executor: cloner, tables: gap, sourceSchema: schema, location, run: 'gap' });
-        const inOrder = [...planned]
+        const inOrder: string[] = [...planned]
           .sort((a, b) => (a.name < b.name ? -1 : 1))
           .flatMap((t) => catalog.tables.get(t.name)!.columns.map((c) => `${t.name}.${c.name}`))
           .filter((c) => left.has(c));
