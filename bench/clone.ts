@@ -20,6 +20,7 @@ import { cloneObjects } from '../lib/clone/objects';
 import { parseClonePlan, planTables } from '../lib/clone/planner';
 import { publishSnapshot, seedKitchen } from '../lib/clone/snapshot';
 import { keyedHash, setupStatements } from '../lib/clone/sql';
+import { SHOP_CUSTOMERS_MASK, SHOP_ORDERS_MASK } from '../test/lib/clone/fixtures';
 import { startMoto, startPostgres } from '../test/support/services';
 
 const CUSTOMERS = 200_000;
@@ -56,26 +57,11 @@ async function benchPostgres(url: string): Promise<void> {
     tables: [
       {
         name: 'customers',
-        mask: {
-          customer_id: 'keep',
-          email: 'hash',
-          full_name: 'redact',
-          phone: 'hash',
-          country: 'keep',
-          birth_date: 'null',
-          created_at: 'keep',
-        },
+        mask: (({ signup_ip: _ignored, ...rest }) => rest)(SHOP_CUSTOMERS_MASK),
       },
       {
         name: 'orders',
-        mask: {
-          order_id: 'keep',
-          customer_id: 'keep',
-          customer_email: 'hash',
-          amount: 'keep',
-          status: 'keep',
-          order_date: 'keep',
-        },
+        mask: SHOP_ORDERS_MASK,
       },
     ],
   });

@@ -3,7 +3,7 @@ import { buildApp } from '../../../lib/app';
 import { cloneTransfers } from '../../../lib/clone/transfer';
 import { parseClonePlan, planTables } from '../../../lib/clone/planner';
 import { publishStatements, seedStatements } from '../../../lib/clone/sql';
-import { CATALOG } from '../../lib/clone/catalog-fixture';
+import { CATALOG, CATALOG_MASKS } from '../../lib/clone/catalog-fixture';
 import { exampleConfig } from '../../support/app';
 
 describe('the masked clone transfer from production to development', () => {
@@ -134,14 +134,7 @@ describe('the masked clone transfer from production to development', () => {
           {
             name: 'customers',
             sample: { fraction: 0.25, key: 'customer_id' },
-            mask: {
-              customer_id: 'keep',
-              email: 'hash',
-              full_name: 'redact',
-              country: 'keep',
-              birth_date: 'null',
-              vip: 'keep',
-            },
+            mask: CATALOG_MASKS.customers,
           },
         ],
       }),

@@ -12,7 +12,7 @@ import { parseClonePlan, planTables } from '../../../lib/clone/planner';
 import { publishSnapshot } from '../../../lib/clone/snapshot';
 import { freshDatabase, SHOP_SCHEMA } from './fixtures';
 import { motoS3 } from './s3';
-import { asUser, exportDirectory, setupProduction } from './support';
+import { asUser, ensureUser, exportDirectory, setupProduction } from './support';
 
 const CLONE_PLAN = `
     clone:
@@ -135,8 +135,8 @@ describe('kitchen clone', () => {
     ).run;
     await cloner.close();
     // Development: the seeder user and the Kitchen schema (created with the Kitchen).
-    await client.query(`CREATE USER kitchens_seeder; GRANT pg_read_server_files TO kitchens_seeder;
-      CREATE SCHEMA k_profit_report; GRANT ALL ON SCHEMA k_profit_report TO kitchens_seeder`);
+    await ensureUser(client, 'kitchens_seeder', 'pg_read_server_files');
+    await client.query('CREATE SCHEMA k_profit_report; GRANT ALL ON SCHEMA k_profit_report TO kitchens_seeder');
     seederUrl = asUser(url, 'kitchens_seeder');
     // The files production published for the run, in the development export bucket.
     const s3 = motoS3();

@@ -2,7 +2,7 @@ import { ConfigError } from '../../../lib/config/errors';
 import { looksPersonal, suggestStrategy } from '../../../lib/clone/masking';
 import { declaredNonPersonal, nonPersonalPrefixes } from '../../../lib/clone/plan';
 import { describeSample, parseClonePlan, planTables } from '../../../lib/clone/planner';
-import { CATALOG } from './catalog-fixture';
+import { CATALOG, CATALOG_MASKS } from './catalog-fixture';
 
 const LOCATION = { file: 'kitchens.config.yaml', at: 'environments.dev.clone' };
 
@@ -16,16 +16,9 @@ function problems(run: () => unknown): string[] {
   throw new Error('expected a ConfigError');
 }
 
-const CUSTOMERS_MASK = {
-  customer_id: 'keep',
-  email: 'hash',
-  full_name: 'redact',
-  country: 'keep',
-  birth_date: 'null',
-  vip: 'keep',
-};
-const ORDERS_MASK = { order_id: 'keep', customer_id: 'keep', customer_email: 'hash', amount: 'keep' };
-const ITEMS_MASK = { item_id: 'keep', order_id: 'keep', sku: 'keep' };
+const CUSTOMERS_MASK = CATALOG_MASKS.customers;
+const ORDERS_MASK = CATALOG_MASKS.orders;
+const ITEMS_MASK = CATALOG_MASKS.order_items;
 
 describe('clone plan', () => {
   describe('a valid plan', () => {

@@ -11,7 +11,7 @@ import type { MaskStrategy } from '../../../lib/clone/plan';
 import { parseClonePlan, planTables, TablePlan } from '../../../lib/clone/planner';
 import { publishSnapshot, seedKitchen } from '../../../lib/clone/snapshot';
 import { freshDatabase } from './fixtures';
-import { asUser, exportDirectory, PLAN_AT, setupProduction } from './support';
+import { asUser, ensureUser, exportDirectory, PLAN_AT, setupProduction } from './support';
 
 const ROUNDS = 4;
 const ROWS = 300;
@@ -128,7 +128,7 @@ describe('deny-by-default masking over generated tables (PostgreSQL)', () => {
     url = await freshDatabase('clone_property_test');
     admin = new Client({ connectionString: url });
     await admin.connect();
-    await admin.query('CREATE USER kitchens_seeder; GRANT pg_read_server_files TO kitchens_seeder');
+    await ensureUser(admin, 'kitchens_seeder', 'pg_read_server_files');
   });
 
   afterAll(async () => {

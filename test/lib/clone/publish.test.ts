@@ -10,8 +10,8 @@ import {
   SeedResult,
   SnapshotPointer,
 } from '../../../lib/clone/snapshot';
-import { freshDatabase, schemaChecksum, SHOP_SCHEMA } from './fixtures';
-import { asUser, exportDirectory, PLAN_AT, RecordingExecutor, setupProduction } from './support';
+import { freshDatabase, schemaChecksum, SHOP_CUSTOMERS_MASK, SHOP_ORDERS_MASK, SHOP_SCHEMA } from './fixtures';
+import { asUser, ensureUser, exportDirectory, PLAN_AT, RecordingExecutor, setupProduction } from './support';
 
 const FRACTION = 0.2;
 const LOCATION = { file: 'kitchens.config.yaml', at: 'environments.dev.clone' };
@@ -32,28 +32,12 @@ const PLAN = {
           ],
         },
       },
-      mask: {
-        order_id: 'keep',
-        customer_id: 'keep',
-        customer_email: 'hash',
-        amount: 'keep',
-        status: 'keep',
-        order_date: 'keep',
-      },
+      mask: SHOP_ORDERS_MASK,
     },
     {
       name: 'customers',
       sample: { fraction: FRACTION, key: 'customer_id' },
-      mask: {
-        customer_id: 'keep',
-        email: 'hash',
-        full_name: 'redact',
-        phone: 'hash',
-        country: 'keep',
-        birth_date: 'null',
-        signup_ip: 'null',
-        created_at: 'keep',
-      },
+      mask: SHOP_CUSTOMERS_MASK,
     },
     { name: 'products', mask: { sku: 'keep', title: 'keep', price: 'keep' } },
   ],
@@ -87,9 +71,9 @@ describe('publish in production, seed in development (PostgreSQL)', () => {
     await setupProduction(admin, tables);
     // The development side: a seeder user that may read server files (the stand-in of the COPY role chain), a
     // Kitchen schema owned by the administrator and a Kitchen user given read/write by default privileges.
+    await ensureUser(admin, 'kitchens_seeder', 'pg_read_server_files');
+    await ensureUser(admin, 'k_profit_report');
     await admin.query(`
-      CREATE USER kitchens_seeder; GRANT pg_read_server_files TO kitchens_seeder;
-      CREATE USER k_profit_report;
       CREATE SCHEMA k_profit_report; GRANT ALL ON SCHEMA k_profit_report TO kitchens_seeder;
       GRANT USAGE ON SCHEMA k_profit_report TO k_profit_report;
       ALTER DEFAULT PRIVILEGES FOR ROLE kitchens_seeder IN SCHEMA k_profit_report

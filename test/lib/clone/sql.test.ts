@@ -7,7 +7,7 @@ import {
   seedStatements,
   setupStatements,
 } from '../../../lib/clone/sql';
-import { CATALOG } from './catalog-fixture';
+import { CATALOG, CATALOG_MASKS } from './catalog-fixture';
 
 const CHAIN =
   'arn:aws:iam::111111111111:role/acme-production-warehouse,arn:aws:iam::111111111111:role/acme-production-clone-unload';
@@ -20,18 +20,11 @@ describe('clone SQL', () => {
         {
           name: 'customers',
           sample: { fraction: 0.25, key: 'customer_id', where: { column: 'country', op: '<>', value: "O'Hare" } },
-          mask: {
-            customer_id: 'keep',
-            email: 'hash',
-            full_name: 'redact',
-            country: 'keep',
-            birth_date: 'null',
-            vip: 'keep',
-          },
+          mask: CATALOG_MASKS.customers,
         },
         {
           name: 'orders',
-          mask: { order_id: 'keep', customer_id: 'keep', customer_email: 'hash', amount: 'keep' },
+          mask: CATALOG_MASKS.orders,
         },
       ],
     }),

@@ -16,15 +16,39 @@ export function asUser(url: string, user: string): string {
   return u.toString();
 }
 
+/**
+ * Roles are shared by every database of the test server and test files run in parallel: role changes take a
+ * cluster-wide advisory lock.
+ */
+async function withRoleLock(admin: Client, run: () => Promise<void>): Promise<void> {
+  await admin.query('SELECT pg_advisory_lock(90009)');
+  try {
+    await run();
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock(90009)');
+  }
+}
+
 /** Runs the production setup as the administrator (what the setup state machine does on Redshift). */
 export async function setupProduction(
   admin: Client,
   tables: readonly TablePlan[],
   sourceSchema = 'analytics',
 ): Promise<void> {
-  for (const sql of setupStatements(tables, { dialect: 'postgres', sourceSchema, planAt: PLAN_AT })) {
-    await admin.query(sql);
-  }
+  await withRoleLock(admin, async () => {
+    for (const sql of setupStatements(tables, { dialect: 'postgres', sourceSchema, planAt: PLAN_AT })) {
+      await admin.query(sql);
+    }
+  });
+}
+
+/** Creates a login role once for the whole test server, optionally a member of a server role. */
+export async function ensureUser(admin: Client, user: string, member?: string): Promise<void> {
+  await withRoleLock(admin, async () => {
+    const { rows } = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
+    if (rows.length === 0) await admin.query(`CREATE USER "${user}"`);
+    if (member !== undefined) await admin.query(`GRANT ${member} TO "${user}"`);
+  });
 }
 
 /** A directory the PostgreSQL server process can write (it runs as another OS user). */
