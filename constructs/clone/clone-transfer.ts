@@ -3,23 +3,25 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { EnvironmentBoundStack } from '../core/environment-bound-stack';
+import { planDeclared } from '../../lib/clone/planner';
 import { COPY_ROLE, EXPORT_EXPIRY_DAYS, UNLOAD_ROLE, type CloneTransfer } from '../../lib/clone/transfer';
+import { DEFAULT_SCHEDULE } from '../../lib/clone/plan';
 import { acknowledge, nagPartition } from '../core/nag';
-
-/** Only Kitchen exports: `kitchens/NAME/clone-export/TABLE/...`. */
-const EXPORT_KEYS = 'kitchens/*';
+import { CloneJob } from './clone-job';
 
 export interface CloneTransferStackProps extends StackProps {
   readonly transfer: CloneTransfer;
 }
 
 /**
- * In the account of the environment the data leaves (production): the role its warehouse chains to for UNLOAD.
- * It can write only below `kitchens/` of the receiving environment's export bucket; it reads nothing. What it
- * writes is already masked and sampled: the UNLOAD query runs the masking inside the source warehouse.
+ * In the account of the environment the data leaves (production): the publishing job (CloneJob) and the role its
+ * warehouse chains to for UNLOAD, which can write only below `snapshots/SOURCE/` of the receiving environment's
+ * export bucket and reads nothing. Only the cloner database user may use that chain (GRANT ASSUMEROLE in the
+ * setup), and only the job's role gets credentials for that user.
  */
 export class CloneExportStack extends EnvironmentBoundStack {
   public readonly unloadRole: iam.Role;
+  public readonly job?: CloneJob;
 
   constructor(scope: Construct, id: string, props: CloneTransferStackProps) {
     const { transfer } = props;
@@ -28,6 +30,7 @@ export class CloneExportStack extends EnvironmentBoundStack {
       description: `cdk-kitchens: masked clone exports from ${transfer.source.name} to ${transfer.target.name}`,
       ...props,
     });
+    const EXPORT_KEYS = `${transfer.snapshotPrefix}*`;
     const bucketArn = `arn:${this.partition}:s3:::${transfer.exportBucket}`;
     this.unloadRole = new iam.Role(this, 'UnloadRole', {
       roleName: transfer.sourceNames.roleName(UNLOAD_ROLE),
@@ -50,9 +53,20 @@ export class CloneExportStack extends EnvironmentBoundStack {
     acknowledge(
       this.unloadRole,
       `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${transfer.exportBucket}/${EXPORT_KEYS}]`,
-      'Writes (and CLEANPATH-deletes) only the Kitchen export keys of the receiving environment export bucket; ' +
-        'the Kitchen names are not known when this stack is deployed.',
+      'Writes (and CLEANPATH-deletes) only the snapshot keys of this environment in the receiving export bucket; ' +
+        'each run writes below a new run id.',
     );
+    if (transfer.plan !== undefined && transfer.planLocation !== undefined) {
+      const at = `${transfer.planLocation.file}: ${transfer.planLocation.at}`;
+      this.job = new CloneJob(this, 'Job', {
+        transfer,
+        tables: planDeclared(transfer.plan, transfer.planLocation),
+        sourceSchema: transfer.plan.schema ?? transfer.source.warehouse.schema,
+        schedule: transfer.plan.schedule ?? DEFAULT_SCHEDULE,
+        planAt: at,
+        objects: transfer.plan.objects.map((o) => ({ role: o.bucket, prefix: o.prefix })),
+      });
+    }
   }
 }
 
@@ -71,9 +85,10 @@ export class CloneImportStack extends EnvironmentBoundStack {
       description: `cdk-kitchens: masked clone imports into ${transfer.target.name} from ${transfer.source.name}`,
       ...props,
     });
+    const EXPORT_KEYS = `${transfer.snapshotPrefix}*`;
     const logs = s3.Bucket.fromBucketName(this, 'AccessLogs', transfer.targetNames.bucketName('logs'));
-    // SSE-S3, not the vault key: the writer is the source account's UNLOAD role, which must not use
-    // development keys. The objects are masked samples and expire after a day.
+    // SSE-S3, not the vault key: the writers are the source account's UNLOAD and job roles, which must not use
+    // development keys. The objects are masked samples and expire after a week (the job publishes daily).
     this.exportBucket = new s3.Bucket(this, 'ExportBucket', {
       bucketName: transfer.exportBucket,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -112,6 +127,14 @@ export class CloneImportStack extends EnvironmentBoundStack {
         conditions: { StringLike: { 's3:prefix': [EXPORT_KEYS] } },
       }),
     );
+    this.exportBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishFromSourceJob',
+        principals: [new iam.ArnPrincipal(transfer.jobRoleArn)],
+        actions: ['s3:PutObject'],
+        resources: [this.exportBucket.arnForObjects(EXPORT_KEYS)],
+      }),
+    );
     this.copyRole = new iam.Role(this, 'CopyRole', {
       roleName: transfer.targetNames.roleName(COPY_ROLE),
       assumedBy: new iam.ArnPrincipal(transfer.warehouseRoleArn.target),
@@ -128,7 +151,7 @@ export class CloneImportStack extends EnvironmentBoundStack {
     acknowledge(
       this.copyRole,
       `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.exportBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${EXPORT_KEYS}]`,
-      'Reads only the Kitchen export keys of the export bucket; the Kitchen names are not known at deploy time.',
+      'Reads only the published snapshots of the export bucket; each run writes below a new run id.',
     );
   }
 }

@@ -1,3 +1,4 @@
 // clone constructs: re-exports only.
+export * from './clone-job';
 export * from './clone-transfer';
 export * from './object-clone';

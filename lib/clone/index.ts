@@ -8,5 +8,6 @@ export * from './planner';
 export * from './redshift-executor';
 export * from './secrets';
 export * from './sql';
-export * from './tables';
+export * from './snapshot';
 export * from './transfer';
+export * from './starter';

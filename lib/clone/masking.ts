@@ -1,55 +1,47 @@
 /**
- * Masking rules. A column is masked with a salted deterministic hash when the plan says so, or by default when its
- * name looks like personal data; `keep` in the plan is the only way to copy such a column as it is.
+ * Masking: deny by default. Every column of a cloned table has a strategy declared in the plan, or the plan is
+ * refused (planner.ts) and the production job fails (sql.ts, `check_plan`). Name patterns of personal data are only
+ * suggestions, used by `kitchen clone plan --init` to write a starter plan a reviewer confirms.
  */
 import type { MaskStrategy } from './plan';
 
-/** Name fragments of personal data, matched against the column name split on "_". */
+/** Name fragments of personal data, matched against the lowercase column name (substring matches on purpose). */
 export const PERSONAL_DATA_PATTERNS: readonly RegExp[] = [
-  /(^|_)e?mail(_|$)/,
-  /email/,
-  /(^|_)(phone|mobile|msisdn|fax|tel|telephone)(_|$)/,
-  /(^|_)(first|last|middle|full|given|family|sur|maiden|user|display|contact|customer)_?name(_|$)/,
-  /^name$/,
-  /(^|_)(surname|firstname|lastname|fullname|username)(_|$)/,
-  /(^|_)(address|addr|street|postcode|postal_code|zip|zipcode|city)(_|$)/,
-  /(^|_)(ssn|sin|nino|national_id|passport|tax_id|tin|iban|card_number|credit_card|pan|account_number)(_|$)/,
-  /(^|_)(birth|birthday|birthdate|dob|date_of_birth)(_|$)/,
-  /birth/,
-  /(^|_)(ip|ip_address|ipv4|ipv6|mac_address|device_id)(_|$)/,
-  /(^|_)(password|secret|token)(_|$)/,
-  /(^|_)(latitude|longitude|lat|lon|lng|geo)(_|$)/,
+  /e_?mail/,
+  /phone|mobile|msisdn|fax|(^|_)tel(ephone)?(_|$)/,
+  /name/,
+  /addr|street|post_?code|postal|zip|city|town|county/,
+  /ssn|(^|_)sin(_|$)|nino|national|passport|tax_?id|(^|_)tin(_|$)|iban|bic|swift|card|(^|_)pan(_|$)|account|bank|sort_?code/,
+  /birth|dob|(^|_)age(_|$)/,
+  /(^|_)ip(_|$)|ip_?addr|ipv[46]|mac_?addr|device|imei|user_?agent|cookie/,
+  /password|passwd|secret|token|credential/,
+  /latitude|longitude|(^|_)(lat|lon|lng|geo)(_|$)|location/,
+  /medical|health|diagnos|gender|sex|ethnic|religio|salary|note|comment|free_?text/,
 ];
 
-export function looksPersonal(column: string, extra: readonly string[] = []): boolean {
+export function looksPersonal(column: string): boolean {
   const name = column.toLowerCase();
-  return extra.includes(name) || PERSONAL_DATA_PATTERNS.some((p) => p.test(name));
+  return PERSONAL_DATA_PATTERNS.some((p) => p.test(name));
 }
 
 export interface ColumnMasking {
   readonly column: string;
   readonly strategy: MaskStrategy;
-  /** Why: declared in the plan, or the personal-data default. */
-  readonly reason: 'plan' | 'personal-data default' | 'default';
+}
+
+export interface SuggestedMasking extends ColumnMasking {
+  readonly why: string;
 }
 
 /**
- * The strategy of every column of one table, in column order. Personal data defaults to `hash` for text columns
- * (joins on it still work) and to `null` for other types (a hashed date or number would change the column's type).
+ * A suggested strategy for one column, for a reviewer to confirm: personal-looking text is hashed (joins keep
+ * working), other personal-looking types are nulled (a hash would change their type); the rest is kept.
  */
-export function resolveMasking(
-  columns: readonly { readonly name: string; readonly isText: boolean }[],
-  declared: Readonly<Record<string, MaskStrategy>> = {},
-  extraPersonal: readonly string[] = [],
-): ColumnMasking[] {
-  return columns.map(({ name: column, isText }) => {
-    const strategy = declared[column];
-    if (strategy !== undefined) {
-      return { column, strategy, reason: 'plan' };
-    }
-    if (!looksPersonal(column, extraPersonal)) {
-      return { column, strategy: 'keep', reason: 'default' };
-    }
-    return { column, strategy: isText ? 'hash' : 'null', reason: 'personal-data default' };
-  });
+export function suggestStrategy(column: { readonly name: string; readonly isText: boolean }): SuggestedMasking {
+  if (!looksPersonal(column.name)) {
+    return { column: column.name, strategy: 'keep', why: 'no personal-data name pattern: confirm' };
+  }
+  return column.isText
+    ? { column: column.name, strategy: 'hash', why: 'looks like personal data' }
+    : { column: column.name, strategy: 'null', why: 'looks like personal data (not text)' };
 }

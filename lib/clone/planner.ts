@@ -6,15 +6,17 @@
  */
 import { ConfigError } from '../config/errors';
 import { zodProblems } from '../config/zod-problems';
-import type { Catalog, CatalogColumn } from './catalog';
-import { ColumnMasking, resolveMasking } from './masking';
-import { ClonePlan, clonePlanSchema, CloneSample } from './plan';
+import type { Catalog, CatalogColumn, CatalogTable } from './catalog';
+import type { ColumnMasking } from './masking';
+import { ClonePlan, clonePlanSchema, MASK_STRATEGIES, CloneFilter, CloneSample, declaredNonPersonal } from './plan';
 
 /** Where the plan was declared, for messages: `kitchens.config.yaml: environments.dev.clone`. */
 export interface PlanLocation {
   readonly file: string;
   readonly at: string;
 }
+
+const MASK_CHOICES = MASK_STRATEGIES.join(', ');
 
 export const DEFAULT_LOCATION: PlanLocation = { file: 'kitchens.config.yaml', at: 'clone' };
 
@@ -37,13 +39,38 @@ export interface TablePlan {
   readonly estimatedRows: number;
 }
 
-/** Validates the shape of a raw clone plan (as written in the config) and reports problems in the config format. */
+/**
+ * Validates the shape of a raw clone plan (as written in the config) and reports problems in the config format.
+ * Files are refused unless they lie below a prefix the plan declares non-personal (the reviewed allow-list).
+ */
 export function parseClonePlan(raw: unknown, location: PlanLocation = DEFAULT_LOCATION): ClonePlan {
   const result = clonePlanSchema.safeParse(raw ?? {});
   if (!result.success) {
     throw new ConfigError(zodProblems(clonePlanSchema, raw, result.error, location));
   }
-  return result.data;
+  const plan = result.data;
+  const problems: string[] = [];
+  plan.objects.forEach((o, i) => {
+    if (declaredNonPersonal(o, plan.nonPersonal) === undefined) {
+      const declared = plan.nonPersonal.map((a) => `${a.bucket}:${a.prefix}`);
+      problems.push(
+        `${location.file}: ${location.at}.objects[${i}] must lie below a prefix declared in ${location.at}.nonPersonal ` +
+          '(files from production are published only where a reviewer declared them free of personal data), ' +
+          `got: ${o.bucket}:${o.prefix}; declared non-personal: ${declared.length > 0 ? declared.join(', ') : '(none)'}`,
+      );
+    }
+  });
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return plan;
+}
+
+/** Every column a filter names, in order of appearance. */
+export function filterColumns(filter: CloneFilter): string[] {
+  if ('and' in filter) return filter.and.flatMap(filterColumns);
+  if ('or' in filter) return filter.or.flatMap(filterColumns);
+  return [filter.column];
 }
 
 /** Resolves and checks a plan against the source catalog; throws ConfigError listing every problem. */
@@ -121,10 +148,33 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
       }
     }
 
-    const masking = resolveMasking(table.columns, t.mask ?? {}, plan.personal ?? []);
+    // Deny by default: every column of the source needs a declared strategy.
+    const declaredMask = t.mask ?? {};
+    const undeclared = columnNames.filter((c) => declaredMask[c] === undefined);
+    if (undeclared.length > 0) {
+      problems.push(
+        `${at(i, '.mask')} must declare a strategy (${MASK_CHOICES}) for every column; ` +
+          `undeclared: ${undeclared.map((c) => `${t.name}.${c}`).join(', ')}`,
+      );
+    }
+    const masking: ColumnMasking[] = table.columns
+      .filter((c) => declaredMask[c.name] !== undefined)
+      .map((c) => ({ column: c.name, strategy: declaredMask[c.name] }));
+    if (sample.where !== undefined) {
+      for (const column of new Set(filterColumns(sample.where))) {
+        if (!hasColumn(column)) {
+          problems.push(
+            `${at(i, '.sample.where')} must name columns of table ${t.name}, got: ${JSON.stringify(column)}; columns are: ${columnsText}`,
+          );
+        } else if (declaredMask[column] !== undefined && declaredMask[column] !== 'keep') {
+          problems.push(
+            `${at(i, '.sample.where')} may only filter on columns kept as they are (a filter on a masked column reveals its values), got: ${t.name}.${column} (${declaredMask[column]})`,
+          );
+        }
+      }
+    }
     for (const m of masking) {
       const column = table.columns.find((c) => c.name === m.column)!;
-      const declared = m.reason === 'plan' ? `.mask.${m.column}` : '';
       if (m.strategy === 'redact' && !column.isText) {
         problems.push(
           `${at(i, `.mask.${m.column}`)} must be hash, null or keep for non-text column ${t.name}.${m.column} (${column.type}): redact writes text, got: "redact"`,
@@ -136,19 +186,15 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
         );
       }
       if (m.strategy === 'keep') continue;
-      const how =
-        m.reason === 'plan'
-          ? `got: ${JSON.stringify(m.strategy)}`
-          : `got: "${m.strategy}" by the personal-data default`;
       if (m.column === sample.key) {
         problems.push(
-          `${at(i, declared || `.mask.${m.column}`)} must be "keep": ${m.column} is the sample key of table ${t.name} and a masked key cannot choose the same rows in every table; ${how}`,
+          `${at(i, `.mask.${m.column}`)} must be "keep": ${m.column} is the sample key of table ${t.name} and a masked key cannot choose the same rows in every table; got: ${JSON.stringify(m.strategy)}`,
         );
       }
       for (const r of references) {
         if (r.column === m.column) {
           problems.push(
-            `${at(i, declared || `.mask.${m.column}`)} must be "keep": ${m.column} refers to ${r.table}.${r.key} and children are sampled by their parent's keys; ${how}`,
+            `${at(i, `.mask.${m.column}`)} must be "keep": ${m.column} refers to ${r.table}.${r.key} and children are sampled by their parent's keys; got: ${JSON.stringify(m.strategy)}`,
           );
         }
       }
@@ -172,7 +218,7 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
       if (parent && m && m.strategy !== 'keep') {
         const i = plan.tables.findIndex((t) => t.name === parent.name);
         problems.push(
-          `${at(i, `.mask.${r.key}`)} must be "keep": ${parent.name}.${r.key} is the key ${child.name}.${r.column} refers to and children are sampled by their parent's keys; got: ${JSON.stringify(m.strategy)}${m.reason === 'plan' ? '' : ' by the personal-data default'}`,
+          `${at(i, `.mask.${r.key}`)} must be "keep": ${parent.name}.${r.key} is the key ${child.name}.${r.column} refers to and children are sampled by their parent's keys; got: ${JSON.stringify(m.strategy)}`,
         );
       }
     }
@@ -235,8 +281,39 @@ function estimate(ordered: readonly TablePlan[]): TablePlan[] {
 export function describeSample(t: TablePlan): string {
   const parts: string[] = [];
   if (t.sample.fraction !== undefined) parts.push(`${t.sample.fraction * 100}% by hash of ${t.sample.key}`);
-  if (t.sample.where !== undefined) parts.push(`where ${t.sample.where}`);
+  if (t.sample.where !== undefined) parts.push(`where ${describeFilter(t.sample.where)}`);
   if (t.sample.limit !== undefined) parts.push(`at most ${t.sample.limit} rows`);
   for (const r of t.references) parts.push(`${r.column} in sampled ${r.table}.${r.key}`);
   return parts.length > 0 ? parts.join('; ') : 'all rows';
+}
+
+/** A filter as a person reads it (the SQL rendering with quoted identifiers is in sql.ts). */
+export function describeFilter(filter: CloneFilter): string {
+  if ('and' in filter) return `(${filter.and.map(describeFilter).join(' and ')})`;
+  if ('or' in filter) return `(${filter.or.map(describeFilter).join(' or ')})`;
+  if (filter.values !== undefined)
+    return `${filter.column} ${filter.op} (${filter.values.map((v) => JSON.stringify(v)).join(', ')})`;
+  return filter.value === undefined
+    ? `${filter.column} ${filter.op}`
+    : `${filter.column} ${filter.op} ${JSON.stringify(filter.value)}`;
+}
+
+/**
+ * Plans from the declaration alone, without the source catalog (at synth time, for the production job): columns
+ * in the order the plan declares them, parents only from `references` (`kitchen clone plan --init` writes the
+ * catalog's foreign keys there). Type checks need the catalog and run in `kitchen clone --dry-run --pg-url` and in
+ * the job's guard; a declared column production lacks fails the job's UNLOAD, never leaks.
+ */
+export function planDeclared(plan: ClonePlan, location: PlanLocation = DEFAULT_LOCATION): TablePlan[] {
+  const tables = new Map<string, CatalogTable>();
+  for (const t of plan.tables) {
+    if (tables.has(t.name)) continue;
+    tables.set(t.name, {
+      name: t.name,
+      columns: Object.keys(t.mask ?? {}).map((name) => ({ name, type: 'declared', isText: true })),
+      foreignKeys: [],
+      estimatedRows: 0,
+    });
+  }
+  return planTables(plan, { schema: plan.schema ?? '(declared)', tables }, location);
 }

@@ -1,19 +1,34 @@
 /**
- * SQL generation for the table clone. Sampling and masking happen inside one query, so rows never pass through
- * the client. Everything here stays in the subset PostgreSQL and Redshift both run (md5, strpos, substr, CAST,
- * CREATE TABLE AS, DROP TABLE IF EXISTS), except the cross-environment UNLOAD/COPY pair, which is Redshift only.
+ * SQL of the clone, for both engines: PostgreSQL (local stand-in and tests) and Redshift (production and
+ * development warehouses). Three parts:
+ *  - setup, run by an administrator when production deploys: the cloner's database user with SELECT on the plan's
+ *    tables only, the production-only hash key, the deny-by-default guard and (Redshift) the role-chain grants;
+ *  - publish, run by that user inside production: sample, mask, UNLOAD (PostgreSQL: COPY TO a server file);
+ *  - seed, run in development: COPY the published snapshot into a Kitchen schema (server-side).
+ * Identifiers are quoted; every value is a literal; filters are structured (no SQL text from the plan).
+ * The masking key is read from a table inside the warehouse and never appears in a statement.
  */
 import { createHash } from 'crypto';
+import type { Dialect } from './executor';
+import type { CloneFilter, FilterValue, MaskStrategy } from './plan';
 import type { TablePlan } from './planner';
 
 /** Table in the Kitchen schema recording what each cloned table was built from (makes re-runs no-ops). */
 export const STATE_TABLE = 'kitchens_clone_state';
+/** Staging table in the Kitchen schema holding the snapshot's column list while seeding. */
+export const COLUMNS_TABLE = 'kitchens_clone_columns';
+/** Production-only schema of the cloner: the hash key and the guard procedure. */
+export const CLONE_SCHEMA = 'kitchens_clone';
+export const KEY_TABLE = 'hash_key';
+export const CHECK_PROCEDURE = 'check_plan';
+/** The production database user the clone job connects as. */
+export const CLONER_USER = 'kitchens_cloner';
 /** Column the sampling subquery adds; never copied. */
 const SAMPLE_HASH = 'kitchens_sample_hash';
 /** Fraction resolution: the first 16 bits of the md5 of the key. */
 export const SAMPLE_BUCKETS = 65536;
-/** Type of a hashed column: a 32-character hex md5. */
-export const HASH_TYPE = 'varchar(32)';
+/** Type of a hashed column: 64 hex digits of SHA-256. */
+export const HASH_TYPE = 'varchar(64)';
 export const REDACTED = 'REDACTED';
 
 export function ident(name: string): string {
@@ -32,16 +47,75 @@ export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** Salt rules: long enough not to be guessed, and safe inside a literal in both engines. */
-export function checkSalt(salt: string): string {
-  if (!/^[A-Za-z0-9+/=_.:-]{16,256}$/.test(salt)) {
-    throw new Error('masking salt must be 16 to 256 characters of letters, digits and + / = _ . : -');
+function valueLiteral(value: FilterValue): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`filter value must be a finite number, got: ${value}`);
+    return String(value);
   }
-  return salt;
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  return literal(value);
+}
+
+/** A structured filter as SQL over the row alias: quoted identifiers, literals, nothing else. */
+export function renderFilter(filter: CloneFilter, alias: string): string {
+  if ('and' in filter) return `(${filter.and.map((f) => renderFilter(f, alias)).join(' AND ')})`;
+  if ('or' in filter) return `(${filter.or.map((f) => renderFilter(f, alias)).join(' OR ')})`;
+  const column = `${alias}.${ident(filter.column)}`;
+  switch (filter.op) {
+    case 'is null':
+      return `(${column} IS NULL)`;
+    case 'is not null':
+      return `(${column} IS NOT NULL)`;
+    case 'in':
+    case 'not in':
+      return `(${column} ${filter.op === 'in' ? 'IN' : 'NOT IN'} (${filter.values!.map(valueLiteral).join(', ')}))`;
+    case '=':
+    case '<>':
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return `(${column} ${filter.op} ${valueLiteral(filter.value!)})`;
+  }
 }
 
 function asText(expr: string): string {
   return `CAST(${expr} AS VARCHAR(65535))`;
+}
+
+/** Lowercase hex SHA-256 of the UTF-8 bytes of a text expression, in each engine (NULL stays NULL). */
+export function sha256Hex(expr: string, dialect: Dialect): string {
+  return dialect === 'redshift' ? `sha2(${expr}, 256)` : `encode(sha256(convert_to(${expr}, 'UTF8')), 'hex')`;
+}
+
+/** Alias of the one-row key relation joined into a masked query. */
+const KEY_ALIAS = 'kitchens_key';
+
+/**
+ * The keyed hash of a value: H(outer || H(inner || value)), H = SHA-256 as hex text, with two independent 256-bit
+ * keys written as 64 hex characters (one SHA-256 block each) and read from the production-only key table. This is
+ * the nested construction HMAC's security argument rests on (NMAC), in a form Redshift can run with SHA2 alone: the
+ * inner block keys the hash, so a value cannot be tested without the key and length extension does not apply.
+ */
+export function keyedHash(expr: string, dialect: Dialect): string {
+  const inner = sha256Hex(`${KEY_ALIAS}.inner_key || ${asText(expr)}`, dialect);
+  return sha256Hex(`${KEY_ALIAS}.outer_key || ${inner}`, dialect);
+}
+
+/** The masked value of one column of row alias `r`; NULL stays NULL in every strategy, and `null` keeps the type. */
+export function maskExpression(strategy: MaskStrategy, column: string, dialect: Dialect, alias = 'r'): string {
+  const ref = `${alias}.${ident(column)}`;
+  switch (strategy) {
+    case 'keep':
+      return ref;
+    case 'hash':
+      return keyedHash(ref, dialect);
+    case 'redact':
+      return `CASE WHEN ${ref} IS NULL THEN NULL ELSE CAST(${literal(REDACTED)} AS VARCHAR(${REDACTED.length})) END`;
+    case 'null':
+      // A CASE that never matches: NULL of the column's own type, without knowing the type.
+      return `CASE WHEN 1 = 0 THEN ${ref} END`;
+  }
 }
 
 /** An integer in [0, 65536) from the first four hex digits of an md5 (no engine-specific hex parsing). */
@@ -50,50 +124,22 @@ export function bucketOf(hashExpr: string): string {
   return `(${digit(1)} * 4096 + ${digit(2)} * 256 + ${digit(3)} * 16 + ${digit(4)})`;
 }
 
-/** The masked value of one column of the row alias `r`; NULL stays NULL in every strategy. */
-export function maskExpression(table: TablePlan, column: string, salt: string, alias = 'r'): string {
-  const m = table.masking.find((x) => x.column === column)!;
-  const type = table.columns.find((c) => c.name === column)!.type;
-  const ref = `${alias}.${ident(column)}`;
-  switch (m.strategy) {
-    case 'keep':
-      return ref;
-    case 'hash':
-      // `||` with NULL is NULL in both engines, and md5(NULL) is NULL.
-      return `md5(${literal(salt)} || ${asText(ref)})`;
-    case 'redact':
-      return `CASE WHEN ${ref} IS NULL THEN NULL ELSE CAST(${literal(REDACTED)} AS VARCHAR(${REDACTED.length})) END`;
-    case 'null':
-      return `CAST(NULL AS ${type})`;
-  }
-}
-
-/** Type of a column in the Kitchen after masking. */
-export function maskedType(table: TablePlan, column: string): string {
-  const m = table.masking.find((x) => x.column === column)!;
-  const type = table.columns.find((c) => c.name === column)!.type;
-  return m.strategy === 'hash' ? HASH_TYPE : m.strategy === 'redact' ? `varchar(${REDACTED.length})` : type;
-}
-
-/**
- * Where a child finds its parent's sampled keys: in the Kitchen's already-built parent table (one warehouse), or by
- * re-running the parent's sample on the source (across environments, where the Kitchen is in another warehouse).
- */
-export type ParentKeys = { readonly from: 'target'; readonly schema: string } | { readonly from: 'source' };
-
 export interface SampleContext {
   readonly sourceSchema: string;
   readonly tables: readonly TablePlan[];
-  readonly parentKeys: ParentKeys;
 }
 
-/** SELECT of the sampled, unmasked source rows of a table (all source columns, nothing else). */
+/**
+ * SELECT of the sampled, unmasked source rows of a table (its declared columns only). A child re-runs its parents'
+ * samples (same source, same transaction), so every foreign key of the snapshot resolves.
+ */
 export function sampledRows(table: TablePlan, ctx: SampleContext, depth = 0): string {
   const s = `s${depth}`;
-  const columns = table.columns.map((c) => `${s}.${ident(c.name)}`).join(', ');
+  const names = table.masking.map((m) => m.column);
+  const columns = names.map((c) => `${s}.${ident(c)}`).join(', ');
   const conditions: string[] = [];
   if (table.sample.where !== undefined) {
-    conditions.push(`(${table.sample.where})`);
+    conditions.push(renderFilter(table.sample.where, s));
   }
   const key = table.sample.key;
   if (key !== undefined && table.sample.fraction !== undefined && table.sample.fraction < 1) {
@@ -103,10 +149,7 @@ export function sampledRows(table: TablePlan, ctx: SampleContext, depth = 0): st
   table.references.forEach((r, i) => {
     const parent = ctx.tables.find((t) => t.name === r.table)!;
     const p = `p${depth}_${i}`;
-    const keys =
-      ctx.parentKeys.from === 'target'
-        ? `SELECT ${p}.${ident(r.key)} FROM ${qualified(ctx.parentKeys.schema, parent.name)} AS ${p}`
-        : `SELECT ${p}.${ident(r.key)} FROM (${sampledRows(parent, ctx, depth + 1)}) AS ${p}`;
+    const keys = `SELECT ${p}.${ident(r.key)} FROM (${sampledRows(parent, ctx, depth + 1)}) AS ${p}`;
     conditions.push(`(${s}.${ident(r.column)} IS NULL OR ${s}.${ident(r.column)} IN (${keys}))`);
   });
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
@@ -115,102 +158,317 @@ export function sampledRows(table: TablePlan, ctx: SampleContext, depth = 0): st
     return `SELECT ${columns} FROM ${source} AS ${s}${where}`;
   }
   const t = `t${depth}`;
-  const hashed = `SELECT ${t}.*, md5(${asText(`${t}.${ident(key)}`)}) AS ${SAMPLE_HASH} FROM ${source} AS ${t}`;
+  const picked = [...new Set([key, ...names])].map((c) => `${t}.${ident(c)}`).join(', ');
+  const hashed = `SELECT ${picked}, md5(${asText(`${t}.${ident(key)}`)}) AS ${SAMPLE_HASH} FROM ${source} AS ${t}`;
   const order =
     table.sample.limit !== undefined
-      ? ` ORDER BY ${s}.${SAMPLE_HASH}, ${[key, ...table.columns.map((c) => c.name).filter((c) => c !== key)]
+      ? ` ORDER BY ${s}.${SAMPLE_HASH}, ${[key, ...names.filter((c) => c !== key)]
           .map((c) => `${s}.${ident(c)}`)
           .join(', ')} LIMIT ${table.sample.limit}`
       : '';
   return `SELECT ${columns} FROM (${hashed}) AS ${s}${where}${order}`;
 }
 
-/** SELECT of the sampled and masked rows, column names and order as in the source. */
-export function maskedSelect(table: TablePlan, ctx: SampleContext, salt: string): string {
-  const select = table.columns.map((c) => `${maskExpression(table, c.name, salt)} AS ${ident(c.name)}`).join(', ');
-  return `SELECT ${select} FROM (${sampledRows(table, ctx)}) AS r`;
+/** SELECT of the sampled and masked rows, columns in source order; the key relation joins only when needed. */
+export function maskedSelect(table: TablePlan, ctx: SampleContext, dialect: Dialect): string {
+  const select = table.masking
+    .map((m) => `${maskExpression(m.strategy, m.column, dialect)} AS ${ident(m.column)}`)
+    .join(', ');
+  const keyed = table.masking.some((m) => m.strategy === 'hash')
+    ? ` CROSS JOIN (SELECT inner_key, outer_key FROM ${qualified(CLONE_SCHEMA, KEY_TABLE)}) AS ${KEY_ALIAS}`
+    : '';
+  return `SELECT ${select} FROM (${sampledRows(table, ctx)}) AS r${keyed}`;
 }
 
-/** A short digest of what a table is built from; a change of plan, salt or parent rebuilds the table. */
+/** Type of a source column in SQL both engines accept, computed from information_schema.columns. */
+const SOURCE_TYPE =
+  "CASE data_type WHEN 'character varying' THEN 'varchar(' || COALESCE(CAST(character_maximum_length AS VARCHAR(12)), '65535') || ')' " +
+  "WHEN 'character' THEN 'char(' || COALESCE(CAST(character_maximum_length AS VARCHAR(12)), '1') || ')' " +
+  "WHEN 'text' THEN 'varchar(65535)' " +
+  "WHEN 'numeric' THEN 'numeric(' || COALESCE(CAST(numeric_precision AS VARCHAR(12)), '38') || ',' || COALESCE(CAST(numeric_scale AS VARCHAR(12)), '10') || ')' " +
+  'ELSE CAST(data_type AS VARCHAR(128)) END';
+
+function columnKey(table: string, column: string): string {
+  return literal(`${table}.${column}`);
+}
+
+/**
+ * The snapshot's column list (table, column, position, type after masking): development creates the Kitchen's
+ * tables from it, so it never needs the production catalog.
+ */
+export function columnsQuery(tables: readonly TablePlan[], sourceSchema: string): string {
+  const of = (s: MaskStrategy) =>
+    tables.flatMap((t) => t.masking.filter((m) => m.strategy === s).map((m) => columnKey(t.name, m.column)));
+  const hashed = of('hash');
+  const redacted = of('redact');
+  const declared = tables.map(
+    (t) =>
+      `(table_name = ${literal(t.name)} AND column_name IN (${t.masking.map((m) => literal(m.column)).join(', ')}))`,
+  );
+  const key = "CAST(table_name AS VARCHAR(128)) || '.' || CAST(column_name AS VARCHAR(128))";
+  const type =
+    'CASE' +
+    (hashed.length > 0 ? ` WHEN ${key} IN (${hashed.join(', ')}) THEN '${HASH_TYPE}'` : '') +
+    (redacted.length > 0 ? ` WHEN ${key} IN (${redacted.join(', ')}) THEN 'varchar(${REDACTED.length})'` : '') +
+    ` ELSE ${SOURCE_TYPE} END`;
+  return (
+    'SELECT CAST(table_name AS VARCHAR(128)) AS table_name, CAST(column_name AS VARCHAR(128)) AS column_name, ' +
+    `CAST(ordinal_position AS INTEGER) AS ordinal_position, ${type} AS masked_type ` +
+    `FROM information_schema.columns WHERE table_schema = ${literal(sourceSchema)} AND (${declared.join(' OR ')}) ` +
+    'ORDER BY 1, 3'
+  );
+}
+
+/** Where a publication is written and read: a prefix in the development account's export bucket, or a server directory. */
+export type SnapshotLocation =
+  | {
+      readonly kind: 's3';
+      /** `s3://bucket/snapshots/ENV/` */
+      readonly uri: string;
+      /** Redshift IAM_ROLE value: the warehouse's attached role, then the export (or import) role. */
+      readonly roleChain: string;
+    }
+  | {
+      readonly kind: 'directory';
+      /** An absolute directory on the PostgreSQL server's host (the local stand-in for the export bucket). */
+      readonly path: string;
+    };
+
+function runBase(location: SnapshotLocation, run: string): string {
+  if (location.kind === 's3') {
+    return `${location.uri.endsWith('/') ? location.uri : `${location.uri}/`}${run}/`;
+  }
+  return `${location.path.replace(/\/+$/, '')}/${run}/`;
+}
+
+/** Where one table of a run lies. */
+export function tableLocation(location: SnapshotLocation, run: string, table: string): string {
+  return location.kind === 's3' ? `${runBase(location, run)}tables/${table}/` : `${runBase(location, run)}${table}.csv`;
+}
+
+export function columnsLocation(location: SnapshotLocation, run: string): string {
+  return location.kind === 's3' ? `${runBase(location, run)}columns/` : `${runBase(location, run)}columns.csv`;
+}
+
+/** Run ids: letters, digits, "-" and "_" (Step Functions execution names, or a timestamp locally). */
+export function checkRun(run: string): string {
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(run)) {
+    throw new Error(`snapshot run id must be 1 to 80 letters, digits, "-" or "_", got: ${JSON.stringify(run)}`);
+  }
+  return run;
+}
+
+function exportStatement(
+  query: string,
+  target: string,
+  location: SnapshotLocation,
+  format: 'table' | 'columns',
+): string {
+  if (location.kind === 'directory') {
+    return `COPY (${query}) TO ${literal(target)} WITH (FORMAT csv)`;
+  }
+  const how = format === 'table' ? 'FORMAT AS PARQUET' : 'FORMAT AS CSV PARALLEL OFF';
+  return `UNLOAD (${literal(query)}) TO ${literal(target)} IAM_ROLE ${literal(location.roleChain)} ${how} CLEANPATH`;
+}
+
+/**
+ * The statements of one publication, run as one transaction by the cloner user inside production: the
+ * deny-by-default guard first, then every table (parents first, all from the same snapshot of the source), then the
+ * column list. The masking key is read by the queries from the key table; no statement contains it.
+ */
+export function publishStatements(
+  tables: readonly TablePlan[],
+  sourceSchema: string,
+  location: SnapshotLocation,
+  dialect: Dialect,
+  run: string,
+): string[] {
+  checkRun(run);
+  const ctx: SampleContext = { sourceSchema, tables };
+  return [
+    `CALL ${qualified(CLONE_SCHEMA, CHECK_PROCEDURE)}()`,
+    ...tables.map((t) =>
+      exportStatement(maskedSelect(t, ctx, dialect), tableLocation(location, run, t.name), location, 'table'),
+    ),
+    exportStatement(columnsQuery(tables, sourceSchema), columnsLocation(location, run), location, 'columns'),
+  ];
+}
+
+/** What the setup needs to know beyond the plan. */
+export interface SetupOptions {
+  readonly dialect: Dialect;
+  readonly sourceSchema: string;
+  /** Where the plan is declared, named in the guard's message. */
+  readonly planAt: string;
+  /** Redshift: the role chain UNLOAD uses (`warehouse,clone-unload`); granted to the cloner user only. */
+  readonly unloadRoleChain?: string;
+}
+
+function guardProcedure(tables: readonly TablePlan[], options: SetupOptions): string {
+  const declared = tables.map(
+    (t) =>
+      `(table_name = ${literal(t.name)} AND column_name IN (${t.masking.map((m) => literal(m.column)).join(', ')}))`,
+  );
+  const planned = tables.map((t) => literal(t.name)).join(', ');
+  return [
+    `CREATE OR REPLACE PROCEDURE ${qualified(CLONE_SCHEMA, CHECK_PROCEDURE)}() AS $$`,
+    'DECLARE',
+    '  rec RECORD;',
+    "  undeclared VARCHAR(65535) := '';",
+    '  keys INTEGER;',
+    'BEGIN',
+    `  FOR rec IN SELECT CAST(table_name AS VARCHAR(128)) AS t, CAST(column_name AS VARCHAR(128)) AS c FROM information_schema.columns WHERE table_schema = ${literal(options.sourceSchema)} AND table_name IN (${planned}) AND NOT (${declared.join(' OR ')}) ORDER BY 1, ordinal_position LOOP`,
+    "    IF undeclared <> '' THEN undeclared := undeclared || ', '; END IF;",
+    "    undeclared := undeclared || rec.t || '.' || rec.c;",
+    '  END LOOP;',
+    "  IF undeclared <> '' THEN",
+    `    RAISE EXCEPTION 'clone plan refused: columns without a declared strategy in ${options.planAt.replace(/'/g, "''")}: %', undeclared;`,
+    '  END IF;',
+    `  SELECT INTO keys count(*) FROM ${qualified(CLONE_SCHEMA, KEY_TABLE)};`,
+    '  IF keys <> 1 THEN',
+    `    RAISE EXCEPTION 'clone plan refused: ${CLONE_SCHEMA}.${KEY_TABLE} must hold exactly one key, holds %', keys;`,
+    '  END IF;',
+    'END;',
+    '$$ LANGUAGE plpgsql',
+  ].join('\n');
+}
+
+/**
+ * The statement that creates the hash key once, inside the warehouse, so it never appears in a statement text.
+ * PostgreSQL draws it from gen_random_uuid() (a cryptographic generator); Redshift has no such function, so the
+ * setup state machine binds two values drawn from Step Functions' random UUIDs as Data API parameters
+ * `:inner_key` and `:outer_key`.
+ */
+export function keyStatement(dialect: Dialect): string {
+  const table = qualified(CLONE_SCHEMA, KEY_TABLE);
+  const draw = () =>
+    sha256Hex(
+      'CAST(gen_random_uuid() AS VARCHAR(36)) || CAST(gen_random_uuid() AS VARCHAR(36)) || CAST(gen_random_uuid() AS VARCHAR(36))',
+      'postgres',
+    );
+  const values = dialect === 'redshift' ? ':inner_key, :outer_key' : `${draw()}, ${draw()}`;
+  return `INSERT INTO ${table} (inner_key, outer_key) SELECT ${values} WHERE NOT EXISTS (SELECT 1 FROM ${table})`;
+}
+
+/**
+ * Administrator statements run on every production deploy (idempotent): the cloner user, its SELECT-only grants
+ * on exactly the plan's tables, the key table, the guard procedure and, on Redshift, ASSUMEROLE revoked from PUBLIC
+ * and the UNLOAD role chain granted to the cloner user only.
+ */
+export function setupStatements(tables: readonly TablePlan[], options: SetupOptions): string[] {
+  const user = ident(CLONER_USER);
+  const schema = ident(CLONE_SCHEMA);
+  const keyTable = qualified(CLONE_SCHEMA, KEY_TABLE);
+  const guard = `${qualified(CLONE_SCHEMA, CHECK_PROCEDURE)}()`;
+  const ensureUser = `${qualified(CLONE_SCHEMA, 'ensure_user')}()`;
+  const create = options.dialect === 'redshift' ? `CREATE USER ${user} PASSWORD DISABLE` : `CREATE USER ${user}`;
+  const statements = [
+    `CREATE SCHEMA IF NOT EXISTS ${schema}`,
+    `REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`,
+    `CREATE TABLE IF NOT EXISTS ${keyTable} (inner_key char(64) NOT NULL, outer_key char(64) NOT NULL)`,
+    `REVOKE ALL ON ${keyTable} FROM PUBLIC`,
+    keyStatement(options.dialect),
+    [
+      `CREATE OR REPLACE PROCEDURE ${ensureUser} AS $$`,
+      'DECLARE',
+      '  found INTEGER;',
+      'BEGIN',
+      `  SELECT INTO found count(*) FROM pg_user WHERE usename = ${literal(CLONER_USER)};`,
+      `  IF found = 0 THEN EXECUTE ${literal(create)}; END IF;`,
+      'END;',
+      '$$ LANGUAGE plpgsql',
+    ].join('\n'),
+    `REVOKE ALL ON PROCEDURE ${ensureUser} FROM PUBLIC`,
+    `CALL ${ensureUser}`,
+    `REVOKE ALL ON ALL TABLES IN SCHEMA ${ident(options.sourceSchema)} FROM ${user}`,
+    `GRANT USAGE ON SCHEMA ${ident(options.sourceSchema)} TO ${user}`,
+    `GRANT SELECT ON ${tables.map((t) => qualified(options.sourceSchema, t.name)).join(', ')} TO ${user}`,
+    `GRANT USAGE ON SCHEMA ${schema} TO ${user}`,
+    `GRANT SELECT ON ${keyTable} TO ${user}`,
+    guardProcedure(tables, options),
+    `REVOKE ALL ON PROCEDURE ${guard} FROM PUBLIC`,
+    `GRANT EXECUTE ON PROCEDURE ${guard} TO ${user}`,
+  ];
+  if (options.dialect === 'redshift') {
+    if (options.unloadRoleChain === undefined) {
+      throw new Error('the Redshift clone setup needs the UNLOAD role chain to grant it to the cloner user');
+    }
+    statements.push(
+      'REVOKE ASSUMEROLE ON ALL FROM PUBLIC FOR ALL',
+      `GRANT ASSUMEROLE ON ${literal(options.unloadRoleChain)} TO ${user} FOR UNLOAD`,
+    );
+  } else {
+    // The local stand-in for the UNLOAD grant: writing server files (COPY ... TO a file).
+    statements.push(`GRANT pg_write_server_files TO ${user}`);
+  }
+  return statements;
+}
+
+/** A short digest of what a table is built from; a new snapshot run or column list rebuilds the table. */
 export function fingerprint(parts: readonly string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
 
-export function createSchemaStatements(targetSchema: string): string[] {
+/** The seed's state table in the Kitchen schema (the schema itself is created with the Kitchen). */
+export function createStateStatements(targetSchema: string): string[] {
   return [
-    `CREATE SCHEMA IF NOT EXISTS ${ident(targetSchema)}`,
     `CREATE TABLE IF NOT EXISTS ${qualified(targetSchema, STATE_TABLE)} (table_name varchar(127) NOT NULL, fingerprint varchar(64) NOT NULL, row_count bigint NOT NULL)`,
   ];
 }
 
-function recordState(targetSchema: string, table: string, print: string): string[] {
+function importStatement(
+  target: string,
+  from: string,
+  location: SnapshotLocation,
+  format: 'table' | 'columns',
+): string {
+  if (location.kind === 'directory') {
+    return `COPY ${target} FROM ${literal(from)} WITH (FORMAT csv)`;
+  }
+  const how = format === 'table' ? 'FORMAT AS PARQUET' : 'FORMAT AS CSV';
+  return `COPY ${target} FROM ${literal(from)} IAM_ROLE ${literal(location.roleChain)} ${how}`;
+}
+
+/** Loads the snapshot's column list into a staging table of the Kitchen schema (one transaction). */
+export function stageColumnsStatements(targetSchema: string, location: SnapshotLocation, run: string): string[] {
+  const staging = qualified(targetSchema, COLUMNS_TABLE);
   return [
+    `DROP TABLE IF EXISTS ${staging}`,
+    `CREATE TABLE ${staging} (table_name varchar(128) NOT NULL, column_name varchar(128) NOT NULL, ordinal_position integer NOT NULL, masked_type varchar(128) NOT NULL)`,
+    importStatement(staging, columnsLocation(location, checkRun(run)), location, 'columns'),
+  ];
+}
+
+export interface SnapshotColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+const TYPE_PATTERN = /^[a-z][a-z ]{0,60}(\([0-9]{1,5}(,[0-9]{1,5})?\))?$/;
+
+/** One transaction in the Kitchen's warehouse that rebuilds a table from the snapshot (server-side COPY). */
+export function seedStatements(
+  table: string,
+  columns: readonly SnapshotColumn[],
+  targetSchema: string,
+  location: SnapshotLocation,
+  run: string,
+  print: string,
+): string[] {
+  for (const c of columns) {
+    if (!TYPE_PATTERN.test(c.type)) {
+      throw new Error(
+        `snapshot column ${table}.${c.name} has a type this cloner does not create, got: ${JSON.stringify(c.type)}`,
+      );
+    }
+  }
+  const target = qualified(targetSchema, table);
+  return [
+    `DROP TABLE IF EXISTS ${target}`,
+    `CREATE TABLE ${target} (${columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`,
+    importStatement(target, tableLocation(location, checkRun(run), table), location, 'table'),
     `DELETE FROM ${qualified(targetSchema, STATE_TABLE)} WHERE table_name = ${literal(table)}`,
     `INSERT INTO ${qualified(targetSchema, STATE_TABLE)} (table_name, fingerprint, row_count) ` +
-      `SELECT ${literal(table)}, ${literal(print)}, count(*) FROM ${qualified(targetSchema, table)}`,
-  ];
-}
-
-/** One transaction that (re)builds a table inside one warehouse with CREATE TABLE ... AS SELECT. */
-export function ctasStatements(
-  table: TablePlan,
-  ctx: SampleContext,
-  targetSchema: string,
-  salt: string,
-  print: string,
-): string[] {
-  return [
-    `DROP TABLE IF EXISTS ${qualified(targetSchema, table.name)}`,
-    `CREATE TABLE ${qualified(targetSchema, table.name)} AS ${maskedSelect(table, ctx, salt)}`,
-    ...recordState(targetSchema, table.name, print),
-  ];
-}
-
-export interface TransferLocation {
-  /** `s3://bucket/prefix/` the masked sample is unloaded to (in the development account). */
-  readonly exportUri: string;
-  /** Role the production cluster assumes to write the export. */
-  readonly unloadRoleArn: string;
-  /** Role the development cluster assumes to read the export. */
-  readonly copyRoleArn: string;
-}
-
-export function exportUriOf(transfer: TransferLocation, table: string): string {
-  const base = transfer.exportUri.endsWith('/') ? transfer.exportUri : `${transfer.exportUri}/`;
-  return `${base}${table}/`;
-}
-
-/**
- * Redshift only: the masked sample leaves production as Parquet through UNLOAD (masking runs inside production, so
- * unmasked rows never leave it); CLEANPATH removes an earlier export so a re-run never mixes files.
- */
-export function unloadStatement(
-  table: TablePlan,
-  sourceSchema: string,
-  tables: readonly TablePlan[],
-  salt: string,
-  transfer: TransferLocation,
-): string {
-  const query = maskedSelect(table, { sourceSchema, tables, parentKeys: { from: 'source' } }, salt);
-  return (
-    `UNLOAD (${literal(query)}) TO ${literal(exportUriOf(transfer, table.name))} ` +
-    `IAM_ROLE ${literal(transfer.unloadRoleArn)} FORMAT AS PARQUET CLEANPATH`
-  );
-}
-
-/** Redshift only: one transaction in the development warehouse that rebuilds the table from the export. */
-export function copyStatements(
-  table: TablePlan,
-  targetSchema: string,
-  transfer: TransferLocation,
-  print: string,
-): string[] {
-  const columns = table.columns.map((c) => `${ident(c.name)} ${maskedType(table, c.name)}`).join(', ');
-  return [
-    `DROP TABLE IF EXISTS ${qualified(targetSchema, table.name)}`,
-    `CREATE TABLE ${qualified(targetSchema, table.name)} (${columns})`,
-    `COPY ${qualified(targetSchema, table.name)} FROM ${literal(exportUriOf(transfer, table.name))} ` +
-      `IAM_ROLE ${literal(transfer.copyRoleArn)} FORMAT AS PARQUET`,
-    ...recordState(targetSchema, table.name, print),
+      `SELECT ${literal(table)}, ${literal(print)}, count(*) FROM ${target}`,
   ];
 }

@@ -2,8 +2,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../lib/app';
 import { cloneTransfers } from '../../../lib/clone/transfer';
 import { parseClonePlan, planTables } from '../../../lib/clone/planner';
-import { copyStatements, unloadStatement } from '../../../lib/clone/sql';
-import { CATALOG } from '../../lib/clone/catalog-fixture';
+import { publishStatements, seedStatements } from '../../../lib/clone/sql';
+import { CATALOG, CATALOG_MASKS } from '../../lib/clone/catalog-fixture';
 import { exampleConfig } from '../../support/app';
 
 describe('the masked clone transfer from production to development', () => {
@@ -53,7 +53,7 @@ describe('the masked clone transfer from production to development', () => {
     }
   });
 
-  it('should let production write masked exports into the development export bucket, and read nothing', () => {
+  it('should let the production unload role write masked snapshots into the development export bucket, and read nothing', () => {
     expect(stacks['acme-production-clone-to-dev'].node.scope).toBe(built.app);
     exportStack.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'acme-production-clone-unload',
@@ -63,25 +63,25 @@ describe('the masked clone transfer from production to development', () => {
         ],
       },
     });
-    const statements = Object.values(exportStack.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement,
-    );
+    const statements = Object.values(exportStack.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('UnloadRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort()).toStrictEqual([
       's3:DeleteObject',
       's3:ListBucket',
       's3:PutObject',
     ]);
-    expect(JSON.stringify(statements)).toContain(':s3:::acme-dev-export-222222222222/kitchens/*');
+    expect(JSON.stringify(statements)).toContain(':s3:::acme-dev-export-222222222222/snapshots/production/*');
   });
 
-  it('should keep exports in development briefly, encrypted, private, TLS-only, writable only by that role', () => {
+  it('should keep snapshots in development for a week, encrypted, private, TLS-only, writable only from production', () => {
     importStack.hasResourceProperties('AWS::S3::Bucket', {
       BucketName: 'acme-dev-export-222222222222',
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
       },
       PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 1 })]) },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7 })]) },
       LoggingConfiguration: { DestinationBucketName: 'acme-dev-logs-222222222222', LogFilePrefix: 'export/' },
     });
     const policy = Object.values(importStack.findResources('AWS::S3::BucketPolicy'))[0].Properties.PolicyDocument
@@ -90,8 +90,10 @@ describe('the masked clone transfer from production to development', () => {
       (s: { Effect: string; Action: string | string[] }) =>
         s.Effect === 'Allow' && [s.Action].flat().includes('s3:PutObject'),
     );
-    expect(writers).toHaveLength(1);
-    expect(writers[0].Principal).toStrictEqual({ AWS: 'arn:aws:iam::111111111111:role/acme-production-clone-unload' });
+    expect(writers.map((w: { Principal: unknown }) => w.Principal)).toStrictEqual([
+      { AWS: 'arn:aws:iam::111111111111:role/acme-production-clone-unload' },
+      { AWS: 'arn:aws:iam::111111111111:role/acme-production-clone-job' },
+    ]);
     importStack.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'acme-dev-clone-copy',
       AssumeRolePolicyDocument: {
@@ -121,21 +123,36 @@ describe('the masked clone transfer from production to development', () => {
     });
   });
 
-  it('should give UNLOAD the role chain the stacks create', () => {
+  it('should give UNLOAD and COPY the role chains the stacks create', () => {
     const tables = planTables(
-      parseClonePlan({ tables: [{ name: 'customers', sample: { fraction: 0.25, key: 'customer_id' } }] }),
+      parseClonePlan({
+        tables: [
+          {
+            name: 'customers',
+            sample: { fraction: 0.25, key: 'customer_id' },
+            mask: CATALOG_MASKS.customers,
+          },
+        ],
+      }),
       CATALOG,
     );
-    const location = {
-      exportUri: `s3://${transfer.exportBucket}/kitchens/k/clone-export/`,
-      unloadRoleArn: transfer.unloadRoleChain,
-      copyRoleArn: transfer.copyRoleChain,
-    };
-    const unload = unloadStatement(tables[0], 'analytics', tables, 'salt-0123456789abcdef', location);
-    expect(unload).toContain(`IAM_ROLE '${transfer.unloadRoleChain}'`);
-    expect(unload).toContain(`TO 's3://acme-dev-export-222222222222/kitchens/k/clone-export/customers/'`);
-    expect(copyStatements(tables[0], 'k_k', location, 'fingerprint').join('\n')).toContain(
-      `IAM_ROLE '${transfer.copyRoleChain}'`,
+    const [, unload] = publishStatements(
+      tables,
+      'analytics',
+      { kind: 's3', uri: transfer.snapshotUri, roleChain: transfer.unloadRoleChain },
+      'redshift',
+      'run-1',
     );
+    expect(unload).toContain(`IAM_ROLE '${transfer.unloadRoleChain}'`);
+    expect(unload).toContain(`TO 's3://acme-dev-export-222222222222/snapshots/production/run-1/tables/customers/'`);
+    const copy = seedStatements(
+      'customers',
+      [{ name: 'customer_id', type: 'integer' }],
+      'k_k',
+      { kind: 's3', uri: transfer.snapshotUri, roleChain: transfer.copyRoleChain },
+      'run-1',
+      'fingerprint',
+    );
+    expect(copy.join('\n')).toContain(`IAM_ROLE '${transfer.copyRoleChain}'`);
   });
 });

@@ -41,3 +41,17 @@ const tables: CatalogTable[] = [
 ];
 
 export const CATALOG: Catalog = { schema: 'analytics', tables: new Map(tables.map((t) => [t.name, t])) };
+
+/** Every column of CATALOG with a strategy (deny by default: plans must declare all of them). */
+export const CATALOG_MASKS = {
+  customers: {
+    customer_id: 'keep',
+    email: 'hash',
+    full_name: 'redact',
+    country: 'keep',
+    birth_date: 'null',
+    vip: 'keep',
+  },
+  orders: { order_id: 'keep', customer_id: 'keep', customer_email: 'hash', amount: 'keep' },
+  order_items: { item_id: 'keep', order_id: 'keep', sku: 'keep' },
+} as const;

@@ -5,21 +5,34 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { register } from '../../../lib/cli/commands/clone';
 import { buildProgram, runProgram } from '../../../lib/cli/program';
-import { freshDatabase, schemaChecksum, SHOP_SCHEMA } from './fixtures';
+import YAML from 'yaml';
+import { readCatalog } from '../../../lib/clone/catalog';
+import { PostgresExecutor } from '../../../lib/clone/executor';
+import { parseClonePlan, planTables } from '../../../lib/clone/planner';
+import { publishSnapshot } from '../../../lib/clone/snapshot';
+import { freshDatabase, SHOP_SCHEMA } from './fixtures';
 import { motoS3 } from './s3';
+import { asUser, ensureUser, exportDirectory, setupProduction } from './support';
 
 const CLONE_PLAN = `
     clone:
       tables:
         - name: customers
           sample: { fraction: 0.1, key: customer_id }
-          mask: { full_name: redact }
+          mask: { customer_id: keep, email: hash, full_name: redact, phone: hash, country: keep, birth_date: "null", signup_ip: "null", created_at: keep }
         - name: orders
+          references: [{ column: customer_id, table: customers, key: customer_id }]
+          mask: { order_id: keep, customer_id: keep, customer_email: hash, amount: keep, status: keep, order_date: keep }
         - name: order_items
+          references: [{ column: order_id, table: orders, key: order_id }, { column: sku, table: products, key: sku }]
+          mask: { item_id: keep, order_id: keep, sku: keep, quantity: keep }
         - name: products
+          mask: { sku: keep, title: keep, price: keep }
+      nonPersonal:
+        - { bucket: curated, prefix: reference/, reason: currency and country code lists only }
       objects:
-        - bucket: landing
-          prefix: partner/orders/
+        - bucket: curated
+          prefix: reference/
           fraction: 0.5
       secrets: [warehouse]
 `;
@@ -88,21 +101,46 @@ async function run(
 
 describe('kitchen clone', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-clone-cli-'));
-  const env = {
-    AWS_ENDPOINT_URL: process.env.KITCHENS_TEST_MOTO_ENDPOINT,
-    KITCHENS_CLONE_SALT: 'cli-test-salt-0123456789',
-  };
+  const env = { AWS_ENDPOINT_URL: process.env.KITCHENS_TEST_MOTO_ENDPOINT };
+  const exportBucket = 'clonecli-dev-export-222222222222';
   let url: string;
+  let seederUrl: string;
   let client: Client;
   let config: string;
+  let snapshots: string;
+  let run1: string;
 
   beforeAll(async () => {
     url = await freshDatabase('clone_cli_test');
     client = new Client({ connectionString: url });
     await client.connect();
     await client.query(SHOP_SCHEMA);
+    config = writeConfig(dir, CLONE_PLAN);
+    // Production: setup, then one publication into a server directory (the job's local stand-in).
+    const reader = new PostgresExecutor(url);
+    const raw = YAML.parse(fs.readFileSync(config, 'utf8')).environments.dev.clone;
+    const tables = planTables(parseClonePlan(raw), await readCatalog(reader, 'analytics'));
+    await reader.close();
+    await setupProduction(client, tables);
+    snapshots = exportDirectory('kitchens-cli-export');
+    const cloner = new PostgresExecutor(asUser(url, 'kitchens_cloner'));
+    run1 = (
+      await publishSnapshot({
+        executor: cloner,
+        tables,
+        sourceSchema: 'analytics',
+        location: { kind: 'directory', path: snapshots },
+        run: 'run-1',
+      })
+    ).run;
+    await cloner.close();
+    // Development: the seeder user and the Kitchen schema (created with the Kitchen).
+    await ensureUser(client, 'kitchens_seeder', 'pg_read_server_files');
+    await client.query('CREATE SCHEMA k_profit_report; GRANT ALL ON SCHEMA k_profit_report TO kitchens_seeder');
+    seederUrl = asUser(url, 'kitchens_seeder');
+    // The files production published for the run, in the development export bucket.
     const s3 = motoS3();
-    for (const bucket of ['clonecli-production-landing-111111111111', 'clonecli-dev-landing-222222222222']) {
+    for (const bucket of [exportBucket, 'clonecli-dev-curated-222222222222']) {
       await s3.send(
         new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }),
       );
@@ -110,13 +148,12 @@ describe('kitchen clone', () => {
     for (let i = 0; i < 40; i++) {
       await s3.send(
         new PutObjectCommand({
-          Bucket: 'clonecli-production-landing-111111111111',
-          Key: `partner/orders/o-${i}.json`,
-          Body: `{"order":${i}}`,
+          Bucket: exportBucket,
+          Key: `snapshots/production/run-1/objects/curated/reference/codes-${i}.csv`,
+          Body: `code,${i}`,
         }),
       );
     }
-    config = writeConfig(dir, CLONE_PLAN);
   });
 
   afterAll(async () => {
@@ -124,68 +161,59 @@ describe('kitchen clone', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('should print the plan and write nothing on a dry run', async () => {
-    const before = await schemaChecksum(client, 'analytics');
-    const { code, stdout } = await run(
-      ['--config', config, 'clone', 'profit-report', '--pg-url', url, '--dry-run'],
-      env,
-    );
+  it('should print the plan, with the non-personal declaration, and write nothing on a dry run', async () => {
+    const { code, stdout } = await run(['--config', config, 'clone', 'profit-report', '--dry-run'], env);
     expect(code).toBe(0);
-    expect(stdout).toContain('Clone plan: Kitchen profit-report in dev, from environment production');
-    expect(stdout).toContain('Tables: analytics -> k_profit_report (CREATE TABLE AS SELECT in one warehouse)');
-    expect(stdout).toMatch(/  customers\s+2000\s+200\s+10% by hash of customer_id/);
-    expect(stdout).toMatch(/  orders\s+10000\s+\d+\s+customer_id in sampled customers.customer_id/);
+    expect(stdout).toContain('Clone plan: Kitchen profit-report in dev, seeded from the snapshot production publishes');
     expect(stdout).toContain(
-      '  customers: email=hash (personal data), full_name=redact, phone=hash (personal data), birth_date=null (personal data), signup_ip=hash (personal data); keep: customer_id, country, created_at',
+      'Snapshot: s3://clonecli-dev-export-222222222222/snapshots/production/ (newest complete run)',
     );
-    expect(stdout).toMatch(
-      /landing\s+s3:\/\/clonecli-production-landing-111111111111\/partner\/orders\/ -> s3:\/\/clonecli-dev-landing-222222222222\/kitchens\/profit-report\/partner\/orders\/\s+\d+ of 40 objects/,
+    expect(stdout).toContain('Tables: analytics (masked inside production) -> k_profit_report (COPY, server-side)');
+    expect(stdout).toMatch(/  customers\s+10% by hash of customer_id/);
+    expect(stdout).toContain(
+      '  customers: email=hash, full_name=redact, phone=hash, birth_date=null, signup_ip=null; keep: customer_id, country, created_at',
     );
     expect(stdout).toContain(
-      'Secrets (new credentials, nothing copied from the parent): clonecli/dev/kitchens/profit-report/warehouse',
+      'Declared non-personal (the only production files published):\n  curated:reference/ - currency and country code lists only',
+    );
+    expect(stdout).toContain(
+      'Secrets (new credentials, nothing copied from production): clonecli/dev/kitchens/profit-report/warehouse',
     );
     const { rows } = await client.query(
-      `SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = 'k_profit_report'`,
+      `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'k_profit_report'`,
     );
     expect(rows[0].n).toBe('0');
-    expect(await schemaChecksum(client, 'analytics')).toBe(before);
   });
 
-  it('should clone tables, objects and secrets, then change nothing on a re-run', async () => {
-    const first = await run(['--json', '--config', config, 'clone', 'profit-report', '--pg-url', url], env);
+  it('should seed tables, objects and secrets from the newest snapshot, then change nothing on a re-run', async () => {
+    const args = [
+      '--json',
+      '--config',
+      config,
+      'clone',
+      'profit-report',
+      '--pg-url',
+      seederUrl,
+      '--snapshot-dir',
+      snapshots,
+    ];
+    const first = await run(args, env);
     expect({ code: first.code, stderr: first.stderr }).toStrictEqual({ code: 0, stderr: '' });
     const out = JSON.parse(first.stdout);
-    expect(out.plan.tables.map((t: { name: string }) => t.name)).toStrictEqual([
-      'customers',
-      'orders',
-      'products',
-      'order_items',
+    expect(out.result.snapshot.run).toBe(run1);
+    expect(out.result.tables.map((t: { table: string; action: string }) => `${t.table}:${t.action}`)).toStrictEqual([
+      'customers:created',
+      'orders:created',
+      'products:created',
+      'order_items:created',
     ]);
-    expect(out.plan.tables[0].masking).toStrictEqual({
-      customer_id: 'keep',
-      email: 'hash',
-      full_name: 'redact',
-      phone: 'hash',
-      country: 'keep',
-      birth_date: 'null',
-      signup_ip: 'hash',
-      created_at: 'keep',
-    });
-    expect(out.result.tables.map((t: { action: string }) => t.action)).toStrictEqual([
-      'created',
-      'created',
-      'created',
-      'created',
-    ]);
-    expect(out.result.objects[0].copied).toBe(out.plan.objects[0].selected);
-    expect(out.result.objects[0].copied).toBeGreaterThan(0);
+    expect(out.result.objects[0].copied).toBeGreaterThan(5);
+    expect(out.result.objects[0].copied).toBeLessThan(40);
+    expect(out.result.objects[0].targetBucket).toBe('clonecli-dev-curated-222222222222');
     expect(out.result.secrets).toStrictEqual([
       { role: 'warehouse', name: 'clonecli/dev/kitchens/profit-report/warehouse', action: 'created' },
     ]);
-
-    const again = JSON.parse(
-      (await run(['--json', '--config', config, 'clone', 'profit-report', '--pg-url', url], env)).stdout,
-    );
+    const again = JSON.parse((await run(args, env)).stdout);
     expect(again.result.tables.map((t: { action: string }) => t.action)).toStrictEqual([
       'unchanged',
       'unchanged',
@@ -196,95 +224,51 @@ describe('kitchen clone', () => {
     expect(again.result.secrets[0].action).toBe('exists');
   });
 
-  it('should print a human summary', async () => {
-    const { code, stdout } = await run(
-      ['--config', config, 'clone', 'profit-report', '--pg-url', url, '--no-objects', '--no-secrets'],
-      env,
+  it('should tell where nothing was published yet, and refuse the removed production-side options', async () => {
+    const missing = await run(['--config', config, 'clone', 'profit-report', '--no-objects', '--no-secrets'], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain(
+      'no snapshot has been published to s3://clonecli-dev-export-222222222222/snapshots/production/latest.json yet; a production operator runs the clone job (clonecli-production-clone-publish)',
     );
-    expect(code).toBe(0);
-    expect(stdout).toMatch(
-      /Kitchen profit-report seeded in [\d.]+ s:\n  tables:  0 built, 4 already up to date, \d+ rows\n  objects: 0 copied \(0 B server-side\), 0 already present\n  secrets: -/,
+    const salt = await run(['--config', config, 'clone', 'profit-report', '--salt-env', 'X'], env);
+    expect(salt.stderr).toContain(
+      '--salt-env is no longer accepted: the masking key exists only inside production and never leaves it; masking happens in the production clone job',
     );
   });
 
-  it('fails before anything runs on a bad plan', async () => {
+  it('fails before anything runs on production objects outside the allow-list', async () => {
     const bad = writeConfig(
       dir,
-      CLONE_PLAN.replace('name: order_items', 'name: order_itemz').replace(
-        'mask: { full_name: redact }',
-        'mask: { customer_id: hash }',
+      CLONE_PLAN.replace(
+        '        - bucket: curated\n          prefix: reference/\n          fraction: 0.5',
+        '        - bucket: landing\n          prefix: partner/orders/',
       ),
     );
-    const { code, stderr } = await run(['--config', bad, 'clone', 'bad-plan', '--pg-url', url], env);
-    const shown = (f: string) =>
-      path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f);
-    const file = shown(bad);
-    expect(code).toBe(2);
-    expect(stderr).toBe(
-      `error: ${file}: environments.dev.clone.tables[2].name must name a table of schema "analytics" in the source, got: "order_itemz"; tables are: customers, order_items, orders, products\n` +
-        `${file}: environments.dev.clone.tables[0].mask.customer_id must be "keep": customer_id is the sample key of table customers and a masked key cannot choose the same rows in every table; got: "hash"\n` +
-        `${file}: environments.dev.clone.tables[0].mask.customer_id must be "keep": customers.customer_id is the key orders.customer_id refers to and children are sampled by their parent's keys; got: "hash"\n`,
+    const { code, stderr } = await run(['--config', bad, 'clone', 'profit-report', '--dry-run'], env);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(
+      'environments.dev.clone.objects[0] must lie below a prefix declared in environments.dev.clone.nonPersonal (files from production are published only where a reviewer declared them free of personal data), got: landing:partner/orders/; declared non-personal: curated:reference/',
     );
-    const fraction = writeConfig(dir, CLONE_PLAN.replace('fraction: 0.1', 'fraction: 10'));
-    const loaded = await run(['--config', fraction, 'clone', 'bad-plan', '--pg-url', url], env);
-    expect(loaded.code).toBe(2);
-    expect(loaded.stderr).toBe(
-      `error: ${shown(fraction)}: environments.dev.clone.tables[0].sample.fraction must be a number from 0 to 1 (exclusive of 0), such as 0.1, got: 10\n`,
-    );
-    const { rows } = await client.query(
-      `SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = 'k_bad_plan'`,
-    );
-    expect(rows[0].n).toBe('0');
   });
 
-  it('fails without a masking salt, and on a Kitchen cloned from itself', async () => {
-    const noSalt = await run(['--config', config, 'clone', 'salty', '--pg-url', url], {
-      ...env,
-      KITCHENS_CLONE_SALT: undefined,
-    });
-    expect(noSalt).toMatchObject({
-      code: 2,
-      stderr:
-        "error: the masking salt is read from $KITCHENS_CLONE_SALT, which is not set; set it to the team's clone salt (16+ characters) or pass --salt-env\n",
-    });
-    const self = await run(
-      ['--config', config, 'clone', 'profit-report', '--from', 'profit-report', '--pg-url', url],
-      env,
-    );
-    expect(self).toMatchObject({
-      code: 2,
-      stderr: 'error: a Kitchen cannot be cloned from itself, got: --from profit-report\n',
-    });
-  });
-
-  it('should clone a Kitchen from another Kitchen', async () => {
+  it('should write a starter plan from the catalog that declares every column and passes the planner', async () => {
+    const file = path.join(dir, 'starter.yaml');
     const { code, stdout } = await run(
-      [
-        '--json',
-        '--config',
-        config,
-        'clone',
-        'second-look',
-        '--from',
-        'profit-report',
-        '--pg-url',
-        url,
-        '--no-objects',
-        '--no-secrets',
-      ],
+      ['--config', config, 'clone', 'plan', '--init', '--pg-url', url, '--out', file],
       env,
     );
-    expect(code).toBe(0);
-    const out = JSON.parse(stdout);
-    expect(out.plan).toMatchObject({
-      from: { kind: 'kitchen', name: 'profit-report' },
-      sourceSchema: 'k_profit_report',
-      targetSchema: 'k_second_look',
-    });
-    const { rows } = await client.query(
-      'SELECT (SELECT count(*) FROM k_second_look.orders) AS a, (SELECT count(*) FROM k_profit_report.orders) AS b',
+    expect({ code, stdout }).toStrictEqual({ code: 0, stdout: expect.stringContaining('review every strategy') });
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toContain('        email:       hash   # varchar(200); looks like personal data');
+    expect(text).toContain('        - { column: customer_id, table: customers, key: customer_id }');
+    const plan = parseClonePlan(YAML.parse(text).clone);
+    const reader = new PostgresExecutor(url);
+    const tables = planTables(plan, await readCatalog(reader, 'analytics'));
+    await reader.close();
+    expect(tables.map((t) => t.name)).toStrictEqual(['customers', 'orders', 'products', 'order_items']);
+    const again = await run(['--config', config, 'clone', 'plan', '--init', '--pg-url', url, '--out', file], env);
+    expect(again.stderr).toContain(
+      `--out must name a new file (a plan under review is never overwritten), got: ${file}`,
     );
-    expect(Number(rows[0].a)).toBeGreaterThan(0);
-    expect(Number(rows[0].a)).toBeLessThanOrEqual(Number(rows[0].b));
   });
 });

@@ -82,3 +82,24 @@ export async function schemaChecksum(client: Client, schema: string): Promise<st
   }
   return parts.join('\n');
 }
+
+/** A strategy for every column of the shop schema's customers (personal data masked, keys kept). */
+export const SHOP_CUSTOMERS_MASK = {
+  customer_id: 'keep',
+  email: 'hash',
+  full_name: 'redact',
+  phone: 'hash',
+  country: 'keep',
+  birth_date: 'null',
+  signup_ip: 'null',
+  created_at: 'keep',
+} as const;
+
+export const SHOP_ORDERS_MASK = {
+  order_id: 'keep',
+  customer_id: 'keep',
+  customer_email: 'hash',
+  amount: 'keep',
+  status: 'keep',
+  order_date: 'keep',
+} as const;

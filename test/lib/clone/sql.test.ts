@@ -1,21 +1,17 @@
 import { parseClonePlan, planTables } from '../../../lib/clone/planner';
 import {
-  bucketOf,
-  checkSalt,
-  copyStatements,
-  ctasStatements,
+  keyedHash,
   literal,
-  maskedSelect,
-  unloadStatement,
+  publishStatements,
+  renderFilter,
+  seedStatements,
+  setupStatements,
 } from '../../../lib/clone/sql';
-import { CATALOG } from './catalog-fixture';
+import { CATALOG, CATALOG_MASKS } from './catalog-fixture';
 
-const SALT = 'salt-0123456789abcdef';
-const TRANSFER = {
-  exportUri: 's3://acme-dev-export-222222222222/kitchens/profit-report/clone/',
-  unloadRoleArn: 'arn:aws:iam::111111111111:role/acme-production-clone-unload',
-  copyRoleArn: 'arn:aws:iam::222222222222:role/acme-dev-clone-copy',
-};
+const CHAIN =
+  'arn:aws:iam::111111111111:role/acme-production-warehouse,arn:aws:iam::111111111111:role/acme-production-clone-unload';
+const S3 = { kind: 's3' as const, uri: 's3://acme-dev-export-222222222222/snapshots/production/', roleChain: CHAIN };
 
 describe('clone SQL', () => {
   const tables = planTables(
@@ -23,89 +19,114 @@ describe('clone SQL', () => {
       tables: [
         {
           name: 'customers',
-          sample: { fraction: 0.25, key: 'customer_id', where: "country <> 'US'" },
-          mask: { full_name: 'redact' },
+          sample: { fraction: 0.25, key: 'customer_id', where: { column: 'country', op: '<>', value: "O'Hare" } },
+          mask: CATALOG_MASKS.customers,
         },
-        { name: 'orders', sample: { limit: 1000, key: 'order_id' } },
+        {
+          name: 'orders',
+          mask: CATALOG_MASKS.orders,
+        },
       ],
     }),
     CATALOG,
   );
-  const [customers, orders] = tables;
 
-  it('should mask and sample inside one CREATE TABLE AS SELECT', () => {
-    const [drop, create, ...state] = ctasStatements(
-      customers,
-      { sourceSchema: 'analytics', tables, parentKeys: { from: 'target', schema: 'k_profit_report' } },
-      'k_profit_report',
-      SALT,
-      'fp1',
-    );
-    expect(drop).toBe('DROP TABLE IF EXISTS "k_profit_report"."customers"');
-    expect(create).toBe(
-      'CREATE TABLE "k_profit_report"."customers" AS SELECT r."customer_id" AS "customer_id", ' +
-        `md5('${SALT}' || CAST(r."email" AS VARCHAR(65535))) AS "email", ` +
-        `CASE WHEN r."full_name" IS NULL THEN NULL ELSE CAST('REDACTED' AS VARCHAR(8)) END AS "full_name", ` +
-        'r."country" AS "country", CAST(NULL AS date) AS "birth_date", r."vip" AS "vip" ' +
-        'FROM (SELECT s0."customer_id", s0."email", s0."full_name", s0."country", s0."birth_date", s0."vip" ' +
-        'FROM (SELECT t0.*, md5(CAST(t0."customer_id" AS VARCHAR(65535))) AS kitchens_sample_hash FROM "analytics"."customers" AS t0) AS s0 ' +
-        `WHERE (country <> 'US') AND ${bucketOf('s0.kitchens_sample_hash')} < 16384) AS r`,
-    );
-    expect(state).toStrictEqual([
-      `DELETE FROM "k_profit_report"."kitchens_clone_state" WHERE table_name = 'customers'`,
-      `INSERT INTO "k_profit_report"."kitchens_clone_state" (table_name, fingerprint, row_count) SELECT 'customers', 'fp1', count(*) FROM "k_profit_report"."customers"`,
-    ]);
-  });
-
-  it('should follow the sampled parent in the Kitchen and order a limit deterministically', () => {
-    const sql = maskedSelect(
-      orders,
-      { sourceSchema: 'analytics', tables, parentKeys: { from: 'target', schema: 'k_x' } },
-      SALT,
-    );
-    expect(sql).toContain(
-      'WHERE (s0."customer_id" IS NULL OR s0."customer_id" IN (SELECT p0_0."customer_id" FROM "k_x"."customers" AS p0_0)) ' +
-        'ORDER BY s0.kitchens_sample_hash, s0."order_id", s0."customer_id", s0."customer_email", s0."amount" LIMIT 1000',
-    );
-  });
-
-  it('should unload only the masked sample from production, with the parent sample re-run on the source', () => {
-    const sql = unloadStatement(orders, 'analytics', tables, SALT, TRANSFER);
+  it('should render structured filters with quoted identifiers and literals only', () => {
     expect(
-      sql.startsWith(
-        'UNLOAD (\'SELECT r."order_id" AS "order_id", r."customer_id" AS "customer_id", md5(\'\'salt-0123456789abcdef\'\' || ',
+      renderFilter(
+        {
+          or: [
+            {
+              and: [
+                { column: 'status', op: '=', value: "x') OR ('1'='1" },
+                { column: 'amount', op: '>=', value: 10.5 },
+              ],
+            },
+            { column: 'country', op: 'in', values: ['GB', 'FR'] },
+            { column: 'vip', op: '=', value: true },
+            { column: 'email', op: 'is not null' },
+          ],
+        },
+        's0',
       ),
-    ).toBe(true);
-    expect(sql).toContain(
-      `s0."customer_id" IN (SELECT p0_0."customer_id" FROM (SELECT s1."customer_id", s1."email", s1."full_name", s1."country", s1."birth_date", s1."vip" FROM (SELECT t1.*`,
+    ).toBe(
+      `(((s0."status" = 'x'') OR (''1''=''1') AND (s0."amount" >= 10.5)) OR (s0."country" IN ('GB', 'FR')) OR (s0."vip" = TRUE) OR (s0."email" IS NOT NULL))`,
     );
-    expect(sql).toContain(`WHERE (country <> ''US'') AND`);
-    expect(
-      sql.endsWith(
-        `') TO 's3://acme-dev-export-222222222222/kitchens/profit-report/clone/orders/' IAM_ROLE 'arn:aws:iam::111111111111:role/acme-production-clone-unload' FORMAT AS PARQUET CLEANPATH`,
-      ),
-    ).toBe(true);
-    // Every column leaves production through its mask: the email is hashed inside the UNLOAD query.
-    expect(sql).toContain(`md5(''${SALT}'' || CAST(r."customer_email" AS VARCHAR(65535))) AS "customer_email"`);
-    expect(sql).not.toContain('r."customer_email" AS "customer_email"');
-  });
-
-  it('should copy the export into a table typed after masking, in one transaction', () => {
-    expect(copyStatements(customers, 'k_profit_report', TRANSFER, 'fp2')).toStrictEqual([
-      'DROP TABLE IF EXISTS "k_profit_report"."customers"',
-      'CREATE TABLE "k_profit_report"."customers" ("customer_id" integer, "email" varchar(32), "full_name" varchar(8), "country" char(2), "birth_date" date, "vip" boolean)',
-      `COPY "k_profit_report"."customers" FROM 's3://acme-dev-export-222222222222/kitchens/profit-report/clone/customers/' IAM_ROLE 'arn:aws:iam::222222222222:role/acme-dev-clone-copy' FORMAT AS PARQUET`,
-      `DELETE FROM "k_profit_report"."kitchens_clone_state" WHERE table_name = 'customers'`,
-      `INSERT INTO "k_profit_report"."kitchens_clone_state" (table_name, fingerprint, row_count) SELECT 'customers', 'fp2', count(*) FROM "k_profit_report"."customers"`,
-    ]);
-  });
-
-  it('fails on a salt that is short or unsafe in a literal, and on a backslash in a literal', () => {
-    expect(() => checkSalt('short')).toThrow(
-      'masking salt must be 16 to 256 characters of letters, digits and + / = _ . : -',
-    );
-    expect(() => checkSalt("0123456789abcdef'")).toThrow('masking salt must be 16 to 256 characters');
     expect(() => literal('a\\b')).toThrow('SQL literal must not contain a backslash, got: "a\\\\b"');
-    expect(literal("it's")).toBe("'it''s'");
+  });
+
+  it('should hash with the nested keyed construction in each engine, the key read from the key relation', () => {
+    expect(keyedHash('r."email"', 'redshift')).toBe(
+      'sha2(kitchens_key.outer_key || sha2(kitchens_key.inner_key || CAST(r."email" AS VARCHAR(65535)), 256), 256)',
+    );
+    expect(keyedHash('r."email"', 'postgres')).toBe(
+      "encode(sha256(convert_to(kitchens_key.outer_key || encode(sha256(convert_to(kitchens_key.inner_key || CAST(r.\"email\" AS VARCHAR(65535)), 'UTF8')), 'hex'), 'UTF8')), 'hex')",
+    );
+  });
+
+  it('should publish on Redshift with the guard first, then UNLOAD through the role chain', () => {
+    const statements = publishStatements(tables, 'analytics', S3, 'redshift', 'exec-1');
+    expect(statements[0]).toBe('CALL "kitchens_clone"."check_plan"()');
+    expect(statements[1]).toMatch(
+      /^UNLOAD \('SELECT r\."customer_id" AS "customer_id", sha2\(kitchens_key\.outer_key .* CROSS JOIN \(SELECT inner_key, outer_key FROM "kitchens_clone"\."hash_key"\) AS kitchens_key'\) TO 's3:\/\/acme-dev-export-222222222222\/snapshots\/production\/exec-1\/tables\/customers\/' IAM_ROLE '[^']+' FORMAT AS PARQUET CLEANPATH$/,
+    );
+    expect(statements[1]).toContain(`WHERE (s0."country" <> ''O''''Hare'')`);
+    expect(statements[1]).toContain(`IAM_ROLE '${CHAIN}'`);
+    expect(statements[1]).toContain(`CASE WHEN 1 = 0 THEN r."birth_date" END AS "birth_date"`);
+    expect(statements[3]).toMatch(
+      /^UNLOAD \('SELECT CAST\(table_name AS VARCHAR\(128\)\) AS table_name, .*'\) TO 's3:\/\/acme-dev-export-222222222222\/snapshots\/production\/exec-1\/columns\/' IAM_ROLE '[^']+' FORMAT AS CSV PARALLEL OFF CLEANPATH$/,
+    );
+    expect(statements).toHaveLength(4);
+    expect(() => publishStatements(tables, 'analytics', S3, 'redshift', "x' --")).toThrow(
+      'snapshot run id must be 1 to 80 letters, digits, "-" or "_", got: "x\' --"',
+    );
+  });
+
+  it('should revoke ASSUMEROLE from PUBLIC and grant the UNLOAD chain to the cloner user only (Redshift)', () => {
+    const statements = setupStatements(tables, {
+      dialect: 'redshift',
+      sourceSchema: 'analytics',
+      planAt: 'kitchens.config.yaml: environments.dev.clone',
+      unloadRoleChain: CHAIN,
+    });
+    expect(statements.slice(-2)).toStrictEqual([
+      'REVOKE ASSUMEROLE ON ALL FROM PUBLIC FOR ALL',
+      `GRANT ASSUMEROLE ON '${CHAIN}' TO "kitchens_cloner" FOR UNLOAD`,
+    ]);
+    expect(statements).toContain('GRANT SELECT ON "analytics"."customers", "analytics"."orders" TO "kitchens_cloner"');
+    expect(statements).toContain('REVOKE ALL ON ALL TABLES IN SCHEMA "analytics" FROM "kitchens_cloner"');
+    expect(statements).toContain(
+      'INSERT INTO "kitchens_clone"."hash_key" (inner_key, outer_key) SELECT :inner_key, :outer_key WHERE NOT EXISTS (SELECT 1 FROM "kitchens_clone"."hash_key")',
+    );
+    expect(statements.filter((s) => /GRANT (?!USAGE|SELECT|EXECUTE|ASSUMEROLE)/.test(s))).toStrictEqual([]);
+    expect(() => setupStatements(tables, { dialect: 'redshift', sourceSchema: 'analytics', planAt: 'x' })).toThrow(
+      'the Redshift clone setup needs the UNLOAD role chain to grant it to the cloner user',
+    );
+  });
+
+  it('should seed with a server-side COPY through the development role chain', () => {
+    const dev = {
+      ...S3,
+      roleChain: 'arn:aws:iam::222222222222:role/acme-dev-warehouse,arn:aws:iam::222222222222:role/acme-dev-clone-copy',
+    };
+    const statements = seedStatements(
+      'customers',
+      [
+        { name: 'customer_id', type: 'integer' },
+        { name: 'email', type: 'varchar(64)' },
+      ],
+      'k_profit_report',
+      dev,
+      'exec-1',
+      'fp',
+    );
+    expect(statements.slice(0, 3)).toStrictEqual([
+      'DROP TABLE IF EXISTS "k_profit_report"."customers"',
+      'CREATE TABLE "k_profit_report"."customers" ("customer_id" integer, "email" varchar(64))',
+      `COPY "k_profit_report"."customers" FROM 's3://acme-dev-export-222222222222/snapshots/production/exec-1/tables/customers/' IAM_ROLE '${dev.roleChain}' FORMAT AS PARQUET`,
+    ]);
+    expect(() =>
+      seedStatements('customers', [{ name: 'x', type: 'integer); DROP TABLE y; --' }], 'k', dev, 'exec-1', 'fp'),
+    ).toThrow('snapshot column customers.x has a type this cloner does not create, got: "integer); DROP TABLE y; --"');
   });
 });

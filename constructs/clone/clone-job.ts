@@ -1,0 +1,378 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { TablePlan } from '../../lib/clone/planner';
+import { CLONER_USER, fingerprint, keyStatement, publishStatements, setupStatements } from '../../lib/clone/sql';
+import { JOB_ROLE, type CloneTransfer } from '../../lib/clone/transfer';
+import { ENVIRONMENT_PARAMETERS } from '../../lib/parameters';
+import { acknowledge, nagPartition } from '../core/nag';
+
+/** Redshift's BatchExecuteStatement takes at most 40 statements. */
+export const MAX_BATCH_STATEMENTS = 40;
+const RUN_PLACEHOLDER = 'KITCHENSRUNPLACEHOLDER';
+
+export interface PublishedObjects {
+  /** Bucket role in the source environment, such as "curated". */
+  readonly role: string;
+  /** Key prefix in the source bucket (already checked against the plan's non-personal allow-list). */
+  readonly prefix: string;
+}
+
+export interface CloneJobProps {
+  readonly transfer: CloneTransfer;
+  /** The plan's tables, parents first (planDeclared). */
+  readonly tables: readonly TablePlan[];
+  readonly sourceSchema: string;
+  /** EventBridge schedule expression. */
+  readonly schedule: string;
+  /** Where the plan is declared, named in the guard's message. */
+  readonly planAt: string;
+  /** Declared non-personal prefixes published with every run. @default - none */
+  readonly objects?: readonly PublishedObjects[];
+}
+
+/** A statement as a States.Format template with the run id as its only argument (`{}`). */
+function withRun(sql: string): string {
+  const escaped = sql.replace(/\\/g, '\\\\').replace(/[{}]/g, (c) => `\\${c}`);
+  const parts = escaped.split(RUN_PLACEHOLDER);
+  return sfn.JsonPath.format(parts.join('{}'), ...parts.slice(1).map(() => sfn.JsonPath.stringAt('$.run')));
+}
+
+/**
+ * The production side of the masked clone: a Step Functions job in the production account that runs, as the
+ * `kitchens_cloner` database user, the deny-by-default guard and one UNLOAD per table of the plan (sampled and
+ * masked inside the warehouse, written through the `warehouse,clone-unload` role chain into the development
+ * account's export bucket), copies the declared non-personal prefixes, then writes `latest.json`. It runs on the
+ * plan's schedule (enabled where schedules are, so in production) and on demand (`grantRun`). Its role is the
+ * only principal given credentials for the cloner user. A second state machine, started on every deploy, runs the
+ * administrator setup (the user, SELECT on the plan's tables only, the production-only key, ASSUMEROLE revoked
+ * from PUBLIC and the chain granted to the cloner user only).
+ */
+export class CloneJob extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly setupStateMachine: sfn.StateMachine;
+  public readonly role: iam.Role;
+  private readonly transfer: CloneTransfer;
+
+  constructor(scope: Construct, id: string, props: CloneJobProps) {
+    super(scope, id);
+    const { transfer } = props;
+    this.transfer = transfer;
+    const names = transfer.sourceNames;
+    const stack = Stack.of(this);
+    const cluster = names.clusterIdentifier();
+    const database = transfer.source.warehouse.database;
+    const clusterArn = `arn:${stack.partition}:redshift:${stack.region}:${stack.account}:cluster:${cluster}`;
+    const publish = publishStatements(
+      props.tables,
+      props.sourceSchema,
+      { kind: 's3', uri: transfer.snapshotUri, roleChain: transfer.unloadRoleChain },
+      'redshift',
+      RUN_PLACEHOLDER,
+    );
+    if (publish.length > MAX_BATCH_STATEMENTS) {
+      throw new Error(
+        `${props.planAt}.tables must list at most ${MAX_BATCH_STATEMENTS - 2} tables (one Redshift transaction of at most ${MAX_BATCH_STATEMENTS} statements), got: ${props.tables.length}`,
+      );
+    }
+    const exportBucket = s3.Bucket.fromBucketName(this, 'ExportBucket', transfer.exportBucket);
+
+    // The job: as the cloner user, never as the administrator.
+    this.role = new iam.Role(this, 'Role', {
+      roleName: names.roleName(JOB_ROLE),
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `Publishes the masked clone snapshot of ${transfer.source.name} for ${transfer.target.name}`,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['redshift:GetClusterCredentials'],
+        resources: [
+          `arn:${stack.partition}:redshift:${stack.region}:${stack.account}:dbuser:${cluster}/${CLONER_USER}`,
+          `arn:${stack.partition}:redshift:${stack.region}:${stack.account}:dbname:${cluster}/${database}`,
+        ],
+      }),
+    );
+    const asCloner = { ClusterIdentifier: cluster, Database: database, DbUser: CLONER_USER };
+    const start = new sfn.Pass(this, 'Name the run', {
+      parameters: { 'run.$': 'States.UUID()' },
+    });
+    const unload = this.sqlStep('Publish tables', clusterArn, {
+      action: 'batchExecuteStatement',
+      parameters: { ...asCloner, Sqls: sfn.JsonPath.array(...publish.map(withRun)) },
+    });
+    const tablesList = props.tables.map((t) => `"${t.name}"`).join(',');
+    const pointer = new tasks.CallAwsService(this, 'Point latest at the run', {
+      service: 's3',
+      action: 'putObject',
+      parameters: {
+        Bucket: transfer.exportBucket,
+        Key: transfer.pointerKey,
+        ContentType: 'application/json',
+        Body: sfn.JsonPath.format(
+          `\\{"run":"{}","publishedAt":"{}","tables":[${tablesList}]\\}`,
+          sfn.JsonPath.stringAt('$.run'),
+          sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        ),
+      },
+      iamResources: [exportBucket.arnForObjects(transfer.pointerKey)],
+      iamAction: 's3:PutObject',
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const steps = (props.objects ?? []).map((o, i) => this.objectsStep(i, o, exportBucket));
+    const definition = sfn.Chain.start(start).next(unload.start);
+    let tail: sfn.INextable = unload.end;
+    for (const step of steps) {
+      tail.next(step);
+      tail = step;
+    }
+    tail.next(pointer);
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      stateMachineName: names.stateMachineName('clone-publish'),
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      role: this.role,
+      tracingEnabled: true,
+      timeout: Duration.hours(6),
+      logs: {
+        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    new events.Rule(this, 'Schedule', {
+      description: `Publish the masked clone snapshot of ${transfer.source.name}`,
+      schedule: events.Schedule.expression(props.schedule),
+      enabled: transfer.source.schedules,
+      targets: [new targets.SfnStateMachine(this.stateMachine)],
+    });
+
+    // The setup: as the administrator (the warehouse's managed secret), on every deploy.
+    const adminSecretArn = ssm.StringParameter.valueForStringParameter(
+      this,
+      names.parameterName(ENVIRONMENT_PARAMETERS.adminSecretArn),
+    );
+    const vaultKeyArn = ssm.StringParameter.valueForStringParameter(
+      this,
+      names.parameterName(ENVIRONMENT_PARAMETERS.keyArn),
+    );
+    const setup = setupStatements(props.tables, {
+      dialect: 'redshift',
+      sourceSchema: props.sourceSchema,
+      planAt: props.planAt,
+      unloadRoleChain: transfer.unloadRoleChain,
+    });
+    const keyAt = setup.indexOf(keyStatement('redshift'));
+    const asAdmin = { ClusterIdentifier: cluster, Database: database, SecretArn: adminSecretArn };
+    const draw = () =>
+      sfn.JsonPath.hash(
+        sfn.JsonPath.format('{}{}{}', sfn.JsonPath.uuid(), sfn.JsonPath.uuid(), sfn.JsonPath.uuid()),
+        'SHA-256',
+      );
+    const before = this.sqlStep('Setup: schema and key table', clusterArn, {
+      action: 'batchExecuteStatement',
+      parameters: { ...asAdmin, Sqls: setup.slice(0, keyAt) },
+    });
+    const key = this.sqlStep('Setup: key (once)', clusterArn, {
+      action: 'executeStatement',
+      parameters: {
+        ...asAdmin,
+        Sql: setup[keyAt],
+        Parameters: [
+          { Name: 'inner_key', Value: draw() },
+          { Name: 'outer_key', Value: draw() },
+        ],
+      },
+    });
+    const after = this.sqlStep('Setup: cloner user and grants', clusterArn, {
+      action: 'batchExecuteStatement',
+      parameters: { ...asAdmin, Sqls: setup.slice(keyAt + 1) },
+    });
+    before.end.next(key.start);
+    key.end.next(after.start);
+    this.setupStateMachine = new sfn.StateMachine(this, 'Setup', {
+      stateMachineName: names.stateMachineName('clone-setup'),
+      definitionBody: sfn.DefinitionBody.fromChainable(before.start),
+      tracingEnabled: true,
+      timeout: Duration.minutes(30),
+      logs: {
+        destination: new logs.LogGroup(this, 'SetupLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+        level: sfn.LogLevel.ALL,
+        // Never the key parameters of the setup in logs.
+        includeExecutionData: false,
+      },
+    });
+    this.setupStateMachine.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [adminSecretArn] }),
+    );
+    const vaultKey = kms.Key.fromKeyArn(this, 'VaultKey', vaultKeyArn);
+    vaultKey.grantDecrypt(this.setupStateMachine);
+    if (steps.length > 0) {
+      // The data lake buckets are encrypted with the vault key; the job reads only the declared prefixes.
+      vaultKey.grantDecrypt(this.role);
+    }
+    const setupPrint = fingerprint(setup);
+    const runSetup = new cr.AwsCustomResource(this, 'RunSetup', {
+      onUpdate: {
+        service: 'SFN',
+        action: 'startExecution',
+        parameters: {
+          stateMachineArn: this.setupStateMachine.stateMachineArn,
+          input: JSON.stringify({ setup: setupPrint }),
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`clone-setup-${setupPrint}`),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.setupStateMachine.stateMachineArn] }),
+      installLatestAwsSdk: false,
+    });
+    // The SDK-call Lambda the custom resource shares across the stack (its role has only the basic logging policy
+    // besides states:StartExecution on the setup state machine).
+    const provider = stack.node.tryFindChild(
+      cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '').replace(/^/, 'AWS'),
+    );
+    acknowledge(
+      provider ?? runSetup,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "The custom resource's SDK-call function writes only its own CloudWatch logs with this policy; its other permission is starting the setup state machine.",
+    );
+    if (steps.length > 0) {
+      const logicalId = stack.getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine);
+      const executions = `arn:${nagPartition(this)}:states:${stack.region}:${stack.account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}`;
+      for (const finding of [`${executions}:*`, `${executions}/*:*`]) {
+        acknowledge(
+          this.stateMachine,
+          `AwsSolutions-IAM5[Resource::${finding}]`,
+          "The Distributed Map's own child executions (Step Functions writes this policy for item processing).",
+        );
+      }
+    }
+    acknowledge(
+      this.role,
+      `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${transfer.exportBucket}/${transfer.snapshotPrefix}*]`,
+      "Writes only this environment's snapshot keys of the export bucket; each run writes below a new run id.",
+    );
+    for (const o of props.objects ?? []) {
+      acknowledge(
+        this.role,
+        `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${names.bucketName(o.role)}/${names.dataPrefix}${o.prefix}*]`,
+        'Reads only a prefix the clone plan declares non-personal (reviewed allow-list).',
+      );
+    }
+    for (const finding of ['Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*']) {
+      acknowledge(
+        this.role,
+        `AwsSolutions-IAM5[${finding}]`,
+        'Read actions of bucket.grantRead on declared non-personal prefixes only.',
+      );
+    }
+    for (const machine of [this.role, this.setupStateMachine]) {
+      acknowledge(
+        machine,
+        'AwsSolutions-IAM5[Resource::*]',
+        'redshift-data:DescribeStatement has no resource-level permission; it only reads the status of statements this role submitted.',
+      );
+    }
+  }
+
+  /** Lets a production operator start a publication on demand. */
+  public grantRun(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** Submits SQL through the Redshift Data API and waits for it, failing the execution with Redshift's message. */
+  private sqlStep(
+    label: string,
+    clusterArn: string,
+    call: {
+      readonly action: 'batchExecuteStatement' | 'executeStatement';
+      readonly parameters: Record<string, unknown>;
+    },
+  ): { start: sfn.IChainable & sfn.INextable; end: sfn.INextable } {
+    const submit = new tasks.CallAwsService(this, label, {
+      service: 'redshiftdata',
+      action: call.action,
+      parameters: call.parameters,
+      iamResources: [clusterArn],
+      iamAction:
+        call.action === 'executeStatement' ? 'redshift-data:ExecuteStatement' : 'redshift-data:BatchExecuteStatement',
+      resultSelector: { 'id.$': '$.Id' },
+      resultPath: '$.statement',
+    });
+    const wait = new sfn.Wait(this, `${label}: wait`, { time: sfn.WaitTime.duration(Duration.seconds(10)) });
+    const describe = new tasks.CallAwsService(this, `${label}: status`, {
+      service: 'redshiftdata',
+      action: 'describeStatement',
+      parameters: { 'Id.$': '$.statement.id' },
+      iamResources: ['*'],
+      iamAction: 'redshift-data:DescribeStatement',
+      resultSelector: { 'id.$': '$.Id', 'status.$': '$.Status', 'detail.$': 'States.JsonToString($)' },
+      resultPath: '$.statement',
+    });
+    const failed = new sfn.Fail(this, `${label}: failed`, {
+      error: 'CloneStatementFailed',
+      causePath: sfn.JsonPath.stringAt('$.statement.detail'),
+    });
+    const done = new sfn.Pass(this, `${label}: done`, { resultPath: sfn.JsonPath.DISCARD });
+    submit.next(wait);
+    wait.next(describe);
+    describe.next(
+      new sfn.Choice(this, `${label}: finished?`)
+        .when(sfn.Condition.stringEquals('$.statement.status', 'FINISHED'), done)
+        .when(
+          sfn.Condition.or(
+            sfn.Condition.stringEquals('$.statement.status', 'FAILED'),
+            sfn.Condition.stringEquals('$.statement.status', 'ABORTED'),
+          ),
+          failed,
+        )
+        .otherwise(wait),
+    );
+    return { start: submit, end: done };
+  }
+
+  /** Copies one declared non-personal prefix into the run (server-side CopyObject per object, Distributed Map). */
+  private objectsStep(index: number, o: PublishedObjects, exportBucket: s3.IBucket): sfn.DistributedMap {
+    const transfer = this.transfer;
+    const source = s3.Bucket.fromBucketName(this, `Source${index}`, transfer.sourceNames.bucketName(o.role));
+    const sourcePrefix = `${transfer.sourceNames.dataPrefix}${o.prefix}`;
+    const targetKeys = `${transfer.snapshotPrefix}*`;
+    const copy = new tasks.CallAwsService(this, `Copy ${o.role}:${o.prefix}`, {
+      service: 's3',
+      action: 'copyObject',
+      parameters: {
+        Bucket: transfer.exportBucket,
+        Key: sfn.JsonPath.format(
+          `${transfer.snapshotPrefix}{}/objects/${o.role}/{}`,
+          sfn.JsonPath.stringAt('$.run'),
+          sfn.JsonPath.stringAt('$.key'),
+        ),
+        CopySource: sfn.JsonPath.format(`${source.bucketName}/{}`, sfn.JsonPath.stringAt('$.key')),
+      },
+      iamResources: [exportBucket.arnForObjects(targetKeys)],
+      iamAction: 's3:PutObject',
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    copy.addRetry({
+      errors: ['S3.SlowDownException', 'S3.S3Exception'],
+      maxAttempts: 6,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    const map = new sfn.DistributedMap(this, `Publish ${o.role}:${o.prefix}`, {
+      itemReader: new sfn.S3ObjectsItemReader({ bucket: source, prefix: sourcePrefix }),
+      itemSelector: { 'key.$': '$$.Map.Item.Value.Key', 'run.$': '$.run' },
+      maxConcurrency: 100,
+      mapExecutionType: sfn.StateMachineType.EXPRESS,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    map.itemProcessor(copy);
+    source.grantRead(this.role, `${sourcePrefix}*`);
+    return map;
+  }
+}
