@@ -1,7 +1,9 @@
 /**
  * A pipeline compiled to one Step Functions state machine: steps as fragments ordered by the DAG (independent steps
  * in Parallel states), every test a state, results in the execution output and the history table, alerts to the
- * environment's topic, logging to an encrypted log group, X-Ray tracing, and an optional schedule.
+ * environment's topic, logging to an encrypted log group, X-Ray tracing, and an optional schedule. Statements and
+ * tests run in two shared child machines (runners.ts), so the pipeline's history and definition grow by a few
+ * events and bytes per step whatever the statements' durations.
  */
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,16 +20,8 @@ import {
 import { renderPipeline } from '../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import { historySetupStatements } from '../../lib/pipeline/sql';
-import {
-  CompileContext,
-  dataApiTarget,
-  dataApiTask,
-  describeFailure,
-  PATHS,
-  RunFailure,
-  runFailureHandler,
-  statementPoll,
-} from './states';
+import { PipelineRunners } from './runners';
+import { CompileContext, describeFailure, PATHS, RunFailure, runFailureHandler, startChild } from './states';
 import { stepFragment } from './step-fragments';
 import type { PipelineTarget } from './target';
 import {
@@ -50,6 +44,8 @@ export interface PipelineProps {
 export class Pipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
+  /** The `Run SQL` and `Evaluate test` child machines the pipeline's states start. */
+  public readonly runners: PipelineRunners;
   /** Present when the pipeline declares a schedule. */
   public readonly schedule?: PipelineSchedule;
   /** The pipeline as compiled: variables rendered for this target. */
@@ -65,7 +61,8 @@ export class Pipeline extends Construct {
     this.definition = renderPipeline(props.definition, target.variables);
     this.plan = planSteps(this.definition.steps);
     checkLimits(this.definition, this.plan, target.historyTable);
-    const context: CompileContext = { definition: this.definition, target };
+    this.runners = new PipelineRunners(this, 'Runners', { definition: this.definition, target });
+    const context: CompileContext = { definition: this.definition, target, runners: this.runners };
 
     const environment = target.variables.env ?? target.names.context.environment;
     const start = new sfn.Pass(this, 'Start', {
@@ -124,44 +121,36 @@ export class Pipeline extends Construct {
     }
   }
 
-  /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run. */
-  private historySetup(context: CompileContext, failure: RunFailure): sfn.Chain {
-    const { target } = context;
+  /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run (a `Run SQL` child execution). */
+  private historySetup(context: CompileContext, failure: RunFailure): sfn.IChainable {
     const scope = new Construct(this, 'Setup');
     const label = 'Prepare test history';
-    const caught = describeFailure(
-      scope,
-      'Caught',
-      `Failed: ${label}`,
-      '',
-      `States.Format('${label}: {}', $.failure.Cause)`,
-      failure.alert,
-    );
-    const catchTo = (task: sfn.TaskStateBase | sfn.Map) => {
-      task.addCatch(caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
-    };
-    const execute = dataApiTask(
+    const execute = startChild(
       scope,
       'Execute',
       label,
-      'batchExecuteStatement',
+      context.runners.sql,
       {
-        ...dataApiTarget(target),
-        Sqls: historySetupStatements(target.historyTable),
-        StatementName: `${this.definition.id}: ${label}`,
+        sqls: historySetupStatements(context.target.historyTable),
+        name: `${this.definition.id}: ${label}`,
+        what: 'the test history setup',
+        pollSeconds: SETUP_POLL_SECONDS,
+        maxPolls: SETUP_MAX_POLLS,
       },
-      target,
-      { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
+      { resultPath: sfn.JsonPath.DISCARD },
     );
-    catchTo(execute);
-    const poll = statementPoll(
-      scope,
-      '',
-      label,
-      { step: label, pollSeconds: SETUP_POLL_SECONDS, maxPolls: SETUP_MAX_POLLS, onFailure: failure.alert, catchTo },
-      target,
+    execute.addCatch(
+      describeFailure(
+        scope,
+        'Caught',
+        `Failed: ${label}`,
+        '',
+        `States.Format('${label}: {}', $.failure.Cause)`,
+        failure.alert,
+      ),
+      { errors: [sfn.Errors.ALL], resultPath: PATHS.failure },
     );
-    return sfn.Chain.start(execute).next(poll);
+    return execute;
   }
 
   /**
@@ -251,7 +240,7 @@ export class Pipeline extends Construct {
   private grant(context: CompileContext): void {
     const { target } = context;
     const role = this.stateMachine.role;
-    target.warehouse.credentials.grantRead(this.stateMachine);
+    // The Data API runs in the child machines: only they read the warehouse secret.
     target.alertTopic.grantPublish(this.stateMachine);
     const objects = new Set<string>();
     for (const step of this.definition.steps) {

@@ -1,6 +1,7 @@
 /**
- * State machine fragments for pipeline steps: container (ECS Fargate, runTask.sync), sql (Redshift Data API with
- * a DescribeStatement poll loop) and copy (server-side S3 copy). Every Task retries transient errors with backoff
+ * State machine fragments for pipeline steps: container (ECS Fargate, runTask.sync), sql (one Task state that runs
+ * the pipeline's shared `Run SQL` machine, which polls the Data API in its own execution) and copy (server-side S3
+ * copy). Every Task retries transient errors with backoff
  * and is caught: the failure is alerted to the alert topic, then the run fails.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -12,17 +13,7 @@ import { Construct } from 'constructs';
 import { ConfigError } from '../../lib/config/errors';
 import { maxPolls } from '../../lib/pipeline/limits';
 import type { ContainerStep, CopyStep, SqlStep, StepDefinition } from '../../lib/pipeline/model';
-import {
-  CompileContext,
-  dataApiTarget,
-  dataApiTask,
-  describeFailure,
-  escapeLiteral,
-  PATHS,
-  RETRYABLE,
-  retryTransient,
-  statementPoll,
-} from './states';
+import { CompileContext, describeFailure, escapeLiteral, PATHS, RETRYABLE, retryTransient, startChild } from './states';
 import { TestFragment } from './test-fragment';
 
 /** Base of the step fragments: the failure handler, the catch on every task, and the step's tests. */
@@ -65,7 +56,6 @@ abstract class StepFragment extends sfn.StateMachineFragment {
         context: this.context,
         step: this.step,
         test,
-        onFailure: this.onFailure,
         catchTo: this.catchTo,
       });
       chain = chain.next(fragment);
@@ -126,63 +116,54 @@ export class ContainerStepFragment extends StepFragment {
     retryTransient(run, RETRYABLE.ecs, Duration.seconds(10));
     this.catchTo(run);
     const exitCode = '$.container.containers[0].ExitCode';
-    const check = new sfn.Choice(this, 'CheckExit', { stateName: `Exit code: ${step.name}` }).when(
-      sfn.Condition.or(
-        sfn.Condition.isNotPresent(exitCode),
-        sfn.Condition.not(sfn.Condition.numberEquals(exitCode, 0)),
-      ),
-      describeFailure(
-        this,
-        'ExitFailure',
-        `Container failed: ${step.name}`,
-        'Kitchens.ContainerFailed',
-        `States.Format('Step "${escapeLiteral(step.name)}": container app ${escapeLiteral(step.app)} stopped: {} (containers: {})', $.container.stoppedReason, States.JsonToString($.container.containers))`,
-        this.onFailure,
-      ),
+    const failed = describeFailure(
+      this,
+      'ExitFailure',
+      `Container failed: ${step.name}`,
+      'Kitchens.ContainerFailed',
+      `States.Format('Step "${escapeLiteral(step.name)}": container app ${escapeLiteral(step.app)} stopped: {} (containers: {})', $.container.stoppedReason, States.JsonToString($.container.containers))`,
+      this.onFailure,
     );
+    // A container that never started has no exit code. Two rules, in order, rather than one Or: a numeric
+    // comparison on a missing path is a runtime error, and aws-local-stepfunctions 3.0.0 evaluates
+    // `IsPresent: false` wrongly, so the first rule is written as Not(IsPresent: true).
+    const check = new sfn.Choice(this, 'CheckExit', { stateName: `Exit code: ${step.name}` })
+      .when(sfn.Condition.not(sfn.Condition.isPresent(exitCode)), failed)
+      .when(sfn.Condition.not(sfn.Condition.numberEquals(exitCode, 0)), failed);
     const chain = this.withTests(sfn.Chain.start(run).next(check.afterwards({ includeOtherwise: true })));
     this.startState = run;
     this.endStates = chain.endStates;
   }
 }
 
-/** Runs one statement (ExecuteStatement) or several in one transaction (BatchExecuteStatement) and waits. */
+/**
+ * Runs one statement (ExecuteStatement) or several in one transaction (BatchExecuteStatement) in a `Run SQL` child
+ * execution and waits for it; the statement's error fails the step.
+ */
 export class SqlStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
   constructor(scope: Construct, id: string, context: CompileContext, step: SqlStep, onFailure: sfn.IChainable) {
     super(scope, id, context, step, onFailure);
-    const { target, definition } = context;
+    const { definition } = context;
     const single = step.statements.length === 1;
-    const execute = dataApiTask(
+    const execute = startChild(
       this,
       'Execute',
       step.name,
-      single ? 'executeStatement' : 'batchExecuteStatement',
+      context.runners.sql,
       {
-        ...dataApiTarget(target),
-        ...(single ? { Sql: step.statements[0] } : { Sqls: [...step.statements] }),
-        StatementName: `${definition.id}: ${step.name}`,
-      },
-      target,
-      { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
-    );
-    this.catchTo(execute);
-    const poll = statementPoll(
-      this,
-      '',
-      step.name,
-      {
-        step: step.name,
+        ...(single ? { sql: step.statements[0] } : { sqls: [...step.statements] }),
+        name: `${definition.id}: ${step.name}`,
+        what: `step "${step.name}"`,
         pollSeconds: step.pollSeconds,
         maxPolls: maxPolls(step.timeoutMinutes * 60, step.pollSeconds),
-        onFailure: this.onFailure,
-        catchTo: this.catchTo,
       },
-      target,
+      { resultPath: sfn.JsonPath.DISCARD },
     );
-    const chain = this.withTests(sfn.Chain.start(execute).next(poll));
+    this.catchTo(execute);
+    const chain = this.withTests(sfn.Chain.start(execute));
     this.startState = execute;
     this.endStates = chain.endStates;
   }

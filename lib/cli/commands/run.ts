@@ -133,7 +133,7 @@ export async function runLocal(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runPipelineLocally } = require('../../local/runner') as typeof import('../../local/runner');
   process.env.CDK_VALIDATION = process.env.CDK_VALIDATION ?? 'false';
-  const { asl } = compileWithStandIns(definition, { names, variables, apps });
+  const { asl, stateMachines } = compileWithStandIns(definition, { names, variables, apps });
 
   const dataLake = path.resolve(opts.dataLake ?? DEFAULT_LOCAL_DATA_LAKE);
   output.progress(`running locally: SQL on ${pgUrl.replace(/\/\/[^@/]*@/, '//***@')}, data lake in ${dataLake}`);
@@ -150,6 +150,7 @@ export async function runLocal(
   };
   const result = await runPipelineLocally({
     definition: asl,
+    stateMachines,
     pgUrl,
     containerCommands,
     appCommands: Object.fromEntries(config.apps.filter((a) => a.command).map((a) => [a.name, [...a.command!]])),

@@ -45,9 +45,10 @@ async function run(
     injectErrors?: Record<string, { error: string; times: number }>;
   } = {},
 ) {
-  const { asl } = compileTestPipeline(definition, { schema });
+  const { asl, stateMachines } = compileTestPipeline(definition, { schema });
   return runPipelineLocally({
     definition: asl,
+    stateMachines,
     pgUrl,
     containerCommands: options.containerCommands,
     dataLakeDirectory: lake,
