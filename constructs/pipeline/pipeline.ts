@@ -21,7 +21,17 @@ import { renderPipeline } from '../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import { historySetupStatements } from '../../lib/pipeline/sql';
 import { PipelineRunners } from './runners';
-import { CompileContext, describeFailure, PATHS, RunFailure, runFailureHandler, startChild } from './states';
+import {
+  catchChild,
+  CompileContext,
+  describeFailure,
+  failureTargets,
+  FailureTargets,
+  PATHS,
+  RunFailure,
+  runFailureHandler,
+  startChild,
+} from './states';
 import { stepFragment } from './step-fragments';
 import type { PipelineTarget } from './target';
 import {
@@ -83,7 +93,7 @@ export class Pipeline extends Construct {
     if (this.definition.steps.some((s) => s.tests.length > 0)) {
       chain = chain.next(this.historySetup(context, failure));
     }
-    chain = chain.next(this.compile(this.plan, context, failure.alert, failure));
+    chain = chain.next(this.compile(this.plan, context, failureTargets(this, 'Run', 'Run', failure.alert), failure));
     chain = chain.next(
       new sfn.Pass(this, 'Report', {
         stateName: 'Report results',
@@ -139,7 +149,9 @@ export class Pipeline extends Construct {
       },
       { resultPath: sfn.JsonPath.DISCARD },
     );
-    execute.addCatch(
+    catchChild(
+      execute,
+      failureTargets(scope, 'Setup', label, failure.alert),
       describeFailure(
         scope,
         'Caught',
@@ -148,7 +160,6 @@ export class Pipeline extends Construct {
         `States.Format('${label}: {}', $.failure.Cause)`,
         failure.alert,
       ),
-      { errors: [sfn.Errors.ALL], resultPath: PATHS.failure },
     );
     return execute;
   }
@@ -162,7 +173,7 @@ export class Pipeline extends Construct {
   private compile(
     node: PlanNode,
     context: CompileContext,
-    onFailure: sfn.IChainable,
+    onFailure: FailureTargets,
     run?: RunFailure,
   ): sfn.IChainable {
     switch (node.kind) {
@@ -193,7 +204,8 @@ export class Pipeline extends Construct {
             stateName: `Parallel ${n}: branch ${i + 1} done`,
             parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests },
           });
-          parallel.branch(sfn.Chain.start(this.compile(branch, context, branchFailed)).next(done));
+          const targets = failureTargets(this, `Parallel${n}Branch${i + 1}`, `Parallel ${n}: branch ${i + 1}`, branchFailed);
+          parallel.branch(sfn.Chain.start(this.compile(branch, context, targets)).next(done));
         });
         if (run) {
           parallel.addCatch(run.fail, { errors: ['Kitchens.TestFailed'], resultPath: PATHS.failure });

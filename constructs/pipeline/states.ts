@@ -217,6 +217,47 @@ export function startChild(
   return task;
 }
 
+/** Where the failures of one scope (the run, or one Parallel branch) go, `{ Error, Cause }` at `$.failure`. */
+export interface FailureTargets {
+  /** For failures of this run's own states. */
+  readonly handler: sfn.IChainable;
+  /**
+   * For a failed child execution (`States.TaskFailed` of a `startExecution.sync:2` state, whose cause is the child's
+   * DescribeExecution as JSON): takes the child's own error and cause (which name the step and test), then `handler`.
+   */
+  readonly child: sfn.IChainable;
+}
+
+/** The states for `child` are created when first used: a scope without child executions gets none. */
+export function failureTargets(scope: Construct, id: string, label: string, handler: sfn.IChainable): FailureTargets {
+  let child: sfn.IChainable | undefined;
+  return {
+    handler,
+    get child() {
+      if (!child) {
+        const parse = new sfn.Pass(scope, `${id}ChildFailed`, {
+          stateName: `${label}: child execution failed`,
+          parameters: { 'execution.$': 'States.StringToJson($.failure.Cause)' },
+          resultPath: PATHS.failure,
+        });
+        const name = new sfn.Pass(scope, `${id}ChildFailure`, {
+          stateName: `${label}: child failure`,
+          parameters: { 'Error.$': '$.failure.execution.Error', 'Cause.$': '$.failure.execution.Cause' },
+          resultPath: PATHS.failure,
+        });
+        child = parse.next(name).next(handler);
+      }
+      return child;
+    },
+  };
+}
+
+/** Catches a child-execution Task: a failed child to `targets.child`, anything else to `caught`. */
+export function catchChild(task: sfn.TaskStateBase, targets: FailureTargets, caught: sfn.IChainable): void {
+  task.addCatch(targets.child, { errors: [sfn.Errors.TASKS_FAILED], resultPath: PATHS.failure });
+  task.addCatch(caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+}
+
 /** Escapes text for a single-quoted intrinsic function string literal. */
 export function escapeLiteral(text: string): string {
   return text.replace(/[\\'{}]/g, (c) => `\\${c}`);

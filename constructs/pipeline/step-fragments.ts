@@ -13,7 +13,17 @@ import { Construct } from 'constructs';
 import { ConfigError } from '../../lib/config/errors';
 import { maxPolls } from '../../lib/pipeline/limits';
 import type { ContainerStep, CopyStep, SqlStep, StepDefinition } from '../../lib/pipeline/model';
-import { CompileContext, describeFailure, escapeLiteral, PATHS, RETRYABLE, retryTransient, startChild } from './states';
+import {
+  catchChild,
+  CompileContext,
+  describeFailure,
+  escapeLiteral,
+  FailureTargets,
+  PATHS,
+  RETRYABLE,
+  retryTransient,
+  startChild,
+} from './states';
 import { TestFragment } from './test-fragment';
 
 /** Base of the step fragments: the failure handler, the catch on every task, and the step's tests. */
@@ -22,6 +32,7 @@ abstract class StepFragment extends sfn.StateMachineFragment {
   public abstract readonly endStates: sfn.INextable[];
   /** Where this step's failures go: `{ Error, Cause }` at `$.failure`, the cause naming the step. */
   protected readonly onFailure: sfn.IChainable;
+  protected readonly targets: FailureTargets;
   private readonly caught: sfn.IChainable;
 
   constructor(
@@ -29,9 +40,11 @@ abstract class StepFragment extends sfn.StateMachineFragment {
     id: string,
     protected readonly context: CompileContext,
     protected readonly step: StepDefinition,
-    onFailure: sfn.IChainable,
+    targets: FailureTargets,
   ) {
     super(scope, id);
+    this.targets = targets;
+    const onFailure = targets.handler;
     this.onFailure = onFailure;
     // A caught error says what failed but not where: name the step in the cause.
     this.caught = describeFailure(
@@ -48,6 +61,9 @@ abstract class StepFragment extends sfn.StateMachineFragment {
     task.addCatch(this.caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
   };
 
+  /** For Task states that start a child execution. */
+  protected catchChild = (task: sfn.TaskStateBase): void => catchChild(task, this.targets, this.caught);
+
   /** Chains the step's tests after `body`. */
   protected withTests(body: sfn.Chain): sfn.Chain {
     let chain = body;
@@ -56,7 +72,7 @@ abstract class StepFragment extends sfn.StateMachineFragment {
         context: this.context,
         step: this.step,
         test,
-        catchTo: this.catchTo,
+        catchTo: this.catchChild,
       });
       chain = chain.next(fragment);
     });
@@ -69,8 +85,8 @@ export class ContainerStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: ContainerStep, onFailure: sfn.IChainable) {
-    super(scope, id, context, step, onFailure);
+  constructor(scope: Construct, id: string, context: CompileContext, step: ContainerStep, targets: FailureTargets) {
+    super(scope, id, context, step, targets);
     const { target, definition } = context;
     const index = definition.steps.indexOf(step);
     const taskDefinition = target.containers.taskDefinitions[step.app];
@@ -144,8 +160,8 @@ export class SqlStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: SqlStep, onFailure: sfn.IChainable) {
-    super(scope, id, context, step, onFailure);
+  constructor(scope: Construct, id: string, context: CompileContext, step: SqlStep, targets: FailureTargets) {
+    super(scope, id, context, step, targets);
     const { definition } = context;
     const single = step.statements.length === 1;
     const execute = startChild(
@@ -162,7 +178,7 @@ export class SqlStepFragment extends StepFragment {
       },
       { resultPath: sfn.JsonPath.DISCARD },
     );
-    this.catchTo(execute);
+    this.catchChild(execute);
     const chain = this.withTests(sfn.Chain.start(execute));
     this.startState = execute;
     this.endStates = chain.endStates;
@@ -174,8 +190,8 @@ export class CopyStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: CopyStep, onFailure: sfn.IChainable) {
-    super(scope, id, context, step, onFailure);
+  constructor(scope: Construct, id: string, context: CompileContext, step: CopyStep, targets: FailureTargets) {
+    super(scope, id, context, step, targets);
     const { target } = context;
     const from = target.dataLake.buckets[step.from.bucket];
     const to = target.dataLake.buckets[step.to.bucket];
@@ -238,20 +254,20 @@ export class CopyStepFragment extends StepFragment {
   }
 }
 
-/** The fragment of one step; its failures go to `onFailure` (the run's alert, or the Fail state of a branch). */
+/** The fragment of one step; its failures go to `targets` (the run's alert, or the Fail state of a branch). */
 export function stepFragment(
   scope: Construct,
   id: string,
   context: CompileContext,
   step: StepDefinition,
-  onFailure: sfn.IChainable,
+  targets: FailureTargets,
 ): sfn.StateMachineFragment {
   switch (step.type) {
     case 'container':
-      return new ContainerStepFragment(scope, id, context, step, onFailure);
+      return new ContainerStepFragment(scope, id, context, step, targets);
     case 'sql':
-      return new SqlStepFragment(scope, id, context, step, onFailure);
+      return new SqlStepFragment(scope, id, context, step, targets);
     case 'copy':
-      return new CopyStepFragment(scope, id, context, step, onFailure);
+      return new CopyStepFragment(scope, id, context, step, targets);
   }
 }

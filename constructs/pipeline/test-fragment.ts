@@ -55,7 +55,8 @@ export interface TestFragmentProps {
   readonly context: CompileContext;
   readonly step: StepDefinition;
   readonly test: TestDefinition;
-  readonly catchTo: (task: sfn.TaskStateBase | sfn.Map) => void;
+  /** Catches the test's Task state (a child execution). */
+  readonly catchTo: (task: sfn.TaskStateBase) => void;
 }
 
 export class TestFragment extends sfn.StateMachineFragment {
