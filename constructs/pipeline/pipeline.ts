@@ -116,7 +116,9 @@ export class Pipeline extends Construct {
       // Declared once for the whole machine: states then leave it out (about 30 bytes each).
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
     });
-    checkDefinitionSize(this.definition.source, definitionBytes(this.stateMachine));
+    for (const machine of [this.stateMachine, this.runners.sql, this.runners.test]) {
+      checkDefinitionSize(this.definition.source, definitionBytes(machine));
+    }
     this.grant(context);
     this.dependOnPolicyOnly();
 
@@ -297,7 +299,7 @@ export class Pipeline extends Construct {
 }
 
 /** Size of the deployed definition: literal text plus 100 bytes for each reference (ARNs, names) CloudFormation fills. */
-function definitionBytes(stateMachine: sfn.StateMachine): number {
+export function definitionBytes(stateMachine: sfn.StateMachine): number {
   const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
   const resolved: unknown = Stack.of(stateMachine).resolve(cfn.definitionString);
   const measure = (value: unknown): number => {

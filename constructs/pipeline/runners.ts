@@ -17,7 +17,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { erroredTestStatement, testReadBackStatement, toFormat } from '../../lib/pipeline/sql';
+import {
+  erroredTestStatement,
+  TEST_SQL_PARTS,
+  testReadBackStatement,
+  testStatementTemplate,
+  toFormat,
+} from '../../lib/pipeline/sql';
 import { acknowledge } from '../core/nag';
 import { BaseContext, dataApiTarget, dataApiTask, RETRYABLE, retryTransient } from './states';
 
@@ -192,8 +198,8 @@ function sqlMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
 
 /** What the `Evaluate test` machine expects as input (built by each `Test: <name>` state). */
 export interface TestRunInput {
-  /** The statement that evaluates the rule and records the result in the history table. */
-  readonly insert: string;
+  /** The rule's SQL parts (TestSqlParts), filled into the statement that evaluates and records the test. */
+  readonly sql: Readonly<Record<string, string>>;
   readonly step: string;
   readonly stepName: string;
   readonly test: string;
@@ -222,6 +228,10 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
   };
   const ids = { runId: '$.runId', startedAt: '$.startedAt', step: '$.step', test: '$.test', level: '$.level' };
   const readBack = format(testReadBackStatement(historyTable, definition.id), ids);
+  const insert = format(testStatementTemplate(historyTable, definition.id), {
+    ...ids,
+    ...Object.fromEntries(TEST_SQL_PARTS.map((part) => [part, `$.sql.${part}`])),
+  });
   const recordError = format(erroredTestStatement(historyTable, definition.id), {
     ...ids,
     expectation: '$.expectation',
@@ -372,7 +382,7 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
     'batchExecuteStatement',
     {
       ...dataApiTarget(target),
-      'Sqls.$': `States.Array($.insert, ${readBack})`,
+      'Sqls.$': `States.Array(${insert}, ${readBack})`,
       'StatementName.$': "States.Format('Test: {}', $.test)",
     },
     target,

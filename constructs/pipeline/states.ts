@@ -50,8 +50,6 @@ export const RETRYABLE = {
     'AmazonECS.Unknown',
   ],
   sns: ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KmsThrottlingException'],
-  // Starting a child execution: the account's open-execution limit and throttling pass.
-  stepFunctions: ['StepFunctions.ExecutionLimitExceededException', 'StepFunctions.ThrottlingException'],
   s3: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.ServiceUnavailableException', 'S3.SdkClientException'],
 } as const;
 
@@ -193,8 +191,8 @@ export function describeFailure(
 }
 
 /**
- * Starts a child execution (`startExecution.sync:2`) and waits for it: linked to the parent in the console,
- * retried on throttling. A failed child fails this state (caught by the caller).
+ * Starts a child execution (`startExecution.sync:2`) and waits for it, linked to the parent in the console. A failed
+ * child fails this state with States.TaskFailed (caught by the caller).
  */
 export function startChild(
   scope: Construct,
@@ -213,7 +211,7 @@ export function startChild(
     resultSelector: options.resultSelector,
     resultPath: options.resultPath,
   });
-  retryTransient(task, RETRYABLE.stepFunctions);
+  // No Retry here (about 200 bytes a state): the child retries its own Data API and SNS calls.
   return task;
 }
 

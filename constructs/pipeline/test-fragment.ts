@@ -8,7 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { maxPolls, TEST_POLL_SECONDS } from '../../lib/pipeline/limits';
 import type { StepDefinition, TestDefinition, TestRule } from '../../lib/pipeline/model';
-import { testStatement, toFormat } from '../../lib/pipeline/sql';
+import { testSqlParts } from '../../lib/pipeline/sql';
 import { CompileContext, PATHS, startChild } from './states';
 
 /** The key of a test's result in `$.tests` and in the execution output: `orders row count` -> `orders_row_count`. */
@@ -68,15 +68,14 @@ export class TestFragment extends sfn.StateMachineFragment {
     const { context, step, test } = props;
     const { definition, target } = context;
     const key = testResultKey(test.name);
-    const insert = testStatement(test, { historyTable: target.historyTable, pipeline: definition.id, step: step.id });
-    const { template, args } = toFormat(insert, { runId: PATHS.runId, startedAt: PATHS.startedAt });
+    const sql = testSqlParts(test, { historyTable: target.historyTable, pipeline: definition.id, step: step.id });
     const evaluate = startChild(
       this,
       'Evaluate',
       `Test: ${test.name}`,
       context.runners.test,
       {
-        'insert.$': `States.Format('${template}', ${args.join(', ')})`,
+        sql,
         step: step.id,
         stepName: step.name,
         test: test.name,
@@ -102,7 +101,7 @@ export class TestFragment extends sfn.StateMachineFragment {
         new sfn.Fail(this, 'Failed', {
           stateName: `Failed: ${test.name}`,
           error: 'Kitchens.TestFailed',
-          cause: `Test "${test.name}" of step "${step.name}" failed or errored: expected ${describeRule(test.rule)}; the value is in the alert, the run output and ${target.historyTable}`,
+          cause: `Test "${test.name}" of step "${step.name}" did not pass (expected ${describeRule(test.rule)}): see the alert and the run output`,
         }),
       );
       chain = chain.next(verdict.afterwards({ includeOtherwise: true }));

@@ -92,35 +92,83 @@ export interface TestSqlContext {
 const HISTORY_COLUMNS =
   'run_id, pipeline, step, test, level, status, value, expectation, band_low, band_high, message, recorded_at';
 
-/**
- * The statement that evaluates one test and records its result in the history table. It contains the RUN_ID and
- * STARTED_AT markers (the run's start time, ISO 8601) the state machine fills through States.Format (see
- * `toFormat`). The query must return exactly one row with one non-NULL value: no rows, several rows or NULL fail
- * the test with a message saying which. `in_control` learns only from values that passed.
- */
-export function testStatement(test: TestDefinition, context: TestSqlContext): string {
+/** The rule-specific SQL of one test, filled into `testStatementTemplate` (at run time, by the Evaluate test machine). */
+export interface TestSqlParts {
+  readonly query: string;
+  readonly condition: string;
+  /** While this holds the test passes (in_control learning); `1 = 0` for other rules. */
+  readonly learning: string;
+  readonly expectation: string;
+  readonly bandLow: string;
+  readonly bandHigh: string;
+  /** ` CROSS JOIN (...) b` for in_control, else empty. */
+  readonly baseline: string;
+}
+
+export const TEST_SQL_PARTS: readonly (keyof TestSqlParts)[] = [
+  'query',
+  'condition',
+  'learning',
+  'expectation',
+  'bandLow',
+  'bandHigh',
+  'baseline',
+];
+
+export function testSqlParts(test: TestDefinition, context: TestSqlContext): TestSqlParts {
   const rule = ruleSql(test.rule);
   const keys = `pipeline = ${sqlString(context.pipeline)} AND step = ${sqlString(context.step)} AND test = ${sqlString(test.name)}`;
-  const baseline =
-    test.rule.kind === 'in_control'
-      ? ` CROSS JOIN (SELECT AVG(h.value) AS mean, STDDEV_SAMP(h.value) AS sd, COUNT(h.value) AS n FROM ` +
-        `(SELECT value FROM ${context.historyTable} WHERE ${keys} AND status = 'passed' AND value IS NOT NULL ` +
-        `ORDER BY recorded_at DESC LIMIT ${test.rule.last}) h) b`
-      : '';
+  return {
+    query: test.query,
+    condition: rule.condition,
+    learning: rule.learning ?? '1 = 0',
+    expectation: rule.expectation,
+    bandLow: rule.bandLow ?? 'NULL',
+    bandHigh: rule.bandHigh ?? 'NULL',
+    baseline:
+      test.rule.kind === 'in_control'
+        ? ` CROSS JOIN (SELECT AVG(h.value) AS mean, STDDEV_SAMP(h.value) AS sd, COUNT(h.value) AS n FROM ` +
+          `(SELECT value FROM ${context.historyTable} WHERE ${keys} AND status = 'passed' AND value IS NOT NULL ` +
+          `ORDER BY recorded_at DESC LIMIT ${test.rule.last}) h) b`
+        : '',
+  };
+}
+
+/**
+ * The statement that evaluates a test and records its result in the history table, with markers for the run
+ * (runId, startedAt, step, test, level) and for the rule's parts (`TestSqlParts`). The query must return exactly one
+ * row with one non-NULL value: no rows, several rows or NULL fail the test with a message saying which.
+ * `in_control` learns only from values that passed.
+ */
+export function testStatementTemplate(historyTable: string, pipeline: string): string {
+  const m = marker;
   const shape =
     `CASE WHEN t.n = 0 THEN 'the query returned no rows; a test query must return one row with one value' ` +
     `WHEN t.n > 1 THEN 'the query returned ' || ${text('t.n')} || ' rows; a test query must return one row with one value' ` +
     `WHEN t.value IS NULL THEN 'the query returned NULL; a test query must return a number' END`;
   const status =
-    `CASE WHEN t.n <> 1 OR t.value IS NULL THEN 'failed' ` +
-    `${rule.learning ? `WHEN ${rule.learning} THEN 'passed' ` : ''}` +
-    `WHEN ${rule.condition} THEN 'passed' ELSE 'failed' END`;
+    `CASE WHEN t.n <> 1 OR t.value IS NULL THEN 'failed' WHEN ${m('learning')} THEN 'passed' ` +
+    `WHEN ${m('condition')} THEN 'passed' ELSE 'failed' END`;
   return (
-    `INSERT INTO ${context.historyTable} (${HISTORY_COLUMNS}) ` +
-    `SELECT '${RUN_ID}', ${sqlString(context.pipeline)}, ${sqlString(context.step)}, ${sqlString(test.name)}, ${sqlString(test.level)}, ` +
-    `${status}, CASE WHEN t.n = 1 THEN t.value END, ${rule.expectation}, ${rule.bandLow ?? 'NULL'}, ${rule.bandHigh ?? 'NULL'}, ` +
+    `INSERT INTO ${historyTable} (${HISTORY_COLUMNS}) ` +
+    `SELECT '${RUN_ID}', ${sqlString(pipeline)}, '${m('step')}', '${m('test')}', '${m('level')}', ` +
+    `${status}, CASE WHEN t.n = 1 THEN t.value END, ${m('expectation')}, ${m('bandLow')}, ${m('bandHigh')}, ` +
     `${shape}, CAST('${STARTED_AT}' AS TIMESTAMP) ` +
-    `FROM (SELECT COUNT(*) AS n, CAST(MIN(q.v) AS DOUBLE PRECISION) AS value FROM (${test.query}) q(v)) t${baseline}`
+    `FROM (SELECT COUNT(*) AS n, CAST(MIN(q.v) AS DOUBLE PRECISION) AS value FROM (${m('query')}) q(v)) t${m('baseline')}`
+  );
+}
+
+/** The statement of one test with its parts filled in (the runId and startedAt markers stay). */
+export function testStatement(test: TestDefinition, context: TestSqlContext): string {
+  const values: Record<string, string> = {
+    ...testSqlParts(test, context),
+    step: context.step,
+    test: test.name,
+    level: test.level,
+  };
+  return testStatementTemplate(context.historyTable, context.pipeline).replace(
+    /\u0001([A-Za-z]+)\u0001/g,
+    (whole, name: string) => values[name] ?? whole,
   );
 }
 
