@@ -5,7 +5,7 @@
  * tests run in two shared child machines (runners.ts), so the pipeline's history and definition grow by a few
  * events and bytes per step whatever the statements' durations.
  */
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -71,8 +71,23 @@ export class Pipeline extends Construct {
     this.definition = renderPipeline(props.definition, target.variables);
     this.plan = planSteps(this.definition.steps);
     checkLimits(this.definition, this.plan, target.historyTable);
-    this.runners = new PipelineRunners(this, 'Runners', { definition: this.definition, target });
-    const context: CompileContext = { definition: this.definition, target, runners: this.runners };
+    // The states reference the child machines by ARN; the machines are created after this one, so the pipeline's
+    // own machine stays the first state machine of the template.
+    const childArn = (suffix: string) =>
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: target.names.stateMachineName(`${this.definition.id}_${suffix}`),
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const context: CompileContext = {
+      definition: this.definition,
+      target,
+      runners: {
+        sql: sfn.StateMachine.fromStateMachineArn(this, 'SqlRunnerRef', childArn('sql')),
+        test: sfn.StateMachine.fromStateMachineArn(this, 'TestRunnerRef', childArn('test')),
+      },
+    };
 
     const environment = target.variables.env ?? target.names.context.environment;
     const start = new sfn.Pass(this, 'Start', {
@@ -116,6 +131,7 @@ export class Pipeline extends Construct {
       // Declared once for the whole machine: states then leave it out (about 30 bytes each).
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
     });
+    this.runners = new PipelineRunners(this, 'Runners', { definition: this.definition, target });
     for (const machine of [this.stateMachine, this.runners.sql, this.runners.test]) {
       checkDefinitionSize(this.definition.source, definitionBytes(machine));
     }

@@ -114,7 +114,8 @@ function childMachine(
   definition: sfn.IChainable,
 ): sfn.StateMachine {
   const { target } = context;
-  // `_` never occurs in a pipeline id, so `<machine>_sql` cannot collide with another pipeline's machine.
+  // `_` never occurs in a pipeline id, so `<machine>_sql` cannot collide with another pipeline's machine. The
+  // pipeline's states reference this name (pipeline.ts).
   const stateMachineName = target.names.stateMachineName(`${context.definition.id}_${suffix}`);
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,

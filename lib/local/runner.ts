@@ -351,7 +351,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   // a failed child fails the Task with States.TaskFailed and the DescribeExecution JSON as the cause.
   const startExecution: Handler = async (input) => {
     const arn = String(input.StateMachineArn);
-    const child = options.stateMachines?.[arn];
+    const child = options.stateMachines?.[arn] ?? options.stateMachines?.[arn.split(':').pop()!];
     if (!child) {
       throw new LocalError('StepFunctions.StateMachineDoesNotExistException', `State machine ${arn} does not exist`);
     }
