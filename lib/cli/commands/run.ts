@@ -142,7 +142,8 @@ export async function runLocal(
   };
   const onEvent = (event: LocalEvent) => {
     if (event.type === 'test') write(describeTest(event.result));
-    if (event.type === 'alert') write(`ALERT ${event.alert.title}: ${event.alert.message?.content?.description ?? ''}`);
+    if (event.type === 'alert')
+      write(`ALERT ${event.alert.title}: ${String(event.alert.message?.content?.description ?? '').trim()}`);
     if (event.type === 'container' && event.exitCode !== 0)
       write(
         `      container ${event.app} exited with ${event.exitCode}: ${event.output.trim().split('\n').slice(-5).join(' | ')}`,
