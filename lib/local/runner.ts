@@ -11,6 +11,7 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
+import { runOutcome } from '../pipeline/outcome';
 
 // aws-local-stepfunctions declares Node 22; on Node 20 it only lacks Promise.withResolvers.
 const promiseWithResolvers = Promise as unknown as { withResolvers?: () => unknown };
@@ -106,6 +107,8 @@ export interface LocalRunOptions {
 
 export interface LocalRunResult {
   readonly status: 'succeeded' | 'failed';
+  /** `succeeded with warnings` when a warning test did not pass or a test errored (see runOutcome). */
+  readonly outcome: 'succeeded' | 'succeeded with warnings' | 'failed';
   /** The execution output (run, tests, status) of a successful run. */
   readonly output?: any;
   /** Error name and cause of a failed run. */
@@ -156,6 +159,23 @@ function toField(value: unknown): Record<string, unknown> {
   if (typeof value === 'bigint') return { LongValue: Number(value) };
   if (value instanceof Date) return { StringValue: value.toISOString() };
   return { StringValue: String(value) };
+}
+
+/**
+ * The command a container step runs locally. With a local command for its app, the local command stands in for the
+ * app's configured command and the step's own arguments follow it: the step's command override without the app's
+ * command in front (the whole override when it does not start with it). Without one: the override, else the app's
+ * command.
+ */
+export function localCommand(
+  local: readonly string[] | undefined,
+  override: readonly string[] | undefined,
+  app: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (!local) return override ?? app;
+  if (!override) return local;
+  const prefixed = app !== undefined && app.length <= override.length && app.every((part, i) => override[i] === part);
+  return [...local, ...(prefixed ? override.slice(app.length) : override)];
 }
 
 /** Runs the definition locally; resolves with the outcome (a failed run is a result, not an exception). */
@@ -239,7 +259,11 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     async (input) => {
       const override = input.Overrides?.ContainerOverrides?.[0] ?? {};
       const app: string = override.Name ?? 'app';
-      const command = options.containerCommands?.[app] ?? override.Command ?? options.appCommands?.[app];
+      const command = localCommand(
+        options.containerCommands?.[app],
+        override.Command as string[] | undefined,
+        options.appCommands?.[app],
+      );
       const taskArn = `arn:aws:ecs:local:000000000000:task/${randomUUID()}`;
       if (!command || command.length === 0) {
         return {
@@ -381,7 +405,12 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         const cause = (e as Error & { cause?: Error }).cause;
         throw new LocalError(
           'States.TaskFailed',
-          JSON.stringify({ ...described, Status: 'FAILED', Error: cause?.name ?? 'Error', Cause: cause?.message ?? '' }),
+          JSON.stringify({
+            ...described,
+            Status: 'FAILED',
+            Error: cause?.name ?? 'Error',
+            Cause: cause?.message ?? '',
+          }),
         );
       }
       throw e;
@@ -418,7 +447,10 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         if (inject && (injected.get(name) ?? 0) < inject.times) {
           const count = (injected.get(name) ?? 0) + 1;
           injected.set(name, count);
-          throw new LocalError(inject.error, inject.message ?? `${inject.error} injected (${count} of ${inject.times})`);
+          throw new LocalError(
+            inject.error,
+            inject.message ?? `${inject.error} injected (${count} of ${inject.times})`,
+          );
         }
         return handler(input);
       };
@@ -450,11 +482,24 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   try {
     const output = await execute(options.definition, options.input ?? {}, executionName);
-    return { status: 'succeeded', output, tests, alerts };
+    return {
+      status: 'succeeded',
+      outcome: runOutcome(true, tests) as LocalRunResult['outcome'],
+      output,
+      tests,
+      alerts,
+    };
   } catch (e) {
     if (e instanceof ExecutionError) {
       const cause = (e as Error & { cause?: Error }).cause;
-      return { status: 'failed', error: cause?.name ?? 'Error', cause: cause?.message ?? e.message, tests, alerts };
+      return {
+        status: 'failed',
+        outcome: 'failed',
+        error: cause?.name ?? 'Error',
+        cause: cause?.message ?? e.message,
+        tests,
+        alerts,
+      };
     }
     throw e;
   } finally {

@@ -64,8 +64,18 @@ export function parseAppCommands(pairs: readonly string[], apps: readonly string
 }
 
 function describeTest(t: LocalTestResult): string {
-  const mark = t.status === 'passed' ? 'PASS' : t.level === 'error' ? 'FAIL' : t.level === 'warning' ? 'WARN' : 'LOG ';
-  return `${mark}  ${t.step} / ${t.test}: ${t.value} (expected ${t.expectation}) [${t.level}]`;
+  const mark =
+    t.status === 'passed'
+      ? 'PASS'
+      : t.status === 'errored'
+        ? 'ERR '
+        : t.level === 'error'
+          ? 'FAIL'
+          : t.level === 'warning'
+            ? 'WARN'
+            : 'LOG ';
+  const why = t.status === 'errored' ? `: ${t.error}` : t.message ? `: ${t.message}` : '';
+  return `${mark}  ${t.step} / ${t.test}: ${t.value} (expected ${t.expectation}) [${t.level}]${why}`;
 }
 
 export async function runLocal(
@@ -160,7 +170,7 @@ export async function runLocal(
   });
   output.result({ pipeline: definition.id, environment: env.name, kitchen: opts.kitchen, ...result }, () =>
     result.status === 'succeeded'
-      ? `pipeline ${definition.id} succeeded: ${result.tests.length} tests, ${result.tests.filter((t) => t.status === 'failed').length} failed, ${result.alerts.length} alerts`
+      ? `pipeline ${definition.id} ${result.outcome}: ${result.tests.length} tests, ${result.tests.filter((t) => t.status === 'failed').length} failed, ${result.tests.filter((t) => t.status === 'errored').length} errored, ${result.alerts.length} alerts`
       : `pipeline ${definition.id} failed: ${result.error}: ${result.cause}`,
   );
   return result;
@@ -199,6 +209,9 @@ export function register(program: Command): void {
     const result = await runLocal(output, global.config, pipeline, opts);
     if (result.status !== 'succeeded') {
       throw new CliError(`pipeline ${pipeline} failed locally: ${result.error}`, EXIT_FAILED);
+    }
+    if (opts.failOnWarning && result.outcome === 'succeeded with warnings') {
+      throw new CliError(`pipeline ${pipeline} succeeded with warnings (--fail-on-warning)`, EXIT_FAILED);
     }
   });
 }

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { LocalEvent, runPipelineLocally } from '../../../lib/local/runner';
+import { LocalEvent, localCommand, runPipelineLocally } from '../../../lib/local/runner';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
@@ -41,6 +41,7 @@ async function run(
   definition: PipelineDefinition,
   options: {
     containerCommands?: Record<string, string[]>;
+    appCommands?: Record<string, string[]>;
     events?: LocalEvent[];
     injectErrors?: Record<string, { error: string; times: number }>;
   } = {},
@@ -51,6 +52,7 @@ async function run(
     stateMachines,
     pgUrl,
     containerCommands: options.containerCommands,
+    appCommands: options.appCommands,
     dataLakeDirectory: lake,
     workingDirectory: path.resolve(__dirname, '../../..'),
     onEvent: (e) => options.events?.push(e),
@@ -101,6 +103,7 @@ describe('the bundled orders pipeline, run locally', () => {
     // THEN
     expect(result.cause).toBeUndefined();
     expect(result.status).toBe('succeeded');
+    expect(result.outcome).toBe('succeeded');
     expect(result.alerts).toStrictEqual([]);
     expect(fs.readdirSync(path.join(lake, variables.raw_bucket, 'orders')).sort()).toStrictEqual([
       'orders-2026-11-20.csv',
@@ -194,6 +197,7 @@ describe('test levels', () => {
       .build(context);
     const result = await run(definition);
     expect(result.status).toBe('succeeded');
+    expect(result.outcome).toBe('succeeded with warnings');
     expect(result.alerts.map((a) => [a.title, a.context])).toStrictEqual([
       [
         ':warning: dev / warn: test "customer count" failed (warning)',
@@ -624,6 +628,7 @@ describe('errored tests', () => {
       .build(context);
     const result = await run(definition);
     expect(result.status).toBe('succeeded');
+    expect(result.outcome).toBe('succeeded with warnings');
     expect(result.output.tests.broken_query).toStrictEqual({
       step: 'check',
       test: 'broken query',
@@ -727,5 +732,30 @@ describe('a container that never started', () => {
         .result;
     expect(await choice({ Variable: '$.container.ExitCode', IsPresent: false })).toBe('present');
     expect(await choice({ Not: { Variable: '$.container.ExitCode', IsPresent: true } })).toBe('missing');
+  });
+});
+
+describe('local commands for container apps', () => {
+  it("should keep the step's arguments after the local command that stands in for the app", async () => {
+    const definition = new PipelineBuilder('appargs')
+      .container('report', { app: 'transform', command: ['python', '-m', 'acme.transform', '--report', 'daily'] })
+      .build(context);
+    const events: LocalEvent[] = [];
+    const result = await run(definition, {
+      events,
+      appCommands: { transform: ['python', '-m', 'acme.transform'] },
+      containerCommands: { transform: ['node', '-e', 'console.log(process.argv.slice(1).join(" "))'] },
+    });
+    expect(result.status).toBe('succeeded');
+    expect(events.find((e) => e.type === 'container')).toMatchObject({ exitCode: 0, output: '--report daily\n' });
+  });
+
+  it('should choose the local command, the override or the app command', () => {
+    const app = ['python', '-m', 'acme.ingest'];
+    expect(localCommand(['node', 'i.js'], [...app, '--day', '1'], app)).toStrictEqual(['node', 'i.js', '--day', '1']);
+    expect(localCommand(['node', 'i.js'], ['bash', 'x.sh'], app)).toStrictEqual(['node', 'i.js', 'bash', 'x.sh']);
+    expect(localCommand(['node', 'i.js'], undefined, app)).toStrictEqual(['node', 'i.js']);
+    expect(localCommand(undefined, ['bash', 'x.sh'], app)).toStrictEqual(['bash', 'x.sh']);
+    expect(localCommand(undefined, undefined, app)).toStrictEqual(app);
   });
 });
