@@ -38,6 +38,7 @@ import {
   acknowledge,
   acknowledgeGrantWildcards,
   bucketObjectsFinding,
+  resourceFinding,
   KMS_GRANT_ACTION_WILDCARDS,
   S3_GRANT_ACTION_WILDCARDS,
 } from '../core/nag';
@@ -292,6 +293,22 @@ export class Pipeline extends Construct {
       `Written by the L2 grants: copy steps of pipeline ${this.definition.id} read only below their source prefix and write ` +
         'only below the data prefix; the KMS wildcards are the data key actions the bucket, topic and secret grants need.',
     );
+    // startExecution.sync reads and stops the executions it starts: their ARNs are the child machine's name and the
+    // execution name, so the grant ends in a wildcard limited to executions of this pipeline's two child machines.
+    for (const suffix of ['sql', 'test']) {
+      const executions = Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${target.names.stateMachineName(`${this.definition.id}_${suffix}`)}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[${resourceFinding(this, executions)}]`,
+        `states:DescribeExecution and StopExecution of the executions pipeline ${this.definition.id} starts on its own ` +
+          `${suffix} child machine (startExecution.sync); execution ARNs end in the execution name, so they cannot be listed.`,
+      );
+    }
     acknowledge(
       role,
       'AwsSolutions-IAM5[Resource::*]',

@@ -24,7 +24,7 @@ import {
   testStatementTemplate,
   toFormat,
 } from '../../lib/pipeline/sql';
-import { acknowledge } from '../core/nag';
+import { acknowledge, acknowledgeGrantWildcards, KMS_GRANT_ACTION_WILDCARDS } from '../core/nag';
 import { BaseContext, dataApiTarget, dataApiTask, RETRYABLE, retryTransient } from './states';
 
 /** What the `Run SQL` machine expects as input (built by the pipeline's SQL and setup states). */
@@ -344,6 +344,7 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
         'expectation.$': '$.Records[0][2].StringValue',
         band: { 'low.$': '$.Records[0][3].StringValue', 'high.$': '$.Records[0][4].StringValue' },
         'message.$': '$.Records[0][5].StringValue',
+        'note.$': '$.Records[0][6].StringValue',
         error: '',
       },
       resultPath: '$.read',
@@ -368,10 +369,10 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
   const verdict = new sfn.Choice(scope, 'Verdict', { stateName: 'Verdict' })
     .when(sfn.Condition.stringEquals('$.result.status', 'passed'), done)
     .when(sfn.Condition.stringEquals('$.level', 'log'), done)
-    .otherwise(alert('AlertTestFailed', 'Alert: test failed', 'failed', 'value {}, expected {} {}', [
+    .otherwise(alert('AlertTestFailed', 'Alert: test failed', 'failed', 'value {}, expected {}{}', [
         '$.result.value',
         '$.result.expectation',
-        '$.result.message',
+        '$.read.note',
       ]));
   read.next(shape).next(verdict);
 
@@ -400,6 +401,11 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
     evaluate,
   );
   target.alertTopic.grantPublish(machine);
+  acknowledgeGrantWildcards(
+    machine.role,
+    { actions: KMS_GRANT_ACTION_WILDCARDS },
+    'Written by the topic grant: the data key actions publishing to the KMS-encrypted alert topic needs.',
+  );
   return machine;
 }
 

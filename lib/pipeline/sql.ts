@@ -172,12 +172,15 @@ export function testStatement(test: TestDefinition, context: TestSqlContext): st
   );
 }
 
-/** Reads one test's recorded result back (markers: runId, step, test); every column is text, never NULL. */
+/**
+ * Reads one test's recorded result back (markers: runId, step, test): status, value, expectation, band low and
+ * high, message, and the message as an alert suffix. Every column is text, never NULL.
+ */
 export function testReadBackStatement(historyTable: string, pipeline: string): string {
   const str = (column: string, empty: string) => `COALESCE(CAST(${column} AS VARCHAR(64)), '${empty}')`;
   return (
     `SELECT status, ${str('value', 'null')}, expectation, ${str('band_low', '')}, ${str('band_high', '')}, ` +
-    `COALESCE(message, '') FROM ${historyTable} WHERE run_id = '${RUN_ID}' AND pipeline = ${sqlString(pipeline)} ` +
+    `COALESCE(message, ''), COALESCE('. ' || message, '') FROM ${historyTable} WHERE run_id = '${RUN_ID}' AND pipeline = ${sqlString(pipeline)} ` +
     `AND step = '${marker('step')}' AND test = '${marker('test')}'`
   );
 }

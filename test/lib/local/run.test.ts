@@ -42,11 +42,13 @@ async function run(
   options: {
     containerCommands?: Record<string, string[]>;
     appCommands?: Record<string, string[]>;
+    /** Compiled once by the caller for a series of runs. */
+    compiled?: ReturnType<typeof compileTestPipeline>;
     events?: LocalEvent[];
     injectErrors?: Record<string, { error: string; times: number }>;
   } = {},
 ) {
-  const { asl, stateMachines } = compileTestPipeline(definition, { schema });
+  const { asl, stateMachines } = options.compiled ?? compileTestPipeline(definition, { schema });
   return runPipelineLocally({
     definition: asl,
     stateMachines,
@@ -526,6 +528,7 @@ describe('parallel branches', () => {
 });
 
 describe('in_control that holds', () => {
+  jest.setTimeout(300_000);
   /** A pipeline whose test reads the value from table `<id>_value`, which each run sets. */
   async function controlled(id: string, values: number[], rule: Record<string, unknown> = {}) {
     await client.query(`DROP TABLE IF EXISTS ${schema}.${id}_value`);
@@ -544,10 +547,11 @@ describe('in_control that holds', () => {
       })
       .build(context);
     const results = [];
+    const compiled = compileTestPipeline(definition, { schema });
     for (const value of values) {
       await client.query(`DELETE FROM ${schema}.${id}_value`);
       await client.query(`INSERT INTO ${schema}.${id}_value VALUES ($1)`, [value]);
-      const result = await run(definition);
+      const result = await run(definition, { compiled });
       expect(result.status).toBe('succeeded');
       results.push(result.output.tests.volume);
     }
