@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) are untyped JSON */
 /**
  * Capacity and compile time of generated pipelines, with default budgets (SQL 30 min polled every 15 s, tests
  * 300 s, copies of up to 100 objects). Run: npx ts-node --swc bench/pipeline-compile.ts
@@ -35,9 +34,7 @@ function random(seed: number): () => number {
   };
 }
 
-const test = (i: number) => [
-  { name: `check ${i}`, query: `SELECT COUNT(*) FROM {{schema}}.t${i}`, rule: { min: 1 } },
-];
+const test = (i: number) => [{ name: `check ${i}`, query: `SELECT COUNT(*) FROM {{schema}}.t${i}`, rule: { min: 1 } }];
 
 /** N SQL steps in a row, each with a test. */
 export function sequentialPipeline(size: number): PipelineDefinition {
@@ -74,7 +71,11 @@ export function generatePipeline(size: number, seed = 42): PipelineDefinition {
     } else if (i % 2 === 0) {
       builder.container(id, { app: APPS[i % 2], after, tests: test(i), environment: { TABLE: `{{schema}}.t${i}` } });
     } else {
-      builder.sql(id, { after, tests: test(i), sql: `INSERT INTO {{schema}}.t${i} SELECT * FROM {{schema}}.t${i - 1}` });
+      builder.sql(id, {
+        after,
+        tests: test(i),
+        sql: `INSERT INTO {{schema}}.t${i} SELECT * FROM {{schema}}.t${i - 1}`,
+      });
     }
     layer.push(id);
     if (layer.length === 1 + Math.floor(next() * 4)) {
@@ -166,7 +167,9 @@ function main(): void {
         `${String(r.childBytes).padStart(11)}  ${String(r.events).padStart(14)}  ${String(r.childEvents).padStart(13)}`,
     );
   }
-  console.log(`limits: ${LIMITS.definitionBytes} definition bytes, ${LIMITS.historyEvents} history events per execution`);
+  console.log(
+    `limits: ${LIMITS.definitionBytes} definition bytes, ${LIMITS.historyEvents} history events per execution`,
+  );
   for (const r of results.filter((m) => m.rejected)) {
     console.log(`${r.shape} ${r.steps}: rejected by the compiler: ${r.rejected}`);
   }

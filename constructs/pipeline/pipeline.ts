@@ -223,7 +223,12 @@ export class Pipeline extends Construct {
             stateName: `Parallel ${n}: branch ${i + 1} done`,
             parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests },
           });
-          const targets = failureTargets(this, `Parallel${n}Branch${i + 1}`, `Parallel ${n}: branch ${i + 1}`, branchFailed);
+          const targets = failureTargets(
+            this,
+            `Parallel${n}Branch${i + 1}`,
+            `Parallel ${n}: branch ${i + 1}`,
+            branchFailed,
+          );
           parallel.branch(sfn.Chain.start(this.compile(branch, context, targets)).next(done));
         });
         if (run) {

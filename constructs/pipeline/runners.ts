@@ -244,7 +244,7 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
     parameters: {
       Error: 'Kitchens.AlertFailed',
       'Cause.$':
-        "States.Format('The alert for test \"{}\" of step \"{}\" could not be published: {}: {}', $.test, $.stepName, $.alertFailure.Error, $.alertFailure.Cause)",
+        'States.Format(\'The alert for test "{}" of step "{}" could not be published: {}: {}\', $.test, $.stepName, $.alertFailure.Error, $.alertFailure.Cause)',
     },
     resultPath: '$.failure',
   }).next(
@@ -369,11 +369,13 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
   const verdict = new sfn.Choice(scope, 'Verdict', { stateName: 'Verdict' })
     .when(sfn.Condition.stringEquals('$.result.status', 'passed'), done)
     .when(sfn.Condition.stringEquals('$.level', 'log'), done)
-    .otherwise(alert('AlertTestFailed', 'Alert: test failed', 'failed', 'value {}, expected {}{}', [
+    .otherwise(
+      alert('AlertTestFailed', 'Alert: test failed', 'failed', 'value {}, expected {}{}', [
         '$.result.value',
         '$.result.expectation',
         '$.read.note',
-      ]));
+      ]),
+    );
   read.next(shape).next(verdict);
 
   const loop = statementLoop(new Construct(scope, 'TestPoll'), context, errored, read, catchTo);

@@ -44,7 +44,9 @@ export function testRunEvents(test: TestDefinition): number {
   const polls = maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS);
   const read = EVENTS.task + EVENTS.pass + EVENTS.pass;
   const errored = EVENTS.pass + EVENTS.task;
-  return EVENTS.execution + EVENTS.task + polls * POLL_EVENTS + read + errored + EVENTS.task + EVENTS.pass * 2 + EVENTS.fail;
+  return (
+    EVENTS.execution + EVENTS.task + polls * POLL_EVENTS + read + errored + EVENTS.task + EVENTS.pass * 2 + EVENTS.fail
+  );
 }
 
 /** Events a test adds to the pipeline's own history: its Task state, and for an error test the verdict. */

@@ -626,7 +626,9 @@ describe('errored tests', () => {
     const definition = new PipelineBuilder('errwarn')
       .sql('check', {
         sql: 'SELECT 1',
-        tests: [{ name: 'broken query', query: `SELECT COUNT(*) FROM ${schema}.no_such`, rule: { min: 1 }, level: 'warning' }],
+        tests: [
+          { name: 'broken query', query: `SELECT COUNT(*) FROM ${schema}.no_such`, rule: { min: 1 }, level: 'warning' },
+        ],
       })
       .sql('after-errored', { after: ['check'], sql: `CREATE TABLE ${schema}.after_errored AS SELECT 1 AS x` })
       .build(context);
@@ -669,7 +671,9 @@ describe('errored tests', () => {
     expect(result.tests.map((t) => [t.status, t.error])).toStrictEqual([
       ['errored', 'SQL of test "broken query" of step "Check" failed: ERROR: division by zero'],
     ]);
-    expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / errerror: test "broken query" errored (error)']);
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([
+      ':x: dev / errerror: test "broken query" errored (error)',
+    ]);
   });
 });
 
@@ -731,9 +735,7 @@ describe('a container that never started', () => {
           Missing: { Type: 'Pass', Result: 'missing', End: true },
           Present: { Type: 'Pass', Result: 'present', End: true },
         },
-      } as any)
-        .run({ container: {} })
-        .result;
+      } as ConstructorParameters<typeof StateMachine>[0]).run({ container: {} }).result;
     expect(await choice({ Variable: '$.container.ExitCode', IsPresent: false })).toBe('present');
     expect(await choice({ Not: { Variable: '$.container.ExitCode', IsPresent: true } })).toBe('missing');
   });
