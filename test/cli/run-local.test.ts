@@ -64,7 +64,7 @@ describe('kitchen run --local', () => {
       'PASS  build-curated / orders freshness in days: 0 (expected <= 1) [error]',
       'PASS  build-curated / negative amounts: 0 (expected = 0) [log]',
       'PASS  daily-revenue / daily revenue days: 6 (expected between 1 and 366) [warning]',
-      'pipeline orders succeeded: 7 tests, 0 failed, 0 alerts',
+      'pipeline orders succeeded: 7 tests, 0 failed, 0 errored, 0 alerts',
     ]);
     expect(code).toBe(0);
   });

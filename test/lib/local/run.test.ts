@@ -742,20 +742,6 @@ describe('a container that never started', () => {
 });
 
 describe('local commands for container apps', () => {
-  it("should keep the step's arguments after the local command that stands in for the app", async () => {
-    const definition = new PipelineBuilder('appargs')
-      .container('report', { app: 'transform', command: ['python', '-m', 'acme.transform', '--report', 'daily'] })
-      .build(context);
-    const events: LocalEvent[] = [];
-    const result = await run(definition, {
-      events,
-      appCommands: { transform: ['python', '-m', 'acme.transform'] },
-      containerCommands: { transform: ['node', '-e', 'console.log(process.argv.slice(1).join(" "))'] },
-    });
-    expect(result.status).toBe('succeeded');
-    expect(events.find((e) => e.type === 'container')).toMatchObject({ exitCode: 0, output: '--report daily\n' });
-  });
-
   it('should choose the local command, the override or the app command', () => {
     const app = ['python', '-m', 'acme.ingest'];
     expect(localCommand(['node', 'i.js'], [...app, '--day', '1'], app)).toStrictEqual(['node', 'i.js', '--day', '1']);
