@@ -1,9 +1,11 @@
 /**
  * A pipeline compiled to one Step Functions state machine: steps as fragments ordered by the DAG (independent steps
  * in Parallel states), every test a state, results in the execution output and the history table, alerts to the
- * environment's topic, logging to an encrypted log group, X-Ray tracing, and an optional schedule.
+ * environment's topic, logging to an encrypted log group, X-Ray tracing, and an optional schedule. Statements and
+ * tests run in two shared child machines (runners.ts), so the pipeline's history and definition grow by a few
+ * events and bytes per step whatever the statements' durations.
  */
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -18,15 +20,17 @@ import {
 import { renderPipeline } from '../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import { historySetupStatements } from '../../lib/pipeline/sql';
+import { PipelineRunners } from './runners';
 import {
+  catchChild,
   CompileContext,
-  dataApiTarget,
-  dataApiTask,
   describeFailure,
+  failureTargets,
+  FailureTargets,
   PATHS,
   RunFailure,
   runFailureHandler,
-  statementPoll,
+  startChild,
 } from './states';
 import { stepFragment } from './step-fragments';
 import type { PipelineTarget } from './target';
@@ -34,6 +38,7 @@ import {
   acknowledge,
   acknowledgeGrantWildcards,
   bucketObjectsFinding,
+  resourceFinding,
   KMS_GRANT_ACTION_WILDCARDS,
   S3_GRANT_ACTION_WILDCARDS,
 } from '../core/nag';
@@ -51,6 +56,8 @@ export interface PipelineProps {
 export class Pipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
+  /** The `Run SQL` and `Evaluate test` child machines the pipeline's states start. */
+  public readonly runners: PipelineRunners;
   /** Present when the pipeline declares a schedule. */
   public readonly schedule?: PipelineSchedule;
   /** The pipeline as compiled: variables rendered for this target. */
@@ -66,7 +73,23 @@ export class Pipeline extends Construct {
     this.definition = renderPipeline(props.definition, target.variables);
     this.plan = planSteps(this.definition.steps);
     checkLimits(this.definition, this.plan, target.historyTable);
-    const context: CompileContext = { definition: this.definition, target };
+    // The states reference the child machines by ARN; the machines are created after this one, so the pipeline's
+    // own machine stays the first state machine of the template.
+    const childArn = (suffix: string) =>
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: target.names.stateMachineName(`${this.definition.id}_${suffix}`),
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const context: CompileContext = {
+      definition: this.definition,
+      target,
+      runners: {
+        sql: sfn.StateMachine.fromStateMachineArn(this, 'SqlRunnerRef', childArn('sql')),
+        test: sfn.StateMachine.fromStateMachineArn(this, 'TestRunnerRef', childArn('test')),
+      },
+    };
 
     const environment = target.variables.env ?? target.names.context.environment;
     const start = new sfn.Pass(this, 'Start', {
@@ -87,7 +110,7 @@ export class Pipeline extends Construct {
     if (this.definition.steps.some((s) => s.tests.length > 0)) {
       chain = chain.next(this.historySetup(context, failure));
     }
-    chain = chain.next(this.compile(this.plan, context, failure.alert, failure));
+    chain = chain.next(this.compile(this.plan, context, failureTargets(this, 'Run', 'Run', failure.alert), failure));
     // Observability (issue 14): the run's test results as CloudWatch metrics, one batch after the last step.
     chain = appendTestMetrics(this, chain, {
       definition: this.definition,
@@ -116,7 +139,10 @@ export class Pipeline extends Construct {
       // Declared once for the whole machine: states then leave it out (about 30 bytes each).
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
     });
-    checkDefinitionSize(this.definition.source, definitionBytes(this.stateMachine));
+    this.runners = new PipelineRunners(this, 'Runners', { definition: this.definition, target });
+    for (const machine of [this.stateMachine, this.runners.sql, this.runners.test]) {
+      checkDefinitionSize(this.definition.source, definitionBytes(machine));
+    }
     this.grant(context);
     this.dependOnPolicyOnly();
 
@@ -131,44 +157,37 @@ export class Pipeline extends Construct {
     }
   }
 
-  /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run. */
-  private historySetup(context: CompileContext, failure: RunFailure): sfn.Chain {
-    const { target } = context;
+  /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run (a `Run SQL` child execution). */
+  private historySetup(context: CompileContext, failure: RunFailure): sfn.IChainable {
     const scope = new Construct(this, 'Setup');
     const label = 'Prepare test history';
-    const caught = describeFailure(
-      scope,
-      'Caught',
-      `Failed: ${label}`,
-      '',
-      `States.Format('${label}: {}', $.failure.Cause)`,
-      failure.alert,
-    );
-    const catchTo = (task: sfn.TaskStateBase | sfn.Map) => {
-      task.addCatch(caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
-    };
-    const execute = dataApiTask(
+    const execute = startChild(
       scope,
       'Execute',
       label,
-      'batchExecuteStatement',
+      context.runners.sql,
       {
-        ...dataApiTarget(target),
-        Sqls: historySetupStatements(target.historyTable),
-        StatementName: `${this.definition.id}: ${label}`,
+        sqls: historySetupStatements(context.target.historyTable),
+        name: `${this.definition.id}: ${label}`,
+        what: 'the test history setup',
+        pollSeconds: SETUP_POLL_SECONDS,
+        maxPolls: SETUP_MAX_POLLS,
       },
-      target,
-      { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
+      { resultPath: sfn.JsonPath.DISCARD },
     );
-    catchTo(execute);
-    const poll = statementPoll(
-      scope,
-      '',
-      label,
-      { step: label, pollSeconds: SETUP_POLL_SECONDS, maxPolls: SETUP_MAX_POLLS, onFailure: failure.alert, catchTo },
-      target,
+    catchChild(
+      execute,
+      failureTargets(scope, 'Setup', label, failure.alert),
+      describeFailure(
+        scope,
+        'Caught',
+        `Failed: ${label}`,
+        '',
+        `States.Format('${label}: {}', $.failure.Cause)`,
+        failure.alert,
+      ),
     );
-    return sfn.Chain.start(execute).next(poll);
+    return execute;
   }
 
   /**
@@ -180,7 +199,7 @@ export class Pipeline extends Construct {
   private compile(
     node: PlanNode,
     context: CompileContext,
-    onFailure: sfn.IChainable,
+    onFailure: FailureTargets,
     run?: RunFailure,
   ): sfn.IChainable {
     switch (node.kind) {
@@ -211,7 +230,13 @@ export class Pipeline extends Construct {
             stateName: `Parallel ${n}: branch ${i + 1} done`,
             parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests },
           });
-          parallel.branch(sfn.Chain.start(this.compile(branch, context, branchFailed)).next(done));
+          const targets = failureTargets(
+            this,
+            `Parallel${n}Branch${i + 1}`,
+            `Parallel ${n}: branch ${i + 1}`,
+            branchFailed,
+          );
+          parallel.branch(sfn.Chain.start(this.compile(branch, context, targets)).next(done));
         });
         if (run) {
           parallel.addCatch(run.fail, { errors: ['Kitchens.TestFailed'], resultPath: PATHS.failure });
@@ -258,7 +283,7 @@ export class Pipeline extends Construct {
   private grant(context: CompileContext): void {
     const { target } = context;
     const role = this.stateMachine.role;
-    target.warehouse.credentials.grantRead(this.stateMachine);
+    // The Data API runs in the child machines: only they read the warehouse secret.
     target.alertTopic.grantPublish(this.stateMachine);
     const objects = new Set<string>();
     for (const step of this.definition.steps) {
@@ -280,6 +305,22 @@ export class Pipeline extends Construct {
       `Written by the L2 grants: copy steps of pipeline ${this.definition.id} read only below their source prefix and write ` +
         'only below the data prefix; the KMS wildcards are the data key actions the bucket, topic and secret grants need.',
     );
+    // startExecution.sync reads and stops the executions it starts: their ARNs are the child machine's name and the
+    // execution name, so the grant ends in a wildcard limited to executions of this pipeline's two child machines.
+    for (const suffix of ['sql', 'test']) {
+      const executions = Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${target.names.stateMachineName(`${this.definition.id}_${suffix}`)}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[${resourceFinding(this, executions)}]`,
+        `states:DescribeExecution and StopExecution of the executions pipeline ${this.definition.id} starts on its own ` +
+          `${suffix} child machine (startExecution.sync); execution ARNs end in the execution name, so they cannot be listed.`,
+      );
+    }
     acknowledge(
       role,
       'AwsSolutions-IAM5[Resource::*]',
@@ -303,7 +344,7 @@ export class Pipeline extends Construct {
 }
 
 /** Size of the deployed definition: literal text plus 100 bytes for each reference (ARNs, names) CloudFormation fills. */
-function definitionBytes(stateMachine: sfn.StateMachine): number {
+export function definitionBytes(stateMachine: sfn.StateMachine): number {
   const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
   const resolved: unknown = Stack.of(stateMachine).resolve(cfn.definitionString);
   const measure = (value: unknown): number => {

@@ -10,10 +10,16 @@ import { Construct } from 'constructs';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import type { PipelineTarget } from './target';
 
-/** What every fragment of one pipeline shares. */
-export interface CompileContext {
+/** What the child state machines of one pipeline are built from. */
+export interface BaseContext {
   readonly definition: PipelineDefinition;
   readonly target: PipelineTarget;
+}
+
+/** What every fragment of one pipeline shares: the definition, the target and the child machines. */
+export interface CompileContext extends BaseContext {
+  /** `Run SQL` and `Evaluate test` (see runners.ts). */
+  readonly runners: { readonly sql: sfn.IStateMachine; readonly test: sfn.IStateMachine };
 }
 
 /** Where fragments keep their working data in the state; `tests` and `run` are the results that survive. */
@@ -109,7 +115,7 @@ export interface RunFailure {
  * branch and the Parallel state's Catch brings the failure here). Expects `{ Error, Cause }` at `$.failure`;
  * the cause names the step.
  */
-export function runFailureHandler(scope: Construct, context: CompileContext): RunFailure {
+export function runFailureHandler(scope: Construct, context: BaseContext): RunFailure {
   const { definition, target } = context;
   const environment = target.variables.env ?? target.names.context.environment;
   const alert = new tasks.SnsPublish(scope, 'AlertFailure', {
@@ -145,6 +151,19 @@ export function runFailureHandler(scope: Construct, context: CompileContext): Ru
     errorPath: '$.failure.Error',
     causePath: '$.failure.Cause',
   });
+  // The run still fails when its alert cannot be published, and says so in its cause.
+  alert.addCatch(
+    new sfn.Pass(scope, 'AlertNotSent', {
+      stateName: 'Run failed, alert not sent',
+      parameters: {
+        'Error.$': '$.failure.Error',
+        'Cause.$':
+          "States.Format('{} (the failure alert could not be published: {}: {})', $.failure.Cause, $.alertFailure.Error, $.alertFailure.Cause)",
+      },
+      resultPath: PATHS.failure,
+    }).next(fail),
+    { errors: [sfn.Errors.ALL], resultPath: '$.alertFailure' },
+  );
   return { alert: alert.next(fail), fail };
 }
 
@@ -172,80 +191,69 @@ export function describeFailure(
 }
 
 /**
- * Waits for the statement whose id is at `$.statement.id`: Wait, DescribeStatement, then fail with the statement's
- * error on FAILED or ABORTED, fail when `maxPolls` polls pass, loop while running, continue when FINISHED.
+ * Starts a child execution (`startExecution.sync:2`) and waits for it, linked to the parent in the console. A failed
+ * child fails this state with States.TaskFailed (caught by the caller).
  */
-export function statementPoll(
+export function startChild(
   scope: Construct,
-  idPrefix: string,
-  label: string,
-  options: {
-    /** Name of the step the statement belongs to, for failure causes. */
-    readonly step: string;
-    readonly pollSeconds: number;
-    readonly maxPolls: number;
-    readonly onFailure: sfn.IChainable;
-    readonly catchTo: (task: sfn.TaskStateBase | sfn.Map) => void;
-  },
-  target: PipelineTarget,
-): sfn.Chain {
-  const wait = new sfn.Wait(scope, `${idPrefix}Wait`, {
-    stateName: `Wait: ${label}`,
-    time: sfn.WaitTime.duration(Duration.seconds(options.pollSeconds)),
+  id: string,
+  stateName: string,
+  stateMachine: sfn.IStateMachine,
+  input: Record<string, unknown>,
+  options: { readonly resultSelector?: Record<string, unknown>; readonly resultPath: string },
+): tasks.StepFunctionsStartExecution {
+  const task = new tasks.StepFunctionsStartExecution(scope, id, {
+    stateName,
+    stateMachine,
+    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+    associateWithParent: true,
+    input: sfn.TaskInput.fromObject(input),
+    resultSelector: options.resultSelector,
+    resultPath: options.resultPath,
   });
-  const describe = dataApiTask(
-    scope,
-    `${idPrefix}Describe`,
-    `Check: ${label}`,
-    'describeStatement',
-    { 'Id.$': '$.statement.id' },
-    target,
-    {
-      resultPath: '$.statement.description',
+  // No Retry here (about 200 bytes a state): the child retries its own Data API and SNS calls.
+  return task;
+}
+
+/** Where the failures of one scope (the run, or one Parallel branch) go, `{ Error, Cause }` at `$.failure`. */
+export interface FailureTargets {
+  /** For failures of this run's own states. */
+  readonly handler: sfn.IChainable;
+  /**
+   * For a failed child execution (`States.TaskFailed` of a `startExecution.sync:2` state, whose cause is the child's
+   * DescribeExecution as JSON): takes the child's own error and cause (which name the step and test), then `handler`.
+   */
+  readonly child: sfn.IChainable;
+}
+
+/** The states for `child` are created when first used: a scope without child executions gets none. */
+export function failureTargets(scope: Construct, id: string, label: string, handler: sfn.IChainable): FailureTargets {
+  let child: sfn.IChainable | undefined;
+  return {
+    handler,
+    get child() {
+      if (!child) {
+        const parse = new sfn.Pass(scope, `${id}ChildFailed`, {
+          stateName: `${label}: child execution failed`,
+          parameters: { 'execution.$': 'States.StringToJson($.failure.Cause)' },
+          resultPath: PATHS.failure,
+        });
+        const name = new sfn.Pass(scope, `${id}ChildFailure`, {
+          stateName: `${label}: child failure`,
+          parameters: { 'Error.$': '$.failure.execution.Error', 'Cause.$': '$.failure.execution.Cause' },
+          resultPath: PATHS.failure,
+        });
+        child = parse.next(name).next(handler);
+      }
+      return child;
     },
-  );
-  options.catchTo(describe);
-  const count = new sfn.Pass(scope, `${idPrefix}Count`, {
-    stateName: `Count poll: ${label}`,
-    parameters: { 'id.$': '$.statement.id', 'polls.$': 'States.MathAdd($.statement.polls, 1)' },
-    resultPath: PATHS.statement,
-  });
-  const status = '$.statement.description.Status';
-  const what = `${options.step === label ? '' : `test "${label}" of `}step "${options.step}"`;
-  const done = new sfn.Choice(scope, `${idPrefix}Done`, { stateName: `Done? ${label}` });
-  const stopped = describeFailure(
-    scope,
-    `${idPrefix}SqlStopped`,
-    `SQL stopped: ${label}`,
-    'Kitchens.SqlStopped',
-    `States.Format('SQL of ${escapeLiteral(what)} stopped with status {} after {} polls of ${options.pollSeconds} seconds', $.statement.description.Status, $.statement.polls)`,
-    options.onFailure,
-  );
-  done
-    .when(
-      sfn.Condition.stringEquals(status, 'FAILED'),
-      describeFailure(
-        scope,
-        `${idPrefix}SqlFailed`,
-        `SQL failed: ${label}`,
-        'Kitchens.SqlFailed',
-        `States.Format('SQL of ${escapeLiteral(what)} failed: {}', $.statement.description.Error)`,
-        options.onFailure,
-      ),
-    )
-    .when(sfn.Condition.stringEquals(status, 'ABORTED'), stopped)
-    .when(
-      sfn.Condition.and(
-        sfn.Condition.not(sfn.Condition.stringEquals(status, 'FINISHED')),
-        sfn.Condition.numberGreaterThanEquals('$.statement.polls', options.maxPolls),
-      ),
-      stopped,
-    )
-    .when(sfn.Condition.not(sfn.Condition.stringEquals(status, 'FINISHED')), count.next(wait));
-  // Close the loop before asking the Choice for its end states: otherwise the loop looks open at Describe.
-  wait.next(describe).next(done);
-  const ends = done.afterwards({ includeOtherwise: true });
-  return sfn.Chain.custom(wait, ends.endStates, done);
+  };
+}
+
+/** Catches a child-execution Task: a failed child to `targets.child`, anything else to `caught`. */
+export function catchChild(task: sfn.TaskStateBase, targets: FailureTargets, caught: sfn.IChainable): void {
+  task.addCatch(targets.child, { errors: [sfn.Errors.TASKS_FAILED], resultPath: PATHS.failure });
+  task.addCatch(caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
 }
 
 /** Escapes text for a single-quoted intrinsic function string literal. */

@@ -1,6 +1,7 @@
 /**
- * State machine fragments for pipeline steps: container (ECS Fargate, runTask.sync), sql (Redshift Data API with
- * a DescribeStatement poll loop) and copy (server-side S3 copy). Every Task retries transient errors with backoff
+ * State machine fragments for pipeline steps: container (ECS Fargate, runTask.sync), sql (one Task state that runs
+ * the pipeline's shared `Run SQL` machine, which polls the Data API in its own execution) and copy (server-side S3
+ * copy). Every Task retries transient errors with backoff
  * and is caught: the failure is alerted to the alert topic, then the run fails.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -13,15 +14,15 @@ import { ConfigError } from '../../lib/config/errors';
 import { maxPolls } from '../../lib/pipeline/limits';
 import type { ContainerStep, CopyStep, SqlStep, StepDefinition } from '../../lib/pipeline/model';
 import {
+  catchChild,
   CompileContext,
-  dataApiTarget,
-  dataApiTask,
   describeFailure,
   escapeLiteral,
+  FailureTargets,
   PATHS,
   RETRYABLE,
   retryTransient,
-  statementPoll,
+  startChild,
 } from './states';
 import { TestFragment } from './test-fragment';
 
@@ -31,6 +32,7 @@ abstract class StepFragment extends sfn.StateMachineFragment {
   public abstract readonly endStates: sfn.INextable[];
   /** Where this step's failures go: `{ Error, Cause }` at `$.failure`, the cause naming the step. */
   protected readonly onFailure: sfn.IChainable;
+  protected readonly targets: FailureTargets;
   private readonly caught: sfn.IChainable;
 
   constructor(
@@ -38,9 +40,11 @@ abstract class StepFragment extends sfn.StateMachineFragment {
     id: string,
     protected readonly context: CompileContext,
     protected readonly step: StepDefinition,
-    onFailure: sfn.IChainable,
+    targets: FailureTargets,
   ) {
     super(scope, id);
+    this.targets = targets;
+    const onFailure = targets.handler;
     this.onFailure = onFailure;
     // A caught error says what failed but not where: name the step in the cause.
     this.caught = describeFailure(
@@ -57,6 +61,9 @@ abstract class StepFragment extends sfn.StateMachineFragment {
     task.addCatch(this.caught, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
   };
 
+  /** For Task states that start a child execution. */
+  protected catchChild = (task: sfn.TaskStateBase): void => catchChild(task, this.targets, this.caught);
+
   /** Chains the step's tests after `body`. */
   protected withTests(body: sfn.Chain): sfn.Chain {
     let chain = body;
@@ -65,8 +72,7 @@ abstract class StepFragment extends sfn.StateMachineFragment {
         context: this.context,
         step: this.step,
         test,
-        onFailure: this.onFailure,
-        catchTo: this.catchTo,
+        catchTo: this.catchChild,
       });
       chain = chain.next(fragment);
     });
@@ -79,8 +85,8 @@ export class ContainerStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: ContainerStep, onFailure: sfn.IChainable) {
-    super(scope, id, context, step, onFailure);
+  constructor(scope: Construct, id: string, context: CompileContext, step: ContainerStep, targets: FailureTargets) {
+    super(scope, id, context, step, targets);
     const { target, definition } = context;
     const index = definition.steps.indexOf(step);
     const taskDefinition = target.containers.taskDefinitions[step.app];
@@ -126,63 +132,54 @@ export class ContainerStepFragment extends StepFragment {
     retryTransient(run, RETRYABLE.ecs, Duration.seconds(10));
     this.catchTo(run);
     const exitCode = '$.container.containers[0].ExitCode';
-    const check = new sfn.Choice(this, 'CheckExit', { stateName: `Exit code: ${step.name}` }).when(
-      sfn.Condition.or(
-        sfn.Condition.isNotPresent(exitCode),
-        sfn.Condition.not(sfn.Condition.numberEquals(exitCode, 0)),
-      ),
-      describeFailure(
-        this,
-        'ExitFailure',
-        `Container failed: ${step.name}`,
-        'Kitchens.ContainerFailed',
-        `States.Format('Step "${escapeLiteral(step.name)}": container app ${escapeLiteral(step.app)} stopped: {} (containers: {})', $.container.stoppedReason, States.JsonToString($.container.containers))`,
-        this.onFailure,
-      ),
+    const failed = describeFailure(
+      this,
+      'ExitFailure',
+      `Container failed: ${step.name}`,
+      'Kitchens.ContainerFailed',
+      `States.Format('Step "${escapeLiteral(step.name)}": container app ${escapeLiteral(step.app)} stopped: {} (containers: {})', $.container.stoppedReason, States.JsonToString($.container.containers))`,
+      this.onFailure,
     );
+    // A container that never started has no exit code. Two rules, in order, rather than one Or: a numeric
+    // comparison on a missing path is a runtime error, and aws-local-stepfunctions 3.0.0 evaluates
+    // `IsPresent: false` wrongly, so the first rule is written as Not(IsPresent: true).
+    const check = new sfn.Choice(this, 'CheckExit', { stateName: `Exit code: ${step.name}` })
+      .when(sfn.Condition.not(sfn.Condition.isPresent(exitCode)), failed)
+      .when(sfn.Condition.not(sfn.Condition.numberEquals(exitCode, 0)), failed);
     const chain = this.withTests(sfn.Chain.start(run).next(check.afterwards({ includeOtherwise: true })));
     this.startState = run;
     this.endStates = chain.endStates;
   }
 }
 
-/** Runs one statement (ExecuteStatement) or several in one transaction (BatchExecuteStatement) and waits. */
+/**
+ * Runs one statement (ExecuteStatement) or several in one transaction (BatchExecuteStatement) in a `Run SQL` child
+ * execution and waits for it; the statement's error fails the step.
+ */
 export class SqlStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: SqlStep, onFailure: sfn.IChainable) {
-    super(scope, id, context, step, onFailure);
-    const { target, definition } = context;
+  constructor(scope: Construct, id: string, context: CompileContext, step: SqlStep, targets: FailureTargets) {
+    super(scope, id, context, step, targets);
+    const { definition } = context;
     const single = step.statements.length === 1;
-    const execute = dataApiTask(
+    const execute = startChild(
       this,
       'Execute',
       step.name,
-      single ? 'executeStatement' : 'batchExecuteStatement',
+      context.runners.sql,
       {
-        ...dataApiTarget(target),
-        ...(single ? { Sql: step.statements[0] } : { Sqls: [...step.statements] }),
-        StatementName: `${definition.id}: ${step.name}`,
-      },
-      target,
-      { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: PATHS.statement },
-    );
-    this.catchTo(execute);
-    const poll = statementPoll(
-      this,
-      '',
-      step.name,
-      {
-        step: step.name,
+        ...(single ? { sql: step.statements[0] } : { sqls: [...step.statements] }),
+        name: `${definition.id}: ${step.name}`,
+        what: `step "${step.name}"`,
         pollSeconds: step.pollSeconds,
         maxPolls: maxPolls(step.timeoutMinutes * 60, step.pollSeconds),
-        onFailure: this.onFailure,
-        catchTo: this.catchTo,
       },
-      target,
+      { resultPath: sfn.JsonPath.DISCARD },
     );
-    const chain = this.withTests(sfn.Chain.start(execute).next(poll));
+    this.catchChild(execute);
+    const chain = this.withTests(sfn.Chain.start(execute));
     this.startState = execute;
     this.endStates = chain.endStates;
   }
@@ -193,8 +190,8 @@ export class CopyStepFragment extends StepFragment {
   public readonly startState: sfn.State;
   public readonly endStates: sfn.INextable[];
 
-  constructor(scope: Construct, id: string, context: CompileContext, step: CopyStep, onFailure: sfn.IChainable) {
-    super(scope, id, context, step, onFailure);
+  constructor(scope: Construct, id: string, context: CompileContext, step: CopyStep, targets: FailureTargets) {
+    super(scope, id, context, step, targets);
     const { target } = context;
     const from = target.dataLake.buckets[step.from.bucket];
     const to = target.dataLake.buckets[step.to.bucket];
@@ -257,20 +254,20 @@ export class CopyStepFragment extends StepFragment {
   }
 }
 
-/** The fragment of one step; its failures go to `onFailure` (the run's alert, or the Fail state of a branch). */
+/** The fragment of one step; its failures go to `targets` (the run's alert, or the Fail state of a branch). */
 export function stepFragment(
   scope: Construct,
   id: string,
   context: CompileContext,
   step: StepDefinition,
-  onFailure: sfn.IChainable,
+  targets: FailureTargets,
 ): sfn.StateMachineFragment {
   switch (step.type) {
     case 'container':
-      return new ContainerStepFragment(scope, id, context, step, onFailure);
+      return new ContainerStepFragment(scope, id, context, step, targets);
     case 'sql':
-      return new SqlStepFragment(scope, id, context, step, onFailure);
+      return new SqlStepFragment(scope, id, context, step, targets);
     case 'copy':
-      return new CopyStepFragment(scope, id, context, step, onFailure);
+      return new CopyStepFragment(scope, id, context, step, targets);
   }
 }

@@ -65,6 +65,20 @@ function pipelinesOf(template: Template, prefix: string): Map<string, AslDefinit
     if (typeof name !== 'string' || !name.startsWith(prefix) || !definition) continue;
     out.set(name.slice(prefix.length), definition);
   }
+  // A pipeline's child machines (`<id>_sql`, `<id>_test`, see constructs/pipeline/runners.ts) are compared as part
+  // of it: each becomes a branch of a pseudo-state named after it.
+  for (const [id, definition] of [...out]) {
+    const separator = id.indexOf('_');
+    if (separator < 0) continue;
+    out.delete(id);
+    const parent = out.get(id.slice(0, separator));
+    if (parent) {
+      out.set(id.slice(0, separator), {
+        ...parent,
+        States: { ...parent.States, [id]: { Type: 'Parallel', Branches: [definition] } },
+      });
+    }
+  }
   return out;
 }
 

@@ -9,15 +9,24 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { clientConfig, sdkErrorMessage, type AwsTarget, type SdkClient } from './aws';
 import { kitchenNames } from './stacks';
+import { runOutcome, type RunOutcome } from '../pipeline/outcome';
+
+export { runOutcome, type RunOutcome };
 
 export interface TestResult {
   readonly step: string;
   readonly test: string;
   readonly level: string;
-  /** `passed` or `failed`, as the test's SQL recorded it. */
+  /** `passed`, `failed` or `errored` (the test query failed), as the Evaluate test machine returned it. */
   readonly status: string;
   readonly value?: string;
   readonly expectation?: string;
+  /** The in_control band used (`''` while learning and for other rules). */
+  readonly band?: { readonly low?: string; readonly high?: string };
+  /** Why a value failed regardless of the rule (no rows, several rows, NULL). */
+  readonly message?: string;
+  /** The database's error of an errored test. */
+  readonly error?: string;
 }
 
 export interface ContainerFailure {
@@ -49,6 +58,7 @@ export interface RunResult {
   readonly executionArn: string;
   readonly consoleUrl: string;
   readonly status: ExecutionStatus;
+  readonly outcome: RunOutcome;
   readonly tests: readonly TestResult[];
   readonly containerFailures: readonly ContainerFailure[];
   readonly error?: string;
@@ -329,6 +339,9 @@ export class ExecutionFollower {
         status: value.status,
         value: str(value.value),
         expectation: str(value.expectation),
+        ...(isRecord(value.band) ? { band: { low: str(value.band.low), high: str(value.band.high) } } : {}),
+        ...(str(value.message) ? { message: str(value.message) } : {}),
+        ...(str(value.error) ? { error: str(value.error) } : {}),
       };
       this.tests.push(result);
       this.sink.test(result);
@@ -406,7 +419,7 @@ export async function runKitchenPipeline(request: RunRequest, clients: RunClient
   };
   sink.progress(`Started ${executionArn}`);
   if (!request.wait) {
-    return { ...base, status: 'RUNNING', tests: [], containerFailures: [] };
+    return { ...base, status: 'RUNNING', outcome: 'running', tests: [], containerFailures: [] };
   }
   const follower = new ExecutionFollower(clients, sink, request.logLines ?? 30);
   const pollMs = (request.pollSeconds ?? 3) * 1000;
@@ -421,6 +434,7 @@ export async function runKitchenPipeline(request: RunRequest, clients: RunClient
   return {
     ...base,
     status: follower.status,
+    outcome: runOutcome(follower.status === 'SUCCEEDED', follower.tests),
     tests: follower.tests,
     containerFailures: follower.containerFailures,
     error: follower.error,
@@ -467,8 +481,10 @@ export function formatContainerFailure(f: ContainerFailure): string {
 
 /** The closing line of a waited run. */
 export function formatRunSummary(r: RunResult): string {
-  const counts = ['passed', 'failed'].map((s) => `${r.tests.filter((t) => t.status === s).length} ${s}`).join(', ');
-  const head = `${r.pipeline} in Kitchen ${r.kitchen}: ${r.status} (tests: ${counts})`;
+  const counts = ['passed', 'failed', 'errored']
+    .map((s) => `${r.tests.filter((t) => t.status === s).length} ${s}`)
+    .join(', ');
+  const head = `${r.pipeline} in Kitchen ${r.kitchen}: ${r.outcome} (${r.status}; tests: ${counts})`;
   const why = r.status === 'SUCCEEDED' ? '' : `${r.error ? `\n  ${r.error}` : ''}${r.cause ? `: ${r.cause}` : ''}`;
   return `${head}${why}\n  ${r.consoleUrl}`;
 }

@@ -2,13 +2,16 @@
 /**
  * Runs a compiled pipeline definition in-process with aws-local-stepfunctions, binding its Task states to local
  * stand-ins: Redshift Data API calls to a real PostgreSQL, ECS container steps to local processes, SNS publishes
- * to an alert sink, S3 list/copy calls to a directory per bucket. Wait and retry pauses are skipped.
+ * to an alert sink, S3 list/copy calls to a directory per bucket, and `startExecution.sync:2` to a nested local
+ * execution of the child definition (the pipeline's `Run SQL` and `Evaluate test` machines). Wait and retry pauses
+ * are skipped.
  */
 import { spawn } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
+import { runOutcome } from '../pipeline/outcome';
 import { LocalMetricCall, putMetricData } from './metrics';
 
 // aws-local-stepfunctions declares Node 22; on Node 20 it only lacks Promise.withResolvers.
@@ -25,13 +28,22 @@ if (!promiseWithResolvers.withResolvers) {
   };
 }
 
+/** A test's result record, as the `Evaluate test` machine returns it (see docs/pipelines.md). */
 export interface LocalTestResult {
   readonly step: string;
   readonly test: string;
   readonly level: string;
+  /** `passed`, `failed` or `errored` (the query itself failed). */
   readonly status: string;
+  /** The value as text, `null` when there is none. */
   readonly value: string;
   readonly expectation: string;
+  /** The in_control band used (`''` while learning and for other rules). */
+  readonly band?: { readonly low: string; readonly high: string };
+  /** Why a value failed regardless of the rule (no rows, several rows, NULL); `''` otherwise. */
+  readonly message?: string;
+  /** The database's error of an errored test; `''` otherwise. */
+  readonly error?: string;
 }
 
 export interface LocalAlert {
@@ -58,6 +70,11 @@ export type LocalEvent =
 export interface LocalRunOptions {
   /** The ASL definition (see compileWithStandIns / resolveDefinition). */
   readonly definition: Record<string, any>;
+  /**
+   * Definitions of the state machines the definition starts (`startExecution.sync:2`), by the StateMachineArn value
+   * its Task states pass. @default - none
+   */
+  readonly stateMachines?: Readonly<Record<string, Record<string, any>>>;
   /** PostgreSQL connection URL standing in for the warehouse. */
   readonly pgUrl: string;
   /**
@@ -92,6 +109,8 @@ export interface LocalRunOptions {
 
 export interface LocalRunResult {
   readonly status: 'succeeded' | 'failed';
+  /** `succeeded with warnings` when a warning test did not pass or a test errored (see runOutcome). */
+  readonly outcome: 'succeeded' | 'succeeded with warnings' | 'failed';
   /** The execution output (run, tests, status) of a successful run. */
   readonly output?: any;
   /** Error name and cause of a failed run. */
@@ -144,6 +163,23 @@ function toField(value: unknown): Record<string, unknown> {
   if (typeof value === 'bigint') return { LongValue: Number(value) };
   if (value instanceof Date) return { StringValue: value.toISOString() };
   return { StringValue: String(value) };
+}
+
+/**
+ * The command a container step runs locally. With a local command for its app, the local command stands in for the
+ * app's configured command and the step's own arguments follow it: the step's command override without the app's
+ * command in front (the whole override when it does not start with it). Without one: the override, else the app's
+ * command.
+ */
+export function localCommand(
+  local: readonly string[] | undefined,
+  override: readonly string[] | undefined,
+  app: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (!local) return override ?? app;
+  if (!override) return local;
+  const prefixed = app !== undefined && app.length <= override.length && app.every((part, i) => override[i] === part);
+  return [...local, ...(prefixed ? override.slice(app.length) : override)];
 }
 
 /** Runs the definition locally; resolves with the outcome (a failed run is a result, not an exception). */
@@ -228,7 +264,11 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     async (input) => {
       const override = input.Overrides?.ContainerOverrides?.[0] ?? {};
       const app: string = override.Name ?? 'app';
-      const command = options.containerCommands?.[app] ?? override.Command ?? options.appCommands?.[app];
+      const command = localCommand(
+        options.containerCommands?.[app],
+        override.Command as string[] | undefined,
+        options.appCommands?.[app],
+      );
       const taskArn = `arn:aws:ecs:local:000000000000:task/${randomUUID()}`;
       if (!command || command.length === 0) {
         return {
@@ -336,88 +376,133 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     return { MessageId: randomUUID() };
   };
 
-  // The definition is adjusted for local runs (timeouts): work on a copy. A JSON copy, not structuredClone: the
-  // engine checks `instanceof Object`, which fails for objects cloned from another realm (jest runs tests in one).
-  const definition = JSON.parse(JSON.stringify(options.definition)) as Record<string, any>;
-  const handlers: Record<string, Handler> = {};
-  const waits: Record<string, number> = {};
-  const retries: Record<string, number> = {};
-  walkStates(definition.States, (name, state) => {
-    if (state.Type === 'Wait') waits[name] = 0;
-    if (state.Retry) retries[name] = 0;
-    if (state.Type !== 'Task') return;
-    // Local SQL runs to completion inside the Execute call: give it the time AWS gives the poll loop, not the
-    // engine's default of 60 seconds.
-    state.TimeoutSeconds = state.TimeoutSeconds ?? LOCAL_TASK_TIMEOUT_SECONDS;
-    const resource = String(state.Resource);
-    const sdk = /:aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
-    let handler: Handler;
-    if (sdk?.[1] === 'redshiftdata') handler = redshiftData(name, sdk[2]);
-    else if (sdk?.[1] === 's3') handler = s3(sdk[2]);
-    else if (sdk?.[1] === 'cloudwatch' && sdk[2] === 'putMetricData')
-      handler = putMetricData(name, (call) => (metrics.push(call), emit({ type: 'metrics', call })));
-    else if (/:states:::ecs:runTask/.test(resource)) handler = runContainer(name);
-    else if (/:states:::sns:publish$/.test(resource)) handler = publish;
-    else throw new Error(`Task state "${name}" uses ${resource}, which has no local binding`);
-    const selector = state.ResultSelector;
-    let injected = 0;
-    handlers[name] = async (input) => {
-      emit({ type: 'state', state: name });
-      const inject = options.injectErrors?.[name];
-      if (inject && injected < inject.times) {
-        injected++;
-        throw new LocalError(
-          inject.error,
-          inject.message ?? `${inject.error} injected (${injected} of ${inject.times})`,
-        );
-      }
-      const result: any = await handler(input);
-      // A test's result: the static fields of its ResultSelector plus the row it read back.
-      if (name.startsWith('Result: ') && selector?.test) {
-        const [status, value, expectation] = (result.Records?.[0] ?? []).map((f: any) => f.StringValue);
+  // Nested executions of child machines: `startExecution.sync:2` returns DescribeExecution with the Output parsed;
+  // a failed child fails the Task with States.TaskFailed and the DescribeExecution JSON as the cause.
+  const startExecution: Handler = async (input) => {
+    const arn = String(input.StateMachineArn);
+    const child = options.stateMachines?.[arn] ?? options.stateMachines?.[arn.split(':').pop()!];
+    if (!child) {
+      throw new LocalError('StepFunctions.StateMachineDoesNotExistException', `State machine ${arn} does not exist`);
+    }
+    const name = randomUUID();
+    const executionArn = `arn:aws:states:local:000000000000:execution:${arn}:${name}`;
+    const described = { ExecutionArn: executionArn, StateMachineArn: arn, Name: name, Input: input.Input };
+    try {
+      const output: any = await execute(child, input.Input ?? {}, name);
+      if (output && typeof output.test === 'string' && typeof output.status === 'string') {
         const test: LocalTestResult = {
-          step: selector.step,
-          test: selector.test,
-          level: selector.level,
-          status,
-          value,
-          expectation,
+          step: output.step,
+          test: output.test,
+          level: output.level,
+          status: output.status,
+          value: output.value,
+          expectation: output.expectation,
+          band: output.band,
+          message: output.message,
+          error: output.error,
         };
         tests.push(test);
         emit({ type: 'test', result: test });
       }
-      return result;
-    };
-  });
+      return { ...described, Status: 'SUCCEEDED', Output: output };
+    } catch (e) {
+      if (e instanceof ExecutionError) {
+        const cause = (e as Error & { cause?: Error }).cause;
+        throw new LocalError(
+          'States.TaskFailed',
+          JSON.stringify({
+            ...described,
+            Status: 'FAILED',
+            Error: cause?.name ?? 'Error',
+            Cause: cause?.message ?? '',
+          }),
+        );
+      }
+      throw e;
+    }
+  };
+
+  /** Binds the Task states of a definition (a copy, adjusted for local runs) and runs it to its end. */
+  const execute = async (source: Record<string, any>, input: unknown, executionName: string): Promise<unknown> => {
+    // A JSON copy, not structuredClone: the engine checks `instanceof Object`, which fails for objects cloned from
+    // another realm (jest runs tests in one).
+    const definition = JSON.parse(JSON.stringify(source)) as Record<string, any>;
+    const handlers: Record<string, Handler> = {};
+    const waits: Record<string, number> = {};
+    const retries: Record<string, number> = {};
+    walkStates(definition.States, (name, state) => {
+      if (state.Type === 'Wait') waits[name] = 0;
+      if (state.Retry) retries[name] = 0;
+      if (state.Type !== 'Task') return;
+      // Local SQL runs to completion inside the Execute call: give it the time AWS gives the poll loop, not the
+      // engine's default of 60 seconds.
+      state.TimeoutSeconds = state.TimeoutSeconds ?? LOCAL_TASK_TIMEOUT_SECONDS;
+      const resource = String(state.Resource);
+      const sdk = /:aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
+      let handler: Handler;
+      if (sdk?.[1] === 'redshiftdata') handler = redshiftData(name, sdk[2]);
+      else if (sdk?.[1] === 's3') handler = s3(sdk[2]);
+      else if (sdk?.[1] === 'cloudwatch' && sdk[2] === 'putMetricData')
+        handler = putMetricData(name, (call) => (metrics.push(call), emit({ type: 'metrics', call })));
+      else if (/:states:::ecs:runTask/.test(resource)) handler = runContainer(name);
+      else if (/:states:::sns:publish$/.test(resource)) handler = publish;
+      else if (/:states:::states:startExecution\.sync:2$/.test(resource)) handler = startExecution;
+      else throw new Error(`Task state "${name}" uses ${resource}, which has no local binding`);
+      handlers[name] = async (input) => {
+        emit({ type: 'state', state: name });
+        const inject = options.injectErrors?.[name];
+        if (inject && (injected.get(name) ?? 0) < inject.times) {
+          const count = (injected.get(name) ?? 0) + 1;
+          injected.set(name, count);
+          throw new LocalError(
+            inject.error,
+            inject.message ?? `${inject.error} injected (${count} of ${inject.times})`,
+          );
+        }
+        return handler(input);
+      };
+    });
+    const machine = new StateMachine(definition as any, {
+      validationOptions: { checkPaths: false, checkArn: false },
+    });
+    const execution = machine.run(input as any, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as any,
+        waitTimeOverrides: waits,
+        retryIntervalOverrides: retries,
+      },
+      context: {
+        Execution: {
+          Id: `arn:aws:states:local:000000000000:execution:local:${executionName}`,
+          Name: executionName,
+          Input: input as any,
+          StartTime: new Date().toISOString(),
+          RoleArn: 'arn:aws:iam::000000000000:role/local',
+        },
+      },
+    });
+    return execution.result;
+  };
+  // Injected errors count per state name, across child executions.
+  const injected = new Map<string, number>();
 
   const executionName = options.executionName ?? `local-${randomUUID()}`;
-  const machine = new StateMachine(definition as any, {
-    validationOptions: { checkPaths: false, checkArn: false },
-  });
-  const execution = machine.run((options.input ?? {}) as any, {
-    overrides: {
-      taskResourceLocalHandlers: handlers as any,
-      waitTimeOverrides: waits,
-      retryIntervalOverrides: retries,
-    },
-    context: {
-      Execution: {
-        Id: `arn:aws:states:local:000000000000:execution:local:${executionName}`,
-        Name: executionName,
-        Input: (options.input ?? {}) as any,
-        StartTime: new Date().toISOString(),
-        RoleArn: 'arn:aws:iam::000000000000:role/local',
-      },
-    },
-  });
   try {
-    const output = await execution.result;
-    return { status: 'succeeded', output, tests, alerts, metrics };
+    const output = await execute(options.definition, options.input ?? {}, executionName);
+    return {
+      status: 'succeeded',
+      outcome: runOutcome(true, tests) as LocalRunResult['outcome'],
+      output,
+      tests,
+      alerts,
+      metrics,
+    };
   } catch (e) {
     if (e instanceof ExecutionError) {
       const cause = (e as Error & { cause?: Error }).cause;
       return {
         status: 'failed',
+        outcome: 'failed',
         error: cause?.name ?? 'Error',
         cause: cause?.message ?? e.message,
         tests,

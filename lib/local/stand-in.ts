@@ -12,6 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { Pipeline, PipelineTarget } from '../../constructs/pipeline/pipeline';
 import type { Names } from '../naming';
@@ -88,7 +89,19 @@ export function standInTarget(scope: Construct, options: StandInOptions): Pipeli
 export interface CompiledPipeline {
   /** The ASL definition, references resolved to stand-in names. */
   readonly asl: Record<string, any>;
+  /** The child machines' definitions by the name the pipeline's Task states start them with. */
+  readonly stateMachines: Record<string, Record<string, any>>;
   readonly pipeline: Pipeline;
+}
+
+/** The child machines' definitions of a compiled pipeline, by state machine name. */
+export function childDefinitions(pipeline: Pipeline): Record<string, Record<string, any>> {
+  return Object.fromEntries(
+    [pipeline.runners.sql, pipeline.runners.test].map((machine) => [
+      (machine.node.defaultChild as sfn.CfnStateMachine).stateMachineName!,
+      resolveDefinition(machine),
+    ]),
+  );
 }
 
 /** Compiles one pipeline against stand-in resources and returns its ASL definition. */
@@ -98,5 +111,5 @@ export function compileWithStandIns(definition: PipelineDefinition, options: Sta
     env: { account: options.names.context.account, region: options.variables.region ?? 'eu-west-1' },
   });
   const pipeline = new Pipeline(stack, 'Pipeline', { definition, target: standInTarget(stack, options) });
-  return { asl: resolveDefinition(pipeline.stateMachine), pipeline };
+  return { asl: resolveDefinition(pipeline.stateMachine), stateMachines: childDefinitions(pipeline), pipeline };
 }

@@ -21,7 +21,15 @@ export interface TestInput {
     readonly min?: number;
     readonly max?: number;
     readonly between?: readonly [number, number];
-    readonly in_control?: true | { readonly k?: number; readonly last?: number; readonly min_history?: number };
+    readonly in_control?:
+      | true
+      | {
+          readonly k?: number;
+          readonly last?: number;
+          readonly min_history?: number;
+          readonly tolerance?: number;
+          readonly relative_tolerance?: number;
+        };
   };
   /** @default 'error' */
   readonly level?: TestLevel;

@@ -1,11 +1,13 @@
 /**
- * Step Functions and Data API limits, checked before anything is synthesized. The history estimate is a
- * worst case: every poll loop runs until its timeout and every failure path is taken once.
+ * Step Functions and Data API limits, checked before anything is synthesized. History estimates are worst cases:
+ * every poll loop runs until its timeout and every failure path is taken once. Statements and tests run in child
+ * executions (constructs/pipeline/runners.ts), each with its own history: the pipeline's own history grows by a
+ * fixed number of events per step and test, and each child's by its poll budget.
  */
 import { ConfigError } from '../config/errors';
 import type { PipelineDefinition, StepDefinition, TestDefinition } from './model';
 import type { PlanNode } from './graph';
-import { historySetupStatements, testStatements } from './sql';
+import { historySetupStatements, testStatement } from './sql';
 
 export const LIMITS = {
   definitionBytes: 1024 * 1024,
@@ -21,27 +23,43 @@ export const SETUP_MAX_POLLS = 24;
 /** Branch results merged per Pass state after a Parallel state (intrinsic functions nest at most 10 deep). */
 export const MERGE_FAN_IN = 9;
 
-// Events each kind of state adds to an execution history.
-const EVENTS = { pass: 2, task: 5, syncTask: 6, parallel: 4, map: 4, mapItem: 7, execution: 2 } as const;
-/** One poll: Wait, DescribeStatement, Choice, counter Pass. */
+// Events each kind of state adds to an execution history. A `.sync` Task (ECS runTask, StartExecution): entered,
+// scheduled, started, submitted, succeeded, exited.
+const EVENTS = { pass: 2, task: 5, syncTask: 6, parallel: 4, map: 4, mapItem: 7, execution: 2, fail: 2 } as const;
+/** One poll in a child: Wait, DescribeStatement, Choice, counter Pass. */
 const POLL_EVENTS = EVENTS.pass + EVENTS.task + EVENTS.pass + EVENTS.pass;
-/** Name the step in the failure, describe it, alert, fail. */
-const FAILURE_EVENTS = 2 * EVENTS.pass + EVENTS.task + EVENTS.pass;
+/** Name the step in the failure, alert, fail. */
+const FAILURE_EVENTS = EVENTS.pass + EVENTS.task + EVENTS.fail;
 
 export const maxPolls = (timeoutSeconds: number, pollSeconds: number) =>
   Math.max(1, Math.ceil(timeoutSeconds / pollSeconds));
 
-export function testEvents(test: TestDefinition): number {
-  const polls = maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS);
-  // Execute, polls, status Choice, GetStatementResult, rule Choice, failure path.
-  return EVENTS.task + polls * POLL_EVENTS + EVENTS.pass + EVENTS.task + EVENTS.pass + FAILURE_EVENTS;
+/** Worst case of one `Run SQL` child execution: Choice, execute, every poll, then fail with the error. */
+export function sqlRunEvents(polls: number): number {
+  return EVENTS.execution + EVENTS.pass + EVENTS.task + polls * POLL_EVENTS + EVENTS.pass + EVENTS.fail;
 }
 
+/** Worst case of one `Evaluate test` child execution: evaluate, every poll, read, verdict, alert (or error path). */
+export function testRunEvents(test: TestDefinition): number {
+  const polls = maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS);
+  const read = EVENTS.task + EVENTS.pass + EVENTS.pass;
+  const errored = EVENTS.pass + EVENTS.task;
+  return (
+    EVENTS.execution + EVENTS.task + polls * POLL_EVENTS + read + errored + EVENTS.task + EVENTS.pass * 2 + EVENTS.fail
+  );
+}
+
+/** Events a test adds to the pipeline's own history: its Task state, and for an error test the verdict. */
+export function testEvents(test: TestDefinition): number {
+  return EVENTS.syncTask + (test.level === 'error' ? EVENTS.pass + EVENTS.fail : 0);
+}
+
+/** Events a step adds to the pipeline's own history (its child executions have their own). */
 export function stepEvents(step: StepDefinition): number {
   let events: number;
   switch (step.type) {
     case 'sql':
-      events = EVENTS.task + maxPolls(step.timeoutMinutes * 60, step.pollSeconds) * POLL_EVENTS + EVENTS.pass;
+      events = EVENTS.syncTask;
       break;
     case 'container':
       events = EVENTS.syncTask + EVENTS.pass;
@@ -51,6 +69,12 @@ export function stepEvents(step: StepDefinition): number {
       break;
   }
   return events + FAILURE_EVENTS + step.tests.reduce((sum, t) => sum + testEvents(t), 0);
+}
+
+/** The worst case of the largest child execution a step starts (0 for container and copy steps without tests). */
+export function stepChildEvents(step: StepDefinition): number {
+  const sql = step.type === 'sql' ? sqlRunEvents(maxPolls(step.timeoutMinutes * 60, step.pollSeconds)) : 0;
+  return Math.max(sql, ...step.tests.map(testRunEvents));
 }
 
 function planEvents(node: PlanNode, steps: ReadonlyMap<string, StepDefinition>): number {
@@ -69,11 +93,11 @@ function planEvents(node: PlanNode, steps: ReadonlyMap<string, StepDefinition>):
   }
 }
 
-/** Worst-case history events of one execution. */
+/** Worst-case history events of the pipeline's own execution (not counting its child executions). */
 export function historyEventBound(definition: PipelineDefinition, plan: PlanNode): number {
   const steps = new Map(definition.steps.map((s) => [s.id, s]));
   const hasTests = definition.steps.some((s) => s.tests.length > 0);
-  const setup = hasTests ? EVENTS.task + SETUP_MAX_POLLS * POLL_EVENTS + EVENTS.pass : 0;
+  const setup = hasTests ? EVENTS.syncTask : 0;
   // Start Pass, results Pass, Succeed.
   return EVENTS.execution + 3 * EVENTS.pass + setup + planEvents(plan, steps);
 }
@@ -100,8 +124,30 @@ export function limitProblems(definition: PipelineDefinition, plan: PlanNode, hi
       );
     }
     step.tests.forEach((test, j) => {
-      const [insert] = testStatements(test, { historyTable, pipeline: definition.id, step: step.id });
+      const insert = testStatement(test, { historyTable, pipeline: definition.id, step: step.id });
       tooLong(`steps[${i}].tests[${j}].query (with the SQL that records its result)`, insert);
+    });
+  });
+  definition.steps.forEach((step, i) => {
+    if (step.type === 'sql') {
+      const events = sqlRunEvents(maxPolls(step.timeoutMinutes * 60, step.pollSeconds));
+      if (events > LIMITS.historyEvents) {
+        problems.push(
+          `${source}: steps[${i}] (${step.id}) could record up to ${events} history events in its Run SQL execution ` +
+            `(timeoutMinutes ${step.timeoutMinutes}, pollSeconds ${step.pollSeconds}); Step Functions allows at most ` +
+            `${LIMITS.historyEvents}. Raise pollSeconds or lower timeoutMinutes`,
+        );
+      }
+    }
+    step.tests.forEach((test, j) => {
+      const events = testRunEvents(test);
+      if (events > LIMITS.historyEvents) {
+        problems.push(
+          `${source}: steps[${i}].tests[${j}] (${test.name}) could record up to ${events} history events in its ` +
+            `Evaluate test execution (timeoutSeconds ${test.timeoutSeconds}); Step Functions allows at most ` +
+            `${LIMITS.historyEvents}. Lower timeoutSeconds`,
+        );
+      }
     });
   });
   const events = historyEventBound(definition, plan);
@@ -114,8 +160,7 @@ export function limitProblems(definition: PipelineDefinition, plan: PlanNode, hi
       .join(', ');
     problems.push(
       `${source}: an execution could record up to ${events} history events; Step Functions allows at most ` +
-        `${LIMITS.historyEvents}. Largest steps: ${largest}. Lower timeoutMinutes or a test's timeoutSeconds, raise ` +
-        'pollSeconds, lower maxObjects, or split the pipeline',
+        `${LIMITS.historyEvents}. Largest steps: ${largest}. Lower maxObjects of copy steps, or split the pipeline`,
     );
   }
   return problems;

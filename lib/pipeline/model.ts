@@ -21,6 +21,10 @@ export type TestRule =
       readonly last: number;
       /** Fewer recorded values than this: the test passes and says it is still learning. */
       readonly minHistory: number;
+      /** The band is at least mean +/- this much (absolute), so a near-constant series is not flagged. */
+      readonly tolerance: number;
+      /** The band is at least mean +/- this fraction of |mean| (0.01 = 1%). */
+      readonly relativeTolerance: number;
     };
 
 export interface TestDefinition {

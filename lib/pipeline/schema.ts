@@ -32,9 +32,18 @@ export const ruleSchema = z.strictObject(
               .optional(),
             last: positive('an integer', 1000).optional(),
             min_history: positive('an integer', 1000).optional(),
+            tolerance: z
+              .number({ error: 'must be a number of at least 0' })
+              .min(0, { error: 'must be a number of at least 0' })
+              .optional(),
+            relative_tolerance: z
+              .number({ error: 'must be a fraction from 0 to 1 (0.01 = 1%)' })
+              .min(0, { error: 'must be a fraction from 0 to 1 (0.01 = 1%)' })
+              .max(1, { error: 'must be a fraction from 0 to 1 (0.01 = 1%)' })
+              .optional(),
           }),
         ],
-        { error: 'must be true or a map with k, last and min_history' },
+        { error: 'must be true or a map with k, last, min_history, tolerance and relative_tolerance' },
       )
       .optional(),
   },

@@ -5,9 +5,10 @@
  */
 import type { TestDefinition, TestRule } from './model';
 
-/** Markers for values the state machine fills at run time through States.Format. */
-export const RUN_ID = '\u0001run_id\u0001';
-export const STARTED_AT = '\u0001started_at\u0001';
+/** A marker for a value the state machine fills at run time through States.Format (see `toFormat`). */
+export const marker = (name: string) => `\u0001${name}\u0001`;
+export const RUN_ID = marker('runId');
+export const STARTED_AT = marker('startedAt');
 
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -25,7 +26,7 @@ export function historySetupStatements(historyTable: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${historyTable} (` +
       'run_id VARCHAR(64) NOT NULL, pipeline VARCHAR(64) NOT NULL, step VARCHAR(64) NOT NULL, test VARCHAR(128) NOT NULL, ' +
       'level VARCHAR(16) NOT NULL, status VARCHAR(16) NOT NULL, value DOUBLE PRECISION, expectation VARCHAR(256), ' +
-      'recorded_at TIMESTAMP NOT NULL)',
+      'band_low DOUBLE PRECISION, band_high DOUBLE PRECISION, message VARCHAR(256), recorded_at TIMESTAMP NOT NULL)',
   );
   return statements;
 }
@@ -33,11 +34,18 @@ export function historySetupStatements(historyTable: string): string[] {
 const text = (sql: string) => `CAST(${sql} AS VARCHAR(64))`;
 const decimal = (sql: string) => text(`CAST(${sql} AS DECIMAL(38,4))`);
 
-function ruleSql(rule: TestRule): { status: string; expectation: string } {
-  const check = (condition: string, expectation: string) => ({
-    status: `CASE WHEN ${condition} THEN 'passed' ELSE 'failed' END`,
-    expectation: sqlString(expectation),
-  });
+/** What a rule makes of the value `t.value` (and, for in_control, the baseline `b`). */
+interface RuleSql {
+  readonly condition: string;
+  readonly expectation: string;
+  /** When set: the test passes while this holds (in_control with too little history). */
+  readonly learning?: string;
+  readonly bandLow?: string;
+  readonly bandHigh?: string;
+}
+
+function ruleSql(rule: TestRule): RuleSql {
+  const check = (condition: string, expectation: string) => ({ condition, expectation: sqlString(expectation) });
   switch (rule.kind) {
     case 'equals':
       return check(`t.value = ${sqlNumber(rule.value)}`, `= ${rule.value}`);
@@ -53,14 +61,23 @@ function ruleSql(rule: TestRule): { status: string; expectation: string } {
         `between ${rule.min} and ${rule.max}`,
       );
     case 'in_control': {
-      const k = sqlNumber(rule.k);
-      const low = `b.mean - ${k} * COALESCE(b.sd, 0)`;
-      const high = `b.mean + ${k} * COALESCE(b.sd, 0)`;
+      // Half the band: k standard deviations, but never narrower than the absolute or relative tolerance, so a
+      // near-constant series does not flag a change of a fraction of a percent.
+      const half =
+        `GREATEST(${sqlNumber(rule.k)} * COALESCE(b.sd, 0), ${sqlNumber(rule.tolerance)}, ` +
+        `${sqlNumber(rule.relativeTolerance)} * ABS(b.mean))`;
+      const low = `b.mean - ${half}`;
+      const high = `b.mean + ${half}`;
+      const learning = `b.n < ${rule.minHistory}`;
       return {
-        status: `CASE WHEN b.n < ${rule.minHistory} THEN 'passed' WHEN t.value BETWEEN ${low} AND ${high} THEN 'passed' ELSE 'failed' END`,
+        condition: `t.value BETWEEN ${low} AND ${high}`,
+        learning,
+        bandLow: `CASE WHEN ${learning} THEN NULL ELSE ${low} END`,
+        bandHigh: `CASE WHEN ${learning} THEN NULL ELSE ${high} END`,
         expectation:
-          `CASE WHEN b.n < ${rule.minHistory} THEN 'in control (learning: ' || ${text('b.n')} || ' of ${rule.minHistory} values recorded)' ` +
-          `ELSE 'between ' || ${decimal(low)} || ' and ' || ${decimal(high)} || ' (mean +/- ${rule.k} sd of last ' || ${text('b.n')} || ')' END`,
+          `CASE WHEN ${learning} THEN 'in control (learning: ' || ${text('b.n')} || ' of ${rule.minHistory} values recorded)' ` +
+          `ELSE 'between ' || ${decimal(low)} || ' and ' || ${decimal(high)} || ` +
+          `' (mean +/- ${rule.k} sd of the last ' || ${text('b.n')} || ' passed values, at least +/- ${rule.tolerance} and ${rule.relativeTolerance * 100}%)' END`,
       };
     }
   }
@@ -72,44 +89,123 @@ export interface TestSqlContext {
   readonly step: string;
 }
 
-/**
- * The two statements of one test, run in one BatchExecuteStatement: record the result, then read it back.
- * They contain the RUN_ID and STARTED_AT markers (the run's start time, ISO 8601) the state machine fills
- * through States.Format (see `toFormat`).
- */
-export function testStatements(test: TestDefinition, context: TestSqlContext): [string, string] {
-  const { status, expectation } = ruleSql(test.rule);
+const HISTORY_COLUMNS =
+  'run_id, pipeline, step, test, level, status, value, expectation, band_low, band_high, message, recorded_at';
+
+/** The rule-specific SQL of one test, filled into `testStatementTemplate` (at run time, by the Evaluate test machine). */
+export interface TestSqlParts {
+  readonly query: string;
+  readonly condition: string;
+  /** While this holds the test passes (in_control learning); `1 = 0` for other rules. */
+  readonly learning: string;
+  readonly expectation: string;
+  readonly bandLow: string;
+  readonly bandHigh: string;
+  /** ` CROSS JOIN (...) b` for in_control, else empty. */
+  readonly baseline: string;
+}
+
+export const TEST_SQL_PARTS: readonly (keyof TestSqlParts)[] = [
+  'query',
+  'condition',
+  'learning',
+  'expectation',
+  'bandLow',
+  'bandHigh',
+  'baseline',
+];
+
+export function testSqlParts(test: TestDefinition, context: TestSqlContext): TestSqlParts {
+  const rule = ruleSql(test.rule);
   const keys = `pipeline = ${sqlString(context.pipeline)} AND step = ${sqlString(context.step)} AND test = ${sqlString(test.name)}`;
-  const baseline =
-    test.rule.kind === 'in_control'
-      ? ` CROSS JOIN (SELECT AVG(h.value) AS mean, STDDEV_SAMP(h.value) AS sd, COUNT(h.value) AS n FROM ` +
-        `(SELECT value FROM ${context.historyTable} WHERE ${keys} AND value IS NOT NULL ` +
-        `ORDER BY recorded_at DESC LIMIT ${test.rule.last}) h) b`
-      : '';
-  const insert =
-    `INSERT INTO ${context.historyTable} (run_id, pipeline, step, test, level, status, value, expectation, recorded_at) ` +
-    `SELECT '${RUN_ID}', ${sqlString(context.pipeline)}, ${sqlString(context.step)}, ${sqlString(test.name)}, ${sqlString(test.level)}, ` +
-    `${status}, t.value, ${expectation}, CAST('${STARTED_AT}' AS TIMESTAMP) ` +
-    `FROM (SELECT CAST((${test.query}) AS DOUBLE PRECISION) AS value) t${baseline}`;
-  const select =
-    `SELECT status, COALESCE(CAST(value AS VARCHAR(64)), 'null') AS value, expectation FROM ${context.historyTable} ` +
-    `WHERE run_id = '${RUN_ID}' AND ${keys}`;
-  return [insert, select];
+  return {
+    query: test.query,
+    condition: rule.condition,
+    learning: rule.learning ?? '1 = 0',
+    expectation: rule.expectation,
+    bandLow: rule.bandLow ?? 'NULL',
+    bandHigh: rule.bandHigh ?? 'NULL',
+    baseline:
+      test.rule.kind === 'in_control'
+        ? ` CROSS JOIN (SELECT AVG(h.value) AS mean, STDDEV_SAMP(h.value) AS sd, COUNT(h.value) AS n FROM ` +
+          `(SELECT value FROM ${context.historyTable} WHERE ${keys} AND status = 'passed' AND value IS NOT NULL ` +
+          `ORDER BY recorded_at DESC LIMIT ${test.rule.last}) h) b`
+        : '',
+  };
 }
 
 /**
- * Turns a statement with RUN_ID / STARTED_AT markers into a States.Format string literal body and the
- * JSONPath arguments that fill it, in order. Everything else is escaped, so `{`, `}`, `'` and `\` in user SQL
- * survive untouched.
+ * The statement that evaluates a test and records its result in the history table, with markers for the run
+ * (runId, startedAt, step, test, level) and for the rule's parts (`TestSqlParts`). The query must return exactly one
+ * row with one non-NULL value: no rows, several rows or NULL fail the test with a message saying which.
+ * `in_control` learns only from values that passed.
  */
-export function toFormat(
-  sql: string,
-  paths: { readonly runId: string; readonly startedAt: string },
-): { template: string; args: string[] } {
+export function testStatementTemplate(historyTable: string, pipeline: string): string {
+  const m = marker;
+  const shape =
+    `CASE WHEN t.n = 0 THEN 'the query returned no rows; a test query must return one row with one value' ` +
+    `WHEN t.n > 1 THEN 'the query returned ' || ${text('t.n')} || ' rows; a test query must return one row with one value' ` +
+    `WHEN t.value IS NULL THEN 'the query returned NULL; a test query must return a number' END`;
+  const status =
+    `CASE WHEN t.n <> 1 OR t.value IS NULL THEN 'failed' WHEN ${m('learning')} THEN 'passed' ` +
+    `WHEN ${m('condition')} THEN 'passed' ELSE 'failed' END`;
+  return (
+    `INSERT INTO ${historyTable} (${HISTORY_COLUMNS}) ` +
+    `SELECT '${RUN_ID}', ${sqlString(pipeline)}, '${m('step')}', '${m('test')}', '${m('level')}', ` +
+    `${status}, CASE WHEN t.n = 1 THEN t.value END, ${m('expectation')}, ${m('bandLow')}, ${m('bandHigh')}, ` +
+    `${shape}, CAST('${STARTED_AT}' AS TIMESTAMP) ` +
+    `FROM (SELECT COUNT(*) AS n, CAST(MIN(q.v) AS DOUBLE PRECISION) AS value FROM (${m('query')}) q(v)) t${m('baseline')}`
+  );
+}
+
+/** The statement of one test with its parts filled in (the runId and startedAt markers stay). */
+export function testStatement(test: TestDefinition, context: TestSqlContext): string {
+  const values: Record<string, string> = {
+    ...testSqlParts(test, context),
+    step: context.step,
+    test: test.name,
+    level: test.level,
+  };
+  return testStatementTemplate(context.historyTable, context.pipeline).replace(
+    /\u0001([A-Za-z]+)\u0001/g,
+    (whole, name: string) => values[name] ?? whole,
+  );
+}
+
+/**
+ * Reads one test's recorded result back (markers: runId, step, test): status, value, expectation, band low and
+ * high, message, and the message as an alert suffix. Every column is text, never NULL.
+ */
+export function testReadBackStatement(historyTable: string, pipeline: string): string {
+  const str = (column: string, empty: string) => `COALESCE(CAST(${column} AS VARCHAR(64)), '${empty}')`;
+  return (
+    `SELECT status, ${str('value', 'null')}, expectation, ${str('band_low', '')}, ${str('band_high', '')}, ` +
+    `COALESCE(message, ''), COALESCE('. ' || message, '') FROM ${historyTable} WHERE run_id = '${RUN_ID}' AND pipeline = ${sqlString(pipeline)} ` +
+    `AND step = '${marker('step')}' AND test = '${marker('test')}'`
+  );
+}
+
+/** Records a test whose query failed (markers: runId, startedAt, step, test, level, expectation). */
+export function erroredTestStatement(historyTable: string, pipeline: string): string {
+  return (
+    `INSERT INTO ${historyTable} (${HISTORY_COLUMNS}) VALUES ('${RUN_ID}', ${sqlString(pipeline)}, ` +
+    `'${marker('step')}', '${marker('test')}', '${marker('level')}', 'errored', NULL, '${marker('expectation')}', NULL, NULL, ` +
+    `'the test query failed', CAST('${STARTED_AT}' AS TIMESTAMP))`
+  );
+}
+
+/**
+ * Turns a statement with markers (`marker(name)`) into a States.Format string literal body and the JSONPath
+ * arguments that fill it, in order (`paths[name]`). Everything else is escaped, so `{`, `}`, `'` and `\` in user
+ * SQL survive untouched.
+ */
+export function toFormat(sql: string, paths: Readonly<Record<string, string>>): { template: string; args: string[] } {
   const args: string[] = [];
   const escaped = sql.replace(/[\\'{}]/g, (c) => `\\${c}`);
-  const template = escaped.replace(new RegExp(`${RUN_ID}|${STARTED_AT}`, 'g'), (marker) => {
-    args.push(marker === RUN_ID ? paths.runId : paths.startedAt);
+  const template = escaped.replace(/\u0001([A-Za-z]+)\u0001/g, (_, name: string) => {
+    const path = paths[name];
+    if (path === undefined) throw new Error(`toFormat: no path for marker ${name}`);
+    args.push(path);
     return '{}';
   });
   return { template, args };

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   inControlK: 3,
   inControlLast: 20,
   inControlMinHistory: 5,
+  inControlTolerance: 0,
+  inControlRelativeTolerance: 0.01,
 } as const;
 
 const REQUIRED_FIELD_DESCRIPTIONS: Record<string, string> = {
@@ -56,6 +58,8 @@ function toRule(raw: RawTest['rule']): TestRule {
     k: options.k ?? DEFAULTS.inControlK,
     last: options.last ?? DEFAULTS.inControlLast,
     minHistory: options.min_history ?? DEFAULTS.inControlMinHistory,
+    tolerance: options.tolerance ?? DEFAULTS.inControlTolerance,
+    relativeTolerance: options.relative_tolerance ?? DEFAULTS.inControlRelativeTolerance,
   };
 }
 

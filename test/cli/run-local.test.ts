@@ -64,7 +64,7 @@ describe('kitchen run --local', () => {
       'PASS  build-curated / orders freshness in days: 0 (expected <= 1) [error]',
       'PASS  build-curated / negative amounts: 0 (expected = 0) [log]',
       'PASS  daily-revenue / daily revenue days: 6 (expected between 1 and 366) [warning]',
-      'pipeline orders succeeded: 7 tests, 0 failed, 0 alerts',
+      'pipeline orders succeeded: 7 tests, 0 failed, 0 errored, 0 alerts',
     ]);
     expect(code).toBe(0);
   });
@@ -75,10 +75,10 @@ describe('kitchen run --local', () => {
     fs.rmSync(raw(), { recursive: true, force: true });
     const { code, stdout, stderr } = await localRun();
     expect(stdout.trim().split('\n')).toStrictEqual([
-      'FAIL  load-raw / raw orders row count: 0 (expected >= 1) [error]',
       'ALERT :x: dev / orders: test "raw orders row count" failed (error): Step "Load raw orders": value 0, expected >= 1',
-      'pipeline orders failed: Kitchens.TestFailed: Test "raw orders row count" of step "Load raw orders" failed: expected >= 1; ' +
-        'the value is in the alert and in k_cli_run_local.kitchens_test_history',
+      'FAIL  load-raw / raw orders row count: 0 (expected >= 1) [error]',
+      'pipeline orders failed: Kitchens.TestFailed: Test "raw orders row count" of step "Load raw orders" did not pass ' +
+        '(expected >= 1): see the alert and the run output',
     ]);
     expect(stderr).toContain('error: pipeline orders failed locally: Kitchens.TestFailed');
     expect(code).toBe(1);

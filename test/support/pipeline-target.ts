@@ -6,7 +6,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Pipeline, PipelineTarget } from '../../constructs/pipeline/pipeline';
 import { resolveDefinition } from '../../lib/local/definition';
-import { standInTarget } from '../../lib/local/stand-in';
+import { childDefinitions, standInTarget } from '../../lib/local/stand-in';
 import { Names } from '../../lib/naming';
 import { pipelineVariables } from '../../lib/pipeline/variables';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
@@ -57,6 +57,8 @@ export interface CompiledTestPipeline {
   readonly stack: Stack;
   readonly pipeline: Pipeline;
   readonly asl: Record<string, any>;
+  /** The child machines' definitions (Run SQL, Evaluate test) by state machine name. */
+  readonly stateMachines: Record<string, Record<string, any>>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -71,13 +73,14 @@ export function compileTestPipeline(
   const stack = new Stack(app, 'PipelineTest', { env: { account: TEST_ACCOUNT, region: 'eu-west-1' } });
   const pipeline = new Pipeline(stack, 'Orders', { definition, target: createTestTarget(stack, options) });
   const asl = resolveDefinition(pipeline.stateMachine);
-  const validation = aslValidator(asl);
-  if (!validation.isValid) {
-    throw new Error(
-      `pipeline ${definition.id}: the compiled definition fails asl-validator: ${JSON.stringify(validation.errors)}`,
-    );
+  const stateMachines = childDefinitions(pipeline);
+  for (const [name, machine] of Object.entries({ [definition.id]: asl, ...stateMachines })) {
+    const validation = aslValidator(machine);
+    if (!validation.isValid) {
+      throw new Error(`${name}: the compiled definition fails asl-validator: ${JSON.stringify(validation.errors)}`);
+    }
   }
-  return { stack, pipeline, asl };
+  return { stack, pipeline, asl, stateMachines };
 }
 
 export type GraphNode = string | { readonly parallel: readonly GraphNode[][] };

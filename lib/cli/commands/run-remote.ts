@@ -13,6 +13,7 @@ import type { Output } from '../output';
 export interface RemoteRunOptions {
   readonly kitchen?: string;
   readonly wait?: boolean;
+  readonly failOnWarning?: boolean;
   readonly env?: string;
   readonly profile?: string;
   readonly region?: string;
@@ -22,6 +23,7 @@ export interface RemoteRunOptions {
 export const REMOTE_RUN_OPTIONS: readonly (readonly [string, string])[] = [
   ['--kitchen <name>', 'run in this Kitchen (starts its state machine on AWS)'],
   ['--wait', "follow the execution: each test's result as it finishes, container failures with their logs"],
+  ['--fail-on-warning', 'exit 1 when the run succeeded with warnings (a warning test did not pass, a test errored)'],
   ['--env <environment>', 'environment the Kitchen lives in (default: the first that allows Kitchens)'],
   ['--profile <name>', 'AWS profile'],
   ['--region <region>', "AWS region (default: the environment's region)"],
@@ -73,6 +75,12 @@ export async function runRemote(
   if (r.status !== 'RUNNING' && r.status !== 'SUCCEEDED') {
     throw new CliError(
       `pipeline ${pipeline} ${r.status.toLowerCase().replace('_', ' ')} in Kitchen ${opts.kitchen}`,
+      EXIT_FAILED,
+    );
+  }
+  if (opts.failOnWarning && r.outcome === 'succeeded with warnings') {
+    throw new CliError(
+      `pipeline ${pipeline} succeeded with warnings in Kitchen ${opts.kitchen} (--fail-on-warning)`,
       EXIT_FAILED,
     );
   }

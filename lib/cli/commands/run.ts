@@ -89,8 +89,18 @@ export function localTarget(
 }
 
 function describeTest(t: LocalTestResult): string {
-  const mark = t.status === 'passed' ? 'PASS' : t.level === 'error' ? 'FAIL' : t.level === 'warning' ? 'WARN' : 'LOG ';
-  return `${mark}  ${t.step} / ${t.test}: ${t.value} (expected ${t.expectation}) [${t.level}]`;
+  const mark =
+    t.status === 'passed'
+      ? 'PASS'
+      : t.status === 'errored'
+        ? 'ERR '
+        : t.level === 'error'
+          ? 'FAIL'
+          : t.level === 'warning'
+            ? 'WARN'
+            : 'LOG ';
+  const why = t.status === 'errored' ? `: ${t.error}` : t.message ? `: ${t.message}` : '';
+  return `${mark}  ${t.step} / ${t.test}: ${t.value} (expected ${t.expectation}) [${t.level}]${why}`;
 }
 
 export async function runLocal(
@@ -138,7 +148,7 @@ export async function runLocal(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runPipelineLocally } = require('../../local/runner') as typeof import('../../local/runner');
   process.env.CDK_VALIDATION = process.env.CDK_VALIDATION ?? 'false';
-  const { asl } = compileWithStandIns(definition, { names, variables, apps });
+  const { asl, stateMachines } = compileWithStandIns(definition, { names, variables, apps });
 
   const dataLake = path.resolve(opts.dataLake ?? DEFAULT_LOCAL_DATA_LAKE);
   output.progress(`running locally: SQL on ${pgUrl.replace(/\/\/[^@/]*@/, '//***@')}, data lake in ${dataLake}`);
@@ -147,7 +157,8 @@ export async function runLocal(
   };
   const onEvent = (event: LocalEvent) => {
     if (event.type === 'test') write(describeTest(event.result));
-    if (event.type === 'alert') write(`ALERT ${event.alert.title}: ${event.alert.message?.content?.description ?? ''}`);
+    if (event.type === 'alert')
+      write(`ALERT ${event.alert.title}: ${String(event.alert.message?.content?.description ?? '').trim()}`);
     if (event.type === 'container' && event.exitCode !== 0)
       write(
         `      container ${event.app} exited with ${event.exitCode}: ${event.output.trim().split('\n').slice(-5).join(' | ')}`,
@@ -155,6 +166,7 @@ export async function runLocal(
   };
   const result = await runPipelineLocally({
     definition: asl,
+    stateMachines,
     pgUrl,
     containerCommands,
     appCommands: Object.fromEntries(config.apps.filter((a) => a.command).map((a) => [a.name, [...a.command!]])),
@@ -163,7 +175,7 @@ export async function runLocal(
   });
   output.result({ pipeline: definition.id, environment: env.name, kitchen: opts.kitchen, ...result }, () =>
     result.status === 'succeeded'
-      ? `pipeline ${definition.id} succeeded: ${result.tests.length} tests, ${result.tests.filter((t) => t.status === 'failed').length} failed, ${result.alerts.length} alerts`
+      ? `pipeline ${definition.id} ${result.outcome}: ${result.tests.length} tests, ${result.tests.filter((t) => t.status === 'failed').length} failed, ${result.tests.filter((t) => t.status === 'errored').length} errored, ${result.alerts.length} alerts`
       : `pipeline ${definition.id} failed: ${result.error}: ${result.cause}`,
   );
   return result;
@@ -202,6 +214,9 @@ export function register(program: Command): void {
     const result = await runLocal(output, global.config, pipeline, opts);
     if (result.status !== 'succeeded') {
       throw new CliError(`pipeline ${pipeline} failed locally: ${result.error}`, EXIT_FAILED);
+    }
+    if (opts.failOnWarning && result.outcome === 'succeeded with warnings') {
+      throw new CliError(`pipeline ${pipeline} succeeded with warnings (--fail-on-warning)`, EXIT_FAILED);
     }
   });
 }

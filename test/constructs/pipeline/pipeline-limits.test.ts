@@ -26,7 +26,9 @@ describe('Pipeline limits', () => {
 
   it('fails before synthesis on an execution that could exceed the history limit', () => {
     const builder = new PipelineBuilder('long');
-    for (let i = 0; i < 20; i++) builder.sql(`s${i}`, { sql: 'SELECT 1', after: i > 0 ? [`s${i - 1}`] : [] });
+    for (let i = 0; i < 4; i++) {
+      builder.copy(`c${i}`, { from: { bucket: 'landing', prefix: `p${i}/` }, to: { bucket: 'raw' }, maxObjects: 1000 });
+    }
     const stack = new Stack(new App(), 'Limits');
     expect(
       () => new Pipeline(stack, 'Long', { definition: builder.build(context), target: createTestTarget(stack) }),

@@ -137,32 +137,53 @@ describe('Pipeline steps and tests', () => {
     })
     .schedule('cron(0 5 * * ? *)')
     .build(context);
-  const { stack, asl } = compileTestPipeline(definition, { schema: 'analytics' });
+  const { stack, asl, stateMachines } = compileTestPipeline(definition, { schema: 'analytics' });
   const template = Template.fromStack(stack);
 
   it('should pass asl-validator', () => {
     expectValid(asl);
   });
 
-  it('should make every test a state named after it', () => {
+  it('should make every test a state named after it, which starts the Evaluate test machine', () => {
     expect(asl.States['Test: orders row count']).toMatchObject({
       Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement',
+      Resource: 'arn:aws:states:::states:startExecution.sync:2',
+      Parameters: { StateMachineArn: 'arn:aws:states:eu-west-1:222222222222:stateMachine:acme-dev-orders_test' },
+      ResultPath: '$.tests.orders_row_count',
     });
-    expect(asl.States['Test: null rate'].Parameters['Sqls.$']).toMatch(
-      /^States\.Array\(States\.Format\('INSERT INTO analytics\.kitchens_test_history/,
-    );
-    expect(asl.States['Verdict: orders row count'].Choices[0].Next).toBe('Alert: orders row count');
-    expect(asl.States['Alert: orders row count'].Next).toBe('Failed: orders row count');
+    expect(asl.States['Test: null rate'].Parameters.Input).toMatchObject({
+      step: 'curate',
+      test: 'null rate',
+      level: 'warning',
+      sql: expect.objectContaining({ condition: 't.value <= 0.05', learning: '1 = 0' }),
+      'runId.$': '$.run.id',
+    });
+    expect(asl.States['Verdict: orders row count'].Choices[0].Next).toBe('Failed: orders row count');
     expect(asl.States['Failed: orders row count']).toStrictEqual({
       Type: 'Fail',
       QueryLanguage: 'JSONPath',
       Error: 'Kitchens.TestFailed',
-      Cause:
-        'Test "orders row count" of step "Load" failed: expected >= 1; the value is in the alert and in analytics.kitchens_test_history',
+      Cause: 'Test "orders row count" of step "Load" did not pass (expected >= 1): see the alert and the run output',
     });
-    // A warning alerts and continues with the next state.
-    expect(asl.States['Alert: null rate'].Next).toBe(asl.States['Verdict: null rate'].Default);
+    // A warning test has no verdict state: it alerts from its child execution and the run continues.
+    expect(asl.States['Verdict: null rate']).toBeUndefined();
+  });
+
+  it('should evaluate, poll, read, alert and record errors in the Evaluate test machine', () => {
+    const machine = stateMachines['acme-dev-orders_test'];
+    expect(machine.StartAt).toBe('Evaluate and record');
+    expect(machine.States['Evaluate and record'].Parameters['Sqls.$']).toMatch(
+      /^States\.Array\(States\.Format\('INSERT INTO analytics\.kitchens_test_history/,
+    );
+    expect(machine.States.Verdict.Choices.map((c: any) => c.Next)).toStrictEqual(['Test result', 'Test result']);
+    expect(machine.States.Verdict.Default).toBe('Alert: test failed');
+    for (const alert of ['Alert: test failed', 'Alert: test errored']) {
+      expect(machine.States[alert].Catch[0]).toStrictEqual({
+        ErrorEquals: ['States.ALL'],
+        ResultPath: '$.alertFailure',
+        Next: 'Alert could not be published',
+      });
+    }
   });
 
   it('should run containers with runTask.sync on Fargate with overrides', () => {
@@ -179,23 +200,31 @@ describe('Pipeline steps and tests', () => {
     expect(asl.States['Exit code: Load'].Type).toBe('Choice');
   });
 
-  it('should run several statements with BatchExecuteStatement and poll DescribeStatement', () => {
-    expect(asl.States.Curate.Resource).toBe('arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement');
-    expect(asl.States.Curate.Parameters.Sqls).toStrictEqual([
-      'DELETE FROM analytics.orders',
-      'INSERT INTO analytics.orders SELECT * FROM analytics.raw_orders',
-    ]);
-    expect(asl.States['Wait: Curate']).toStrictEqual({
+  it('should run several statements in a Run SQL child execution that polls DescribeStatement', () => {
+    expect(asl.States.Curate.Resource).toBe('arn:aws:states:::states:startExecution.sync:2');
+    expect(asl.States.Curate.Parameters.Input).toMatchObject({
+      sqls: ['DELETE FROM analytics.orders', 'INSERT INTO analytics.orders SELECT * FROM analytics.raw_orders'],
+      what: 'step "Curate"',
+      pollSeconds: 15,
+      maxPolls: 120,
+    });
+    const machine = stateMachines['acme-dev-orders_sql'];
+    expect(machine.States['One statement or a batch?'].Choices[0]).toStrictEqual({
+      Variable: '$.sqls',
+      IsPresent: true,
+      Next: 'Execute the statements in one transaction',
+    });
+    expect(machine.States['Wait for the statement']).toStrictEqual({
       Type: 'Wait',
       QueryLanguage: 'JSONPath',
-      Seconds: 15,
-      Next: 'Check: Curate',
+      SecondsPath: '$.pollSeconds',
+      Next: 'Check the statement',
     });
-    expect(asl.States['Done? Curate'].Choices.map((c: any) => c.Next)).toStrictEqual([
-      'SQL failed: Curate',
-      'SQL stopped: Curate',
-      'SQL stopped: Curate',
-      'Count poll: Curate',
+    expect(machine.States['Statement done?'].Choices.map((c: any) => c.Next)).toStrictEqual([
+      'SQL failed',
+      'SQL stopped',
+      'Statement finished',
+      'SQL stopped',
     ]);
   });
 
@@ -205,18 +234,24 @@ describe('Pipeline steps and tests', () => {
       ([, s]: [string, any]) =>
         s.Type === 'Task' && !s.Resource.endsWith('sns:publish') && !s.Resource.includes(':cloudwatch:'),
     );
-    expect(tasks.length).toBeGreaterThan(10);
+    expect(tasks.length).toBeGreaterThan(5);
     for (const [name, state] of tasks as [string, any][]) {
-      expect({ name, retry: state.Retry?.[0]?.BackoffRate }).toStrictEqual({ name, retry: 2 });
-      expect({ name, catch: state.Catch?.[0]?.ErrorEquals }).toStrictEqual({ name, catch: ['States.ALL'] });
+      const child = state.Resource.endsWith('startExecution.sync:2');
+      // Child executions retry their own calls; failed children go to the unwrapping states first.
+      if (!child) expect({ name, retry: state.Retry?.[0]?.BackoffRate }).toStrictEqual({ name, retry: 2 });
+      const all = state.Catch[state.Catch.length - 1];
+      expect({ name, catch: all.ErrorEquals }).toStrictEqual({ name, catch: ['States.ALL'] });
+      if (child) expect(state.Catch[0].Next).toMatch(/: child execution failed$/);
       // The catch names the step in the cause, then the run's alert.
-      const caught = asl.States[state.Catch[0].Next];
+      const caught = asl.States[all.Next];
       expect(caught.Parameters['Cause.$']).toMatch(
         /^States\.Format\('(Step "[A-Za-z ]+"|Prepare test history): \{\}', \$\.failure\.Cause\)$/,
       );
       expect(caught.Next).toBe('Alert: run failed');
     }
+    expect(asl.States['Run: child failure'].Next).toBe('Alert: run failed');
     expect(asl.States['Alert: run failed'].Next).toBe('Run failed');
+    expect(asl.States['Alert: run failed'].Catch[0].Next).toBe('Run failed, alert not sent');
     expect(asl.States['Run failed']).toStrictEqual({
       Type: 'Fail',
       QueryLanguage: 'JSONPath',
@@ -299,7 +334,7 @@ describe('Pipeline for a Kitchen', () => {
       .build(context);
     const { asl, stack } = compileTestPipeline(definition, { kitchen: 'profit-report', schema: 'k_profit_report' });
     expect(asl.States['List: Land'].Parameters.Prefix).toBe('kitchens/profit-report/orders/');
-    expect(asl.States.Count.Parameters.Sql).toBe(
+    expect(asl.States.Count.Parameters.Input.sql).toBe(
       "SELECT COUNT(*) FROM k_profit_report.orders WHERE kitchen = 'profit-report'",
     );
     Template.fromStack(stack).hasResourceProperties('AWS::StepFunctions::StateMachine', {

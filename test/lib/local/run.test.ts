@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { LocalEvent, runPipelineLocally } from '../../../lib/local/runner';
+import { LocalEvent, localCommand, runPipelineLocally } from '../../../lib/local/runner';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
@@ -41,15 +41,20 @@ async function run(
   definition: PipelineDefinition,
   options: {
     containerCommands?: Record<string, string[]>;
+    appCommands?: Record<string, string[]>;
+    /** Compiled once by the caller for a series of runs. */
+    compiled?: ReturnType<typeof compileTestPipeline>;
     events?: LocalEvent[];
     injectErrors?: Record<string, { error: string; times: number }>;
   } = {},
 ) {
-  const { asl } = compileTestPipeline(definition, { schema });
+  const { asl, stateMachines } = options.compiled ?? compileTestPipeline(definition, { schema });
   return runPipelineLocally({
     definition: asl,
+    stateMachines,
     pgUrl,
     containerCommands: options.containerCommands,
+    appCommands: options.appCommands,
     dataLakeDirectory: lake,
     workingDirectory: path.resolve(__dirname, '../../..'),
     onEvent: (e) => options.events?.push(e),
@@ -72,6 +77,9 @@ async function tableExists(table: string): Promise<boolean> {
   );
   return result.rowCount === 1;
 }
+
+/** The result record fields a test without a band, message or error carries. */
+const plain = { band: { low: '', high: '' }, message: '', error: '' };
 
 const countCustomers = { name: 'customer count', query: `SELECT COUNT(*) FROM ${schema}.customers` };
 
@@ -97,6 +105,7 @@ describe('the bundled orders pipeline, run locally', () => {
     // THEN
     expect(result.cause).toBeUndefined();
     expect(result.status).toBe('succeeded');
+    expect(result.outcome).toBe('succeeded');
     expect(result.alerts).toStrictEqual([]);
     expect(fs.readdirSync(path.join(lake, variables.raw_bucket, 'orders')).sort()).toStrictEqual([
       'orders-2026-11-20.csv',
@@ -110,6 +119,7 @@ describe('the bundled orders pipeline, run locally', () => {
         status: 'passed',
         value: '12',
         expectation: '>= 1',
+        ...plain,
       },
       raw_orders_volume_in_control: {
         step: 'load-raw',
@@ -118,6 +128,7 @@ describe('the bundled orders pipeline, run locally', () => {
         status: 'passed',
         value: '12',
         expectation: 'in control (learning: 0 of 5 values recorded)',
+        ...plain,
       },
       curated_orders_row_count: {
         step: 'build-curated',
@@ -126,6 +137,7 @@ describe('the bundled orders pipeline, run locally', () => {
         status: 'passed',
         value: '12',
         expectation: '>= 1',
+        ...plain,
       },
       customer_id_null_rate: {
         step: 'build-curated',
@@ -134,6 +146,7 @@ describe('the bundled orders pipeline, run locally', () => {
         status: 'passed',
         value: '0',
         expectation: '<= 0.05',
+        ...plain,
       },
       orders_freshness_in_days: {
         step: 'build-curated',
@@ -142,6 +155,7 @@ describe('the bundled orders pipeline, run locally', () => {
         status: 'passed',
         value: '0',
         expectation: '<= 1',
+        ...plain,
       },
       negative_amounts: {
         step: 'build-curated',
@@ -150,6 +164,7 @@ describe('the bundled orders pipeline, run locally', () => {
         status: 'passed',
         value: '0',
         expectation: '= 0',
+        ...plain,
       },
       daily_revenue_days: {
         step: 'daily-revenue',
@@ -158,6 +173,7 @@ describe('the bundled orders pipeline, run locally', () => {
         status: 'passed',
         value: '6',
         expectation: 'between 1 and 366',
+        ...plain,
       },
     });
     expect(events.filter((e) => e.type === 'test').map((e) => (e.type === 'test' ? e.result.test : ''))).toHaveLength(
@@ -183,6 +199,7 @@ describe('test levels', () => {
       .build(context);
     const result = await run(definition);
     expect(result.status).toBe('succeeded');
+    expect(result.outcome).toBe('succeeded with warnings');
     expect(result.alerts.map((a) => [a.title, a.context])).toStrictEqual([
       [
         ':warning: dev / warn: test "customer count" failed (warning)',
@@ -192,6 +209,7 @@ describe('test levels', () => {
           step: 'check',
           test: 'customer count',
           level: 'warning',
+          status: 'failed',
           value: '4',
           expectation: '>= 1000',
           runId: result.output.run.id,
@@ -214,7 +232,7 @@ describe('test levels', () => {
     expect(result.status).toBe('failed');
     expect(result.error).toBe('Kitchens.TestFailed');
     expect(result.cause).toBe(
-      `Test "customer count" of step "Check" failed: expected between 10 and 20; the value is in the alert and in ${history}`,
+      'Test "customer count" of step "Check" did not pass (expected between 10 and 20): see the alert and the run output',
     );
     expect(result.alerts.map((a) => a.context)).toStrictEqual([
       expect.objectContaining({
@@ -233,6 +251,7 @@ describe('test levels', () => {
         status: 'failed',
         value: '4',
         expectation: 'between 10 and 20',
+        ...plain,
       },
     ]);
     expect(await tableExists('after_error')).toBe(false);
@@ -272,6 +291,7 @@ describe('test levels', () => {
       status: 'failed',
       value: '1',
       expectation: '= 0',
+      ...plain,
     });
     expect(await historyOf('logonly')).toHaveLength(1);
   });
@@ -305,7 +325,7 @@ describe('test levels', () => {
       'passed: in control (learning: 0 of 3 values recorded)',
       'passed: in control (learning: 1 of 3 values recorded)',
       'passed: in control (learning: 2 of 3 values recorded)',
-      'passed: between 96.5566 and 108.7768 (mean +/- 2 sd of last 3)',
+      'passed: between 96.5566 and 108.7768 (mean +/- 2 sd of the last 3 passed values, at least +/- 0 and 1%)',
     ]);
     await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 400)`);
     const outlier = await run(definition);
@@ -313,8 +333,9 @@ describe('test levels', () => {
     expect(outlier.output.tests.volume_in_control).toMatchObject({ status: 'failed', value: '506' });
     // Recorded 100, 102, 106, 106: mean 103.5, sd 3 -> [97.5, 109.5]; 506 is far outside.
     expect(outlier.alerts.map((a) => a.context.expectation)).toStrictEqual([
-      'between 97.5000 and 109.5000 (mean +/- 2 sd of last 4)',
+      'between 97.5000 and 109.5000 (mean +/- 2 sd of the last 4 passed values, at least +/- 0 and 1%)',
     ]);
+    expect(outlier.output.tests.volume_in_control.band).toStrictEqual({ low: '97.5', high: '109.5' });
   });
 });
 
@@ -394,37 +415,41 @@ describe('step failures', () => {
 describe('retries and catches', () => {
   const definition = new PipelineBuilder('retry').sql('curate', { sql: 'SELECT 1' }).build(context);
 
+  // The Data API call runs in the step's Run SQL child execution, in the state "Execute the statement".
+  const execute = 'Execute the statement';
+
   it('should retry throttling and transient errors and then succeed', async () => {
     const events: LocalEvent[] = [];
     const result = await run(definition, {
       events,
-      injectErrors: { Curate: { error: 'RedshiftData.ThrottlingException', times: 2 } },
+      injectErrors: { [execute]: { error: 'RedshiftData.ThrottlingException', times: 2 } },
     });
     expect(result.status).toBe('succeeded');
     expect(result.alerts).toStrictEqual([]);
-    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'state' && e.state === execute)).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(1);
   });
 
   it('should catch an error that is not retried, alert naming the step, and fail', async () => {
     const events: LocalEvent[] = [];
     const result = await run(definition, {
       events,
-      injectErrors: { Curate: { error: 'RedshiftData.ValidationException', times: 1 } },
+      injectErrors: { [execute]: { error: 'RedshiftData.ValidationException', times: 1 } },
     });
     expect(result.status).toBe('failed');
     expect(result.error).toBe('RedshiftData.ValidationException');
-    expect(result.cause).toBe('Step "Curate": RedshiftData.ValidationException injected (1 of 1)');
+    expect(result.cause).toBe('SQL of step "Curate": RedshiftData.ValidationException injected (1 of 1)');
     expect(result.alerts.map((a) => a.context.cause)).toStrictEqual([result.cause]);
-    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'state' && e.state === execute)).toHaveLength(1);
   });
 
   it('should give up on a transient error after five retries', async () => {
     const events: LocalEvent[] = [];
     const result = await run(definition, {
-      injectErrors: { Curate: { error: 'RedshiftData.InternalServerException', times: 6 } },
+      injectErrors: { [execute]: { error: 'RedshiftData.InternalServerException', times: 6 } },
       events,
     });
-    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(6);
+    expect(events.filter((e) => e.type === 'state' && e.state === execute)).toHaveLength(6);
     expect(result.error).toBe('RedshiftData.InternalServerException');
     expect(result.alerts).toHaveLength(1);
   });
@@ -499,5 +524,230 @@ describe('parallel branches', () => {
     expect(left[0] < right[1] && right[0] < left[1]).toBe(true);
     expect(Object.keys(result.output.tests).sort()).toStrictEqual(['finish_count', 'left_count', 'right_count']);
     fs.rmSync(marks, { recursive: true, force: true });
+  });
+});
+
+describe('in_control that holds', () => {
+  jest.setTimeout(300_000);
+  /** A pipeline whose test reads the value from table `<id>_value`, which each run sets. */
+  async function controlled(id: string, values: number[], rule: Record<string, unknown> = {}) {
+    await client.query(`DROP TABLE IF EXISTS ${schema}.${id}_value`);
+    await client.query(`CREATE TABLE ${schema}.${id}_value (v DOUBLE PRECISION)`);
+    const definition = new PipelineBuilder(id.replace(/_/g, '-'))
+      .sql('check', {
+        sql: 'SELECT 1',
+        tests: [
+          {
+            name: 'volume',
+            query: `SELECT v FROM ${schema}.${id}_value`,
+            rule: { in_control: { k: 3, last: 20, min_history: 5, ...rule } },
+            level: 'warning',
+          },
+        ],
+      })
+      .build(context);
+    const results = [];
+    const compiled = compileTestPipeline(definition, { schema });
+    for (const value of values) {
+      await client.query(`DELETE FROM ${schema}.${id}_value`);
+      await client.query(`INSERT INTO ${schema}.${id}_value VALUES ($1)`, [value]);
+      const result = await run(definition, { compiled });
+      expect(result.status).toBe('succeeded');
+      results.push(result.output.tests.volume);
+    }
+    return results;
+  }
+
+  it('should keep a flagged outlier out of the baseline, so a +90% value after it is flagged too', async () => {
+    const results = await controlled('outlier', [100, 102, 98, 101, 99, 5000, 190]);
+    expect(results.map((r) => r.status)).toStrictEqual([
+      'passed',
+      'passed',
+      'passed',
+      'passed',
+      'passed',
+      'failed',
+      'failed',
+    ]);
+    // Baseline of the last value: the five passed values (mean 100, sd 1.58), not 5000.
+    expect(results[6].band).toStrictEqual({ low: '95.25658350974743', high: '104.74341649025257' });
+    expect(results[6].expectation).toBe(
+      'between 95.2566 and 104.7434 (mean +/- 3 sd of the last 5 passed values, at least +/- 0 and 1%)',
+    );
+    const rows = await client.query(
+      `SELECT status, value, band_low, band_high FROM ${history} WHERE pipeline = 'outlier' ORDER BY recorded_at`,
+    );
+    expect(rows.rows.slice(5)).toStrictEqual([
+      { status: 'failed', value: 5000, band_low: 95.25658350974743, band_high: 104.74341649025257 },
+      { status: 'failed', value: 190, band_low: 95.25658350974743, band_high: 104.74341649025257 },
+    ]);
+  });
+
+  it('should not flag a 0.1% change of a constant series (the band is at least 1% of the mean)', async () => {
+    const results = await controlled('constant', [1000, 1000, 1000, 1000, 1000, 1001]);
+    expect(results[5]).toMatchObject({ status: 'passed', value: '1001', band: { low: '990', high: '1010' } });
+  });
+
+  it('should use an absolute tolerance when it is wider than k sd and the relative tolerance', async () => {
+    const results = await controlled('absolute', [10, 10, 10, 10, 10, 14, 16], {
+      tolerance: 5,
+      relative_tolerance: 0,
+    });
+    expect(results.slice(5).map((r) => [r.status, r.band])).toStrictEqual([
+      ['passed', { low: '5', high: '15' }],
+      // 14 passed and joined the baseline: mean 10.67, 3 sd = 4.9 < 5, so the tolerance sets the band.
+      ['failed', { low: '5.666666666666666', high: '15.666666666666666' }],
+    ]);
+  });
+
+  it('should fail NULL, no rows and several rows with a message, also while learning', async () => {
+    const definition = new PipelineBuilder('shapes')
+      .sql('check', {
+        sql: 'SELECT 1',
+        tests: [
+          { name: 'null value', query: 'SELECT CAST(NULL AS INTEGER)', rule: { in_control: true }, level: 'log' },
+          { name: 'no rows', query: 'SELECT 1 WHERE 1 = 0', rule: { min: 0 }, level: 'log' },
+          { name: 'two rows', query: `SELECT 1 FROM ${schema}.customers`, rule: { min: 0 }, level: 'log' },
+        ],
+      })
+      .build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('succeeded');
+    expect(result.tests.map((t) => [t.test, t.status, t.value, t.message])).toStrictEqual([
+      ['null value', 'failed', 'null', 'the query returned NULL; a test query must return a number'],
+      ['no rows', 'failed', 'null', 'the query returned no rows; a test query must return one row with one value'],
+      ['two rows', 'failed', 'null', 'the query returned 4 rows; a test query must return one row with one value'],
+    ]);
+  });
+});
+
+describe('errored tests', () => {
+  it('should record and alert an erroring warning test and continue the run', async () => {
+    const definition = new PipelineBuilder('errwarn')
+      .sql('check', {
+        sql: 'SELECT 1',
+        tests: [
+          { name: 'broken query', query: `SELECT COUNT(*) FROM ${schema}.no_such`, rule: { min: 1 }, level: 'warning' },
+        ],
+      })
+      .sql('after-errored', { after: ['check'], sql: `CREATE TABLE ${schema}.after_errored AS SELECT 1 AS x` })
+      .build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('succeeded');
+    expect(result.outcome).toBe('succeeded with warnings');
+    expect(result.output.tests.broken_query).toStrictEqual({
+      step: 'check',
+      test: 'broken query',
+      level: 'warning',
+      status: 'errored',
+      value: 'null',
+      expectation: '>= 1',
+      band: { low: '', high: '' },
+      message: 'the test query failed',
+      error: `SQL of test "broken query" of step "Check" failed: ERROR: relation "${schema}.no_such" does not exist`,
+    });
+    expect(result.alerts.map((a) => [a.title, a.message.content.description])).toStrictEqual([
+      [
+        ':warning: dev / errwarn: test "broken query" errored (warning)',
+        `Step "Check": the test query failed: SQL of test "broken query" of step "Check" failed: ERROR: relation "${schema}.no_such" does not exist`,
+      ],
+    ]);
+    expect(await tableExists('after_errored')).toBe(true);
+    expect(await historyOf('errwarn')).toStrictEqual([
+      { step: 'check', test: 'broken query', level: 'warning', status: 'errored', value: null, expectation: '>= 1' },
+    ]);
+  });
+
+  it('should fail the run when an error-level test query errors', async () => {
+    const definition = new PipelineBuilder('errerror')
+      .sql('check', {
+        sql: 'SELECT 1',
+        tests: [{ name: 'broken query', query: 'SELECT 1 / 0', rule: { min: 1 } }],
+      })
+      .build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.tests.map((t) => [t.status, t.error])).toStrictEqual([
+      ['errored', 'SQL of test "broken query" of step "Check" failed: ERROR: division by zero'],
+    ]);
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([
+      ':x: dev / errerror: test "broken query" errored (error)',
+    ]);
+  });
+});
+
+describe('alert paths', () => {
+  it('should fail the run, recording why, when a warning alert cannot be published', async () => {
+    const definition = new PipelineBuilder('noalert')
+      .sql('check', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { min: 1000 }, level: 'warning' }] })
+      .sql('after-alert', { after: ['check'], sql: `CREATE TABLE ${schema}.after_alert AS SELECT 1 AS x` })
+      .build(context);
+    const denied = { error: 'SNS.AuthorizationErrorException', message: 'not authorized to publish', times: 1 };
+    const result = await run(definition, {
+      injectErrors: { 'Alert: test failed': denied, 'Alert: run failed': denied },
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.AlertFailed');
+    expect(result.cause).toBe(
+      'The alert for test "customer count" of step "Check" could not be published: SNS.AuthorizationErrorException: ' +
+        'not authorized to publish (the failure alert could not be published: SNS.AuthorizationErrorException: not authorized to publish)',
+    );
+    expect(result.alerts).toStrictEqual([]);
+    expect(await tableExists('after_alert')).toBe(false);
+  });
+
+  it('should alert the run failure when only the test alert fails', async () => {
+    const definition = new PipelineBuilder('onealert')
+      .sql('check', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { min: 1000 }, level: 'warning' }] })
+      .build(context);
+    const result = await run(definition, {
+      injectErrors: { 'Alert: test failed': { error: 'SNS.InvalidParameterException', times: 1 } },
+    });
+    expect(result.error).toBe('Kitchens.AlertFailed');
+    expect(result.alerts.map((a) => [a.title, a.context.error])).toStrictEqual([
+      [':x: dev / onealert: run failed', 'Kitchens.AlertFailed'],
+    ]);
+  });
+});
+
+describe('a container that never started', () => {
+  it('should alert with the stopped reason', async () => {
+    // No local command and no command override: the stand-in stops the task the way ECS does when a container
+    // cannot start (no exit code, a stopped reason).
+    const definition = new PipelineBuilder('nostart').container('load', { app: 'ingest' }).build(context);
+    const result = await run(definition);
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.ContainerFailed');
+    expect(result.cause).toBe(
+      'Step "Load": container app ingest stopped: CannotStartContainerError: no local command for app "ingest" (containers: [{"Name":"ingest"}])',
+    );
+    expect(result.alerts.map((a) => a.context.cause)).toStrictEqual([result.cause]);
+  });
+
+  it('pins aws-local-stepfunctions 3.0.0: IsPresent false never matches, Not(IsPresent true) does', async () => {
+    const { StateMachine } = await import('aws-local-stepfunctions');
+    const choice = (rule: Record<string, unknown>) =>
+      new StateMachine({
+        StartAt: 'Check',
+        States: {
+          Check: { Type: 'Choice', Choices: [{ ...rule, Next: 'Missing' }], Default: 'Present' },
+          Missing: { Type: 'Pass', Result: 'missing', End: true },
+          Present: { Type: 'Pass', Result: 'present', End: true },
+        },
+      } as ConstructorParameters<typeof StateMachine>[0]).run({ container: {} }).result;
+    expect(await choice({ Variable: '$.container.ExitCode', IsPresent: false })).toBe('present');
+    expect(await choice({ Not: { Variable: '$.container.ExitCode', IsPresent: true } })).toBe('missing');
+  });
+});
+
+describe('local commands for container apps', () => {
+  it('should choose the local command, the override or the app command', () => {
+    const app = ['python', '-m', 'acme.ingest'];
+    expect(localCommand(['node', 'i.js'], [...app, '--day', '1'], app)).toStrictEqual(['node', 'i.js', '--day', '1']);
+    expect(localCommand(['node', 'i.js'], ['bash', 'x.sh'], app)).toStrictEqual(['node', 'i.js', 'bash', 'x.sh']);
+    expect(localCommand(['node', 'i.js'], undefined, app)).toStrictEqual(['node', 'i.js']);
+    expect(localCommand(undefined, ['bash', 'x.sh'], app)).toStrictEqual(['bash', 'x.sh']);
+    expect(localCommand(undefined, undefined, app)).toStrictEqual(app);
   });
 });

@@ -30,8 +30,8 @@ afterAll(async () => {
 });
 
 async function run(definition: PipelineDefinition, kitchen?: string) {
-  const { asl } = compileTestPipeline(definition, { schema, kitchen });
-  return runPipelineLocally({ definition: asl, pgUrl });
+  const { asl, stateMachines } = compileTestPipeline(definition, { schema, kitchen });
+  return runPipelineLocally({ definition: asl, stateMachines, pgUrl });
 }
 
 const customers = `SELECT COUNT(*) FROM ${schema}.customers`;

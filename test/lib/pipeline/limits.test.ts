@@ -1,6 +1,13 @@
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { planSteps } from '../../../lib/pipeline/graph';
-import { historyEventBound, limitProblems, stepEvents, testEvents } from '../../../lib/pipeline/limits';
+import {
+  historyEventBound,
+  limitProblems,
+  sqlRunEvents,
+  stepEvents,
+  testEvents,
+  testRunEvents,
+} from '../../../lib/pipeline/limits';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
 
 const context = { apps: ['ingest'] };
@@ -8,27 +15,50 @@ const problems = (definition: PipelineDefinition) =>
   limitProblems(definition, planSteps(definition.steps), 'analytics.kitchens_test_history');
 
 describe('history event bound', () => {
-  it('should count every poll a statement may need until its timeout', () => {
-    const [step] = new PipelineBuilder('p')
+  it('should count a SQL step as one child Task state and its failure path, whatever its poll budget', () => {
+    const [short, long] = new PipelineBuilder('p')
       .sql('s', { sql: 'SELECT 1', timeoutMinutes: 10, pollSeconds: 60 })
+      .sql('l', { sql: 'SELECT 1', timeoutMinutes: 600, pollSeconds: 1 })
       .build(context).steps;
-    // Execute (5) + 10 polls of Wait, Describe, Choice and counter (11 each) + Choice (2) + failure path (11).
-    expect(stepEvents(step)).toBe(5 + 10 * 11 + 2 + 11);
+    // startExecution.sync (6) + name the failure, alert, fail (9).
+    expect(stepEvents(short)).toBe(6 + 9);
+    expect(stepEvents(long)).toBe(stepEvents(short));
   });
 
-  it('should count a test as its statement, polls, result, verdict and failure path', () => {
+  it('should count every poll in the Run SQL child execution', () => {
+    // Start and end (2), kind Choice (2), execute (5), 10 polls of Wait, Describe, Choice and counter (11 each),
+    // the failure Pass (2) and Fail (2).
+    expect(sqlRunEvents(10)).toBe(2 + 2 + 5 + 10 * 11 + 2 + 2);
+  });
+
+  it('should count a test as one child Task state, plus the verdict for an error test', () => {
     const [step] = new PipelineBuilder('p')
       .container('c', {
         app: 'ingest',
-        tests: [{ name: 't', query: 'SELECT 1', rule: { min: 1 }, timeoutSeconds: 50 }],
+        tests: [
+          { name: 't', query: 'SELECT 1', rule: { min: 1 }, timeoutSeconds: 50 },
+          { name: 'w', query: 'SELECT 1', rule: { min: 1 }, level: 'warning' },
+        ],
       })
       .build(context).steps;
-    expect(testEvents(step.tests[0])).toBe(5 + 10 * 11 + 2 + 5 + 2 + 11);
+    expect(testEvents(step.tests[0])).toBe(6 + 2 + 2);
+    expect(testEvents(step.tests[1])).toBe(6);
+    expect(testRunEvents(step.tests[0])).toBe(2 + 5 + 10 * 11 + 9 + 7 + 5 + 4 + 2);
   });
 
-  it('fails when an execution could exceed 25,000 history events, naming the largest steps', () => {
+  it('fails when a Run SQL child execution could exceed 25,000 history events, naming the step', () => {
+    const definition = new PipelineBuilder('big')
+      .sql('slow', { sql: 'SELECT 1', timeoutMinutes: 24 * 60, pollSeconds: 1 })
+      .build(context);
+    expect(problems(definition)).toStrictEqual([
+      'pipeline "big" (builder): steps[0] (slow) could record up to 950413 history events in its Run SQL execution ' +
+        '(timeoutMinutes 1440, pollSeconds 1); Step Functions allows at most 25000. Raise pollSeconds or lower timeoutMinutes',
+    ]);
+  });
+
+  it('should accept 200 sequential SQL steps with a test each with default budgets', () => {
     const builder = new PipelineBuilder('big');
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 200; i++) {
       builder.sql(`s${i}`, {
         sql: 'SELECT 1',
         after: i > 0 ? [`s${i - 1}`] : [],
@@ -36,26 +66,20 @@ describe('history event bound', () => {
       });
     }
     const definition = builder.build(context);
-    expect(historyEventBound(definition, planSteps(definition.steps))).toBe(40739);
-    expect(problems(definition)).toStrictEqual([
-      'pipeline "big" (builder): an execution could record up to 40739 history events; Step Functions allows at most 25000. ' +
-        "Largest steps: steps[0] (s0): 2023, steps[1] (s1): 2023, steps[2] (s2): 2023. Lower timeoutMinutes or a test's timeoutSeconds, " +
-        'raise pollSeconds, lower maxObjects, or split the pipeline',
-    ]);
+    expect(historyEventBound(definition, planSteps(definition.steps))).toBe(5014);
+    expect(problems(definition)).toStrictEqual([]);
   });
 
-  it('should accept the same pipeline with shorter poll budgets', () => {
-    const builder = new PipelineBuilder('big');
-    for (let i = 0; i < 20; i++) {
-      builder.sql(`s${i}`, {
-        sql: 'SELECT 1',
-        timeoutMinutes: 10,
-        pollSeconds: 30,
-        after: i > 0 ? [`s${i - 1}`] : [],
-        tests: [{ name: `t${i}`, query: 'SELECT 1', rule: { min: 1 }, timeoutSeconds: 60 }],
-      });
+  it('fails when copy steps could exceed 25,000 history events, naming the largest steps', () => {
+    const builder = new PipelineBuilder('copies');
+    for (let i = 0; i < 5; i++) {
+      builder.copy(`c${i}`, { from: { bucket: 'landing', prefix: `p${i}/` }, to: { bucket: 'raw' }, maxObjects: 1000 });
     }
-    expect(problems(builder.build(context))).toStrictEqual([]);
+    const definition = builder.build(context);
+    expect(problems(definition)).toStrictEqual([
+      'pipeline "copies" (builder): an execution could record up to 35134 history events; Step Functions allows at most 25000. ' +
+        'Largest steps: steps[0] (c0): 7022, steps[1] (c1): 7022, steps[2] (c2): 7022. Lower maxObjects of copy steps, or split the pipeline',
+    ]);
   });
 });
 
@@ -74,10 +98,10 @@ describe('Data API statement limit', () => {
         tests: [{ name: 'big', query: `SELECT LENGTH('${'x'.repeat(102200)}')`, rule: { min: 1 } }],
       })
       .build(context);
-    // The query alone is 102,217 bytes; the INSERT that records its result adds 331.
+    // The query alone is 102,217 bytes; the INSERT that records its result adds 825.
     expect(problems(definition)).toStrictEqual([
       'pipeline "huge" (builder): steps[0].tests[0].query (with the SQL that records its result) must be at most 102400 bytes ' +
-        '(the Redshift Data API statement limit), got: 102548 bytes',
+        '(the Redshift Data API statement limit), got: 103042 bytes',
     ]);
   });
 });

@@ -69,7 +69,7 @@ describe('loadPipelineFile', () => {
           {
             name: 'orders row count',
             query: 'SELECT COUNT(*) FROM {{schema}}.orders',
-            rule: { kind: 'in_control', k: 3, last: 20, minHistory: 5 },
+            rule: { kind: 'in_control', k: 3, last: 20, minHistory: 5, tolerance: 0, relativeTolerance: 0.01 },
             level: 'error',
             timeoutSeconds: 300,
           },
