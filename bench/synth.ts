@@ -137,8 +137,8 @@ function main(): void {
       `  peak memory     project ${projectMiB.toFixed(0)} MiB  floor ${floorMiB.toFixed(0)} MiB (app process)`,
     );
     console.log(
-      `  the CLI around the app: project ${((cli.a.median - proc.a.median) / 1000).toFixed(2)} s, ` +
-        `floor ${((cli.b.median - proc.b.median) / 1000).toFixed(2)} s (median differences)`,
+      `  CPU of the CLI around the app: project ${((cli.cpuA.median - proc.cpuA.median) / 1000).toFixed(2)} s, ` +
+        `floor ${((cli.cpuB.median - proc.cpuB.median) / 1000).toFixed(2)} s (differences of medians)`,
     );
     for (const dir of [projectOut, floorOut, path.dirname(floor.app)]) fs.rmSync(dir, { recursive: true, force: true });
   }
