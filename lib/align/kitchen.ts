@@ -330,6 +330,9 @@ export function kitchenPairs(envStack: EnvironmentStack, kitchenStack: KitchenSt
     .filter((k) => envVariables[k] !== kitchenVariables[k])
     .map((k) => [envVariables[k], kitchenVariables[k]]);
   pairs.push([env.names.stackName, kitchen.names.stackName]);
+  // Physical names built on the naming base (the pipelines' shared child machines `<base>-<pipeline>_sql`/`_test`,
+  // referenced by ARN): the Kitchen's base stands in for the environment's.
+  pairs.push([env.names.stateMachineName('x').slice(0, -1), kitchen.names.stateMachineName('x').slice(0, -1)]);
   // longest first: a history table name contains the schema
   return pairs.sort((a, b) => b[0].length + b[1].length - (a[0].length + a[1].length));
 }

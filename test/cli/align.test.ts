@@ -215,7 +215,12 @@ describe('kitchen promote-report', () => {
       ]);
       // a deployed stack carries no pipeline definitions: state machines are listed by resource
       expect(summary.pipelines).toStrictEqual([]);
-      expect(summary.stateMachines).toStrictEqual(['EnvironmentPipelineOrders3FC91390 (added)']);
+      // (the pipeline's own machine and its two shared child machines, Run SQL and Evaluate test)
+      expect(summary.stateMachines).toStrictEqual([
+        'EnvironmentPipelineOrders3FC91390 (added)',
+        'EnvironmentPipelineOrdersRunnersSqlSqlRunnerDA754C5E (added)',
+        'EnvironmentPipelineOrdersRunnersTestTestRunnerD0DED409 (added)',
+      ]);
     });
   });
 });

@@ -260,7 +260,9 @@ describe('the bundled example: production and development', () => {
       expect(admin.length).toBeGreaterThan(0);
       expect(admin.every((id) => /^EnvironmentPipelineUserSetup/.test(id))).toBe(true);
       const pipelineSecret = readers(/PipelineUserSecret/);
-      expect(pipelineSecret.some((id) => /^EnvironmentPipeline[A-Z][a-z]+RoleDefaultPolicy/.test(id))).toBe(true);
+      // the pipelines' shared Run SQL and Evaluate test machines are what connect with it
+      expect(pipelineSecret.some((id) => /^EnvironmentPipeline[A-Z][a-z]+Runners/.test(id))).toBe(true);
+      expect(pipelineSecret.every((id) => /^EnvironmentPipeline([A-Z][a-z]+Runners|UserSetup)/.test(id))).toBe(true);
     }
   });
 

@@ -21,8 +21,8 @@ describe('the CI recipe', () => {
       'npx prettier --check .',
       'npm test',
       'CDK_VALIDATION=true npx cdk synth --quiet -c kitchen=ci-check',
-      'bin/kitchen.ts align --from dev --to production',
-      'bin/kitchen.ts align --kitchen ci-check',
+      'dist/bin/kitchen.js align --from dev --to production',
+      'dist/bin/kitchen.js align --kitchen ci-check',
     ];
     const script = runs(jobs.build.steps);
     for (const text of [ciRun, script]) {

@@ -341,7 +341,7 @@ describe('runKitchenPipeline --wait', () => {
     });
     expect(formatRunSummary(result)).toBe(
       [
-        'orders in Kitchen profit-report: FAILED (tests: 1 passed, 1 failed)',
+        'orders in Kitchen profit-report: failed (FAILED; tests: 1 passed, 1 failed, 0 errored)',
         '  Kitchens.StepFailed: Step "Ingest partner orders" failed: States.TaskFailed',
         `  https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXECUTION_ARN}`,
       ].join('\n'),
