@@ -73,7 +73,8 @@ export interface SftpIngestProps {
   readonly logRetention: logs.RetentionDays;
   /**
    * Removal policy of the log group.
-   * @default RemovalPolicy.RETAIN
+   *
+   * @default - the log group is kept when removed from the stack (`RETAIN`)
    */
   readonly removalPolicy?: RemovalPolicy;
 }

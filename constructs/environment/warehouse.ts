@@ -32,7 +32,8 @@ export interface WarehouseProps {
   readonly snapshotRetentionDays: number;
   /**
    * DESTROY takes a final snapshot; RETAIN keeps the cluster. Replacement always snapshots.
-   * @default RemovalPolicy.RETAIN
+   *
+   * @default - the cluster is kept when removed from the stack (`RETAIN`)
    */
   readonly removalPolicy?: RemovalPolicy;
 }
