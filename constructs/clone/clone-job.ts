@@ -27,10 +27,13 @@ export interface PublishedObjects {
   readonly prefix: string;
 }
 
+/** Props of a {@link CloneJob}. */
 export interface CloneJobProps {
+  /** The transfer the job publishes for: source and receiving environments, export bucket and snapshot prefix. */
   readonly transfer: CloneTransfer;
   /** The plan's tables, parents first (planDeclared). */
   readonly tables: readonly TablePlan[];
+  /** Schema of the source warehouse the plan's tables are unloaded from. */
   readonly sourceSchema: string;
   /** EventBridge schedule expression. */
   readonly schedule: string;

@@ -9,7 +9,9 @@ import { DEFAULT_SCHEDULE } from '../../lib/clone/plan';
 import { acknowledge, nagPartition } from '../core/nag';
 import { CloneJob } from './clone-job';
 
+/** Props of the {@link CloneExportStack} and {@link CloneImportStack} of one transfer. */
 export interface CloneTransferStackProps extends StackProps {
+  /** The transfer: source and receiving environments, export bucket and snapshot prefix, from the clone config. */
   readonly transfer: CloneTransfer;
 }
 

@@ -6,6 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Names } from '../../lib/naming';
 
+/** Props of `ObjectClone`: where objects are copied from and to, and the manifests that list them. */
 export interface ObjectCloneProps {
   /** Names of the Kitchen's environment; the state machine is named `<project>-<env>-object-clone`. */
   readonly names: Names;

@@ -2,6 +2,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../lib/config/model';
 
+/** Props of a stack deployed to one configured environment. */
 export interface EnvironmentBoundStackProps extends StackProps {
   /** The environment whose account, region and availability zones the stack uses. */
   readonly boundTo: EnvironmentConfig;

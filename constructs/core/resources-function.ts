@@ -12,21 +12,37 @@ import { acknowledge } from './nag';
 /** The custom resource code of the Kitchen provider and the warehouse users (lambda/kitchen-resources). */
 export const KITCHEN_RESOURCES_CODE = packagePath('lambda/kitchen-resources');
 
+/** The warehouse a custom-resource function runs its SQL on, through the Redshift Data API. */
 export interface WarehouseTarget {
+  /** Identifier of the Redshift cluster. */
   readonly clusterIdentifier: string;
+  /** ARN of the Redshift cluster; the function may run statements only on it. */
   readonly clusterArn: string;
+  /** Database the statements run in. */
   readonly database: string;
+  /** KMS key that encrypts the function's log group; the function is granted decrypt with it (to read its secret). */
   readonly encryptionKey: kms.IKey;
 }
 
+/** Props of a {@link ResourcesFunction}. */
 export interface ResourcesFunctionProps extends WarehouseTarget {
+  /** Names of the environment: the function's log group name derives from them. */
   readonly names: Names;
+  /** Short name of what the function does; its log group is named after it. */
   readonly role: string;
+  /** What the function is for: the description of its IAM role and (prefixed `cdk-kitchens:`) of the function. */
   readonly description: string;
+  /** Custom resource types the function handles (passed as `SERVES`); it refuses the others. */
   readonly serves: readonly string[];
   /** The secret the function runs its SQL with. */
   readonly secret: secretsmanager.ISecret;
+  /** How long the function's log group keeps its events. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Extra environment variables of the function, added after (and able to override) the ones the construct sets.
+   *
+   * @default - only the variables the construct sets
+   */
   readonly environment?: Record<string, string>;
 }
 

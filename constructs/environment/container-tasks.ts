@@ -28,7 +28,8 @@ export interface ContainerTasksProps {
   readonly existingCluster?: ecs.ICluster;
   /**
    * Removal policy of the log groups.
-   * @default RemovalPolicy.RETAIN
+   *
+   * @default - the log groups are kept when removed from the stack (`RETAIN`)
    */
   readonly removalPolicy?: RemovalPolicy;
 }

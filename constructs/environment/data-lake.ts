@@ -53,17 +53,20 @@ export interface DataLakeProps {
   readonly bucketNames?: DataLakeBucketNames;
   /**
    * How long files stay in the landing bucket before they expire.
-   * @default Duration.days(90)
+   *
+   * @default - 90 days
    */
   readonly landingExpiration?: Duration;
   /**
    * How long a replaced or deleted object version is kept, in every bucket.
-   * @default Duration.days(90)
+   *
+   * @default - 90 days
    */
   readonly noncurrentVersionExpiration?: Duration;
   /**
    * How long server access logs are kept.
-   * @default Duration.days(365)
+   *
+   * @default - 365 days
    */
   readonly accessLogExpiration?: Duration;
   /**
@@ -74,7 +77,8 @@ export interface DataLakeProps {
   readonly exportBucketName?: string;
   /**
    * What happens to the buckets when the stack is deleted.
-   * @default RemovalPolicy.RETAIN
+   *
+   * @default - the buckets and their objects are kept (`RETAIN`)
    */
   readonly removalPolicy?: RemovalPolicy;
 }

@@ -10,6 +10,7 @@ import type { Names } from '../../lib/naming';
 import { ENVIRONMENT_PARAMETERS, EnvironmentParameter } from '../../lib/parameters';
 import type { DataLakeZone } from './data-lake';
 
+/** Props of `EnvironmentImports`: which environment's published parameters to read. */
 export interface EnvironmentImportsProps {
   /** Names of the environment (not of the Kitchen). */
   readonly names: Names;

@@ -13,6 +13,7 @@ import { acknowledge } from '../core/nag';
 /** The Transfer Family security policy every server uses: no SHA-1, no CBC ciphers. */
 export const SFTP_SECURITY_POLICY = 'TransferSecurityPolicy-2024-01';
 
+/** Props of an `SftpUser`: one user of an existing Transfer Family server, with a home in a bucket. */
 export interface SftpUserProps {
   /** Id of the Transfer server (a token when read from SSM). */
   readonly serverId: string;
@@ -73,7 +74,8 @@ export interface SftpIngestProps {
   readonly logRetention: logs.RetentionDays;
   /**
    * Removal policy of the log group.
-   * @default RemovalPolicy.RETAIN
+   *
+   * @default - the log group is kept when removed from the stack (`RETAIN`)
    */
   readonly removalPolicy?: RemovalPolicy;
 }

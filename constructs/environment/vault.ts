@@ -30,7 +30,8 @@ export interface VaultProps {
   readonly keyDescription?: string;
   /**
    * Removal policy of the key and the secrets.
-   * @default RemovalPolicy.RETAIN
+   *
+   * @default - the key and the secrets are kept when removed from the stack (`RETAIN`)
    */
   readonly removalPolicy?: RemovalPolicy;
   /**

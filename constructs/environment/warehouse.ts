@@ -32,7 +32,8 @@ export interface WarehouseProps {
   readonly snapshotRetentionDays: number;
   /**
    * DESTROY takes a final snapshot; RETAIN keeps the cluster. Replacement always snapshots.
-   * @default RemovalPolicy.RETAIN
+   *
+   * @default - the cluster is kept when removed from the stack (`RETAIN`)
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -178,12 +179,15 @@ export function allowWarehouseConnections(
 /** The database user every pipeline of an environment runs its SQL as (lambda/kitchen-resources/sql.js). */
 export const PIPELINE_DATABASE_USER = 'kitchens_pipeline';
 
+/** Props of a {@link PipelineDatabaseUser}. */
 export interface PipelineDatabaseUserProps extends WarehouseTarget {
+  /** Names of the environment: the user, its secret and its setup function are named from them. */
   readonly names: Names;
   /** The warehouse admin secret: read only by this construct's setup function, to create the user. */
   readonly adminSecret: secretsmanager.ISecret;
   /** The schema the pipelines write to; the user owns it. */
   readonly schema: string;
+  /** How long the setup function's log group keeps its events. */
   readonly logRetention: logs.RetentionDays;
 }
 

@@ -13,8 +13,11 @@ import { ENVIRONMENT_PARAMETERS, KITCHEN_HOST_PARAMETERS } from '../../lib/param
 import { KitchenProvider } from './kitchen-provider';
 import { KitchenReaper } from './kitchen-reaper';
 
+/** Props of a {@link KitchenHostStack}. */
 export interface KitchenHostStackProps extends StackProps {
+  /** The loaded kitchens.config.yaml (the project name, for resource names). */
   readonly config: KitchensConfig;
+  /** The development environment that hosts Kitchens; the stack is deployed to its account and region. */
   readonly environment: EnvironmentConfig;
 }
 

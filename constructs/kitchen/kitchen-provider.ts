@@ -13,12 +13,15 @@ export const PROVISIONER_DATABASE_USER = 'kitchens_provisioner';
 /** Users that create tables in Kitchen schemas besides the Kitchen user (the cloner's COPY). */
 export const KITCHEN_SCHEMA_WRITERS = ['kitchens_cloner'];
 
+/** Props of a {@link KitchenProvider}. */
 export interface KitchenProviderProps extends WarehouseTarget {
   /** Names of the environment that hosts the Kitchens. */
   readonly names: Names;
   /** The environment's warehouse admin secret: used only to set up the provisioner user, by its own function. */
   readonly adminSecret: secretsmanager.ISecret;
+  /** The environment's data lake buckets; the provider may list and delete only under their `kitchens/` prefix. */
   readonly buckets: readonly s3.IBucket[];
+  /** How long the provider's log groups keep their events. */
   readonly logRetention: logs.RetentionDays;
 }
 

@@ -12,16 +12,20 @@ import { KITCHEN_TAGS } from '../../lib/kitchen/options';
 import type { Names } from '../../lib/naming';
 import { acknowledge, nagPartition } from '../core/nag';
 
+/** Props of a {@link KitchenReaper}. */
 export interface KitchenReaperProps {
   /** Names of the environment the Kitchens live in. */
   readonly names: Names;
   /** Where to announce each deleted Kitchen. */
   readonly alertTopic: sns.ITopic;
+  /** KMS key that encrypts the reaper state machine's log group. */
   readonly encryptionKey: kms.IKey;
+  /** How long the reaper state machine's log group keeps its events. */
   readonly logRetention: logs.RetentionDays;
   /**
    * How often expired Kitchens are looked for.
-   * @default Duration.hours(1)
+   *
+   * @default - every hour
    */
   readonly interval?: Duration;
 }

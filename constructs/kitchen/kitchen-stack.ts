@@ -7,9 +7,17 @@ import { Names } from '../../lib/naming';
 import type { PipelineDefinition } from '../../lib/pipeline/model';
 import { Kitchen } from './kitchen';
 
+/** Props of a {@link KitchenStack}; the account, region and stack description come from `options`. */
 export interface KitchenStackProps extends StackProps {
+  /** The loaded kitchens.config.yaml: the project name and the container apps the Kitchen gets. */
   readonly config: KitchensConfig;
+  /** The Kitchen to deploy: name, host environment, owner, expiry and the rest (see {@link kitchenOptions}). */
   readonly options: KitchenOptions;
+  /**
+   * The environment's pipelines; the Kitchen gets its own copies.
+   *
+   * @default - no pipelines in the Kitchen
+   */
   readonly pipelines?: readonly PipelineDefinition[];
 }
 

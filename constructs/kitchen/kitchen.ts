@@ -20,12 +20,19 @@ import { DataOpsMonitoring } from '../observability/dataops-monitoring';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
 
+/** Props of a {@link Kitchen}. */
 export interface KitchenProps {
+  /** Project name from kitchens.config.yaml; with the environment and Kitchen name it makes every resource name. */
   readonly project: string;
+  /** The Kitchen to create: name, host environment, owner, staff, expiry, SSH key and Slack channel. */
   readonly options: KitchenOptions;
   /** Container apps, the same images as the environment's. */
   readonly apps: readonly AppConfig[];
-  /** The environment's pipelines; the Kitchen gets its own copies, rendered with its own variables. */
+  /**
+   * The environment's pipelines; the Kitchen gets its own copies, rendered with its own variables.
+   *
+   * @default - no pipelines in the Kitchen
+   */
   readonly pipelines?: readonly PipelineDefinition[];
 }
 

@@ -44,13 +44,15 @@ const ALARM_ID_PREFIX = 'DataOps';
 /** Test metrics are published once per run: a one-hour period shows each run as one point. */
 const TEST_PERIOD = Duration.hours(1);
 
+/** Props of a {@link DataOpsMonitoring}. */
 export interface DataOpsMonitoringProps {
   /** The environment's or Kitchen's names: the dashboard and alarm names start with `names.stackName`. */
   readonly names: Names;
   /** Where alarms go: the environment's alert topic, or the Kitchen's. */
   readonly alertTopic: sns.ITopic;
+  /** The pipelines to monitor: each gets a dashboard section and alarms on failed, timed-out and slow executions. */
   readonly pipelines: readonly Pipeline[];
-  /** @default MONITORING_DEFAULTS */
+  /** Alarm thresholds. @default - warehouse CPU 90%, disk 80%, runs slower than 120 minutes (`MONITORING_DEFAULTS`) */
   readonly thresholds?: MonitoringThresholds;
   /** The environment's warehouse: CPU, disk and query widgets with CPU and disk alarms. @default - none (a Kitchen) */
   readonly warehouseClusterIdentifier?: string;

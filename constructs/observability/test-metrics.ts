@@ -36,12 +36,15 @@ export interface PublishedTest {
   readonly band: boolean;
 }
 
+/** Props of a {@link TestMetrics}. */
 export interface TestMetricsProps {
+  /** Project, environment, Kitchen and pipeline the metrics are dimensioned by. */
   readonly identity: PipelineIdentity;
+  /** The tests whose results are published; there must be at least one. */
   readonly tests: readonly PublishedTest[];
   /** Where the results are in the state, e.g. `$.tests`. */
   readonly resultsPath: string;
-  /** @default METRICS_NAMESPACE */
+  /** CloudWatch namespace of the metrics. @default - `CdkKitchens/Pipelines` (`METRICS_NAMESPACE`) */
   readonly namespace?: string;
 }
 

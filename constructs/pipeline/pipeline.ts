@@ -47,9 +47,11 @@ import { appendTestMetrics, pipelineIdentity } from '../observability/test-metri
 
 export type { PipelineTarget } from './target';
 
+/** Props of a {@link Pipeline}. */
 export interface PipelineProps {
   /** The validated pipeline, with `{{variables}}` not yet rendered (they are rendered with `target.variables`). */
   readonly definition: PipelineDefinition;
+  /** The environment or Kitchen resources the pipeline runs against. */
   readonly target: PipelineTarget;
 }
 

@@ -8,13 +8,15 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
+/** Props of a {@link PipelineSchedule}. */
 export interface PipelineScheduleProps {
+  /** The pipeline state machine the rule starts. */
   readonly stateMachine: sfn.IStateMachine;
   /** EventBridge schedule expression, e.g. `cron(0 5 * * ? *)` or `rate(1 hour)`. */
   readonly expression: string;
   /** Whether the rule starts executions; false deploys it DISABLED. */
   readonly enabled: boolean;
-  /** @default - no description */
+  /** Description of the EventBridge rule. @default - the rule has no description */
   readonly description?: string;
 }
 

@@ -51,9 +51,13 @@ export const TEST_RESULT_FIELDS = [
 
 const ICONS = { error: ':x:', warning: ':warning:', log: ':information_source:' } as const;
 
+/** Input of a {@link TestFragment}: one test of one step, compiled into the pipeline's state machine. */
 export interface TestFragmentProps {
+  /** The pipeline being compiled: its definition, target and runner state machines. */
   readonly context: CompileContext;
+  /** The step the test belongs to (its id and name label the result and the alert). */
   readonly step: StepDefinition;
+  /** The test to run and judge. */
   readonly test: TestDefinition;
   /** Catches the test's Task state (a child execution). */
   readonly catchTo: (task: sfn.TaskStateBase) => void;

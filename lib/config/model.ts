@@ -57,7 +57,7 @@ export interface EnvironmentConfig {
   readonly kitchens?: KitchenPolicyConfig;
   /** The raw clone plan, validated by lib/clone. */
   readonly clone?: unknown;
-  /** Alarm thresholds (project-wide: the same in every environment). @default MONITORING_DEFAULTS */
+  /** Alarm thresholds (project-wide: the same in every environment). @default - warehouse CPU 90%, disk 80%, runs slower than 120 minutes */
   readonly monitoring?: MonitoringThresholds;
 }
 

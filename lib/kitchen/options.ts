@@ -31,10 +31,13 @@ export const KITCHEN_CONTEXT = {
 /** Several Kitchens in one app (benchmarks, side-by-side tests): `-c kitchens=a,b,c`. */
 export const KITCHENS_CONTEXT = 'kitchens';
 
+/** One Kitchen as read and validated from CDK context by {@link kitchenOptions}. */
 export interface KitchenOptions {
+  /** The Kitchen's name (context `kitchen`); it appears in the names of everything the Kitchen creates. */
   readonly name: string;
   /** The development environment the Kitchen lives in. */
   readonly environment: EnvironmentConfig;
+  /** Who the Kitchen belongs to (context `kitchenOwner`, else `$USER`): a user name or e-mail, shown in the stack description and tags. */
   readonly owner: string;
   /** The environment or Kitchen the Kitchen was created from (its data is cloned from there). */
   readonly parent: string;
@@ -42,7 +45,16 @@ export interface KitchenOptions {
   readonly staff: readonly string[];
   /** ISO 8601 UTC time after which the reaper deletes the Kitchen. */
   readonly expires: string;
+  /**
+   * OpenSSH public key of the Kitchen's SFTP user (context `kitchenSshKey`).
+   *
+   * @default - no SFTP user is created for the Kitchen
+   */
   readonly sshPublicKey?: string;
+  /**
+   * Slack channel the Kitchen's alerts go to (context `kitchenSlackChannel`, else the environment's Kitchen
+   * channel, else its main channel).
+   */
   readonly slackChannelId: string;
 }
 

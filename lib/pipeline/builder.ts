@@ -12,60 +12,99 @@
 import type { DataLakeLocation, PipelineContext, PipelineDefinition, TestLevel } from './model';
 import { parsePipeline } from './loader';
 
+/** A data test run after a step: a query returning one number, checked against one rule. */
 export interface TestInput {
+  /** Readable name, unique in the pipeline; the test's state is named `Test: <name>`. */
   readonly name: string;
+  /** SQL returning one row with one numeric value; `{{variables}}` are substituted. */
   readonly query: string;
+  /** What the value is checked against. Set exactly one of the fields. */
   readonly rule: {
+    /** The value must equal this number. @default - not this rule */
     readonly equals?: number;
+    /** The value must differ from this number. @default - not this rule */
     readonly not_equals?: number;
+    /** The value must be at least this number. @default - not this rule */
     readonly min?: number;
+    /** The value must be at most this number. @default - not this rule */
     readonly max?: number;
+    /** The value must lie in `[min, max]`, both included. @default - not this rule */
     readonly between?: readonly [number, number];
+    /**
+     * The value must lie within a band around the mean of the test's own recent passed values (its recorded
+     * history). `true` takes every setting's default.
+     *
+     * @default - not this rule
+     */
     readonly in_control?:
       | true
       | {
+          /** Half-width of the band, in standard deviations of the baseline. @default 3 */
           readonly k?: number;
+          /** How many of the most recent passed values form the baseline (at most 1000). @default 20 */
           readonly last?: number;
+          /**
+           * With fewer recorded values than this the test passes and reports that it is still learning (at most 1000).
+           *
+           * @default 5
+           */
           readonly min_history?: number;
+          /** The band is never narrower than mean +/- this absolute amount. @default 0 - no absolute floor */
           readonly tolerance?: number;
+          /** The band is never narrower than mean +/- this fraction of the mean's magnitude (0.01 = 1%), from 0 to 1. @default 0.01 */
           readonly relative_tolerance?: number;
         };
   };
-  /** @default 'error' */
+  /**
+   * What a failure does: `error` alerts and fails the run, `warning` alerts and lets the run continue, `log` only
+   * records the result.
+   *
+   * @default 'error' - a failed test alerts and fails the run
+   */
   readonly level?: TestLevel;
-  /** @default 300 */
+  /** How long the test's query may run before the test errors. @default 300 seconds */
   readonly timeoutSeconds?: number;
 }
 
 interface StepInput {
-  /** @default - the id with hyphens as spaces, capitalised */
+  /** Readable name used in state names and alerts. @default - the id with hyphens as spaces, capitalised */
   readonly name?: string;
-  /** @default - no dependencies: the step starts with the pipeline */
+  /** Ids of the steps that must finish before this one starts. @default - no dependencies: the step starts with the pipeline */
   readonly after?: readonly string[];
-  /** @default - no tests */
+  /** Tests run after the step succeeds. @default - no tests */
   readonly tests?: readonly TestInput[];
-  /** @default - 120 for container steps, 30 for sql and copy steps */
+  /** How long the step may run before it fails. @default - 120 for container steps, 30 for sql and copy steps */
   readonly timeoutMinutes?: number;
 }
 
+/** A step that runs one of the environment's container apps as a Fargate task. */
 export interface ContainerStepInput extends StepInput {
+  /** Name of a container app in kitchens.config.yaml (the container in its task definition has the same name). */
   readonly app: string;
-  /** @default - the app's command */
+  /** Command the container runs instead of its image's. @default - the app's command */
   readonly command?: readonly string[];
-  /** @default - no extra environment variables */
+  /** Environment variables added to the container for this step. @default - no extra environment variables */
   readonly environment?: Readonly<Record<string, string>>;
 }
 
+/** A step that runs SQL on the warehouse through the Redshift Data API. */
 export interface SqlStepInput extends StepInput {
+  /** One statement, or several that run in one transaction; `{{variables}}` are substituted. */
   readonly sql: string | readonly string[];
-  /** @default 15 */
+  /** Seconds between checks of whether the statement has finished. @default 15 */
   readonly pollSeconds?: number;
 }
 
+/** A step that copies every object under a data lake prefix to the same key in another bucket, server-side. */
 export interface CopyStepInput extends StepInput {
+  /** Bucket and key prefix to copy from; the environment's or Kitchen's data prefix is added in front. */
   readonly from: DataLakeLocation;
-  readonly to: { readonly bucket: DataLakeLocation['bucket'] };
-  /** @default 100 */
+  /** Bucket to copy into; each object keeps its key. */
+  readonly to: {
+    /** The data lake zone of the destination bucket. */
+    readonly bucket: DataLakeLocation['bucket'];
+  };
+  /** Most objects the step copies (at most 1000); it fails before copying when the source holds more. @default 100 */
   readonly maxObjects?: number;
 }
 
