@@ -4,6 +4,7 @@
  * band it was judged by. The table records the run's start time, not its end, so no duration is shown.
  */
 import * as asciichart from 'asciichart';
+import { runOutcome, type RunOutcome as PipelineOutcome } from '../pipeline/outcome';
 
 export interface HistoryRow {
   readonly runId: string;
@@ -21,7 +22,10 @@ export type RunOutcome = 'passed' | 'warned' | 'failed';
 export interface RunSummary {
   readonly runId: string;
   readonly startedAt: string;
-  /** `failed` when an error-level test failed, `warned` when a warning-level one did, else `passed`. */
+  /**
+   * `failed` when an error-level test did not pass, `warned` when a warning-level one did not or any test errored
+   * (the pipeline's own rule, lib/pipeline/outcome.ts), else `passed`.
+   */
   readonly outcome: RunOutcome;
   readonly tests: number;
   readonly failed: readonly string[];
@@ -83,21 +87,29 @@ function byRun(rows: readonly HistoryRow[]): Map<string, HistoryRow[]> {
   return runs;
 }
 
+/** History labels for the pipeline's own run outcomes (lib/pipeline/outcome.ts decides which applies). */
+const HISTORY_OUTCOME: Record<Exclude<PipelineOutcome, 'running'>, RunOutcome> = {
+  succeeded: 'passed',
+  'succeeded with warnings': 'warned',
+  failed: 'failed',
+};
+
 export function summarizeRuns(rows: readonly HistoryRow[]): RunSummary[] {
   return [...byRun(rows)].map(([runId, tests]) => {
-    const failed = tests
-      .filter((t) => t.status === 'failed' && t.level === 'error')
-      .map((t) => `${t.step} / ${t.test}`);
-    const warned = tests
-      .filter((t) => t.status === 'failed' && t.level === 'warning')
-      .map((t) => `${t.step} / ${t.test}`);
+    const label = (t: HistoryRow) => `${t.step} / ${t.test}`;
+    // An error-level test that did not pass (failed or errored) is what fails a run; the rest is runOutcome's rule.
+    const failed = tests.filter((t) => t.level === 'error' && t.status !== 'passed');
+    const outcome = runOutcome(failed.length === 0, tests) as Exclude<PipelineOutcome, 'running'>;
+    const warned = tests.filter(
+      (t) => t.level !== 'error' && (t.status === 'errored' || (t.level === 'warning' && t.status !== 'passed')),
+    );
     return {
       runId,
       startedAt: tests[0].recordedAt,
-      outcome: failed.length > 0 ? 'failed' : warned.length > 0 ? 'warned' : 'passed',
+      outcome: HISTORY_OUTCOME[outcome],
       tests: tests.length,
-      failed,
-      warned,
+      failed: failed.map(label),
+      warned: warned.map(label),
     };
   });
 }
