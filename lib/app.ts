@@ -3,8 +3,8 @@
  * `kitchen` context is set. Shared by bin/app.ts, the CLI, the benchmarks and the tests.
  */
 import { App, Validations } from 'aws-cdk-lib';
-import type { AwsSolutionsChecks } from 'cdk-nag';
 import { CloneExportStack, CloneImportStack } from '../constructs/clone/clone-transfer';
+import { awsSolutionsChecks } from '../constructs/core/nag-checks';
 import { EnvironmentStack } from '../constructs/environment/environment-stack';
 import { cloneTransfers } from './clone/transfer';
 import { KitchenHostStack } from '../constructs/kitchen/kitchen-host-stack';
@@ -167,11 +167,9 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     kitchens[name] = new KitchenStack(theApp, names.stackName, { config, options: kitchenOpts, pipelines });
   }
   if (options.nag ?? true) {
-    // cdk-nag, and the aws-cdk-lib service modules its rules import (QuickSight, SageMaker, Glue...), load only
-    // when the checks run: tests, the CLI's in-process synths and the benches turn them off.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const nag = require('cdk-nag') as { AwsSolutionsChecks: typeof AwsSolutionsChecks };
-    Validations.of(theApp).addPlugins(new nag.AwsSolutionsChecks(theApp));
+    // cdk-nag loads only when the checks run (tests, the CLI's in-process synths and the benches turn them off),
+    // and its rules do not load the aws-cdk-lib service modules the app has no resource of (nag-checks.ts).
+    Validations.of(theApp).addPlugins(awsSolutionsChecks(theApp));
   }
   return { app: theApp, environments, kitchenHosts: hosts, kitchens };
 }
