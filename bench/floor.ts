@@ -1,9 +1,11 @@
 /**
  * The floor app: plain aws-cdk-lib stacks with the same stacks, resource logical ids, types and properties as a
- * synthesized cdk-kitchens cloud assembly, as one compiled JavaScript file and its data. It loads the aws-cdk-lib
- * module of every resource type it declares (aws-s3 for AWS::S3::Bucket...), as declaring those resources through
- * aws-cdk-lib does, and declares each resource as a CfnResource. No project code, no cdk-nag, CDK's built-in
- * validation off: what aws-cdk-lib alone costs to synthesize the same templates.
+ * synthesized cdk-kitchens cloud assembly, as one compiled JavaScript file and its data. It requires the aws-cdk-lib
+ * module of every resource type it declares (aws-s3 for AWS::S3::Bucket...) and declares each resource as a
+ * CfnResource. No project code, no cdk-nag, CDK's built-in validation off: what aws-cdk-lib alone costs to
+ * synthesize the same templates. aws-cdk-lib's service modules export their classes lazily, so requiring one loads
+ * its index only; with `readModules` the floor also reads every export of those modules, which loads their L1 and L2
+ * code: the least any app that declares these resources through aws-cdk-lib's constructs pays.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -38,8 +40,11 @@ interface Manifest {
   >;
 }
 
-/** Writes the floor app for the assembly in `assemblyDir` into `floorDir`. */
-export function writeFloorApp(assemblyDir: string, floorDir: string): Floor {
+/**
+ * Writes the floor app for the assembly in `assemblyDir` into `floorDir`; with `readModules`, the app reads every
+ * export of the service modules it requires (see above).
+ */
+export function writeFloorApp(assemblyDir: string, floorDir: string, readModules = false): Floor {
   const manifest = JSON.parse(fs.readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')) as Manifest;
   const stacks: FloorStack[] = [];
   for (const [id, artifact] of Object.entries(manifest.artifacts)) {
@@ -73,7 +78,11 @@ export function writeFloorApp(assemblyDir: string, floorDir: string): Floor {
     [
       `const { App, CfnResource, Stack } = require(${JSON.stringify(cdk)});`,
       `const stacks = require('./stacks.json');`,
-      ...modules.map((m) => `require(${JSON.stringify(m)});`),
+      ...modules.map((m) =>
+        readModules
+          ? `{ const m = require(${JSON.stringify(m)}); for (const k of Object.keys(m)) void m[k]; }`
+          : `require(${JSON.stringify(m)});`,
+      ),
       'const app = new App({ builtinCloudFormationValidation: false });',
       'for (const s of stacks) {',
       '  const stack = new Stack(app, s.id, { env: { account: s.account, region: s.region } });',

@@ -37,12 +37,23 @@ export function cliSynth(out: string, context: readonly string[], app?: string):
   return into(out, { command: 'npx', args: app ? [...args, '--app', `node ${app}`] : args, env: CLI_ENV });
 }
 
+/**
+ * The context the CDK CLI (2.1x) passes every app it synthesizes, on top of the user's (read from the
+ * CDK_CONTEXT_JSON it sets): path and asset metadata on, version reporting on, every stack bundled.
+ */
+export const CLI_CONTEXT: Readonly<Record<string, unknown>> = {
+  'aws:cdk:enable-path-metadata': true,
+  'aws:cdk:enable-asset-metadata': true,
+  'aws:cdk:version-reporting': true,
+  'aws:cdk:bundling-stacks': ['**'],
+};
+
 /** The app process alone, as the CLI starts it: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. */
-export function appProcess(entry: string, out: string, context: Record<string, string>, preload?: string): Run {
+export function appProcess(entry: string, out: string, context: Record<string, unknown>, preload?: string): Run {
   return into(out, {
     command: process.execPath,
     args: [...(preload ? ['-r', preload] : []), entry],
-    env: { ...CLI_ENV, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify(context) },
+    env: { ...CLI_ENV, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify({ ...CLI_CONTEXT, ...context }) },
   });
 }
 
@@ -104,6 +115,7 @@ function main(): void {
     // One synth of the project gives the floor its stacks and resources (cdk-nag findings do not matter here).
     timeProcess(cliSynth(projectOut, context));
     const floor = writeFloorApp(projectOut, scratch('floor-app'));
+    const floorL2 = writeFloorApp(projectOut, scratch('floor-l2-app'), true);
     const label = kitchen ? `with Kitchen ${KITCHEN}` : 'without a Kitchen';
     console.log(
       `\n${label}: ${floor.stacks} stacks, ${floor.resources} resources (floor loads ${floor.modules} service modules)`,
@@ -124,6 +136,11 @@ function main(): void {
       appProcess(floor.app, floorOut, appContext),
       pairs,
     );
+    const l2 = paired(
+      appProcess(appEntry, projectOut, appContext),
+      appProcess(floorL2.app, floorOut, appContext),
+      pairs,
+    );
     const projectMiB = peakMiB((preload) => appProcess(appEntry, projectOut, appContext, preload));
     const floorMiB = peakMiB((preload) => appProcess(floor.app, floorOut, appContext, preload));
     console.log(
@@ -134,13 +151,20 @@ function main(): void {
     );
     console.log('                  (target: ratio <= 1.3x)');
     console.log(
+      `  secondary: app process beside the floor that also reads its ${floorL2.modules} service modules (their L1 and L2 code)`,
+    );
+    console.log(
+      `                  CPU:  project ${seconds(l2.cpuA)}  floor+modules ${seconds(l2.cpuB)}  ratio ${ratio(l2.cpuRatio)}`,
+    );
+    console.log(
       `  peak memory     project ${projectMiB.toFixed(0)} MiB  floor ${floorMiB.toFixed(0)} MiB (app process)`,
     );
     console.log(
       `  CPU of the CLI around the app: project ${((cli.cpuA.median - proc.cpuA.median) / 1000).toFixed(2)} s, ` +
         `floor ${((cli.cpuB.median - proc.cpuB.median) / 1000).toFixed(2)} s (differences of medians)`,
     );
-    for (const dir of [projectOut, floorOut, path.dirname(floor.app)]) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of [projectOut, floorOut, path.dirname(floor.app), path.dirname(floorL2.app)])
+      fs.rmSync(dir, { recursive: true, force: true });
   }
   const secondary = Array.from({ length: 3 }, () => inProcess());
   const med = (f: (s: InProcess) => number): string =>
