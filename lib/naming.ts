@@ -298,6 +298,17 @@ export class Names {
 }
 
 /** A construct id from a name: `partner-api` -> `PartnerApi` (ids are stable PascalCase literals). */
+/** The AWS partition of a region (`cn-north-1` -> `aws-cn`), for ARNs written outside a stack. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
+  if (region.startsWith('us-isof-')) return 'aws-iso-f';
+  return 'aws';
+}
+
 export function pascal(value: string): string {
   return value
     .split(/[^A-Za-z0-9]+/)

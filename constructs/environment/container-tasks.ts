@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../../lib/config/model';
-import { pascal, type Names } from '../../lib/naming';
+import { partitionOf, pascal, type Names } from '../../lib/naming';
 import { acknowledge } from '../core/nag';
 
 /** Properties of {@link ContainerTasks}. */
@@ -141,6 +141,6 @@ function ecrRepository(scope: Construct, app: AppConfig): ecr.IRepository | unde
   }
   return ecr.Repository.fromRepositoryAttributes(scope, `${pascal(app.name)}Repository`, {
     repositoryName: ref.repository,
-    repositoryArn: `arn:aws:ecr:${ref.region}:${ref.account}:repository/${ref.repository}`,
+    repositoryArn: `arn:${partitionOf(ref.region)}:ecr:${ref.region}:${ref.account}:repository/${ref.repository}`,
   });
 }

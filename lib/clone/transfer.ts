@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { findEnvironment, productionEnvironment, type EnvironmentConfig, type KitchensConfig } from '../config/model';
-import { Names } from '../naming';
+import { Names, partitionOf } from '../naming';
 import type { ClonePlan } from './plan';
 import { parseClonePlan, PlanLocation } from './planner';
 import { POINTER_FILE } from './snapshot';
@@ -48,7 +48,8 @@ export interface CloneTransfer {
   readonly planLocation?: PlanLocation;
 }
 
-const roleArn = (names: Names, role: string) => `arn:aws:iam::${names.context.account}:role/${names.roleName(role)}`;
+const roleArn = (names: Names, region: string, role: string) =>
+  `arn:${partitionOf(region)}:iam::${names.context.account}:role/${names.roleName(role)}`;
 
 export function cloneTransfer(
   project: string,
@@ -59,11 +60,11 @@ export function cloneTransfer(
   const sourceNames = new Names({ project, environment: source.name, account: source.account });
   const targetNames = new Names({ project, environment: target.name, account: target.account });
   const warehouseRoleArn = {
-    source: roleArn(sourceNames, WAREHOUSE_ROLE),
-    target: roleArn(targetNames, WAREHOUSE_ROLE),
+    source: roleArn(sourceNames, source.region, WAREHOUSE_ROLE),
+    target: roleArn(targetNames, target.region, WAREHOUSE_ROLE),
   };
-  const unloadRoleArn = roleArn(sourceNames, UNLOAD_ROLE);
-  const copyRoleArn = roleArn(targetNames, COPY_ROLE);
+  const unloadRoleArn = roleArn(sourceNames, source.region, UNLOAD_ROLE);
+  const copyRoleArn = roleArn(targetNames, target.region, COPY_ROLE);
   const exportBucket = targetNames.bucketName(EXPORT_BUCKET);
   const snapshotPrefix = `snapshots/${source.name}/`;
   return {
@@ -80,7 +81,7 @@ export function cloneTransfer(
     snapshotPrefix,
     snapshotUri: `s3://${exportBucket}/${snapshotPrefix}`,
     pointerKey: `${snapshotPrefix}${POINTER_FILE}`,
-    jobRoleArn: roleArn(sourceNames, JOB_ROLE),
+    jobRoleArn: roleArn(sourceNames, source.region, JOB_ROLE),
     plan: plan?.plan,
     planLocation: plan?.location,
   };

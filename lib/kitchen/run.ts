@@ -9,6 +9,7 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { clientConfig, sdkErrorMessage, type AwsTarget, type SdkClient } from './aws';
 import { kitchenNames } from './stacks';
+import { partitionOf } from '../naming';
 import { runOutcome, type RunOutcome } from '../pipeline/outcome';
 
 export { runOutcome, type RunOutcome };
@@ -109,12 +110,6 @@ export async function runClients(aws: AwsTarget): Promise<RunClients> {
   return { sfn: new SFNClient(config), ecs: new ECSClient(config), logs: new CloudWatchLogsClient(config) };
 }
 
-function partition(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
 export function stateMachineArn(
   config: KitchensConfig,
   environment: EnvironmentConfig,
@@ -123,7 +118,7 @@ export function stateMachineArn(
   region: string,
 ): string {
   const name = kitchenNames(config, environment, kitchen).stateMachineName(pipeline);
-  return `arn:${partition(region)}:states:${region}:${environment.account}:stateMachine:${name}`;
+  return `arn:${partitionOf(region)}:states:${region}:${environment.account}:stateMachine:${name}`;
 }
 
 export function consoleUrl(executionArn: string, region: string): string {

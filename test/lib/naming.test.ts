@@ -1,4 +1,13 @@
-import { kitchenNameFromBranch, kitchenNameProblem, Names, pascal, validateKitchenName } from '../../lib/naming';
+import { cloneTransfer } from '../../lib/clone/transfer';
+import {
+  kitchenNameFromBranch,
+  kitchenNameProblem,
+  Names,
+  partitionOf,
+  pascal,
+  validateKitchenName,
+} from '../../lib/naming';
+import { exampleConfig } from '../support/app';
 
 describe('Kitchen names', () => {
   it.each(['profit-report', 'abc', 'a1-b2-c3', 'x'.repeat(24)])('should accept %s', (name) => {
@@ -134,5 +143,21 @@ describe('pascal', () => {
     expect(pascal('partner-api')).toBe('PartnerApi');
     expect(pascal('orders')).toBe('Orders');
     expect(pascal('land_to-raw2')).toBe('LandToRaw2');
+  });
+});
+
+describe('partitionOf', () => {
+  it('should give each region family its partition', () => {
+    expect(
+      ['eu-west-1', 'cn-north-1', 'us-gov-west-1', 'us-iso-east-1', 'us-isob-east-1'].map(partitionOf),
+    ).toStrictEqual(['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b']);
+  });
+
+  it('should write the clone roles of environments in China with the aws-cn partition', () => {
+    const config = exampleConfig();
+    const inChina = (name: string) => ({ ...config.environments.find((e) => e.name === name)!, region: 'cn-north-1' });
+    const transfer = cloneTransfer(config.project, inChina('production'), inChina('dev'));
+    const arns = [transfer.jobRoleArn, transfer.unloadRoleArn, transfer.copyRoleArn, transfer.warehouseRoleArn.source];
+    expect(arns.every((arn) => arn.startsWith('arn:aws-cn:iam::'))).toBe(true);
   });
 });

@@ -90,8 +90,8 @@ describe('the Kitchen-per-pull-request recipe', () => {
   it('should name the Kitchen from the branch, create it while open and delete it on close', () => {
     const named = steps.find((s) => s.run?.includes('name --from-branch "$HEAD_REF"'));
     expect(named).toBeDefined();
-    const create = steps.find((s) => s.run?.includes('bin/kitchen.ts create "${{ steps.name.outputs.kitchen }}"'));
-    const remove = steps.find((s) => s.run?.includes('bin/kitchen.ts delete "${{ steps.name.outputs.kitchen }}"'));
+    const create = steps.find((s) => s.run?.includes('dist/bin/kitchen.js create "${{ steps.name.outputs.kitchen }}"'));
+    const remove = steps.find((s) => s.run?.includes('dist/bin/kitchen.js delete "${{ steps.name.outputs.kitchen }}"'));
     expect(create?.if).toBe("github.event.action != 'closed'");
     expect(remove?.if).toBe("github.event.action == 'closed'");
   });
