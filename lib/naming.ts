@@ -2,7 +2,6 @@
  * One place that derives every physical name from (project, environment, kitchen, role), so names are
  * predictable, valid for their service, and unique per Kitchen. Pure functions: no aws-cdk-lib import.
  */
-import { createHash } from 'crypto';
 
 export const PROJECT_NAME_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9]{1,9}$/;
@@ -118,6 +117,14 @@ export function validateKitchenName(name: string, extraReserved: readonly string
   return name;
 }
 
+/** Six hex digits of the branch's SHA-256. */
+function branchHash(branch: string): string {
+  // crypto loads only when a name needs the hash: loading it costs every CLI start about 20 ms.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require('crypto') as typeof import('crypto');
+  return createHash('sha256').update(branch).digest('hex').slice(0, 6);
+}
+
 const BRANCH_PREFIXES = ['feature', 'features', 'feat', 'bugfix', 'fix', 'hotfix', 'chore', 'topic', 'users', 'user'];
 
 /**
@@ -140,12 +147,11 @@ export function kitchenNameFromBranch(branch: string, extraReserved: readonly st
   if (!/^[a-z]/.test(name)) {
     name = `k-${name}`.replace(/-+$/, '');
   }
-  const hash = createHash('sha256').update(trimmed).digest('hex').slice(0, 6);
   if (name.length > KITCHEN_NAME_MAX) {
-    name = `${name.slice(0, KITCHEN_NAME_MAX - 7).replace(/-+$/, '')}-${hash}`;
+    name = `${name.slice(0, KITCHEN_NAME_MAX - 7).replace(/-+$/, '')}-${branchHash(trimmed)}`;
   }
   if (name.length < KITCHEN_NAME_MIN || kitchenNameProblem(name, extraReserved)) {
-    name = `k-${name}`.slice(0, KITCHEN_NAME_MAX - 7).replace(/-+$/, '') + `-${hash}`;
+    name = `k-${name}`.slice(0, KITCHEN_NAME_MAX - 7).replace(/-+$/, '') + `-${branchHash(trimmed)}`;
   }
   validateKitchenName(name, extraReserved);
   return name;
