@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeFloorApp } from './floor';
-import { compiled, paired, ratio, ROOT, Run, seconds, timeProcess } from './measure';
+import { compiled, paired, ratio, ROOT, Run, seconds, Spread, spread, timeProcess } from './measure';
 
 const CLI_ENV: NodeJS.ProcessEnv = {
   CDK_DISABLE_CLI_TELEMETRY: 'true',
@@ -104,6 +104,32 @@ function inProcess(): InProcess {
   return JSON.parse(out) as InProcess;
 }
 
+/**
+ * What loading each package costs the app process on top of aws-cdk-lib's core (which the floor loads too): CPU
+ * milliseconds of `require` in a fresh process after `require('aws-cdk-lib')`, median of `runs`. cdk-nag's figure
+ * is its rule files only; the service modules its rules read cost more only for services an app declares.
+ */
+export function loadCosts(runs: number): { name: string; ms: Spread }[] {
+  const packages: [string, string][] = [
+    ['cdk-nag (rule files)', "require('cdk-nag')"],
+    ['cdk-monitoring-constructs', "require('cdk-monitoring-constructs')"],
+    ['zod', "require('zod')"],
+    ['yaml', "require('yaml')"],
+    ['commander', "require('commander')"],
+    [
+      'aws-cdk-lib service modules of the resources (read whole)',
+      `for (const m of ${JSON.stringify(['aws-ec2', 'aws-ecs', 'aws-iam', 'aws-kms', 'aws-lambda', 'aws-logs', 'aws-redshift', 'aws-s3', 'aws-secretsmanager', 'aws-sns', 'aws-ssm', 'aws-stepfunctions', 'aws-stepfunctions-tasks', 'aws-transfer', 'aws-events', 'aws-cloudwatch', 'aws-chatbot'])}) { const x = require('aws-cdk-lib/' + m); for (const k of Object.keys(x)) void x[k]; }`,
+    ],
+  ];
+  return packages.map(([name, load]) => {
+    const script = `require('aws-cdk-lib'); const t = process.cpuUsage(); ${load}; const u = process.cpuUsage(t); process.stdout.write(String((u.user + u.system) / 1000));`;
+    const samples = Array.from({ length: runs }, () =>
+      Number(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })),
+    );
+    return { name, ms: spread(samples) };
+  });
+}
+
 function main(): void {
   const pairs = Number(process.argv[2] ?? '5');
   const appEntry = compiled('bin/app.js');
@@ -172,6 +198,10 @@ function main(): void {
       .map(f)
       .sort((a, b) => a - b)[1]
       .toFixed(0);
+  console.log('\nsecondary: CPU of loading each package after aws-cdk-lib, fresh process each, median of 5 (min-max):');
+  for (const { name, ms } of loadCosts(5)) {
+    console.log(`  ${name.padEnd(58)} ${ms.median.toFixed(0)} ms (${ms.min.toFixed(0)}-${ms.max.toFixed(0)})`);
+  }
   console.log('\nsecondary, in process (compiled app without a Kitchen, cdk-nag on, validation off; median of 3):');
   console.log(
     `  module load ${med((s) => s.loadMs)} ms, build + synth ${med((s) => s.synthMs)} ms, peak ${med((s) => s.maxRssMb)} MiB`,
