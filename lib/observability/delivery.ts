@@ -330,7 +330,10 @@ export function parseSince(value: string, now: Date): Date | string {
   }
   if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value)) {
     const at = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-    if (Number.isNaN(at.getTime())) return 'it is not a real date';
+    const [y, m, d] = value.slice(0, 10).split('-').map(Number);
+    // JavaScript rolls 2026-02-31 over to March 3: check the calendar date itself.
+    if (Number.isNaN(at.getTime()) || new Date(Date.UTC(y, m - 1, d)).getUTCDate() !== d || m < 1 || m > 12)
+      return 'it is not a real date';
     if (at.getTime() >= now.getTime()) return `it must be before now (${now.toISOString()})`;
     return at;
   }
