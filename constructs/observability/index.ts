@@ -1,3 +1,2 @@
 export * from './test-metrics';
 export * from './dataops-monitoring';
-export * from './deployment-marker';
