@@ -4,16 +4,13 @@
  * from an STS AssumeRole into it.
  */
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { motoAccountCredentials, motoEndpoint } from '../lib/kitchen/moto';
+import { useMotoAccount } from '../lib/kitchen/moto';
 import { kitchen } from './support/cli';
 
 const REGION = 'eu-south-1';
-const VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
-const saved = Object.fromEntries(VARIABLES.map((v) => [v, process.env[v]]));
+useMotoAccount('222222222222', 'kitchen-run-test');
 
 beforeAll(async () => {
-  process.env.AWS_ENDPOINT_URL = motoEndpoint();
-  Object.assign(process.env, await motoAccountCredentials('222222222222', 'kitchen-run-test'));
   const sfn = new SFNClient({ region: REGION });
   await sfn.send(
     new CreateStateMachineCommand({
@@ -22,12 +19,6 @@ beforeAll(async () => {
       definition: JSON.stringify({ StartAt: 'Start orders', States: { 'Start orders': { Type: 'Pass', End: true } } }),
     }),
   );
-});
-afterAll(() => {
-  for (const key of VARIABLES) {
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  }
 });
 
 describe('kitchen run --kitchen', () => {

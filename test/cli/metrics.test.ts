@@ -7,12 +7,11 @@
  */
 import { CloudFormationClient, CreateStackCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { motoAccountCredentials, motoEndpoint } from '../lib/kitchen/moto';
+import { useMotoAccount } from '../lib/kitchen/moto';
 import { kitchen } from './support/cli';
 
 const REGION = 'eu-west-1';
-const VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
-const saved = Object.fromEntries(VARIABLES.map((v) => [v, process.env[v]]));
+useMotoAccount('111111111111', 'kitchen-metrics-test');
 
 const template = (commit: string) =>
   JSON.stringify({
@@ -31,8 +30,6 @@ const template = (commit: string) =>
 
 let aborted = '';
 beforeAll(async () => {
-  process.env.AWS_ENDPOINT_URL = motoEndpoint();
-  Object.assign(process.env, await motoAccountCredentials('111111111111', 'kitchen-metrics-test'));
   const cfn = new CloudFormationClient({ region: REGION });
   const sfn = new SFNClient({ region: REGION });
   await cfn.send(new CreateStackCommand({ StackName: 'acme-production', TemplateBody: template('a'.repeat(40)) }));
@@ -54,12 +51,6 @@ beforeAll(async () => {
   await sfn.send(new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, name: 'orders-running' }));
   cfn.destroy();
   sfn.destroy();
-});
-afterAll(() => {
-  for (const key of VARIABLES) {
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  }
 });
 
 describe('kitchen metrics', () => {

@@ -43,6 +43,26 @@ export async function motoAccountCredentials(account: string, session: string): 
   };
 }
 
+const AWS_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+
+/**
+ * Points the AWS SDK at moto, as `account`, for the tests of the calling file (jest hooks: register it before the
+ * file's own beforeAll), and puts the environment back after them.
+ */
+export function useMotoAccount(account: string, session: string): void {
+  const saved = Object.fromEntries(AWS_VARIABLES.map((v) => [v, process.env[v]]));
+  beforeAll(async () => {
+    process.env.AWS_ENDPOINT_URL = motoEndpoint();
+    Object.assign(process.env, await motoAccountCredentials(account, session));
+  });
+  afterAll(() => {
+    for (const key of AWS_VARIABLES) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+}
+
 export function motoCloudFormation(region: string): CloudFormationClient {
   return new CloudFormationClient({ region, endpoint: motoEndpoint() });
 }
