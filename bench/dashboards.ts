@@ -1,58 +1,62 @@
 /**
- * Dashboard synth cost: synthesizes the bundled app (production, development and one Kitchen; cdk-nag off,
- * CDK_VALIDATION=false) and prints, per stack, its resources and how many of them are observability resources
- * (dashboard, alarms, metric filters), plus the wall time. With `--extra-monitoring` it adds a second
- * DataOpsMonitoring to every environment and Kitchen (same props), so comparing the two runs gives the milliseconds
- * one dashboard with its alarms adds:
- *   npx ts-node --swc bench/dashboards.ts [--extra-monitoring]
+ * Dashboard synth cost: synthesizes the bundled app (production, development and N Kitchens; cdk-nag off,
+ * CDK_VALIDATION=false) with the dashboards and alarms on, or off, and prints per stack its resources and how many
+ * of them are observability resources (dashboard, alarms, metric filters), the time spent constructing each
+ * DataOpsMonitoring, and the process's wall time up to the end of synth.
+ *   npx ts-node --swc bench/dashboards.ts [--monitoring on|off] [--kitchens N]   (runs the build: npm run build)
+ * `--monitoring off` replaces DataOpsMonitoring by an empty construct before the app's modules load, so nothing of it
+ * is constructed or synthesized. Run the two modes as paired whole-process runs to get the added milliseconds, and
+ * two Kitchen counts to split them between environments and Kitchens.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- the modules load after the patch below */
 import * as path from 'path';
-import { ReleaseEnvironment } from '../constructs/environment/release-environment';
-import { Kitchen } from '../constructs/kitchen/kitchen';
-import { DataOpsMonitoring } from '../constructs/observability/dataops-monitoring';
-import { buildApp } from '../lib/app';
-import { loadConfig } from '../lib/config';
+import { Construct } from 'constructs';
+import { compiled } from './measure';
+
+const started = performance.now();
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const monitoring = arg('--monitoring', 'on');
+const kitchens = Number(arg('--kitchens', '1'));
+if (!['on', 'off'].includes(monitoring) || !Number.isInteger(kitchens) || kitchens < 0 || kitchens > 20) {
+  process.stderr.write('usage: bench/dashboards.ts [--monitoring on|off] [--kitchens 0-20]\n');
+  process.exit(2);
+}
+process.env.CDK_VALIDATION = process.env.CDK_VALIDATION ?? 'false';
+
+// Each DataOpsMonitoring's construction time, by the kind of stack it is in; or none at all with --monitoring off.
+const constructMs: { environment: number[]; kitchen: number[] } = { environment: [], kitchen: [] };
+const module_ = require(compiled('constructs/observability/dataops-monitoring.js')) as {
+  DataOpsMonitoring: new (scope: Construct, id: string, props: { warehouseClusterIdentifier?: string }) => Construct;
+};
+const Original = module_.DataOpsMonitoring;
+module_.DataOpsMonitoring =
+  monitoring === 'off'
+    ? class NoMonitoring extends Construct {}
+    : class TimedMonitoring extends Original {
+        constructor(scope: Construct, id: string, props: { warehouseClusterIdentifier?: string }) {
+          const t0 = performance.now();
+          super(scope, id, props);
+          constructMs[props.warehouseClusterIdentifier ? 'environment' : 'kitchen'].push(performance.now() - t0);
+        }
+      };
+
+const { buildApp } = require(compiled('lib/app.js')) as typeof import('../lib/app');
+const { loadConfig } = require(compiled('lib/config/index.js')) as typeof import('../lib/config');
 
 const OBSERVABILITY = /^AWS::(CloudWatch::(Dashboard|Alarm)|Logs::MetricFilter)$/;
-
-process.env.CDK_VALIDATION = process.env.CDK_VALIDATION ?? 'false';
-const extra = process.argv.includes('--extra-monitoring');
-const t0 = performance.now();
 const config = loadConfig(path.join(__dirname, '..', 'kitchens.config.yaml'));
 const built = buildApp(config, {
   nag: false,
-  context: { kitchens: 'bench-kitchen', kitchenStaff: 'arn:aws:iam::222222222222:role/bench-analyst' },
+  context: {
+    kitchens: Array.from({ length: kitchens }, (_, i) => `bench-kitchen-${i + 1}`).join(','),
+    kitchenStaff: 'arn:aws:iam::222222222222:role/bench-analyst',
+  },
 });
-let constructMs = 0;
-if (extra) {
-  for (const stack of [...Object.values(built.environments), ...Object.values(built.kitchens)]) {
-    for (const c of stack.node.findAll()) {
-      const started = performance.now();
-      if (c instanceof ReleaseEnvironment) {
-        new DataOpsMonitoring(c, 'BenchMonitoring', {
-          names: c.names,
-          alertTopic: c.alerts.topic,
-          pipelines: c.pipelines,
-          thresholds: c.config.monitoring,
-          warehouseClusterIdentifier: c.warehouse.clusterIdentifier,
-          sftpServerId: c.sftp.serverId,
-          landingBucket: c.dataLake.buckets.landing,
-        });
-      } else if (c instanceof Kitchen) {
-        new DataOpsMonitoring(c, 'BenchMonitoring', {
-          names: c.names,
-          alertTopic: c.alerts.topic,
-          pipelines: c.pipelines,
-        });
-      } else {
-        continue;
-      }
-      constructMs += performance.now() - started;
-    }
-  }
-}
 const assembly = built.app.synth();
-const totalMs = performance.now() - t0;
+const totalMs = performance.now() - started;
 const stacks = assembly.stacks.map((s) => {
   const resources = Object.values(s.template.Resources ?? {}) as { Type: string }[];
   return {
@@ -61,6 +65,13 @@ const stacks = assembly.stacks.map((s) => {
     observability: resources.filter((r) => OBSERVABILITY.test(r.Type)).length,
   };
 });
+const round = (xs: number[]) => xs.map((x) => Math.round(x));
 process.stdout.write(
-  `${JSON.stringify({ extraMonitoring: extra, totalMs: Math.round(totalMs), extraConstructMs: Math.round(constructMs), stacks })}\n`,
+  `${JSON.stringify({
+    monitoring,
+    kitchens,
+    totalMs: Math.round(totalMs),
+    monitoringConstructMs: { environment: round(constructMs.environment), kitchen: round(constructMs.kitchen) },
+    stacks,
+  })}\n`,
 );

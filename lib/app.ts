@@ -19,6 +19,8 @@ import { relativeFile, type KitchensConfig } from './config/model';
 import { FEATURE_FLAGS } from './feature-flags';
 import { Names } from './naming';
 import { builtinValidation } from './validation';
+import { addDeploymentMarker, addDeploymentMetadata } from '../constructs/observability/deployment-marker';
+import { deploymentCommit } from './observability/deployment';
 
 /**
  * A pipeline given to `buildApp` in code: a `PipelineBuilder` (validated against the config's apps here), a
@@ -128,12 +130,22 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
       builtinCloudFormationValidation: builtinValidation(),
     });
   const pipelines = loadPipelines(config, options.pipelines);
+  // The commit every stack records (template metadata; the environments' deployment marker): read once per app.
+  let commit;
+  try {
+    commit = deploymentCommit((key) => theApp.node.tryGetContext(key), path.dirname(path.resolve(config.file)));
+  } catch (e) {
+    throw new ConfigError([(e as Error).message]);
+  }
   const environments: Record<string, EnvironmentStack> = {};
   const hosts: Record<string, KitchenHostStack> = {};
   for (const environment of config.environments) {
     if (options.environments && !options.environments.includes(environment.name)) continue;
     const names = new Names({ project: config.project, environment: environment.name, account: environment.account });
-    environments[environment.name] = new EnvironmentStack(theApp, names.stackName, { config, environment, pipelines });
+    const stack = new EnvironmentStack(theApp, names.stackName, { config, environment, pipelines });
+    addDeploymentMetadata(stack, commit);
+    addDeploymentMarker(stack, names, commit);
+    environments[environment.name] = stack;
     if (environment.kitchens) {
       hosts[environment.name] = new KitchenHostStack(theApp, names.kitchensStackName, { config, environment });
     }
@@ -165,6 +177,7 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
       kitchen: name,
     });
     kitchens[name] = new KitchenStack(theApp, names.stackName, { config, options: kitchenOpts, pipelines });
+    addDeploymentMetadata(kitchens[name], commit);
   }
   if (options.nag ?? true) {
     // cdk-nag loads only when the checks run (tests, the CLI's in-process synths and the benches turn them off),

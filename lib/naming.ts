@@ -49,6 +49,7 @@ export const ENVIRONMENT_NAME_WORDS = [
   'containers',
   'curated',
   'data',
+  'deployment',
   'export',
   'kitchen',
   'kitchens',

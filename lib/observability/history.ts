@@ -77,8 +77,20 @@ export async function readHistory(
     status: String(r.status),
     value: r.value === null || r.value === undefined ? null : Number(r.value),
     expectation: r.expectation === null || r.expectation === undefined ? null : String(r.expectation),
-    recordedAt: r.recorded_at instanceof Date ? r.recorded_at.toISOString() : String(r.recorded_at),
+    recordedAt: recordedAt(r.recorded_at),
   }));
+}
+
+/**
+ * A TIMESTAMP (UTC) as ISO 8601: node-postgres gives a Date, the Data API the text Redshift prints
+ * (`2026-11-28 10:00:00.123456`).
+ */
+function recordedAt(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  const text = String(value);
+  return /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/.test(text)
+    ? new Date(`${text.replace(' ', 'T')}Z`).toISOString()
+    : text;
 }
 
 function byRun(rows: readonly HistoryRow[]): Map<string, HistoryRow[]> {

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
+import { type LocalDataApi, startLocalDataApi } from '../../lib/local/data-api-server';
 import { kitchen as run } from './support/cli';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -124,6 +125,10 @@ describe('kitchen history', () => {
     expect(last.code).toBe(2);
     const both = await kitchen('history', 'orders', '--local', '--pg-url', pgUrl, '--kitchen', KITCHEN, '--env', 'dev');
     expect(both.stderr).toBe('error: give --kitchen NAME or --env ENV, not both\n');
+    const noUrl = await kitchen('history', 'orders', '--local', '--pg-url', 'mysql://x');
+    expect(noUrl.stderr).toBe(
+      'error: --pg-url must be a PostgreSQL URL such as postgres://user@127.0.0.1:5432/db (or set KITCHENS_PG_URL), got: "mysql://x"\n',
+    );
     const test = await kitchen(
       'history',
       'orders',
@@ -139,5 +144,108 @@ describe('kitchen history', () => {
       'error: --test must name a test of pipeline orders recorded in k_cli_history.kitchens_test_history (curated orders row count, customer id null rate, daily revenue days, negative amounts, orders freshness in days, raw orders row count, raw orders volume in control), got: "nope"\n',
     );
     expect(test.code).toBe(2);
+  });
+});
+
+describe('kitchen history on AWS (Redshift Data API)', () => {
+  // The same table, read through the Data API: the real SDK client speaks the JSON protocol to a local endpoint that
+  // executes on the same PostgreSQL (lib/local/data-api-server.ts), with statements that report STARTED before
+  // FINISHED and results in pages of 20 records, so polling and paging both run.
+  let api: LocalDataApi;
+  const saved = process.env.AWS_ENDPOINT_URL_REDSHIFT_DATA;
+  beforeAll(async () => {
+    api = await startLocalDataApi({ pgUrl, pageSize: 20, startedPolls: 2 });
+    process.env.AWS_ENDPOINT_URL_REDSHIFT_DATA = api.endpoint;
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_REDSHIFT_DATA;
+    else process.env.AWS_ENDPOINT_URL_REDSHIFT_DATA = saved;
+    await api.close();
+  });
+
+  it('should show exactly what the local table shows, through ExecuteStatement, polling and paging', async () => {
+    const local = await kitchen('--json', 'history', 'orders', '--local', '--pg-url', pgUrl, '--kitchen', KITCHEN);
+    api.calls.length = 0;
+    const remote = await kitchen(
+      '--json',
+      'history',
+      'orders',
+      '--kitchen',
+      KITCHEN,
+      '--db-user',
+      'k_cli_history_user',
+    );
+    expect(remote.stderr).not.toContain('error:');
+    expect(remote.code).toBe(0);
+    expect(JSON.parse(remote.stdout)).toStrictEqual(JSON.parse(local.stdout));
+    // 7 runs x 7 tests = 49 rows: three pages of 20
+    expect(api.calls.map((c) => c.action)).toStrictEqual([
+      'ExecuteStatement',
+      'DescribeStatement',
+      'DescribeStatement',
+      'DescribeStatement',
+      'GetStatementResult',
+      'ExecuteStatement',
+      'DescribeStatement',
+      'DescribeStatement',
+      'DescribeStatement',
+      'GetStatementResult',
+      'GetStatementResult',
+      'GetStatementResult',
+    ]);
+    expect(api.calls[0].input).toMatchObject({
+      ClusterIdentifier: 'acme-dev-warehouse',
+      Database: 'analytics',
+      DbUser: 'k_cli_history_user',
+    });
+    expect(api.calls[5].input.Sql).toContain(
+      "WHERE pipeline = 'orders' GROUP BY run_id ORDER BY at DESC, run_id LIMIT 10",
+    );
+  });
+
+  it('should print the same table and chart for people', async () => {
+    const local = await kitchen('history', 'orders', '--local', '--pg-url', pgUrl, '--kitchen', KITCHEN, '--last', '3');
+    const remote = await kitchen('history', 'orders', '--kitchen', KITCHEN, '--last', '3');
+    expect(remote.code).toBe(0);
+    expect(remote.stdout).toBe(local.stdout);
+  });
+
+  it('fails with exit code 3 naming the table and cluster when the Data API cannot be reached', async () => {
+    // GIVEN an endpoint where nothing listens (the port of a server that was closed)
+    const closed = await startLocalDataApi({ pgUrl });
+    await closed.close();
+    process.env.AWS_ENDPOINT_URL_REDSHIFT_DATA = closed.endpoint;
+    try {
+      const failed = await kitchen(
+        'history',
+        'orders',
+        '--env',
+        'production',
+        '--secret-arn',
+        'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme/production/warehouse/pipeline-AbCdEf',
+      );
+      expect(failed.code).toBe(3);
+      expect(failed.stderr).toMatch(
+        /^error: kitchen history: could not read analytics\.kitchens_test_history on cluster acme-production-warehouse \(database analytics, eu-west-1\) through the Redshift Data API: .*ECONNREFUSED/,
+      );
+    } finally {
+      process.env.AWS_ENDPOINT_URL_REDSHIFT_DATA = api.endpoint;
+    }
+  });
+
+  it('fails with exit code 2 on bad credentials options, before calling AWS', async () => {
+    api.calls.length = 0;
+    const both = await kitchen('history', 'orders', '--secret-arn', 'x', '--db-user', 'y');
+    expect(both.stderr).toBe('error: give --secret-arn ARN or --db-user NAME, not both\n');
+    const arn = await kitchen('history', 'orders', '--secret-arn', 'acme/production/warehouse');
+    expect(arn.stderr).toBe(
+      'error: --secret-arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), got: "acme/production/warehouse"\n',
+    );
+    const user = await kitchen('history', 'orders', '--db-user', 'Robert; DROP');
+    expect(user.stderr).toBe(
+      'error: --db-user must be a Redshift user name (lowercase letters, digits, _ and $, starting with a letter or _), got: "Robert; DROP"\n',
+    );
+    expect([both.code, arn.code, user.code]).toStrictEqual([2, 2, 2]);
+    expect(api.calls).toStrictEqual([]);
   });
 });

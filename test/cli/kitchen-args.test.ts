@@ -94,7 +94,7 @@ const cases: readonly (readonly [string, readonly string[], string])[] = [
   [
     'a Kitchen name that collides with the project’s own names',
     ['create', 'clone'],
-    'Kitchen name "clone" is reserved: names starting with "clone" collide with the environment\'s own resource names; the reserved first words are: alerts, apps, clone, containers, curated, data, export, kitchen, kitchens, landing, logs, object, pipeline, raw, sftp, slack, vault, vpc, warehouse',
+    'Kitchen name "clone" is reserved: names starting with "clone" collide with the environment\'s own resource names; the reserved first words are: alerts, apps, clone, containers, curated, data, deployment, export, kitchen, kitchens, landing, logs, object, pipeline, raw, sftp, slack, vault, vpc, warehouse',
   ],
   [
     '--staff with no ARN at all',

@@ -4,41 +4,13 @@
  * from an STS AssumeRole into it.
  */
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { motoEndpoint } from '../lib/kitchen/moto';
+import { useMotoAccount } from '../lib/kitchen/moto';
 import { kitchen } from './support/cli';
 
 const REGION = 'eu-south-1';
-const VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
-const saved = Object.fromEntries(VARIABLES.map((v) => [v, process.env[v]]));
-
-/** Credentials of the development account in moto (STS AssumeRole through the query API). */
-async function developmentAccountCredentials(): Promise<Record<string, string>> {
-  const body = new URLSearchParams({
-    Action: 'AssumeRole',
-    Version: '2011-06-15',
-    RoleArn: 'arn:aws:iam::222222222222:role/developer',
-    RoleSessionName: 'kitchen-run-test',
-  });
-  const res = await fetch(`${motoEndpoint()}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20300101/us-east-1/sts/aws4_request',
-    },
-    body,
-  });
-  const xml = await res.text();
-  const field = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(xml)?.[1] ?? '';
-  return {
-    AWS_ACCESS_KEY_ID: field('AccessKeyId'),
-    AWS_SECRET_ACCESS_KEY: field('SecretAccessKey'),
-    AWS_SESSION_TOKEN: field('SessionToken'),
-  };
-}
+useMotoAccount('222222222222', 'kitchen-run-test');
 
 beforeAll(async () => {
-  process.env.AWS_ENDPOINT_URL = motoEndpoint();
-  Object.assign(process.env, await developmentAccountCredentials());
   const sfn = new SFNClient({ region: REGION });
   await sfn.send(
     new CreateStateMachineCommand({
@@ -47,12 +19,6 @@ beforeAll(async () => {
       definition: JSON.stringify({ StartAt: 'Start orders', States: { 'Start orders': { Type: 'Pass', End: true } } }),
     }),
   );
-});
-afterAll(() => {
-  for (const key of VARIABLES) {
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  }
 });
 
 describe('kitchen run --kitchen', () => {

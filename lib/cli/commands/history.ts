@@ -1,13 +1,16 @@
 /**
- * `kitchen history PIPELINE --local --pg-url URL [--kitchen NAME | --env ENV] [--last N] [--test NAME] [--json]`:
- * the last runs of a pipeline from its test-history table (the one `kitchen run --local` writes on PostgreSQL), with
- * outcome and failed or warned tests, and an ASCII chart of one test's values against its band.
+ * `kitchen history PIPELINE [--kitchen NAME | --env ENV] [--last N] [--test NAME] [--json]`: the last runs of a
+ * pipeline from its test-history table, with outcome and failed or warned tests, and an ASCII chart of one test's
+ * values against its band. On AWS the table is read through the Redshift Data API on the environment's warehouse;
+ * with `--local --pg-url URL`, on the PostgreSQL that `kitchen run --local` writes.
  */
 import type { Command } from 'commander';
 import { findEnvironment } from '../../config/model';
 import { loadConfig } from '../../config/loader';
-import { kitchenNameProblem } from '../../naming';
-import { CliError, EXIT_USAGE } from '../errors';
+import { checkProfile, checkRegion } from '../../kitchen/args';
+import { awsTarget, clientConfig, sdkErrorMessage } from '../../kitchen/aws';
+import { kitchenNameProblem, Names } from '../../naming';
+import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output, table } from '../output';
 import { findPipeline, localTarget } from './run';
 
@@ -18,7 +21,14 @@ interface HistoryOptions {
   readonly env?: string;
   readonly last: string;
   readonly test?: string;
+  readonly secretArn?: string;
+  readonly dbUser?: string;
+  readonly profile?: string;
+  readonly region?: string;
 }
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const DB_USER = /^[a-z_][a-z0-9_$]{0,126}$/;
 
 export function register(program: Command): void {
   program
@@ -31,6 +41,10 @@ export function register(program: Command): void {
     .option('--env <environment>', 'the environment whose runs to show (default: the development environment)')
     .option('--last <n>', 'how many runs', '10')
     .option('--test <name>', 'the test to chart (default: the first test with a band)')
+    .option('--secret-arn <arn>', 'on AWS: read as the database user of this Secrets Manager secret')
+    .option('--db-user <name>', 'on AWS: read as this database user (temporary credentials)')
+    .option('--profile <name>', 'AWS profile')
+    .option('--region <region>', "AWS region (default: the environment's region)")
     .action(async (pipelineId: string, opts: HistoryOptions) => {
       const output = new Output(program.opts());
       const config = loadConfig(program.opts().config as string);
@@ -41,14 +55,23 @@ export function register(program: Command): void {
       if (opts.kitchen !== undefined && opts.env !== undefined) {
         throw new CliError('give --kitchen NAME or --env ENV, not both', EXIT_USAGE);
       }
-      if (!opts.local) {
+      if (opts.secretArn !== undefined && opts.dbUser !== undefined) {
+        throw new CliError('give --secret-arn ARN or --db-user NAME, not both', EXIT_USAGE);
+      }
+      if (opts.secretArn !== undefined && !SECRET_ARN.test(opts.secretArn)) {
         throw new CliError(
-          'kitchen history reads the local history table only (give --local --pg-url URL); reading it on AWS through the Redshift Data API is not built yet',
+          `--secret-arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), got: ${JSON.stringify(opts.secretArn)}`,
+          EXIT_USAGE,
+        );
+      }
+      if (opts.dbUser !== undefined && !DB_USER.test(opts.dbUser)) {
+        throw new CliError(
+          `--db-user must be a Redshift user name (lowercase letters, digits, _ and $, starting with a letter or _), got: ${JSON.stringify(opts.dbUser)}`,
           EXIT_USAGE,
         );
       }
       const pgUrl = opts.pgUrl ?? process.env.KITCHENS_PG_URL;
-      if (!pgUrl || !/^postgres(ql)?:\/\//.test(pgUrl)) {
+      if (opts.local && (!pgUrl || !/^postgres(ql)?:\/\//.test(pgUrl))) {
         throw new CliError(
           `--pg-url must be a PostgreSQL URL such as postgres://user@127.0.0.1:5432/db (or set KITCHENS_PG_URL), got: ${JSON.stringify(pgUrl ?? '')}`,
           EXIT_USAGE,
@@ -68,16 +91,45 @@ export function register(program: Command): void {
       // The same table the pipeline writes: its history_table variable for this environment or Kitchen.
       const historyTable = localTarget(config, env, opts.kitchen).variables.history_table;
 
-      const { Client } = await import('pg');
       const { readHistory, summarizeRuns, testSeries, defaultChartTest, renderChart } =
         await import('../../observability/history');
-      const client = new Client({ connectionString: pgUrl });
-      await client.connect();
       let rows;
-      try {
-        rows = await readHistory(client, historyTable, definition.id, last);
-      } finally {
-        await client.end();
+      if (opts.local) {
+        const { Client } = await import('pg');
+        const client = new Client({ connectionString: pgUrl });
+        await client.connect();
+        try {
+          rows = await readHistory(client, historyTable, definition.id, last);
+        } finally {
+          await client.end();
+        }
+      } else {
+        // The environment's warehouse (a Kitchen's schema lives on it too), through the Redshift Data API.
+        const profile = opts.profile !== undefined ? checkProfile(opts.profile) : undefined;
+        const region = opts.region !== undefined ? checkRegion(opts.region, env, false) : undefined;
+        const target = awsTarget(env, { region, profile });
+        const names = new Names({ project: config.project, environment: env.name, account: env.account });
+        const [{ RedshiftDataClient }, { dataApiSqlClient }] = await Promise.all([
+          import('@aws-sdk/client-redshift-data'),
+          import('../../observability/history-redshift'),
+        ]);
+        const warehouse = {
+          clusterIdentifier: names.clusterIdentifier(),
+          database: env.warehouse.database,
+          ...(opts.secretArn !== undefined ? { secretArn: opts.secretArn } : {}),
+          ...(opts.dbUser !== undefined ? { dbUser: opts.dbUser } : {}),
+        };
+        const client = new RedshiftDataClient(clientConfig(target));
+        try {
+          rows = await readHistory(dataApiSqlClient(client, warehouse), historyTable, definition.id, last);
+        } catch (e) {
+          throw new CliError(
+            `kitchen history: could not read ${historyTable} on cluster ${warehouse.clusterIdentifier} (database ${warehouse.database}, ${target.region}) through the Redshift Data API: ${sdkErrorMessage(e)}`,
+            EXIT_SERVICE,
+          );
+        } finally {
+          client.destroy();
+        }
       }
       const runs = summarizeRuns(rows);
       const chartTest = opts.test ?? defaultChartTest(rows);

@@ -18,6 +18,11 @@ export const COMMANDS: readonly LazyCommand[] = [
   command('clone', 'seed a Kitchen with sampled, masked data from its parent', () => require('./clone')),
   command('run', 'run a pipeline locally or in a Kitchen on AWS', () => require('./run')),
   command('history', "show a pipeline's last runs and chart a test against its band", () => require('./history')),
+  command(
+    'metrics',
+    'DataOps delivery metrics: deploy frequency, lead time, change failure rate, time to restore',
+    () => require('./metrics'),
+  ),
   command('align', 'check that development and production differ only as declared', () => require('./align')),
   command('promote-report', 'write a Markdown report of what a promotion would change', () =>
     require('./promote-report'),

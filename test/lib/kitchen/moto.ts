@@ -15,6 +15,54 @@ export function motoEndpoint(): string {
   return endpoint;
 }
 
+/**
+ * Credentials moto serves as `account` (STS AssumeRole through the query API): resources created with them live in
+ * that account, so ARNs built from the config's account ids match.
+ */
+export async function motoAccountCredentials(account: string, session: string): Promise<Record<string, string>> {
+  const body = new URLSearchParams({
+    Action: 'AssumeRole',
+    Version: '2011-06-15',
+    RoleArn: `arn:aws:iam::${account}:role/developer`,
+    RoleSessionName: session,
+  });
+  const res = await fetch(`${motoEndpoint()}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20300101/us-east-1/sts/aws4_request',
+    },
+    body,
+  });
+  const xml = await res.text();
+  const field = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(xml)?.[1] ?? '';
+  return {
+    AWS_ACCESS_KEY_ID: field('AccessKeyId'),
+    AWS_SECRET_ACCESS_KEY: field('SecretAccessKey'),
+    AWS_SESSION_TOKEN: field('SessionToken'),
+  };
+}
+
+const AWS_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+
+/**
+ * Points the AWS SDK at moto, as `account`, for the tests of the calling file (jest hooks: register it before the
+ * file's own beforeAll), and puts the environment back after them.
+ */
+export function useMotoAccount(account: string, session: string): void {
+  const saved = Object.fromEntries(AWS_VARIABLES.map((v) => [v, process.env[v]]));
+  beforeAll(async () => {
+    process.env.AWS_ENDPOINT_URL = motoEndpoint();
+    Object.assign(process.env, await motoAccountCredentials(account, session));
+  });
+  afterAll(() => {
+    for (const key of AWS_VARIABLES) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+}
+
 export function motoCloudFormation(region: string): CloudFormationClient {
   return new CloudFormationClient({ region, endpoint: motoEndpoint() });
 }
