@@ -118,3 +118,76 @@ export function describePlan(node: PlanNode): string {
       return `(${node.branches.map(describePlan).join(' | ')})`;
   }
 }
+
+/** Every step id of a plan node, in plan order. */
+export function planStepIds(node: PlanNode): string[] {
+  switch (node.kind) {
+    case 'step':
+      return [node.id];
+    case 'sequence':
+      return node.items.flatMap(planStepIds);
+    case 'parallel':
+      return node.branches.flatMap(planStepIds);
+  }
+}
+
+/** A plan whose leaves are stages: sub-plans that each run in a stage child machine. */
+export type StagedPlan =
+  | { readonly kind: 'stage'; readonly index: number; readonly plan: PlanNode }
+  | { readonly kind: 'sequence'; readonly items: readonly StagedPlan[] }
+  | { readonly kind: 'parallel'; readonly branches: readonly StagedPlan[] };
+
+/**
+ * Splits a plan into stages of at most `budget` weight (`weight(step id)`, summed), keeping the plan's order and
+ * parallelism: consecutive items of a sequence, or branches of a parallel node, are grouped into one stage while they
+ * fit; a heavier item is split the same way inside; a single step heavier than the budget is a stage of its own.
+ * Returns undefined when the whole plan fits one stage (the pipeline stays one machine).
+ */
+export function planStages(
+  plan: PlanNode,
+  weight: (id: string) => number,
+  budget: number,
+): { readonly staged: StagedPlan; readonly stages: readonly PlanNode[] } | undefined {
+  const weigh = (node: PlanNode) => planStepIds(node).reduce((sum, id) => sum + weight(id), 0);
+  if (weigh(plan) <= budget) return undefined;
+  const stages: PlanNode[] = [];
+  const stage = (nodes: PlanNode[], kind: 'sequence' | 'parallel'): StagedPlan => {
+    const node: PlanNode =
+      nodes.length === 1
+        ? nodes[0]
+        : kind === 'sequence'
+          ? { kind: 'sequence', items: nodes }
+          : { kind: 'parallel', branches: nodes };
+    stages.push(node);
+    return { kind: 'stage', index: stages.length - 1, plan: node };
+  };
+  const pack = (node: PlanNode): StagedPlan => {
+    if (node.kind === 'step' || weigh(node) <= budget) return stage([node], 'sequence');
+    const children = node.kind === 'sequence' ? node.items : node.branches;
+    const packed: StagedPlan[] = [];
+    let group: PlanNode[] = [];
+    let load = 0;
+    const flush = () => {
+      if (group.length > 0) packed.push(stage(group, node.kind));
+      group = [];
+      load = 0;
+    };
+    for (const child of children) {
+      const childWeight = weigh(child);
+      if (childWeight > budget) {
+        // In a sequence the order must hold: close the group before the heavy item.
+        if (node.kind === 'sequence') flush();
+        packed.push(pack(child));
+        continue;
+      }
+      if (load + childWeight > budget) flush();
+      group.push(child);
+      load += childWeight;
+    }
+    flush();
+    if (packed.length === 1) return packed[0];
+    return node.kind === 'sequence' ? { kind: 'sequence', items: packed } : { kind: 'parallel', branches: packed };
+  };
+  const staged = pack(plan);
+  return { staged, stages };
+}
