@@ -17,6 +17,7 @@ import {
   pipelineStages,
   SETUP_MAX_POLLS,
   SETUP_POLL_SECONDS,
+  STAGE_WEIGHT,
 } from '../../lib/pipeline/limits';
 import { renderPipeline } from '../../lib/pipeline/loader';
 import type { PipelineDefinition, StepDefinition } from '../../lib/pipeline/model';
@@ -55,6 +56,12 @@ export interface PipelineProps {
   readonly definition: PipelineDefinition;
   /** The environment or Kitchen resources the pipeline runs against. */
   readonly target: PipelineTarget;
+  /**
+   * Largest stage machine, by weight (a step counts 1, each of its tests 1 more): a heavier pipeline runs as stage
+   * child machines started one after another by its own machine. A positive integer.
+   * @default - 200 (`STAGE_WEIGHT`): about 600 KB of definition per stage with a test on every step
+   */
+  readonly stageWeight?: number;
 }
 
 export class Pipeline extends Construct {
@@ -86,7 +93,11 @@ export class Pipeline extends Construct {
     const { target } = props;
     this.definition = renderPipeline(props.definition, target.variables);
     this.plan = planSteps(this.definition.steps);
-    checkLimits(this.definition, this.plan, target.historyTable);
+    const stageWeight = props.stageWeight ?? STAGE_WEIGHT;
+    if (!Number.isInteger(stageWeight) || stageWeight < 1) {
+      throw new Error(`Pipeline ${this.node.path}: stageWeight must be a positive integer, got: ${stageWeight}`);
+    }
+    checkLimits(this.definition, this.plan, target.historyTable, stageWeight);
     // The states reference the child machines by ARN; the machines are created after this one, so the pipeline's
     // own machine stays the first state machine of the template.
     const childArn = (suffix: string) =>
@@ -124,7 +135,7 @@ export class Pipeline extends Construct {
     if (this.definition.steps.some((s) => s.tests.length > 0)) {
       chain = chain.next(this.historySetup(context, failure));
     }
-    const stages = pipelineStages(this.definition, this.plan);
+    const stages = pipelineStages(this.definition, this.plan, stageWeight);
     this.staged = stages !== undefined;
     const stageChains = (stages?.stages ?? []).map((stage, i) => {
       const scope = new Construct(this, `Stage${i + 1}`);
@@ -199,7 +210,7 @@ export class Pipeline extends Construct {
       this.stateMachine,
       stages ? [] : this.definition.steps,
       context,
-      stages ? ['sql', 'stage'] : ['sql', 'test'],
+      stages ? ['sql', ...this.stages.map((_, i) => `stage${i + 1}`)] : ['sql', 'test'],
     );
     this.stages.forEach((stage, i) => this.grant(stage, stepsOf(stages!.stages[i]), context, ['sql', 'test']));
     for (const m of [this.stateMachine, ...this.stages]) dependOnPolicyOnly(m);
@@ -272,7 +283,7 @@ export class Pipeline extends Construct {
     const n = index + 1;
     const scope = new Construct(this, `RunStage${n}`);
     const ids = planStepIds(stage);
-    const label = `Stage ${n}: ${ids.length === 1 ? ids[0] : `${ids[0]} .. ${ids[ids.length - 1]}`} (${ids.length} steps)`;
+    const label = `Stage ${n}: ${ids.length === 1 ? ids[0] : `${ids[0]} .. ${ids[ids.length - 1]}`} (${ids.length} ${ids.length === 1 ? 'step' : 'steps'})`;
     const ref = sfn.StateMachine.fromStateMachineArn(
       scope,
       'Ref',
@@ -486,7 +497,7 @@ export class Pipeline extends Construct {
         role,
         `AwsSolutions-IAM5[${resourceFinding(this, executions)}]`,
         `states:DescribeExecution and StopExecution of the executions pipeline ${this.definition.id} starts on its own ` +
-          `${suffix} child machine${suffix === 'stage' ? 's' : ''} (startExecution.sync); execution ARNs end in the execution name, so they cannot be listed.`,
+          `${suffix} child machine (startExecution.sync); execution ARNs end in the execution name, so they cannot be listed.`,
       );
     }
     acknowledge(

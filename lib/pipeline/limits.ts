@@ -112,9 +112,10 @@ const setupEvents = (definition: PipelineDefinition) =>
 export function pipelineStages(
   definition: PipelineDefinition,
   plan: PlanNode,
+  stageWeight: number = STAGE_WEIGHT,
 ): { readonly staged: StagedPlan; readonly stages: readonly PlanNode[] } | undefined {
   const steps = new Map(definition.steps.map((s) => [s.id, s]));
-  return planStages(plan, (id) => 1 + steps.get(id)!.tests.length, STAGE_WEIGHT);
+  return planStages(plan, (id) => 1 + steps.get(id)!.tests.length, stageWeight);
 }
 
 /** Worst-case history events of the pipeline's own execution and of each stage execution (none when one machine). */
@@ -151,7 +152,12 @@ export function historyEventBounds(
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 /** Problems with statements over the Data API limit, and with an execution that could exceed the history limit. */
-export function limitProblems(definition: PipelineDefinition, plan: PlanNode, historyTable: string): string[] {
+export function limitProblems(
+  definition: PipelineDefinition,
+  plan: PlanNode,
+  historyTable: string,
+  stageWeight: number = STAGE_WEIGHT,
+): string[] {
   const problems: string[] = [];
   const source = definition.source;
   const tooLong = (where: string, sql: string) => {
@@ -196,7 +202,7 @@ export function limitProblems(definition: PipelineDefinition, plan: PlanNode, hi
       }
     });
   });
-  const stages = pipelineStages(definition, plan);
+  const stages = pipelineStages(definition, plan, stageWeight);
   const bounds = historyEventBounds(definition, plan, stages);
   const executions = [
     { what: 'an execution', events: bounds.pipeline, ids: definition.steps.map((s) => s.id) },
@@ -223,8 +229,13 @@ export function limitProblems(definition: PipelineDefinition, plan: PlanNode, hi
   return problems;
 }
 
-export function checkLimits(definition: PipelineDefinition, plan: PlanNode, historyTable: string): void {
-  const problems = limitProblems(definition, plan, historyTable);
+export function checkLimits(
+  definition: PipelineDefinition,
+  plan: PlanNode,
+  historyTable: string,
+  stageWeight: number = STAGE_WEIGHT,
+): void {
+  const problems = limitProblems(definition, plan, historyTable, stageWeight);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
