@@ -50,16 +50,23 @@ export function measureDefinition(definition: unknown, stack: Stack): number {
     throw new Error('measureDefinition: the definition holds a list token, which it cannot measure');
   }
   let bytes = Buffer.byteLength(text);
-  for (const match of text.matchAll(TOKEN)) {
-    const resolved: unknown = stack.resolve(match[0]);
-    if (typeof resolved === 'string') {
-      bytes += Buffer.byteLength(JSON.stringify(resolved)) - 2 - match[0].length;
-    } else if (resolved === null || typeof resolved !== 'object') {
-      // A whole-string token for a JSON value (JsonPath.DISCARD is null): the value replaces the quoted string.
-      bytes += Buffer.byteLength(JSON.stringify(resolved)) - match[0].length - 2;
-    } else {
-      bytes += REFERENCE_BYTES - match[0].length;
+  // The same few references (runner ARNs, the partition, the topic) recur in every state: resolve each once.
+  const deltas = new Map<string, number>();
+  for (const [token] of text.matchAll(TOKEN)) {
+    let delta = deltas.get(token);
+    if (delta === undefined) {
+      const resolved: unknown = stack.resolve(token);
+      if (typeof resolved === 'string') {
+        delta = Buffer.byteLength(JSON.stringify(resolved)) - 2 - token.length;
+      } else if (resolved === null || typeof resolved !== 'object') {
+        // A whole-string token for a JSON value (JsonPath.DISCARD is null): the value replaces the quoted string.
+        delta = Buffer.byteLength(JSON.stringify(resolved)) - token.length - 2;
+      } else {
+        delta = REFERENCE_BYTES - token.length;
+      }
+      deltas.set(token, delta);
     }
+    bytes += delta;
   }
   return bytes;
 }

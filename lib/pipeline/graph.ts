@@ -55,6 +55,13 @@ export function planSteps(steps: readonly Node[]): PlanNode {
 
   const plan = (set: number[]): PlanNode => {
     if (set.length === 1) return { kind: 'step', id: steps[set[0]].id };
+    // A set with a single source is connected and starts with it: peel such sources one by one (the general case
+    // below would reach the same sequence, in time quadratic in the length of a chain).
+    const peeled = peelSingleSources(set);
+    if (peeled > 0) {
+      const first: PlanNode[] = set.slice(0, peeled).map((n) => ({ kind: 'step', id: steps[n].id }));
+      return { kind: 'sequence', items: [...first, ...items(plan(set.slice(peeled)))] };
+    }
     const members = new Set(set);
     const components = weakComponents(set, members, preds, succs);
     if (components.length > 1) {
@@ -74,8 +81,30 @@ export function planSteps(steps: readonly Node[]): PlanNode {
     return sequence(plan(sources), plan(afterSources));
   };
 
+  /** How many leading nodes of `set` (topological order) are, one after another, the only source of the rest. */
+  const peelSingleSources = (set: number[]): number => {
+    const members = new Set(set);
+    const indegree = new Map(set.map((n) => [n, preds[n].filter((p) => members.has(p)).length]));
+    let sources = set.filter((n) => indegree.get(n) === 0).length;
+    let peeled = 0;
+    while (set.length - peeled > 1 && sources === 1) {
+      const n = set[peeled++];
+      members.delete(n);
+      sources--;
+      for (const s of succs[n]) {
+        if (!members.has(s)) continue;
+        const d = indegree.get(s)! - 1;
+        indegree.set(s, d);
+        if (d === 0) sources++;
+      }
+    }
+    return peeled;
+  };
+
   return plan(order);
 }
+
+const items = (node: PlanNode): readonly PlanNode[] => (node.kind === 'sequence' ? node.items : [node]);
 
 function sequence(first: PlanNode, second: PlanNode): PlanNode {
   const items = [first, second].flatMap((n) => (n.kind === 'sequence' ? n.items : [n]));
