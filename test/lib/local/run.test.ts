@@ -619,6 +619,73 @@ describe('a pipeline run as stage machines', () => {
   });
 });
 
+describe('a history table from an older release', () => {
+  // Its own schema: the table is created here in the shape it had before band_low, band_high and message.
+  const old = 'local_upgrade';
+
+  it('should add the missing columns, keep the recorded rows, and stay re-runnable', async () => {
+    await client.query(`DROP SCHEMA IF EXISTS ${old} CASCADE`);
+    await client.query(`CREATE SCHEMA ${old}`);
+    await client.query(
+      `CREATE TABLE ${old}.kitchens_test_history (run_id VARCHAR(64) NOT NULL, pipeline VARCHAR(64) NOT NULL, ` +
+        'step VARCHAR(64) NOT NULL, test VARCHAR(128) NOT NULL, level VARCHAR(16) NOT NULL, status VARCHAR(16) NOT NULL, ' +
+        'value DOUBLE PRECISION, expectation VARCHAR(256), recorded_at TIMESTAMP NOT NULL)',
+    );
+    await client.query(
+      `INSERT INTO ${old}.kitchens_test_history VALUES ('r0', 'upgrade', 'load', 'upgrade rows', 'error', 'passed', 7, '>= 1', '2026-01-01')`,
+    );
+    const definition = new PipelineBuilder('upgrade')
+      .sql('load', { sql: 'SELECT 1', tests: [{ name: 'upgrade rows', query: 'SELECT 8', rule: { min: 1 } }] })
+      .build(context);
+    const compiled = compileTestPipeline(definition, { schema: old });
+    const columns = async () =>
+      (
+        await client.query(
+          "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'kitchens_test_history' ORDER BY ordinal_position",
+          [old],
+        )
+      ).rows.map((r) => r.column_name);
+    // WHEN run twice
+    const first = await run(definition, { compiled });
+    const second = await run(definition, { compiled });
+    // THEN
+    expect([first.cause, first.outcome, second.cause, second.outcome]).toStrictEqual([
+      undefined,
+      'succeeded',
+      undefined,
+      'succeeded',
+    ]);
+    expect(await columns()).toStrictEqual([
+      'run_id',
+      'pipeline',
+      'step',
+      'test',
+      'level',
+      'status',
+      'value',
+      'expectation',
+      'recorded_at',
+      'band_low',
+      'band_high',
+      'message',
+    ]);
+    const rows = await client.query(
+      `SELECT run_id, value, message FROM ${old}.kitchens_test_history ORDER BY recorded_at`,
+    );
+    expect(rows.rows.map((r) => [r.run_id === 'r0' ? 'r0' : 'new', r.value, r.message])).toStrictEqual([
+      ['r0', 7, null],
+      ['new', 8, null],
+      ['new', 8, null],
+    ]);
+    // The upgrade procedure is gone again.
+    const procedures = await client.query(
+      'SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1',
+      [old],
+    );
+    expect(procedures.rows).toStrictEqual([]);
+  });
+});
+
 describe('in_control that holds', () => {
   jest.setTimeout(300_000);
   /** A pipeline whose test reads the value from table `<id>_value`, which each run sets. */
