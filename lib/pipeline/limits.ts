@@ -26,6 +26,17 @@ export const SETUP_MAX_POLLS = 24;
  * history events; lighter pipelines stay one machine. About 2 KB of definition per unit of weight.
  */
 export const STAGE_WEIGHT = 200;
+/** History events one unit of stage weight may bring: a step costs at least its events / EVENTS_PER_WEIGHT. */
+export const EVENTS_PER_WEIGHT = 100;
+
+/**
+ * A step's weight in a stage: 1, plus 1 per test, and at least its worst-case history events / EVENTS_PER_WEIGHT, so a
+ * stage of STAGE_WEIGHT stays within about 20,000 events (copy steps with many objects are what makes this bind).
+ */
+export function stepWeight(step: StepDefinition): number {
+  return Math.max(1 + step.tests.length, Math.ceil(stepEvents(step) / EVENTS_PER_WEIGHT));
+}
+
 /** Branch results merged per Pass state after a Parallel state (intrinsic functions nest at most 10 deep). */
 export const MERGE_FAN_IN = 9;
 
@@ -115,7 +126,7 @@ export function pipelineStages(
   stageWeight: number = STAGE_WEIGHT,
 ): { readonly staged: StagedPlan; readonly stages: readonly PlanNode[] } | undefined {
   const steps = new Map(definition.steps.map((s) => [s.id, s]));
-  return planStages(plan, (id) => 1 + steps.get(id)!.tests.length, stageWeight);
+  return planStages(plan, (id) => stepWeight(steps.get(id)!), stageWeight);
 }
 
 /** Worst-case history events of the pipeline's own execution and of each stage execution (none when one machine). */
