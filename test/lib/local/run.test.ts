@@ -80,6 +80,21 @@ async function tableExists(table: string): Promise<boolean> {
   return result.rowCount === 1;
 }
 
+/** A run that failed on a step's SQL (a missing table) with exactly one alert, the run's, carrying the cause. */
+function expectOneSqlFailureAlert(
+  result: Awaited<ReturnType<typeof run>>,
+  pipeline: string,
+  step: string,
+  table: string,
+): void {
+  expect(result.status).toBe('failed');
+  expect(result.error).toBe('Kitchens.SqlFailed');
+  expect(result.cause).toBe(`SQL of step "${step}" failed: ERROR: relation "${schema}.${table}" does not exist`);
+  expect(result.alerts.map((a) => [a.title, a.context.cause])).toStrictEqual([
+    [`:x: dev / ${pipeline}: run failed`, result.cause],
+  ]);
+}
+
 /** The result record fields a test without a band, message or error carries. */
 const plain = { band: { low: '', high: '' }, message: '', error: '' };
 
@@ -464,13 +479,7 @@ describe('parallel branches', () => {
       .sql('good', { after: ['start'], sql: 'SELECT 1' })
       .sql('bad', { after: ['start'], sql: `SELECT * FROM ${schema}.missing_in_branch` })
       .build(context);
-    const result = await run(definition);
-    expect(result.status).toBe('failed');
-    expect(result.error).toBe('Kitchens.SqlFailed');
-    expect(result.cause).toBe(`SQL of step "Bad" failed: ERROR: relation "${schema}.missing_in_branch" does not exist`);
-    expect(result.alerts.map((a) => [a.title, a.context.cause])).toStrictEqual([
-      [':x: dev / branchfail: run failed', result.cause],
-    ]);
+    expectOneSqlFailureAlert(await run(definition), 'branchfail', 'Bad', 'missing_in_branch');
   });
 
   it('should alert only for the test when an error test fails in a branch', async () => {
@@ -596,12 +605,7 @@ describe('a pipeline run as stage machines', () => {
     const result = await run(staged('stagesql', { sql: `SELECT * FROM ${schema}.missing_in_stage` }), {
       stageWeight: 3,
     });
-    expect(result.status).toBe('failed');
-    expect(result.error).toBe('Kitchens.SqlFailed');
-    expect(result.cause).toBe(`SQL of step "C" failed: ERROR: relation "${schema}.missing_in_stage" does not exist`);
-    expect(result.alerts.map((a) => [a.title, a.context.cause])).toStrictEqual([
-      [':x: dev / stagesql: run failed', result.cause],
-    ]);
+    expectOneSqlFailureAlert(result, 'stagesql', 'C', 'missing_in_stage');
   });
 
   it('should alert only for the test when an error test fails in a later stage', async () => {
