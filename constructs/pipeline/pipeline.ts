@@ -199,8 +199,8 @@ export class Pipeline extends Construct {
       this.stages.push(stateMachine);
     });
     this.definitionSizes = sizes;
-    for (const size of Object.values(sizes)) {
-      checkDefinitionSize(this.definition.source, size);
+    for (const [name, size] of Object.entries(sizes)) {
+      checkDefinitionSize(this.definition.source, size, name);
     }
     const stepsOf = (node: PlanNode): StepDefinition[] => {
       const ids = new Set(planStepIds(node));

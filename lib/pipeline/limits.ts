@@ -252,12 +252,15 @@ export function checkLimits(
   }
 }
 
-/** Throws when a rendered definition is over the Step Functions definition size limit. */
-export function checkDefinitionSize(source: string, definitionBytes: number): void {
+/**
+ * Throws when a rendered definition is over the Step Functions definition size limit; `machine` names the state
+ * machine (the pipeline's own, a stage's or a runner's).
+ */
+export function checkDefinitionSize(source: string, definitionBytes: number, machine?: string): void {
   if (definitionBytes > LIMITS.definitionBytes) {
     throw new ConfigError([
-      `${source}: the compiled state machine definition must be at most ${LIMITS.definitionBytes} bytes (the Step Functions limit), ` +
-        `got: ${definitionBytes} bytes; split the pipeline or remove tests`,
+      `${source}: the compiled state machine definition${machine ? ` of ${machine}` : ''} must be at most ${LIMITS.definitionBytes} bytes (the Step Functions limit), ` +
+        `got: ${definitionBytes} bytes; split the pipeline, remove tests or shorten long SQL`,
     ]);
   }
 }

@@ -22,7 +22,7 @@ describe('Pipeline limits', () => {
     const stack = new Stack(new App(), 'Limits');
     // THEN
     expect(() => new Pipeline(stack, 'Large', { definition, target: createTestTarget(stack) })).toThrow(
-      /^pipeline "large" \(builder\): the compiled state machine definition must be at most 1048576 bytes \(the Step Functions limit\), got: 11\d{5} bytes; split the pipeline or remove tests$/,
+      /^pipeline "large" \(builder\): the compiled state machine definition of acme-dev-large must be at most 1048576 bytes \(the Step Functions limit\), got: 11\d{5} bytes; split the pipeline, remove tests or shorten long SQL$/,
     );
   });
 
