@@ -57,9 +57,10 @@ export interface PipelineProps {
   /** The environment or Kitchen resources the pipeline runs against. */
   readonly target: PipelineTarget;
   /**
-   * Largest stage machine, by weight (a step counts 1, each of its tests 1 more): a heavier pipeline runs as stage
-   * child machines started one after another by its own machine. A positive integer.
-   * @default - 200 (`STAGE_WEIGHT`): about 600 KB of definition per stage with a test on every step
+   * Largest stage machine, by weight (a step counts 1, each of its tests 1 more, and at least its worst-case history
+   * events / 100): a heavier pipeline runs as stage child machines started one after another by its own machine.
+   * A positive integer.
+   * @default - 200 (`STAGE_WEIGHT`): at most about 600 KB of definition per stage with a test on every step
    */
   readonly stageWeight?: number;
 }
