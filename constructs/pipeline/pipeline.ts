@@ -9,17 +9,20 @@ import { ArnFormat, CfnResource, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { planSteps, PlanNode } from '../../lib/pipeline/graph';
+import { planStepIds, planSteps, PlanNode, StagedPlan } from '../../lib/pipeline/graph';
 import {
   checkDefinitionSize,
   checkLimits,
   MERGE_FAN_IN,
+  pipelineStages,
   SETUP_MAX_POLLS,
   SETUP_POLL_SECONDS,
+  STAGE_WEIGHT,
 } from '../../lib/pipeline/limits';
 import { renderPipeline } from '../../lib/pipeline/loader';
-import type { PipelineDefinition } from '../../lib/pipeline/model';
+import type { PipelineDefinition, StepDefinition } from '../../lib/pipeline/model';
 import { historySetupStatements } from '../../lib/pipeline/sql';
+import { MeasuredDefinitionBody } from './definition-size';
 import { PipelineRunners } from './runners';
 import {
   catchChild,
@@ -53,6 +56,13 @@ export interface PipelineProps {
   readonly definition: PipelineDefinition;
   /** The environment or Kitchen resources the pipeline runs against. */
   readonly target: PipelineTarget;
+  /**
+   * Largest stage machine, by weight (a step counts 1, each of its tests 1 more, and at least its worst-case history
+   * events / 100): a heavier pipeline runs as stage child machines started one after another by its own machine.
+   * A positive integer.
+   * @default - 200 (`STAGE_WEIGHT`): at most about 600 KB of definition per stage with a test on every step
+   */
+  readonly stageWeight?: number;
 }
 
 export class Pipeline extends Construct {
@@ -66,15 +76,29 @@ export class Pipeline extends Construct {
   public readonly definition: PipelineDefinition;
   /** The execution plan (series-parallel) the states follow. */
   public readonly plan: PlanNode;
+  /**
+   * Stage child machines, in order, when the pipeline is too large for one machine (see `STAGE_WEIGHT`): the
+   * pipeline's machine then runs them one after another. Empty for a pipeline that is one machine.
+   */
+  public readonly stages: sfn.StateMachine[] = [];
+  /** Definition bytes of every machine of the pipeline as the 1 MB check computed them, by state machine name. */
+  public readonly definitionSizes: Readonly<Record<string, number>>;
 
   private parallels = 0;
+  /** Whether the pipeline runs stage machines (then its own Parallel states hold stage Tasks, not steps). */
+  private readonly staged: boolean;
+  private readonly stageNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     const { target } = props;
     this.definition = renderPipeline(props.definition, target.variables);
     this.plan = planSteps(this.definition.steps);
-    checkLimits(this.definition, this.plan, target.historyTable);
+    const stageWeight = props.stageWeight ?? STAGE_WEIGHT;
+    if (!Number.isInteger(stageWeight) || stageWeight < 1) {
+      throw new Error(`Pipeline ${this.node.path}: stageWeight must be a positive integer, got: ${stageWeight}`);
+    }
+    checkLimits(this.definition, this.plan, target.historyTable, stageWeight);
     // The states reference the child machines by ARN; the machines are created after this one, so the pipeline's
     // own machine stays the first state machine of the template.
     const childArn = (suffix: string) =>
@@ -112,13 +136,20 @@ export class Pipeline extends Construct {
     if (this.definition.steps.some((s) => s.tests.length > 0)) {
       chain = chain.next(this.historySetup(context, failure));
     }
-    chain = chain.next(this.compile(this.plan, context, failureTargets(this, 'Run', 'Run', failure.alert), failure));
-    // Observability (issue 14): the run's test results as CloudWatch metrics, one batch after the last step.
-    chain = appendTestMetrics(this, chain, {
-      definition: this.definition,
-      identity: pipelineIdentity(target, this.definition.id),
-      resultsPath: PATHS.tests,
+    const stages = pipelineStages(this.definition, this.plan, stageWeight);
+    this.staged = stages !== undefined;
+    const stageChains = (stages?.stages ?? []).map((stage, i) => {
+      const scope = new Construct(this, `Stage${i + 1}`);
+      const name = target.names.stateMachineName(`${this.definition.id}_stage${i + 1}`);
+      return { scope, name, chain: this.stageChain(scope, i + 1, stage, context) };
     });
+    this.stageNames = stageChains.map((s) => s.name);
+    chain = chain.next(
+      this.compile(stages?.staged ?? this.plan, context, failureTargets(this, 'Run', 'Run', failure.alert), failure),
+    );
+    if (!stages) {
+      chain = this.withTestMetrics(this, chain, this.definition.steps, context);
+    }
     chain = chain.next(
       new sfn.Pass(this, 'Report', {
         stateName: 'Report results',
@@ -127,26 +158,63 @@ export class Pipeline extends Construct {
     );
 
     const stateMachineName = target.names.stateMachineName(this.definition.id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
-      encryptionKey: target.encryptionKey,
-      retention: target.logRetentionDays as logs.RetentionDays,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+    const sizes: Record<string, number> = {};
+    const machine = (scope: Construct, name: string, body: sfn.IChainable, comment: string) => {
+      const measured = new MeasuredDefinitionBody(body);
+      const logGroup = new logs.LogGroup(scope, 'Logs', {
+        logGroupName: `/aws/vendedlogs/states/${name}`,
+        encryptionKey: target.encryptionKey,
+        retention: target.logRetentionDays as logs.RetentionDays,
+      });
+      const stateMachine = new sfn.StateMachine(scope, 'Resource', {
+        stateMachineName: name,
+        comment,
+        definitionBody: measured,
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+        tracingEnabled: true,
+        // Declared once for the whole machine: states then leave it out (about 30 bytes each).
+        queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      });
+      sizes[name] = measured.bytes;
+      return { stateMachine, logGroup };
+    };
+    const main = machine(
+      this,
       stateMachineName,
-      comment: this.definition.description ?? `Pipeline ${this.definition.id} (${this.definition.source})`,
-      definitionBody: sfn.DefinitionBody.fromChainable(chain),
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
-      // Declared once for the whole machine: states then leave it out (about 30 bytes each).
-      queryLanguage: sfn.QueryLanguage.JSON_PATH,
-    });
+      chain,
+      this.definition.description ?? `Pipeline ${this.definition.id} (${this.definition.source})`,
+    );
+    this.stateMachine = main.stateMachine;
+    this.logGroup = main.logGroup;
     this.runners = new PipelineRunners(this, 'Runners', { definition: this.definition, target });
-    for (const machine of [this.stateMachine, this.runners.sql, this.runners.test]) {
-      checkDefinitionSize(this.definition.source, definitionBytes(machine));
+    for (const runner of [this.runners.sql, this.runners.test]) {
+      sizes[(runner.node.defaultChild as sfn.CfnStateMachine).stateMachineName!] = definitionBytes(runner);
     }
-    this.grant(context);
-    this.dependOnPolicyOnly();
+    stageChains.forEach((stage, i) => {
+      const { stateMachine } = machine(
+        stage.scope,
+        stage.name,
+        stage.chain,
+        `Pipeline ${this.definition.id}, stage ${i + 1} of ${stageChains.length}`,
+      );
+      this.stages.push(stateMachine);
+    });
+    this.definitionSizes = sizes;
+    for (const [name, size] of Object.entries(sizes)) {
+      checkDefinitionSize(this.definition.source, size, name);
+    }
+    const stepsOf = (node: PlanNode): StepDefinition[] => {
+      const ids = new Set(planStepIds(node));
+      return this.definition.steps.filter((s) => ids.has(s.id));
+    };
+    this.grant(
+      this.stateMachine,
+      stages ? [] : this.definition.steps,
+      context,
+      stages ? ['sql', ...this.stages.map((_, i) => `stage${i + 1}`)] : ['sql', 'test'],
+    );
+    this.stages.forEach((stage, i) => this.grant(stage, stepsOf(stages!.stages[i]), context, ['sql', 'test']));
+    for (const m of [this.stateMachine, ...this.stages]) dependOnPolicyOnly(m);
 
     if (this.definition.schedule) {
       this.schedule = new PipelineSchedule(this, 'Schedule', {
@@ -157,6 +225,102 @@ export class Pipeline extends Construct {
         description: `Runs pipeline ${this.definition.id} (enabled only where the environment runs schedules)`,
       });
     }
+  }
+
+  /** Observability (issue 14): a machine's test results as CloudWatch metrics, one batch after its last step. */
+  private withTestMetrics(
+    scope: Construct,
+    chain: sfn.Chain,
+    steps: readonly StepDefinition[],
+    context: CompileContext,
+  ): sfn.Chain {
+    return appendTestMetrics(scope, chain, {
+      definition: { ...this.definition, steps },
+      identity: pipelineIdentity(context.target, this.definition.id),
+      resultsPath: PATHS.tests,
+    });
+  }
+
+  /**
+   * The chain of one stage machine: its steps with the run's failure handling (a failure alerts, then fails the
+   * stage execution with the step's error and cause), its tests' metrics, and its results.
+   */
+  private stageChain(scope: Construct, n: number, stage: PlanNode, context: CompileContext): sfn.Chain {
+    const failure = runFailureHandler(scope, context);
+    const ids = planStepIds(stage);
+    const start = new sfn.Pass(scope, 'Start', {
+      stateName: `Start stage ${n}`,
+      parameters: { 'run.$': PATHS.run, tests: {} },
+    });
+    let chain = sfn.Chain.start(start).next(
+      this.compile(stage, context, failureTargets(scope, 'Run', 'Run', failure.alert), failure),
+    );
+    const idSet = new Set(ids);
+    chain = this.withTestMetrics(
+      scope,
+      chain,
+      this.definition.steps.filter((s) => idSet.has(s.id)),
+      context,
+    );
+    return chain.next(
+      new sfn.Pass(scope, 'Results', {
+        stateName: `Stage ${n} results`,
+        parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests },
+      }),
+    );
+  }
+
+  /**
+   * The pipeline's state that runs one stage machine and merges its test results. A failed stage has alerted
+   * already: its own error and cause go to `alerted` (the run's Fail state, or a branch's). A stage that could not
+   * start goes to `notAlerted` as `Kitchens.StageNotStarted`.
+   */
+  private stageTask(
+    index: number,
+    stage: PlanNode,
+    alerted: sfn.IChainable,
+    notAlerted: sfn.IChainable,
+  ): sfn.IChainable {
+    const n = index + 1;
+    const scope = new Construct(this, `RunStage${n}`);
+    const ids = planStepIds(stage);
+    const label = `Stage ${n}: ${ids.length === 1 ? ids[0] : `${ids[0]} .. ${ids[ids.length - 1]}`} (${ids.length} ${ids.length === 1 ? 'step' : 'steps'})`;
+    const ref = sfn.StateMachine.fromStateMachineArn(
+      scope,
+      'Ref',
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: this.stageNames[index],
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    const run = startChild(
+      scope,
+      'Run',
+      label.length > 80 ? `${label.slice(0, 77)}...` : label,
+      ref,
+      { 'run.$': PATHS.run },
+      { resultSelector: { 'tests.$': '$.Output.tests' }, resultPath: '$.stage' },
+    );
+    catchChild(
+      run,
+      failureTargets(scope, 'Stage', `Stage ${n}`, alerted),
+      describeFailure(
+        scope,
+        'Caught',
+        `Failed: stage ${n}`,
+        'Kitchens.StageNotStarted',
+        `States.Format('Stage ${n}: {}: {}', $.failure.Error, $.failure.Cause)`,
+        notAlerted,
+      ),
+    );
+    return sfn.Chain.start(run).next(
+      new sfn.Pass(scope, 'Merge', {
+        stateName: `Stage ${n} merged`,
+        parameters: { 'run.$': PATHS.run, 'tests.$': `States.JsonMerge(${PATHS.tests}, $.stage.tests, false)` },
+      }),
+    );
   }
 
   /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run (a `Run SQL` child execution). */
@@ -199,12 +363,14 @@ export class Pipeline extends Construct {
    * the alert).
    */
   private compile(
-    node: PlanNode,
+    node: PlanNode | StagedPlan,
     context: CompileContext,
     onFailure: FailureTargets,
     run?: RunFailure,
   ): sfn.IChainable {
     switch (node.kind) {
+      case 'stage':
+        return this.stageTask(node.index, node.plan, run?.fail ?? onFailure.handler, onFailure.handler);
       case 'step': {
         const step = this.definition.steps.find((s) => s.id === node.id)!;
         return stepFragment(this, `Step-${step.id}`, context, step, onFailure);
@@ -215,7 +381,7 @@ export class Pipeline extends Construct {
       }
       case 'parallel': {
         const n = ++this.parallels;
-        const ids = stepIds(node).join(', ');
+        const ids = stagedStepIds(node).join(', ');
         const name = `In parallel ${n}: ${ids}`;
         const parallel = new sfn.Parallel(this, `Parallel${n}`, {
           stateName: name.length > 80 ? `${name.slice(0, 77)}...` : name,
@@ -240,7 +406,11 @@ export class Pipeline extends Construct {
           );
           parallel.branch(sfn.Chain.start(this.compile(branch, context, targets)).next(done));
         });
-        if (run) {
+        if (run && this.staged) {
+          // The branches run stages, which alert their own failures.
+          parallel.addCatch(run.alert, { errors: ['Kitchens.StageNotStarted'], resultPath: PATHS.failure });
+          parallel.addCatch(run.fail, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
+        } else if (run) {
           parallel.addCatch(run.fail, { errors: ['Kitchens.TestFailed'], resultPath: PATHS.failure });
           parallel.addCatch(run.alert, { errors: [sfn.Errors.ALL], resultPath: PATHS.failure });
         }
@@ -281,19 +451,27 @@ export class Pipeline extends Construct {
     return passes.slice(1).reduce<sfn.Chain>((chain, p) => chain.next(p), sfn.Chain.start(passes[0]));
   }
 
-  /** Least privilege through the L2 grants; the Task states add their own scoped statements. */
-  private grant(context: CompileContext): void {
+  /**
+   * Least privilege through the L2 grants for one machine of the pipeline (its own, or a stage) that runs `steps`;
+   * the Task states add their own scoped statements. `children`: the suffixes of the child machines it starts.
+   */
+  private grant(
+    machine: sfn.StateMachine,
+    steps: readonly StepDefinition[],
+    context: CompileContext,
+    children: readonly string[],
+  ): void {
     const { target } = context;
-    const role = this.stateMachine.role;
+    const role = machine.role;
     // The Data API runs in the child machines: only they read the warehouse secret.
-    target.alertTopic.grantPublish(this.stateMachine);
+    target.alertTopic.grantPublish(machine);
     const objects = new Set<string>();
-    for (const step of this.definition.steps) {
+    for (const step of steps) {
       if (step.type === 'copy') {
         const from = target.dataLake.buckets[step.from.bucket];
         const to = target.dataLake.buckets[step.to.bucket];
-        from.grantRead(this.stateMachine, `${target.dataLake.prefix}${step.from.prefix}*`);
-        to.grantPut(this.stateMachine, `${target.dataLake.prefix}*`);
+        from.grantRead(machine, `${target.dataLake.prefix}${step.from.prefix}*`);
+        to.grantPut(machine, `${target.dataLake.prefix}*`);
         objects.add(bucketObjectsFinding(from, `${target.dataLake.prefix}${step.from.prefix}*`));
         objects.add(bucketObjectsFinding(to, `${target.dataLake.prefix}*`));
       }
@@ -308,12 +486,12 @@ export class Pipeline extends Construct {
         'only below the data prefix; the KMS wildcards are the data key actions the bucket, topic and secret grants need.',
     );
     // startExecution.sync reads and stops the executions it starts: their ARNs are the child machine's name and the
-    // execution name, so the grant ends in a wildcard limited to executions of this pipeline's two child machines.
-    for (const suffix of ['sql', 'test']) {
+    // execution name, so the grant ends in a wildcard limited to executions of this pipeline's own child machines.
+    for (const suffix of children) {
       const executions = Stack.of(this).formatArn({
         service: 'states',
         resource: 'execution',
-        resourceName: `${target.names.stateMachineName(`${this.definition.id}_${suffix}`)}*`,
+        resourceName: `${context.target.names.stateMachineName(`${this.definition.id}_${suffix}`)}*`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
       acknowledge(
@@ -330,18 +508,17 @@ export class Pipeline extends Construct {
         'X-Ray and CloudWatch Logs delivery actions require "*".',
     );
   }
+}
 
-  /**
-   * StateMachine depends on its role and the role's policy; the role dependency is already implied by the RoleArn
-   * reference (cfn-lint W3005). Keep only the policy, so the machine never starts before it may act.
-   */
-  private dependOnPolicyOnly(): void {
-    const cfn = this.stateMachine.node.defaultChild as sfn.CfnStateMachine;
-    const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as
-      CfnResource | undefined;
-    if (policy) {
-      cfn.addOverride('DependsOn', [policy.logicalId]);
-    }
+/**
+ * StateMachine depends on its role and the role's policy; the role dependency is already implied by the RoleArn
+ * reference (cfn-lint W3005). Keep only the policy, so the machine never starts before it may act.
+ */
+function dependOnPolicyOnly(stateMachine: sfn.StateMachine): void {
+  const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
+  const policy = stateMachine.role.node.tryFindChild('DefaultPolicy')?.node.defaultChild as CfnResource | undefined;
+  if (policy) {
+    cfn.addOverride('DependsOn', [policy.logicalId]);
   }
 }
 
@@ -361,13 +538,15 @@ export function definitionBytes(stateMachine: sfn.StateMachine): number {
   return measure(resolved);
 }
 
-function stepIds(node: PlanNode): string[] {
+function stagedStepIds(node: PlanNode | StagedPlan): string[] {
   switch (node.kind) {
+    case 'stage':
+      return planStepIds(node.plan);
     case 'step':
       return [node.id];
     case 'sequence':
-      return node.items.flatMap(stepIds);
+      return (node.items as readonly (PlanNode | StagedPlan)[]).flatMap(stagedStepIds);
     case 'parallel':
-      return node.branches.flatMap(stepIds);
+      return (node.branches as readonly (PlanNode | StagedPlan)[]).flatMap(stagedStepIds);
   }
 }

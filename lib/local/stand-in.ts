@@ -94,10 +94,10 @@ export interface CompiledPipeline {
   readonly pipeline: Pipeline;
 }
 
-/** The child machines' definitions of a compiled pipeline, by state machine name. */
+/** The child machines' definitions of a compiled pipeline (runners and stages), by state machine name. */
 export function childDefinitions(pipeline: Pipeline): Record<string, Record<string, any>> {
   return Object.fromEntries(
-    [pipeline.runners.sql, pipeline.runners.test].map((machine) => [
+    [pipeline.runners.sql, pipeline.runners.test, ...pipeline.stages].map((machine) => [
       (machine.node.defaultChild as sfn.CfnStateMachine).stateMachineName!,
       resolveDefinition(machine),
     ]),

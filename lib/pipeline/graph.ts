@@ -55,6 +55,13 @@ export function planSteps(steps: readonly Node[]): PlanNode {
 
   const plan = (set: number[]): PlanNode => {
     if (set.length === 1) return { kind: 'step', id: steps[set[0]].id };
+    // A set with a single source is connected and starts with it: peel such sources one by one (the general case
+    // below would reach the same sequence, in time quadratic in the length of a chain).
+    const peeled = peelSingleSources(set);
+    if (peeled > 0) {
+      const first: PlanNode[] = set.slice(0, peeled).map((n) => ({ kind: 'step', id: steps[n].id }));
+      return { kind: 'sequence', items: [...first, ...items(plan(set.slice(peeled)))] };
+    }
     const members = new Set(set);
     const components = weakComponents(set, members, preds, succs);
     if (components.length > 1) {
@@ -74,8 +81,30 @@ export function planSteps(steps: readonly Node[]): PlanNode {
     return sequence(plan(sources), plan(afterSources));
   };
 
+  /** How many leading nodes of `set` (topological order) are, one after another, the only source of the rest. */
+  const peelSingleSources = (set: number[]): number => {
+    const members = new Set(set);
+    const indegree = new Map(set.map((n) => [n, preds[n].filter((p) => members.has(p)).length]));
+    let sources = set.filter((n) => indegree.get(n) === 0).length;
+    let peeled = 0;
+    while (set.length - peeled > 1 && sources === 1) {
+      const n = set[peeled++];
+      members.delete(n);
+      sources--;
+      for (const s of succs[n]) {
+        if (!members.has(s)) continue;
+        const d = indegree.get(s)! - 1;
+        indegree.set(s, d);
+        if (d === 0) sources++;
+      }
+    }
+    return peeled;
+  };
+
   return plan(order);
 }
+
+const items = (node: PlanNode): readonly PlanNode[] => (node.kind === 'sequence' ? node.items : [node]);
 
 function sequence(first: PlanNode, second: PlanNode): PlanNode {
   const items = [first, second].flatMap((n) => (n.kind === 'sequence' ? n.items : [n]));
@@ -117,4 +146,77 @@ export function describePlan(node: PlanNode): string {
     case 'parallel':
       return `(${node.branches.map(describePlan).join(' | ')})`;
   }
+}
+
+/** Every step id of a plan node, in plan order. */
+export function planStepIds(node: PlanNode): string[] {
+  switch (node.kind) {
+    case 'step':
+      return [node.id];
+    case 'sequence':
+      return node.items.flatMap(planStepIds);
+    case 'parallel':
+      return node.branches.flatMap(planStepIds);
+  }
+}
+
+/** A plan whose leaves are stages: sub-plans that each run in a stage child machine. */
+export type StagedPlan =
+  | { readonly kind: 'stage'; readonly index: number; readonly plan: PlanNode }
+  | { readonly kind: 'sequence'; readonly items: readonly StagedPlan[] }
+  | { readonly kind: 'parallel'; readonly branches: readonly StagedPlan[] };
+
+/**
+ * Splits a plan into stages of at most `budget` weight (`weight(step id)`, summed), keeping the plan's order and
+ * parallelism: consecutive items of a sequence, or branches of a parallel node, are grouped into one stage while they
+ * fit; a heavier item is split the same way inside; a single step heavier than the budget is a stage of its own.
+ * Returns undefined when the whole plan fits one stage (the pipeline stays one machine).
+ */
+export function planStages(
+  plan: PlanNode,
+  weight: (id: string) => number,
+  budget: number,
+): { readonly staged: StagedPlan; readonly stages: readonly PlanNode[] } | undefined {
+  const weigh = (node: PlanNode) => planStepIds(node).reduce((sum, id) => sum + weight(id), 0);
+  if (weigh(plan) <= budget) return undefined;
+  const stages: PlanNode[] = [];
+  const stage = (nodes: PlanNode[], kind: 'sequence' | 'parallel'): StagedPlan => {
+    const node: PlanNode =
+      nodes.length === 1
+        ? nodes[0]
+        : kind === 'sequence'
+          ? { kind: 'sequence', items: nodes }
+          : { kind: 'parallel', branches: nodes };
+    stages.push(node);
+    return { kind: 'stage', index: stages.length - 1, plan: node };
+  };
+  const pack = (node: PlanNode): StagedPlan => {
+    if (node.kind === 'step' || weigh(node) <= budget) return stage([node], 'sequence');
+    const children = node.kind === 'sequence' ? node.items : node.branches;
+    const packed: StagedPlan[] = [];
+    let group: PlanNode[] = [];
+    let load = 0;
+    const flush = () => {
+      if (group.length > 0) packed.push(stage(group, node.kind));
+      group = [];
+      load = 0;
+    };
+    for (const child of children) {
+      const childWeight = weigh(child);
+      if (childWeight > budget) {
+        // In a sequence the order must hold: close the group before the heavy item.
+        if (node.kind === 'sequence') flush();
+        packed.push(pack(child));
+        continue;
+      }
+      if (load + childWeight > budget) flush();
+      group.push(child);
+      load += childWeight;
+    }
+    flush();
+    if (packed.length === 1) return packed[0];
+    return node.kind === 'sequence' ? { kind: 'sequence', items: packed } : { kind: 'parallel', branches: packed };
+  };
+  const staged = pack(plan);
+  return { staged, stages };
 }

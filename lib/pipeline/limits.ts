@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../config/errors';
 import type { PipelineDefinition, StepDefinition, TestDefinition } from './model';
-import type { PlanNode } from './graph';
+import { planStages, planStepIds, type PlanNode, type StagedPlan } from './graph';
 import { historySetupStatements, testStatement } from './sql';
 
 export const LIMITS = {
@@ -20,6 +20,23 @@ export const TEST_POLL_SECONDS = 5;
 /** Poll interval of the history table setup statement (seconds) and its poll budget. */
 export const SETUP_POLL_SECONDS = 5;
 export const SETUP_MAX_POLLS = 24;
+/**
+ * Largest stage, by weight (a step counts 1, each of its tests 1 more). A pipeline heavier than this compiles to a
+ * parent machine that runs stage child machines one after another, each with its own 1 MB definition and 25,000
+ * history events; lighter pipelines stay one machine. About 2 KB of definition per unit of weight.
+ */
+export const STAGE_WEIGHT = 200;
+/** History events one unit of stage weight may bring: a step costs at least its events / EVENTS_PER_WEIGHT. */
+export const EVENTS_PER_WEIGHT = 100;
+
+/**
+ * A step's weight in a stage: 1, plus 1 per test, and at least its worst-case history events / EVENTS_PER_WEIGHT, so a
+ * stage of STAGE_WEIGHT stays within about 20,000 events (copy steps with many objects are what makes this bind).
+ */
+export function stepWeight(step: StepDefinition): number {
+  return Math.max(1 + step.tests.length, Math.ceil(stepEvents(step) / EVENTS_PER_WEIGHT));
+}
+
 /** Branch results merged per Pass state after a Parallel state (intrinsic functions nest at most 10 deep). */
 export const MERGE_FAN_IN = 9;
 
@@ -77,6 +94,10 @@ export function stepChildEvents(step: StepDefinition): number {
   return Math.max(sql, ...step.tests.map(testRunEvents));
 }
 
+/** A Parallel state, each branch's closing Pass, and the Passes that merge the branches' results. */
+const parallelEvents = (branches: number) =>
+  EVENTS.parallel + branches * EVENTS.pass + Math.ceil(branches / MERGE_FAN_IN) * EVENTS.pass;
+
 function planEvents(node: PlanNode, steps: ReadonlyMap<string, StepDefinition>): number {
   switch (node.kind) {
     case 'step':
@@ -84,28 +105,70 @@ function planEvents(node: PlanNode, steps: ReadonlyMap<string, StepDefinition>):
     case 'sequence':
       return node.items.reduce((sum, n) => sum + planEvents(n, steps), 0);
     case 'parallel':
-      return (
-        EVENTS.parallel +
-        node.branches.length * EVENTS.pass +
-        Math.ceil(node.branches.length / MERGE_FAN_IN) * EVENTS.pass +
-        node.branches.reduce((sum, n) => sum + planEvents(n, steps), 0)
-      );
+      return parallelEvents(node.branches.length) + node.branches.reduce((sum, n) => sum + planEvents(n, steps), 0);
   }
 }
 
-/** Worst-case history events of the pipeline's own execution (not counting its child executions). */
+/** Worst-case history events of the pipeline's own execution when it is one machine (not counting child executions). */
 export function historyEventBound(definition: PipelineDefinition, plan: PlanNode): number {
   const steps = new Map(definition.steps.map((s) => [s.id, s]));
-  const hasTests = definition.steps.some((s) => s.tests.length > 0);
-  const setup = hasTests ? EVENTS.syncTask : 0;
   // Start Pass, results Pass, Succeed.
-  return EVENTS.execution + 3 * EVENTS.pass + setup + planEvents(plan, steps);
+  return EVENTS.execution + 3 * EVENTS.pass + setupEvents(definition) + planEvents(plan, steps);
+}
+
+const setupEvents = (definition: PipelineDefinition) =>
+  definition.steps.some((s) => s.tests.length > 0) ? EVENTS.syncTask : 0;
+
+/** The stages a pipeline compiles to (see STAGE_WEIGHT), or undefined when it is one machine. */
+export function pipelineStages(
+  definition: PipelineDefinition,
+  plan: PlanNode,
+  stageWeight: number = STAGE_WEIGHT,
+): { readonly staged: StagedPlan; readonly stages: readonly PlanNode[] } | undefined {
+  const steps = new Map(definition.steps.map((s) => [s.id, s]));
+  return planStages(plan, (id) => stepWeight(steps.get(id)!), stageWeight);
+}
+
+/** Worst-case history events of the pipeline's own execution and of each stage execution (none when one machine). */
+export interface HistoryBounds {
+  readonly pipeline: number;
+  readonly stages: readonly number[];
+}
+
+export function historyEventBounds(
+  definition: PipelineDefinition,
+  plan: PlanNode,
+  stages: { readonly staged: StagedPlan; readonly stages: readonly PlanNode[] } | undefined,
+): HistoryBounds {
+  if (!stages) return { pipeline: historyEventBound(definition, plan), stages: [] };
+  const steps = new Map(definition.steps.map((s) => [s.id, s]));
+  // A stage in the pipeline: its Task and the Pass that merges its results; when it fails, two Passes name the
+  // failure and the run fails. A stage execution: its start Pass, its steps, its results Pass.
+  const skeleton = (node: StagedPlan): number => {
+    switch (node.kind) {
+      case 'stage':
+        return EVENTS.syncTask + EVENTS.pass + 2 * EVENTS.pass;
+      case 'sequence':
+        return node.items.reduce((sum, n) => sum + skeleton(n), 0);
+      case 'parallel':
+        return parallelEvents(node.branches.length) + node.branches.reduce((sum, n) => sum + skeleton(n), 0);
+    }
+  };
+  return {
+    pipeline: EVENTS.execution + 3 * EVENTS.pass + setupEvents(definition) + skeleton(stages.staged) + EVENTS.fail,
+    stages: stages.stages.map((stage) => EVENTS.execution + 2 * EVENTS.pass + planEvents(stage, steps)),
+  };
 }
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 /** Problems with statements over the Data API limit, and with an execution that could exceed the history limit. */
-export function limitProblems(definition: PipelineDefinition, plan: PlanNode, historyTable: string): string[] {
+export function limitProblems(
+  definition: PipelineDefinition,
+  plan: PlanNode,
+  historyTable: string,
+  stageWeight: number = STAGE_WEIGHT,
+): string[] {
   const problems: string[] = [];
   const source = definition.source;
   const tooLong = (where: string, sql: string) => {
@@ -150,35 +213,54 @@ export function limitProblems(definition: PipelineDefinition, plan: PlanNode, hi
       }
     });
   });
-  const events = historyEventBound(definition, plan);
-  if (events > LIMITS.historyEvents) {
+  const stages = pipelineStages(definition, plan, stageWeight);
+  const bounds = historyEventBounds(definition, plan, stages);
+  const executions = [
+    { what: 'an execution', events: bounds.pipeline, ids: definition.steps.map((s) => s.id) },
+    ...bounds.stages.map((events, i) => ({
+      what: `the execution of stage ${i + 1}`,
+      events,
+      ids: planStepIds(stages!.stages[i]),
+    })),
+  ];
+  for (const execution of executions) {
+    if (execution.events <= LIMITS.historyEvents) continue;
     const largest = definition.steps
-      .map((s, i) => ({ at: `steps[${i}] (${s.id})`, events: stepEvents(s) }))
+      .map((s, i) => ({ at: `steps[${i}] (${s.id})`, id: s.id, events: stepEvents(s) }))
+      .filter((s) => execution.ids.includes(s.id))
       .sort((a, b) => b.events - a.events)
       .slice(0, 3)
       .map((s) => `${s.at}: ${s.events}`)
       .join(', ');
     problems.push(
-      `${source}: an execution could record up to ${events} history events; Step Functions allows at most ` +
+      `${source}: ${execution.what} could record up to ${execution.events} history events; Step Functions allows at most ` +
         `${LIMITS.historyEvents}. Largest steps: ${largest}. Lower maxObjects of copy steps, or split the pipeline`,
     );
   }
   return problems;
 }
 
-export function checkLimits(definition: PipelineDefinition, plan: PlanNode, historyTable: string): void {
-  const problems = limitProblems(definition, plan, historyTable);
+export function checkLimits(
+  definition: PipelineDefinition,
+  plan: PlanNode,
+  historyTable: string,
+  stageWeight: number = STAGE_WEIGHT,
+): void {
+  const problems = limitProblems(definition, plan, historyTable, stageWeight);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
 }
 
-/** Throws when a rendered definition is over the Step Functions definition size limit. */
-export function checkDefinitionSize(source: string, definitionBytes: number): void {
+/**
+ * Throws when a rendered definition is over the Step Functions definition size limit; `machine` names the state
+ * machine (the pipeline's own, a stage's or a runner's).
+ */
+export function checkDefinitionSize(source: string, definitionBytes: number, machine?: string): void {
   if (definitionBytes > LIMITS.definitionBytes) {
     throw new ConfigError([
-      `${source}: the compiled state machine definition must be at most ${LIMITS.definitionBytes} bytes (the Step Functions limit), ` +
-        `got: ${definitionBytes} bytes; split the pipeline or remove tests`,
+      `${source}: the compiled state machine definition${machine ? ` of ${machine}` : ''} must be at most ${LIMITS.definitionBytes} bytes (the Step Functions limit), ` +
+        `got: ${definitionBytes} bytes; split the pipeline, remove tests or shorten long SQL`,
     ]);
   }
 }

@@ -16,17 +16,46 @@ export function sqlString(value: string): string {
 
 const sqlNumber = (value: number) => String(value);
 
+/** Columns added to the history table after its first release: name and type, in the order they were added. */
+export const HISTORY_ADDED_COLUMNS: readonly (readonly [string, string])[] = [
+  ['band_low', 'DOUBLE PRECISION'],
+  ['band_high', 'DOUBLE PRECISION'],
+  ['message', 'VARCHAR(256)'],
+];
+
+/**
+ * Creates the history table when it is missing and adds the columns a table of an older release lacks. Runs as one
+ * batch (one transaction) before every run, so it is idempotent and safe to re-run after a failure. Redshift has no
+ * `ADD COLUMN IF NOT EXISTS` and no anonymous blocks: a stored procedure (PL/pgSQL, the same text on Redshift and
+ * PostgreSQL) checks information_schema.columns and adds each missing column; it is dropped again in the same batch.
+ */
 export function historySetupStatements(historyTable: string): string[] {
   const dot = historyTable.lastIndexOf('.');
+  const schema = dot > 0 ? historyTable.slice(0, dot) : undefined;
+  const table = historyTable.slice(dot + 1);
   const statements: string[] = [];
-  if (dot > 0) {
-    statements.push(`CREATE SCHEMA IF NOT EXISTS ${historyTable.slice(0, dot)}`);
+  if (schema) {
+    statements.push(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   }
   statements.push(
     `CREATE TABLE IF NOT EXISTS ${historyTable} (` +
       'run_id VARCHAR(64) NOT NULL, pipeline VARCHAR(64) NOT NULL, step VARCHAR(64) NOT NULL, test VARCHAR(128) NOT NULL, ' +
       'level VARCHAR(16) NOT NULL, status VARCHAR(16) NOT NULL, value DOUBLE PRECISION, expectation VARCHAR(256), ' +
       'band_low DOUBLE PRECISION, band_high DOUBLE PRECISION, message VARCHAR(256), recorded_at TIMESTAMP NOT NULL)',
+  );
+  // Unquoted identifiers are stored in lower case by both engines.
+  const schemaMatch = schema ? sqlString(schema.toLowerCase()) : 'current_schema()';
+  const procedure = `${schema ? `${schema}.` : ''}kitchens_upgrade_${table}`;
+  const addMissing = HISTORY_ADDED_COLUMNS.map(
+    ([column, type]) =>
+      `IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = ${schemaMatch} ` +
+      `AND table_name = ${sqlString(table.toLowerCase())} AND column_name = '${column}') THEN ` +
+      `EXECUTE ${sqlString(`ALTER TABLE ${historyTable} ADD COLUMN ${column} ${type}`)}; END IF; `,
+  ).join('');
+  statements.push(
+    `CREATE OR REPLACE PROCEDURE ${procedure}() AS $$ BEGIN ${addMissing}END; $$ LANGUAGE plpgsql`,
+    `CALL ${procedure}()`,
+    `DROP PROCEDURE ${procedure}()`,
   );
   return statements;
 }

@@ -13,6 +13,7 @@ import type {
   TestRule,
 } from './model';
 import { RawPipeline, RawStep, RawTest, REQUIRED_TYPE_FIELDS, RULE_KINDS, TYPE_FIELDS } from './schema';
+import { sqlProblems } from './sql-check';
 import { STANDARD_VARIABLES, variableProblems } from './variables';
 
 export const DEFAULTS = {
@@ -260,6 +261,22 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
     for (const [where, text] of textsOf(step, at)) {
       problems.push(...variableProblems(source, where, text, allowedVariables));
     }
+    if (typeof step.sql === 'string') {
+      problems.push(...sqlProblems(step.sql, 'step', `${source}: ${at}.sql (step "${step.id}")`));
+    } else {
+      step.sql?.forEach((sql, j) =>
+        problems.push(...sqlProblems(sql, 'step', `${source}: ${at}.sql[${j}] (step "${step.id}")`)),
+      );
+    }
+    step.tests?.forEach((test, j) =>
+      problems.push(
+        ...sqlProblems(
+          test.query,
+          'test',
+          `${source}: ${at}.tests[${j}].query (test "${test.name}" of step "${step.id}")`,
+        ),
+      ),
+    );
   });
   if (problems.length === 0) {
     const cycle = findCycle(raw.steps.map((s) => ({ id: s.id, after: s.after ?? [] })));

@@ -67,11 +67,15 @@ const aslValidator = require('asl-validator') as (definition: unknown) => { isVa
 /** Compiles a pipeline in a fresh test stack; every definition compiled this way must pass asl-validator. */
 export function compileTestPipeline(
   definition: PipelineDefinition,
-  options: TestTargetOptions = {},
+  options: TestTargetOptions & { readonly stageWeight?: number } = {},
 ): CompiledTestPipeline {
   const app = new App();
   const stack = new Stack(app, 'PipelineTest', { env: { account: TEST_ACCOUNT, region: 'eu-west-1' } });
-  const pipeline = new Pipeline(stack, 'Orders', { definition, target: createTestTarget(stack, options) });
+  const pipeline = new Pipeline(stack, 'Orders', {
+    definition,
+    target: createTestTarget(stack, options),
+    stageWeight: options.stageWeight,
+  });
   const asl = resolveDefinition(pipeline.stateMachine);
   const stateMachines = childDefinitions(pipeline);
   for (const [name, machine] of Object.entries({ [definition.id]: asl, ...stateMachines })) {

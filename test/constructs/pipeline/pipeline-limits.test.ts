@@ -1,6 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Pipeline } from '../../../constructs/pipeline/pipeline';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
+import { planSteps } from '../../../lib/pipeline/graph';
+import { historyEventBounds, pipelineStages } from '../../../lib/pipeline/limits';
 import { createTestTarget } from '../../support/pipeline-target';
 
 const context = { apps: ['ingest'] };
@@ -20,18 +22,35 @@ describe('Pipeline limits', () => {
     const stack = new Stack(new App(), 'Limits');
     // THEN
     expect(() => new Pipeline(stack, 'Large', { definition, target: createTestTarget(stack) })).toThrow(
-      /^pipeline "large" \(builder\): the compiled state machine definition must be at most 1048576 bytes \(the Step Functions limit\), got: 11\d{5} bytes; split the pipeline or remove tests$/,
+      /^pipeline "large" \(builder\): the compiled state machine definition of acme-dev-large must be at most 1048576 bytes \(the Step Functions limit\), got: 11\d{5} bytes; split the pipeline, remove tests or shorten long SQL$/,
     );
   });
 
-  it('fails before synthesis on an execution that could exceed the history limit', () => {
+  const copies = () => {
     const builder = new PipelineBuilder('long');
     for (let i = 0; i < 4; i++) {
       builder.copy(`c${i}`, { from: { bucket: 'landing', prefix: `p${i}/` }, to: { bucket: 'raw' }, maxObjects: 1000 });
     }
+    return builder.build(context);
+  };
+
+  it('should put copy steps with many objects in stages, each within the history limit', () => {
+    // GIVEN four copies of up to 1000 objects: about 7,000 history events each, 28,000 in one execution
+    const definition = copies();
+    const plan = planSteps(definition.steps);
+    const stack = new Stack(new App(), 'Limits');
+    // WHEN
+    const pipeline = new Pipeline(stack, 'Long', { definition, target: createTestTarget(stack) });
+    // THEN two stages of two copies each
+    expect(pipeline.stages).toHaveLength(2);
+    const bounds = historyEventBounds(definition, plan, pipelineStages(definition, plan));
+    expect(bounds.stages).toStrictEqual([14060, 14060]);
+  });
+
+  it('fails before synthesis on an execution that could exceed the history limit', () => {
     const stack = new Stack(new App(), 'Limits');
     expect(
-      () => new Pipeline(stack, 'Long', { definition: builder.build(context), target: createTestTarget(stack) }),
+      () => new Pipeline(stack, 'Long', { definition: copies(), target: createTestTarget(stack), stageWeight: 1000 }),
     ).toThrow(/could record up to 2\d{4} history events; Step Functions allows at most 25000/);
   });
 

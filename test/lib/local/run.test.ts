@@ -10,7 +10,7 @@ import { LocalEvent, localCommand, runPipelineLocally } from '../../../lib/local
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
-import { compileTestPipeline, testVariables, TEST_APPS } from '../../support/pipeline-target';
+import { compileTestPipeline, renderMainPath, testVariables, TEST_APPS } from '../../support/pipeline-target';
 
 const schema = 'local_run';
 const history = `${schema}.kitchens_test_history`;
@@ -46,9 +46,11 @@ async function run(
     compiled?: ReturnType<typeof compileTestPipeline>;
     events?: LocalEvent[];
     injectErrors?: Record<string, { error: string; times: number }>;
+    stageWeight?: number;
   } = {},
 ) {
-  const { asl, stateMachines } = options.compiled ?? compileTestPipeline(definition, { schema });
+  const { asl, stateMachines } =
+    options.compiled ?? compileTestPipeline(definition, { schema, stageWeight: options.stageWeight });
   return runPipelineLocally({
     definition: asl,
     stateMachines,
@@ -76,6 +78,21 @@ async function tableExists(table: string): Promise<boolean> {
     [schema, table],
   );
   return result.rowCount === 1;
+}
+
+/** A run that failed on a step's SQL (a missing table) with exactly one alert, the run's, carrying the cause. */
+function expectOneSqlFailureAlert(
+  result: Awaited<ReturnType<typeof run>>,
+  pipeline: string,
+  step: string,
+  table: string,
+): void {
+  expect(result.status).toBe('failed');
+  expect(result.error).toBe('Kitchens.SqlFailed');
+  expect(result.cause).toBe(`SQL of step "${step}" failed: ERROR: relation "${schema}.${table}" does not exist`);
+  expect(result.alerts.map((a) => [a.title, a.context.cause])).toStrictEqual([
+    [`:x: dev / ${pipeline}: run failed`, result.cause],
+  ]);
 }
 
 /** The result record fields a test without a band, message or error carries. */
@@ -462,13 +479,7 @@ describe('parallel branches', () => {
       .sql('good', { after: ['start'], sql: 'SELECT 1' })
       .sql('bad', { after: ['start'], sql: `SELECT * FROM ${schema}.missing_in_branch` })
       .build(context);
-    const result = await run(definition);
-    expect(result.status).toBe('failed');
-    expect(result.error).toBe('Kitchens.SqlFailed');
-    expect(result.cause).toBe(`SQL of step "Bad" failed: ERROR: relation "${schema}.missing_in_branch" does not exist`);
-    expect(result.alerts.map((a) => [a.title, a.context.cause])).toStrictEqual([
-      [':x: dev / branchfail: run failed', result.cause],
-    ]);
+    expectOneSqlFailureAlert(await run(definition), 'branchfail', 'Bad', 'missing_in_branch');
   });
 
   it('should alert only for the test when an error test fails in a branch', async () => {
@@ -524,6 +535,158 @@ describe('parallel branches', () => {
     expect(left[0] < right[1] && right[0] < left[1]).toBe(true);
     expect(Object.keys(result.output.tests).sort()).toStrictEqual(['finish_count', 'left_count', 'right_count']);
     fs.rmSync(marks, { recursive: true, force: true });
+  });
+});
+
+describe('a pipeline run as stage machines', () => {
+  // Stage weight 3: a -> (b | c) -> d -> e with a test on b, c, d and e becomes five stages, b and c in parallel.
+  const staged = (id: string, last: { sql?: string; test?: string } = {}) =>
+    new PipelineBuilder(id)
+      .sql('a', { sql: `CREATE TABLE IF NOT EXISTS ${schema}.staged_${id} (n INTEGER)` })
+      .sql('b', {
+        after: ['a'],
+        sql: `INSERT INTO ${schema}.staged_${id} VALUES (1)`,
+        tests: [{ name: `${id} b rows`, query: 'SELECT 1', rule: { min: 1 } }],
+      })
+      .sql('c', {
+        after: ['a'],
+        sql: last.sql ?? `INSERT INTO ${schema}.staged_${id} VALUES (2)`,
+        tests: [{ name: `${id} c rows`, query: 'SELECT 2', rule: { min: 1 } }],
+      })
+      .sql('d', {
+        after: ['b', 'c'],
+        sql: 'SELECT 1',
+        tests: [{ name: `${id} d rows`, query: `SELECT COUNT(*) FROM ${schema}.staged_${id}`, rule: { equals: 2 } }],
+      })
+      .sql('e', {
+        after: ['d'],
+        sql: 'SELECT 1',
+        tests: [{ name: `${id} e check`, query: last.test ?? 'SELECT 1', rule: { min: 1 } }],
+      })
+      .build(context);
+
+  it('should run every stage in order, the parallel ones side by side, and merge all test results', async () => {
+    const definition = staged('stages');
+    const compiled = compileTestPipeline(definition, { schema, stageWeight: 3 });
+    expect(compiled.pipeline.stages).toHaveLength(5);
+    expect(renderMainPath(compiled.asl)).toStrictEqual([
+      'Start stages',
+      'Prepare test history',
+      'Stage 1: a (1 step)',
+      'Stage 1 merged',
+      'In parallel 1: b, c',
+      {
+        parallel: [
+          ['Stage 2: b (1 step)', 'Stage 2 merged', 'Parallel 1: branch 1 done'],
+          ['Stage 3: c (1 step)', 'Stage 3 merged', 'Parallel 1: branch 2 done'],
+        ],
+      },
+      'Merge results 1',
+      'Stage 4: d (1 step)',
+      'Stage 4 merged',
+      'Stage 5: e (1 step)',
+      'Stage 5 merged',
+      'Report results',
+    ]);
+    const result = await run(definition, { compiled });
+    expect(result.cause).toBeUndefined();
+    expect(result.outcome).toBe('succeeded');
+    expect(Object.keys(result.output.tests).sort()).toStrictEqual([
+      'stages_b_rows',
+      'stages_c_rows',
+      'stages_d_rows',
+      'stages_e_check',
+    ]);
+    expect(result.output.tests.stages_d_rows).toMatchObject({ status: 'passed', value: '2' });
+    expect((await historyOf('stages')).map((r) => [r.test, r.status])).toHaveLength(4);
+  });
+
+  it('should alert once, from the stage, and fail with the step error when a step of a parallel stage fails', async () => {
+    const result = await run(staged('stagesql', { sql: `SELECT * FROM ${schema}.missing_in_stage` }), {
+      stageWeight: 3,
+    });
+    expectOneSqlFailureAlert(result, 'stagesql', 'C', 'missing_in_stage');
+  });
+
+  it('should alert only for the test when an error test fails in a later stage', async () => {
+    const result = await run(staged('stagetest', { test: 'SELECT 0' }), { stageWeight: 3 });
+    expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.tests.map((t) => [t.test, t.status])).toStrictEqual([
+      ['stagetest b rows', 'passed'],
+      ['stagetest c rows', 'passed'],
+      ['stagetest d rows', 'passed'],
+      ['stagetest e check', 'failed'],
+    ]);
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([
+      ':x: dev / stagetest: test "stagetest e check" failed (error)',
+    ]);
+  });
+});
+
+describe('a history table from an older release', () => {
+  // Its own schema: the table is created here in the shape it had before band_low, band_high and message.
+  const old = 'local_upgrade';
+
+  it('should add the missing columns, keep the recorded rows, and stay re-runnable', async () => {
+    await client.query(`DROP SCHEMA IF EXISTS ${old} CASCADE`);
+    await client.query(`CREATE SCHEMA ${old}`);
+    await client.query(
+      `CREATE TABLE ${old}.kitchens_test_history (run_id VARCHAR(64) NOT NULL, pipeline VARCHAR(64) NOT NULL, ` +
+        'step VARCHAR(64) NOT NULL, test VARCHAR(128) NOT NULL, level VARCHAR(16) NOT NULL, status VARCHAR(16) NOT NULL, ' +
+        'value DOUBLE PRECISION, expectation VARCHAR(256), recorded_at TIMESTAMP NOT NULL)',
+    );
+    await client.query(
+      `INSERT INTO ${old}.kitchens_test_history VALUES ('r0', 'upgrade', 'load', 'upgrade rows', 'error', 'passed', 7, '>= 1', '2026-01-01')`,
+    );
+    const definition = new PipelineBuilder('upgrade')
+      .sql('load', { sql: 'SELECT 1', tests: [{ name: 'upgrade rows', query: 'SELECT 8', rule: { min: 1 } }] })
+      .build(context);
+    const compiled = compileTestPipeline(definition, { schema: old });
+    const columns = async () =>
+      (
+        await client.query(
+          "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'kitchens_test_history' ORDER BY ordinal_position",
+          [old],
+        )
+      ).rows.map((r) => r.column_name);
+    // WHEN run twice
+    const first = await run(definition, { compiled });
+    const second = await run(definition, { compiled });
+    // THEN
+    expect([first.cause, first.outcome, second.cause, second.outcome]).toStrictEqual([
+      undefined,
+      'succeeded',
+      undefined,
+      'succeeded',
+    ]);
+    expect(await columns()).toStrictEqual([
+      'run_id',
+      'pipeline',
+      'step',
+      'test',
+      'level',
+      'status',
+      'value',
+      'expectation',
+      'recorded_at',
+      'band_low',
+      'band_high',
+      'message',
+    ]);
+    const rows = await client.query(
+      `SELECT run_id, value, message FROM ${old}.kitchens_test_history ORDER BY recorded_at`,
+    );
+    expect(rows.rows.map((r) => [r.run_id === 'r0' ? 'r0' : 'new', r.value, r.message])).toStrictEqual([
+      ['r0', 7, null],
+      ['new', 8, null],
+      ['new', 8, null],
+    ]);
+    // The upgrade procedure is gone again.
+    const procedures = await client.query(
+      'SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1',
+      [old],
+    );
+    expect(procedures.rows).toStrictEqual([]);
   });
 });
 

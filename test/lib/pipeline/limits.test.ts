@@ -70,13 +70,18 @@ describe('history event bound', () => {
     expect(problems(definition)).toStrictEqual([]);
   });
 
-  it('fails when copy steps could exceed 25,000 history events, naming the largest steps', () => {
+  it('fails when copy steps could exceed 25,000 history events in one machine, naming the largest steps', () => {
     const builder = new PipelineBuilder('copies');
     for (let i = 0; i < 5; i++) {
       builder.copy(`c${i}`, { from: { bucket: 'landing', prefix: `p${i}/` }, to: { bucket: 'raw' }, maxObjects: 1000 });
     }
     const definition = builder.build(context);
-    expect(problems(definition)).toStrictEqual([
+    // With the default stage weight the five copies run as three stages, each within the limit.
+    expect(problems(definition)).toStrictEqual([]);
+    // A stage weight that keeps them in one machine:
+    expect(
+      limitProblems(definition, planSteps(definition.steps), 'analytics.kitchens_test_history', 1000),
+    ).toStrictEqual([
       'pipeline "copies" (builder): an execution could record up to 35134 history events; Step Functions allows at most 25000. ' +
         'Largest steps: steps[0] (c0): 7022, steps[1] (c1): 7022, steps[2] (c2): 7022. Lower maxObjects of copy steps, or split the pipeline',
     ]);
