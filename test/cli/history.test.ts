@@ -2,61 +2,28 @@
  * `kitchen history` over the history real `kitchen run --local` runs of the bundled orders pipeline wrote, in a
  * Kitchen of its own (schema k_cli_history, prefix kitchens/cli-history/) on the shared test PostgreSQL.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { Client } from 'pg';
 import { type LocalDataApi, startLocalDataApi } from '../../lib/local/data-api-server';
 import { kitchen as run } from './support/cli';
+import { type LocalOrdersKitchen, localOrdersKitchen } from './support/local-orders';
 
-const ROOT = path.join(__dirname, '..', '..');
-const CONFIG = path.join(ROOT, 'kitchens.config.yaml');
-const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'orders');
 const KITCHEN = 'cli-history';
 const pgUrl = process.env.KITCHENS_TEST_PG_URL!;
-let lake: string;
+let orders: LocalOrdersKitchen;
 
-const kitchen = (...args: string[]) => run(args, CONFIG);
-const landing = () => path.join(lake, 'acme-dev-landing-222222222222', 'kitchens', KITCHEN, 'orders');
-
-const localRun = () =>
-  kitchen(
-    'run',
-    'orders',
-    '--local',
-    '--pg-url',
-    pgUrl,
-    '--kitchen',
-    KITCHEN,
-    '--data-lake',
-    lake,
-    '--app-command',
-    `ingest=node ${path.join(FIXTURES, 'ingest.js')}`,
-    '--app-command',
-    `transform=node ${path.join(FIXTURES, 'transform.js')}`,
-  );
+const kitchen = (...args: string[]) => run(args);
 
 beforeAll(async () => {
-  lake = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-cli-history-'));
-  const client = new Client({ connectionString: pgUrl });
-  await client.connect();
-  await client.query('DROP SCHEMA IF EXISTS k_cli_history CASCADE');
-  await client.end();
+  orders = await localOrdersKitchen(KITCHEN);
   // GIVEN six runs over the same 12 landed orders (5 to learn the band, one judged in control), then a run over
   // 36 orders: the outlier
-  fs.mkdirSync(landing(), { recursive: true });
-  const files = fs.readdirSync(path.join(FIXTURES, 'landing', 'orders'));
-  for (const file of files) fs.copyFileSync(path.join(FIXTURES, 'landing', 'orders', file), path.join(landing(), file));
-  for (let i = 0; i < 6; i++) expect((await localRun()).code).toBe(0);
-  for (const copy of ['a', 'b']) {
-    for (const file of files) {
-      fs.copyFileSync(path.join(FIXTURES, 'landing', 'orders', file), path.join(landing(), `${copy}-${file}`));
-    }
-  }
-  expect((await localRun()).code).toBe(0);
+  orders.land();
+  for (let i = 0; i < 6; i++) expect((await orders.run()).code).toBe(0);
+  orders.land('a');
+  orders.land('b');
+  expect((await orders.run()).code).toBe(0);
 }, 300000);
 
-afterAll(() => fs.rmSync(lake, { recursive: true, force: true }));
+afterAll(() => orders.remove());
 
 describe('kitchen history', () => {
   it('should list the runs with their outcome and chart the in_control test with the outlier outside its band', async () => {

@@ -3,57 +3,25 @@
  * kitchens/cli-run-local/) so this file has its own schema on the shared test PostgreSQL.
  */
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { Client } from 'pg';
 import { kitchen as run } from './support/cli';
+import { type LocalOrdersKitchen, localOrdersKitchen } from './support/local-orders';
 
-const ROOT = path.join(__dirname, '..', '..');
-const CONFIG = path.join(ROOT, 'kitchens.config.yaml');
-const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'orders');
 const KITCHEN = 'cli-run-local';
 const pgUrl = process.env.KITCHENS_TEST_PG_URL!;
-let lake: string;
+let orders: LocalOrdersKitchen;
 
-const kitchen = (...args: string[]) => run(args, CONFIG);
-
-const localRun = (...extra: string[]) =>
-  kitchen(
-    'run',
-    'orders',
-    '--local',
-    '--pg-url',
-    pgUrl,
-    '--kitchen',
-    KITCHEN,
-    '--data-lake',
-    lake,
-    '--app-command',
-    `ingest=node ${path.join(FIXTURES, 'ingest.js')}`,
-    '--app-command',
-    `transform=node ${path.join(FIXTURES, 'transform.js')}`,
-    ...extra,
-  );
-
-const landing = () => path.join(lake, 'acme-dev-landing-222222222222', 'kitchens', KITCHEN, 'orders');
-const raw = () => path.join(lake, 'acme-dev-raw-222222222222', 'kitchens', KITCHEN, 'orders');
+const kitchen = (...args: string[]) => run(args);
+const localRun = (...extra: string[]) => orders.run(...extra);
 
 beforeAll(async () => {
-  lake = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-cli-run-'));
-  const client = new Client({ connectionString: pgUrl });
-  await client.connect();
-  await client.query('DROP SCHEMA IF EXISTS k_cli_run_local CASCADE');
-  await client.end();
+  orders = await localOrdersKitchen(KITCHEN);
 });
 
-afterAll(() => fs.rmSync(lake, { recursive: true, force: true }));
+afterAll(() => orders.remove());
 
 describe('kitchen run --local', () => {
   it('should run the bundled orders pipeline and print each test result as it finishes', async () => {
-    fs.mkdirSync(landing(), { recursive: true });
-    for (const file of fs.readdirSync(path.join(FIXTURES, 'landing', 'orders'))) {
-      fs.copyFileSync(path.join(FIXTURES, 'landing', 'orders', file), path.join(landing(), file));
-    }
+    orders.land();
     const { code, stdout, stderr } = await localRun();
     expect(stderr).toContain('compiling pipeline orders for Kitchen cli-run-local in dev...');
     expect(stdout.trim().split('\n')).toStrictEqual([
@@ -71,8 +39,8 @@ describe('kitchen run --local', () => {
 
   it('should print the alert and exit 1 when an error test fails', async () => {
     // GIVEN nothing landed and nothing in raw: the ingest app loads no rows.
-    fs.rmSync(landing(), { recursive: true, force: true });
-    fs.rmSync(raw(), { recursive: true, force: true });
+    fs.rmSync(orders.prefix('landing'), { recursive: true, force: true });
+    fs.rmSync(orders.prefix('raw'), { recursive: true, force: true });
     const { code, stdout, stderr } = await localRun();
     expect(stdout.trim().split('\n')).toStrictEqual([
       'ALERT :x: dev / orders: test "raw orders row count" failed (error): Step "Load raw orders": value 0, expected >= 1',
