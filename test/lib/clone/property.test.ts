@@ -12,22 +12,11 @@ import { parseClonePlan, planTables, TablePlan } from '../../../lib/clone/planne
 import { publishSnapshot, seedKitchen } from '../../../lib/clone/snapshot';
 import { freshDatabase } from './fixtures';
 import { asUser, ensureUser, exportDirectory, PLAN_AT, setupProduction } from './support';
+import { random } from '../../support/random';
 
 const ROUNDS = 4;
 const ROWS = 300;
 const LOCATION = { file: 'kitchens.config.yaml', at: 'environments.dev.clone' };
-
-/** A small seeded generator (mulberry32), so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GeneratedColumn {
   readonly name: string;
