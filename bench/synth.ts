@@ -3,7 +3,9 @@
  * defaults: cdk-nag on, CDK's built-in validation off) beside the floor app (bench/floor.ts: plain aws-cdk-lib stacks
  * with the same stacks and resources, compiled JavaScript) under the same CLI, without and with a Kitchen; then the
  * app's own process (what the CLI spawns) beside the bare floor process. Paired whole-process runs, median and
- * spread (min-max), project/floor ratio per pair. In-process figures follow as secondary lines.
+ * spread (min-max), project/floor ratio per pair. Lower bounds follow: a process that only loads the modules the
+ * app process loads (all of them, and aws-cdk-lib's alone) beside the floor process. In-process figures follow as
+ * secondary lines.
  *   npx ts-node --swc bench/synth.ts [pairs]        (default 5 pairs; needs the build: npm ci or npm run build)
  * Targets (issue 15): `npx cdk synth` <= 1.15x the floor; the app's own process <= 1.3x the bare floor process.
  * Both sides run with the CLI's notices, version check and telemetry off (no network on the benchmark machine).
@@ -70,6 +72,30 @@ function peakMiB(make: (preload: string) => Run): number {
   const kib = Number(fs.readFileSync(report, 'utf8'));
   fs.rmSync(dir, { recursive: true, force: true });
   return kib / 1024;
+}
+
+/**
+ * Lower bounds: processes that only load what the app process loads (every module file outside the project, in the
+ * order it loaded them; with `cdkOnly`, only aws-cdk-lib's, constructs' and the cloud assembly schema's) and build
+ * nothing. Written into `dir` from one run of the app with a preload that lists the loaded files.
+ */
+function writeLoadOnlyApps(entry: string, dir: string, context: Record<string, unknown>): { all: string; cdk: string } {
+  const list = path.join(dir, 'modules.json');
+  const preload = path.join(dir, 'list.js');
+  fs.writeFileSync(
+    preload,
+    `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(` +
+      `Object.keys(require.cache).filter((f) => f.includes('node_modules'))))); `,
+  );
+  timeProcess(appProcess(entry, path.join(dir, 'out'), context, preload));
+  const modules = JSON.parse(fs.readFileSync(list, 'utf8')) as string[];
+  const cdk = modules.filter((f) => /node_modules\/(aws-cdk-lib|constructs|@aws-cdk\/cloud-assembly-schema)\//.test(f));
+  const write = (name: string, files: readonly string[]) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, `for (const f of ${JSON.stringify(files)}) require(f);\n`);
+    return file;
+  };
+  return { all: write('load-all.js', modules), cdk: write('load-cdk.js', cdk) };
 }
 
 interface InProcess {
@@ -167,6 +193,17 @@ function main(): void {
       appProcess(floorL2.app, floorOut, appContext),
       pairs,
     );
+    const loadOnly = writeLoadOnlyApps(appEntry, scratch('load-only'), appContext);
+    const loadAll = paired(
+      appProcess(loadOnly.all, floorOut, appContext),
+      appProcess(floor.app, floorOut, appContext),
+      pairs,
+    );
+    const loadCdk = paired(
+      appProcess(loadOnly.cdk, floorOut, appContext),
+      appProcess(floor.app, floorOut, appContext),
+      pairs,
+    );
     const projectMiB = peakMiB((preload) => appProcess(appEntry, projectOut, appContext, preload));
     const floorMiB = peakMiB((preload) => appProcess(floor.app, floorOut, appContext, preload));
     console.log(
@@ -183,13 +220,28 @@ function main(): void {
       `                  CPU:  project ${seconds(l2.cpuA)}  floor+modules ${seconds(l2.cpuB)}  ratio ${ratio(l2.cpuRatio)}`,
     );
     console.log(
+      '  lower bounds: a process that only loads the modules the app process loads, beside the floor process',
+    );
+    console.log(
+      `    every module          wall: ${seconds(loadAll.a)}  floor ${seconds(loadAll.b)}  ratio ${ratio(loadAll.ratio)}`,
+    );
+    console.log(
+      `    aws-cdk-lib's alone   wall: ${seconds(loadCdk.a)}  floor ${seconds(loadCdk.b)}  ratio ${ratio(loadCdk.ratio)}`,
+    );
+    console.log(
       `  peak memory     project ${projectMiB.toFixed(0)} MiB  floor ${floorMiB.toFixed(0)} MiB (app process)`,
     );
     console.log(
       `  CPU of the CLI around the app: project ${((cli.cpuA.median - proc.cpuA.median) / 1000).toFixed(2)} s, ` +
         `floor ${((cli.cpuB.median - proc.cpuB.median) / 1000).toFixed(2)} s (differences of medians)`,
     );
-    for (const dir of [projectOut, floorOut, path.dirname(floor.app), path.dirname(floorL2.app)])
+    for (const dir of [
+      projectOut,
+      floorOut,
+      path.dirname(floor.app),
+      path.dirname(floorL2.app),
+      path.dirname(loadOnly.all),
+    ])
       fs.rmSync(dir, { recursive: true, force: true });
   }
   const secondary = Array.from({ length: 3 }, () => inProcess());
