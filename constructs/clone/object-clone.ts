@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { copySourceExpression } from '../../lib/copy-source';
 import type { Names } from '../../lib/naming';
 
 /** Props of `ObjectClone`: where objects are copied from and to, and the manifests that list them. */
@@ -48,19 +49,20 @@ export class ObjectClone extends Construct {
       throw new Error('ObjectClone: targetPrefix must not be empty when the source and target bucket are the same');
     }
 
-    const copy = new tasks.CallAwsService(this, 'Copy object', {
+    // JSONata, for its $encodeUrlComponent: S3 decodes CopySource, so keys must be URL-encoded there.
+    const copy = tasks.CallAwsService.jsonata(this, 'Copy object', {
       service: 's3',
       action: 'copyObject',
       parameters: {
         Bucket: props.targetBucket.bucketName,
-        Key: sfn.JsonPath.stringAt('$.target'),
-        CopySource: sfn.JsonPath.format(`${props.sourceBucket.bucketName}/{}`, sfn.JsonPath.stringAt('$.source')),
+        Key: '{% $states.input.target %}',
+        CopySource: copySourceExpression(props.sourceBucket.bucketName, '$states.input.source'),
         MetadataDirective: 'COPY',
       },
       // Permissions come from the grants below, scoped to prefixes.
       iamResources: [props.targetBucket.arnForObjects(`${targetPrefix}*`)],
       iamAction: 's3:PutObject',
-      resultSelector: { 'etag.$': '$.CopyObjectResult.ETag' },
+      outputs: { etag: '{% $states.result.CopyObjectResult.ETag %}' },
     });
     copy.addRetry({
       errors: ['S3.SlowDownException', 'S3.S3Exception', 'S3.SdkClientException', 'States.Timeout'],

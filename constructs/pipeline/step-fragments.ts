@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ConfigError } from '../../lib/config/errors';
+import { copySourceExpression } from '../../lib/copy-source';
 import { maxPolls } from '../../lib/pipeline/limits';
 import type { ContainerStep, CopyStep, SqlStep, StepDefinition } from '../../lib/pipeline/model';
 import {
@@ -208,21 +209,24 @@ export class CopyStepFragment extends StepFragment {
     });
     retryTransient(list, RETRYABLE.s3);
     this.catchTo(list);
-    const copyObject = new tasks.CallAwsService(this, 'CopyObject', {
+    // JSONata, for its $encodeUrlComponent: S3 decodes CopySource, so a key with `+`, `%` or non-ASCII characters
+    // must be URL-encoded there (JSONPath has no function for it). The rest of the machine stays JSONPath.
+    const copyObject = tasks.CallAwsService.jsonata(this, 'CopyObject', {
       stateName: `Copy object: ${step.name}`,
       service: 's3',
       action: 'copyObject',
       parameters: {
         Bucket: to.bucketName,
-        Key: sfn.JsonPath.stringAt('$.key'),
-        CopySource: sfn.JsonPath.format('{}/{}', from.bucketName, sfn.JsonPath.stringAt('$.key')),
+        Key: '{% $states.input.key %}',
+        CopySource: copySourceExpression(from.bucketName, '$states.input.key'),
       },
       iamAction: 's3:PutObject',
       iamResources: [to.arnForObjects(`${target.dataLake.prefix}*`)],
       additionalIamStatements: [
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [from.arnForObjects(`${prefix}*`)] }),
       ],
-      resultPath: sfn.JsonPath.DISCARD,
+      // The item's output is not used (the map counts the items); keep it small.
+      outputs: {},
     });
     retryTransient(copyObject, RETRYABLE.s3);
     const copy = new sfn.Map(this, 'Copy', {

@@ -19,6 +19,7 @@ import {
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { copySource } from '../copy-source';
 
 /** Largest object a single CopyObject can copy. */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
@@ -188,10 +189,6 @@ export async function listSample(
     .sort((a, b) => a.rank - b.rank || (a.o.key < b.o.key ? -1 : 1));
   const selected = (options.limit !== undefined ? ranked.slice(0, options.limit) : ranked).map((x) => x.o);
   return { listed: all.length, selected };
-}
-
-function copySource(bucket: string, key: string): string {
-  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 async function headTarget(

@@ -2,7 +2,7 @@
 /**
  * Runs a compiled pipeline definition in-process with aws-local-stepfunctions, binding its Task states to local
  * stand-ins: Redshift Data API calls to a real PostgreSQL, ECS container steps to local processes, SNS publishes
- * to an alert sink, S3 list/copy calls to a directory per bucket, and `startExecution.sync:2` to a nested local
+ * to an alert sink, S3 list/copy calls to a directory per bucket (CopySource URL-decoded, as S3 does), and `startExecution.sync:2` to a nested local
  * execution of the child definition (the pipeline's `Run SQL` and `Evaluate test` machines). Wait and retry pauses
  * are skipped.
  */
@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
 import { runOutcome } from '../pipeline/outcome';
+import { evaluateTemplate, takeJsonataTask } from './jsonata';
 import { LocalMetricCall, putMetricData } from './metrics';
 
 // aws-local-stepfunctions declares Node 22; on Node 20 it only lacks Promise.withResolvers.
@@ -352,8 +353,16 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         };
       case 'copyObject':
         return async (input) => {
-          const [bucket, ...key] = String(input.CopySource).split('/');
-          const source = path.join(need(), bucket, ...key);
+          // S3 reads CopySource as a URL path: `?` starts its query (a versionId), `#` ends it, and `%XX` is decoded,
+          // so a key with an unencoded `?`, `#` or `%` names another key (or none).
+          const [bucket, ...key] = String(input.CopySource).split(/[?#]/)[0].split('/');
+          let decoded: string[];
+          try {
+            decoded = key.map(decodeURIComponent);
+          } catch {
+            throw new LocalError('S3.InvalidArgument', `CopySource is not URL-encoded: ${input.CopySource}`);
+          }
+          const source = path.join(need(), bucket, ...decoded);
           if (!fs.existsSync(source)) throw new LocalError('S3.NoSuchKeyException', `No such key: ${input.CopySource}`);
           const target = path.join(need(), input.Bucket, input.Key);
           fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -437,6 +446,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       // Local SQL runs to completion inside the Execute call: give it the time AWS gives the poll loop, not the
       // engine's default of 60 seconds.
       state.TimeoutSeconds = state.TimeoutSeconds ?? LOCAL_TASK_TIMEOUT_SECONDS;
+      const jsonataTask = takeJsonataTask(name, state);
       const resource = String(state.Resource);
       const sdk = /:aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
       let handler: Handler;
@@ -459,7 +469,15 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
             inject.message ?? `${inject.error} injected (${count} of ${inject.times})`,
           );
         }
-        return handler(input);
+        if (!jsonataTask) return handler(input);
+        let args: unknown;
+        try {
+          args = await evaluateTemplate(jsonataTask.arguments ?? '{% $states.input %}', { input });
+        } catch (e) {
+          throw new LocalError('States.QueryEvaluationError', `${name}: ${(e as Error).message}`);
+        }
+        const result = await handler(args as any);
+        return jsonataTask.output === undefined ? result : evaluateTemplate(jsonataTask.output, { input, result });
       };
     });
     const machine = new StateMachine(definition as any, {

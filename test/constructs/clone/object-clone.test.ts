@@ -53,10 +53,13 @@ describe('ObjectClone', () => {
       expect(map.ItemProcessor.ProcessorConfig).toStrictEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
       const copy = map.ItemProcessor.States['Copy object'];
       expect(copy.Resource).toBe('arn:TOKEN:states:::aws-sdk:s3:copyObject');
-      expect(copy.Parameters['Key.$']).toBe('$.target');
-      expect(copy.Parameters['CopySource.$']).toBe(
-        "States.Format('acme-production-landing-111111111111/{}', $.source)",
+      expect(copy.QueryLanguage).toBe('JSONata');
+      expect(copy.Arguments.Key).toBe('{% $states.input.target %}');
+      expect(copy.Arguments.CopySource).toBe(
+        "{% 'acme-production-landing-111111111111/' & $join($map($split($states.input.source, '/'), " +
+          "function($segment) { $encodeUrlComponent($segment) }), '/') %}",
       );
+      expect(copy.Output).toStrictEqual({ etag: '{% $states.result.CopyObjectResult.ETag %}' });
       expect(copy.Retry[0]).toMatchObject({
         ErrorEquals: ['S3.SlowDownException', 'S3.S3Exception', 'S3.SdkClientException', 'States.Timeout'],
         MaxAttempts: 8,

@@ -269,10 +269,12 @@ describe('Pipeline steps and tests', () => {
     });
     const map = asl.States.Land;
     expect(map.Type).toBe('Map');
-    expect(map.ItemProcessor.States['Copy object: Land'].Parameters).toStrictEqual({
+    expect(map.ItemProcessor.States['Copy object: Land'].Arguments).toStrictEqual({
       Bucket: 'acme-dev-raw-222222222222',
-      'Key.$': '$.key',
-      'CopySource.$': "States.Format('{}/{}', 'acme-dev-landing-222222222222', $.key)",
+      Key: '{% $states.input.key %}',
+      CopySource:
+        "{% 'acme-dev-landing-222222222222/' & $join($map($split($states.input.key, '/'), " +
+        "function($segment) { $encodeUrlComponent($segment) }), '/') %}",
     });
   });
 

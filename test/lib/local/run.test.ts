@@ -429,6 +429,27 @@ describe('step failures', () => {
   });
 });
 
+describe('copy steps with keys S3 must see URL-encoded', () => {
+  it('should copy every object, whatever its name holds, to the same key', async () => {
+    const variables = testVariables({ schema });
+    const names = ['a b.csv', 'orders+returns.csv', '100%.csv', 'x?y#z.csv', 'Müller/ä.csv', 'sub/dir/plain.csv'];
+    const source = path.join(lake, variables.landing_bucket, 'odd');
+    for (const [i, name] of names.entries()) {
+      fs.mkdirSync(path.dirname(path.join(source, name)), { recursive: true });
+      fs.writeFileSync(path.join(source, name), `content ${i}`);
+    }
+    const definition = new PipelineBuilder('oddkeys')
+      .copy('copy-odd', { from: { bucket: 'landing', prefix: 'odd/' }, to: { bucket: 'curated' } })
+      .build(context);
+    const result = await run(definition);
+    expect([result.status, result.error, result.cause]).toStrictEqual(['succeeded', undefined, undefined]);
+    for (const [i, name] of names.entries()) {
+      const copied = path.join(lake, variables.curated_bucket, 'odd', name);
+      expect([name, fs.existsSync(copied) && fs.readFileSync(copied, 'utf8')]).toStrictEqual([name, `content ${i}`]);
+    }
+  });
+});
+
 describe('retries and catches', () => {
   const definition = new PipelineBuilder('retry').sql('curate', { sql: 'SELECT 1' }).build(context);
 
