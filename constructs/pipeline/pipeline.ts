@@ -21,7 +21,7 @@ import {
 } from '../../lib/pipeline/limits';
 import { renderPipeline } from '../../lib/pipeline/loader';
 import type { PipelineDefinition, StepDefinition } from '../../lib/pipeline/model';
-import { historySetupStatements } from '../../lib/pipeline/sql';
+import { historySetupStatements, runRecordStatement } from '../../lib/pipeline/sql';
 import { MeasuredDefinitionBody } from './definition-size';
 import { PipelineRunners } from './runners';
 import {
@@ -131,11 +131,12 @@ export class Pipeline extends Construct {
         tests: {},
       },
     });
-    const failure = runFailureHandler(this, context);
-    let chain = sfn.Chain.start(start);
-    if (this.definition.steps.some((s) => s.tests.length > 0)) {
-      chain = chain.next(this.historySetup(context, failure));
-    }
+    // A failed run records itself (once, here in the pipeline's own machine, never in a stage) before it fails.
+    const failure = runFailureHandler(this, context, (fail) =>
+      this.recordRun(context, 'RecordFailure', 'Record failed run', true, fail),
+    );
+    // The history tables are prepared for every run: each run records itself in the runs table.
+    let chain = sfn.Chain.start(start).next(this.historySetup(context, failure));
     const stages = pipelineStages(this.definition, this.plan, stageWeight);
     this.staged = stages !== undefined;
     const stageChains = (stages?.stages ?? []).map((stage, i) => {
@@ -145,16 +146,27 @@ export class Pipeline extends Construct {
     });
     this.stageNames = stageChains.map((s) => s.name);
     chain = chain.next(
-      this.compile(stages?.staged ?? this.plan, context, failureTargets(this, 'Run', 'Run', failure.alert), failure),
+      this.compile(
+        stages?.staged ?? this.plan,
+        context,
+        failureTargets(this, 'Run', 'Run', failure.alert, () => failure.fail),
+        failure,
+      ),
     );
     if (!stages) {
       chain = this.withTestMetrics(this, chain, this.definition.steps, context);
     }
     chain = chain.next(
-      new sfn.Pass(this, 'Report', {
-        stateName: 'Report results',
-        parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests, status: 'succeeded' },
-      }),
+      this.recordRun(
+        context,
+        'Record',
+        'Record run',
+        false,
+        new sfn.Pass(this, 'Report', {
+          stateName: 'Report results',
+          parameters: { 'run.$': PATHS.run, 'tests.$': PATHS.tests, status: 'succeeded' },
+        }),
+      ),
     );
 
     const stateMachineName = target.names.stateMachineName(this.definition.id);
@@ -253,7 +265,12 @@ export class Pipeline extends Construct {
       parameters: { 'run.$': PATHS.run, tests: {} },
     });
     let chain = sfn.Chain.start(start).next(
-      this.compile(stage, context, failureTargets(scope, 'Run', 'Run', failure.alert), failure),
+      this.compile(
+        stage,
+        context,
+        failureTargets(scope, 'Run', 'Run', failure.alert, () => failure.fail),
+        failure,
+      ),
     );
     const idSet = new Set(ids);
     chain = this.withTestMetrics(
@@ -323,10 +340,51 @@ export class Pipeline extends Construct {
     );
   }
 
-  /** CREATE SCHEMA / TABLE IF NOT EXISTS for the test history, once per run (a `Run SQL` child execution). */
+  /**
+   * The run's row in the runs table (lib/pipeline/sql.ts `runRecordStatement`), written by a `Run SQL` child execution
+   * from the pipeline's own machine: its id and start, the time this state was entered as its end, and the execution
+   * ARN, all as Data API parameters. The outcome is `failed` on the failure path, else decided from the run's test
+   * rows. A write that fails is caught and the run goes on to `next` unchanged: recording never changes an outcome.
+   */
+  private recordRun(
+    context: CompileContext,
+    id: string,
+    label: string,
+    failed: boolean,
+    next: sfn.IChainable,
+  ): sfn.IChainable {
+    const scope = new Construct(this, id);
+    const execute = startChild(
+      scope,
+      'Execute',
+      label,
+      context.runners.sql,
+      {
+        sql: runRecordStatement(context.target.historyTable, this.definition.id, failed),
+        parameters: [
+          { Name: 'run_id', 'Value.$': PATHS.runId },
+          { Name: 'started_at', 'Value.$': PATHS.startedAt },
+          { Name: 'finished_at', 'Value.$': '$$.State.EnteredTime' },
+          { Name: 'execution', 'Value.$': '$$.Execution.Id' },
+        ],
+        name: `${this.definition.id}: ${label}`,
+        what: 'the run record',
+        pollSeconds: SETUP_POLL_SECONDS,
+        maxPolls: SETUP_MAX_POLLS,
+      },
+      { resultPath: sfn.JsonPath.DISCARD },
+    );
+    execute.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    return execute.next(next);
+  }
+
+  /**
+   * CREATE SCHEMA / TABLE IF NOT EXISTS for the test history and runs tables, once per run (a `Run SQL` child
+   * execution).
+   */
   private historySetup(context: CompileContext, failure: RunFailure): sfn.IChainable {
     const scope = new Construct(this, 'Setup');
-    const label = 'Prepare test history';
+    const label = 'Prepare run history';
     const execute = startChild(
       scope,
       'Execute',
@@ -403,6 +461,7 @@ export class Pipeline extends Construct {
             `Parallel${n}Branch${i + 1}`,
             `Parallel ${n}: branch ${i + 1}`,
             branchFailed,
+            () => branchFailed,
           );
           parallel.branch(sfn.Chain.start(this.compile(branch, context, targets)).next(done));
         });

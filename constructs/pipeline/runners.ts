@@ -33,6 +33,8 @@ export interface SqlRunInput {
   readonly sql?: string;
   /** ... or several run in one transaction (BatchExecuteStatement). */
   readonly sqls?: readonly string[];
+  /** With `sql`: its Data API parameters (`:name` in the statement), `{ Name, Value }` each. */
+  readonly parameters?: readonly { readonly Name: string; readonly Value: string }[];
   /** Data API statement name. */
   readonly name: string;
   /** What the statement belongs to, for failure causes: `step "Load raw"`. */
@@ -179,13 +181,24 @@ function sqlMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
     target,
     options,
   );
-  [single, batch].forEach((task) => {
+  // Values from the execution (the run record's) go as parameters, never spliced into the statement.
+  const parameterized = dataApiTask(
+    scope,
+    'SqlParameters',
+    'Execute the statement with parameters',
+    'executeStatement',
+    { ...dataApiTarget(target), 'Sql.$': '$.sql', 'Parameters.$': '$.parameters', 'StatementName.$': '$.name' },
+    target,
+    options,
+  );
+  [single, batch, parameterized].forEach((task) => {
     catchTo(task);
     task.next(loop);
   });
   // IsPresent: true only (aws-local-stepfunctions 3.0.0 evaluates IsPresent: false wrongly).
   const start = new sfn.Choice(scope, 'SqlKind', { stateName: 'One statement or a batch?' })
     .when(sfn.Condition.isPresent('$.sqls'), batch)
+    .when(sfn.Condition.isPresent('$.parameters'), parameterized)
     .otherwise(single);
   return childMachine(
     scope,

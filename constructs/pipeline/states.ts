@@ -107,15 +107,20 @@ export interface RunFailure {
   /** Alert, then fail: for failures nobody has alerted yet. */
   readonly alert: sfn.IChainable;
   /** Fail without alerting: for failures already alerted (an error-level test). */
-  readonly fail: sfn.Fail;
+  readonly fail: sfn.IChainable;
 }
 
 /**
  * The run's failure handler, shared by every step outside Parallel states (inside, a branch's Fail state ends the
  * branch and the Parallel state's Catch brings the failure here). Expects `{ Error, Cause }` at `$.failure`;
- * the cause names the step.
+ * the cause names the step. `beforeFail` puts states between the failure and the Fail state (the pipeline's run
+ * record); they must keep `$.failure` and end in the Fail state they are given.
  */
-export function runFailureHandler(scope: Construct, context: BaseContext): RunFailure {
+export function runFailureHandler(
+  scope: Construct,
+  context: BaseContext,
+  beforeFail?: (fail: sfn.Fail) => sfn.IChainable,
+): RunFailure {
   const { definition, target } = context;
   const environment = target.variables.env ?? target.names.context.environment;
   const alert = new tasks.SnsPublish(scope, 'AlertFailure', {
@@ -146,11 +151,12 @@ export function runFailureHandler(scope: Construct, context: BaseContext): RunFa
     resultPath: sfn.JsonPath.DISCARD,
   });
   retryTransient(alert, RETRYABLE.sns, Duration.seconds(1));
-  const fail = new sfn.Fail(scope, 'Failed', {
+  const failed = new sfn.Fail(scope, 'Failed', {
     stateName: 'Run failed',
     errorPath: '$.failure.Error',
     causePath: '$.failure.Cause',
   });
+  const fail = beforeFail ? beforeFail(failed) : failed;
   // The run still fails when its alert cannot be published, and says so in its cause.
   alert.addCatch(
     new sfn.Pass(scope, 'AlertNotSent', {
@@ -220,17 +226,38 @@ export interface FailureTargets {
   /** For failures of this run's own states. */
   readonly handler: sfn.IChainable;
   /**
+   * For an error-level test that did not pass, already alerted by its `Evaluate test` execution: `{ Error, Cause,
+   * test }` at `$.failure`, `test` being its result record. Ends the scope without a second alert.
+   */
+  readonly testFailed: sfn.IChainable;
+  /**
    * For a failed child execution (`States.TaskFailed` of a `startExecution.sync:2` state, whose cause is the child's
    * DescribeExecution as JSON): takes the child's own error and cause (which name the step and test), then `handler`.
    */
   readonly child: sfn.IChainable;
 }
 
-/** The states for `child` are created when first used: a scope without child executions gets none. */
-export function failureTargets(scope: Construct, id: string, label: string, handler: sfn.IChainable): FailureTargets {
+/**
+ * The states for `child` and `testFailed` are created when first used: a scope without child executions or error
+ * tests gets none. `testFailed` builds the path of a failed error test (the scope's Fail state without an alert);
+ * scopes without tests leave it out.
+ */
+export function failureTargets(
+  scope: Construct,
+  id: string,
+  label: string,
+  handler: sfn.IChainable,
+  testFailed?: () => sfn.IChainable,
+): FailureTargets {
   let child: sfn.IChainable | undefined;
+  let failedTest: sfn.IChainable | undefined;
   return {
     handler,
+    get testFailed() {
+      if (!testFailed) throw new Error(`failureTargets ${scope.node.path}/${id}: this scope runs no tests`);
+      failedTest ??= testFailed();
+      return failedTest;
+    },
     get child() {
       if (!child) {
         const parse = new sfn.Pass(scope, `${id}ChildFailed`, {

@@ -74,6 +74,7 @@ abstract class StepFragment extends sfn.StateMachineFragment {
         step: this.step,
         test,
         catchTo: this.catchChild,
+        onFailed: () => this.targets.testFailed,
       });
       chain = chain.next(fragment);
     });

@@ -2,7 +2,8 @@
  * The fragment of one data test, a state a person can see: `Test: <name>` starts the pipeline's shared
  * `Evaluate test` machine (see runners.ts), which records the value and verdict in the history table, alerts, and
  * returns the result record into `$.tests.<key>`. An `error` test that did not pass then fails the run
- * (`Verdict: <name>` -> `Failed: <name>`); `warning` and `log` tests continue.
+ * (`Verdict: <name>` -> `Failed: <name>`, which names the failure and hands it to the scope's `testFailed` target);
+ * `warning` and `log` tests continue.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -61,6 +62,11 @@ export interface TestFragmentProps {
   readonly test: TestDefinition;
   /** Catches the test's Task state (a child execution). */
   readonly catchTo: (task: sfn.TaskStateBase) => void;
+  /**
+   * Where an `error` test that did not pass goes, with `{ Error, Cause, test }` at `$.failure` (`test`: its result
+   * record): the scope's `FailureTargets.testFailed`. Read only for `error` tests.
+   */
+  readonly onFailed: () => sfn.IChainable;
 }
 
 export class TestFragment extends sfn.StateMachineFragment {
@@ -102,11 +108,15 @@ export class TestFragment extends sfn.StateMachineFragment {
     if (test.level === 'error') {
       const verdict = new sfn.Choice(this, 'Verdict', { stateName: `Verdict: ${test.name}` }).when(
         sfn.Condition.not(sfn.Condition.stringEquals(`${PATHS.tests}.${key}.status`, 'passed')),
-        new sfn.Fail(this, 'Failed', {
+        new sfn.Pass(this, 'Failed', {
           stateName: `Failed: ${test.name}`,
-          error: 'Kitchens.TestFailed',
-          cause: `Test "${test.name}" of step "${step.name}" did not pass (expected ${describeRule(test.rule)}): see the alert and the run output`,
-        }),
+          parameters: {
+            Error: 'Kitchens.TestFailed',
+            Cause: `Test "${test.name}" of step "${step.name}" did not pass (expected ${describeRule(test.rule)}): see the alert and the run output`,
+            'test.$': `${PATHS.tests}.${key}`,
+          },
+          resultPath: PATHS.failure,
+        }).next(props.onFailed()),
       );
       chain = chain.next(verdict.afterwards({ includeOtherwise: true }));
     }

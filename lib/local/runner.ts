@@ -183,6 +183,31 @@ export function localCommand(
   return [...local, ...(prefixed ? override.slice(app.length) : override)];
 }
 
+/**
+ * A Data API statement with `:name` parameters as PostgreSQL text with `$n` placeholders and their values. Only
+ * names outside quoted text count, and `::` (a PostgreSQL cast) is not a parameter. A name without a value fails
+ * the way the Data API does.
+ */
+export function bindParameters(
+  sql: string,
+  parameters: readonly { readonly Name: string; readonly Value: string }[],
+): { text: string; values: string[] } {
+  const given = new Map(parameters.map((p) => [p.Name, String(p.Value)]));
+  const order: string[] = [];
+  const text = sql.replace(/'(?:[^']|'')*'|::|:([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string | undefined) => {
+    if (name === undefined) return whole;
+    if (!given.has(name)) {
+      throw new LocalError(
+        'RedshiftData.ValidationException',
+        `The statement uses parameter :${name}, which has no value`,
+      );
+    }
+    if (!order.includes(name)) order.push(name);
+    return `$${order.indexOf(name) + 1}`;
+  });
+  return { text, values: order.map((name) => given.get(name)!) };
+}
+
 /** Runs the definition locally; resolves with the outcome (a failed run is a result, not an exception). */
 export async function runPipelineLocally(options: LocalRunOptions): Promise<LocalRunResult> {
   const { StateMachine, ExecutionError } = await import('aws-local-stepfunctions');
@@ -201,7 +226,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     return next;
   };
 
-  const runSql = (state: string, sqls: readonly string[]): Promise<string> =>
+  const runSql = (state: string, sqls: readonly string[], values: readonly string[] = []): Promise<string> =>
     serial(async () => {
       const id = randomUUID();
       const statement: Statement = { id, status: 'FINISHED', queryString: sqls.join(';\n'), results: new Map() };
@@ -210,7 +235,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       try {
         if (batch) await client.query('BEGIN');
         for (const [i, sql] of sqls.entries()) {
-          const result = await client.query({ text: sql, rowMode: 'array' });
+          const result = await client.query({ text: sql, rowMode: 'array', values: [...values] });
           emit({ type: 'sql', state, sql });
           const stored = { fields: result.fields?.map((f) => f.name) ?? [], rows: result.rows ?? [] };
           statement.results.set(batch ? `${id}:${i + 1}` : id, stored);
@@ -228,7 +253,11 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   const redshiftData = (state: string, action: string): Handler => {
     switch (action) {
       case 'executeStatement':
-        return async (input) => ({ Id: await runSql(state, [input.Sql]) });
+        return async (input) => {
+          if (input.Parameters === undefined) return { Id: await runSql(state, [input.Sql]) };
+          const { text, values } = bindParameters(String(input.Sql), input.Parameters);
+          return { Id: await runSql(state, [text], values) };
+        };
       case 'batchExecuteStatement':
         return async (input) => ({ Id: await runSql(state, input.Sqls) });
       case 'describeStatement':
@@ -497,7 +526,14 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
           StartTime: new Date().toISOString(),
           RoleArn: 'arn:aws:iam::000000000000:role/local',
         },
-      },
+        // The engine keeps no per-state context: EnteredTime is the time a state's parameters read it, which is
+        // when the state is entered (the engine evaluates them first).
+        State: {
+          get EnteredTime() {
+            return new Date().toISOString();
+          },
+        },
+      } as any,
     });
     return execution.result;
   };

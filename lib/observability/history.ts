@@ -1,10 +1,13 @@
 /**
- * Run history of a pipeline, read from its test-history table (the table every run writes, see lib/pipeline/sql):
- * the last N runs with their outcome and failed or warned tests, and one test's values over those runs against the
- * band it was judged by. The table records the run's start time, not its end, so no duration is shown.
+ * Run history of a pipeline, read from its test-history table and the runs table beside it (the tables every run
+ * writes, see lib/pipeline/sql): the last N runs with their outcome, duration and failed or warned tests, and one
+ * test's values over those runs against the band it was judged by. Runs recorded before the runs table existed
+ * have test rows only: their outcome comes from their tests and they have no duration.
  */
 import * as asciichart from 'asciichart';
 import { runOutcome, type RunOutcome as PipelineOutcome } from '../pipeline/outcome';
+import { runsTableOf } from '../pipeline/sql';
+import { formatDuration } from './delivery';
 
 export interface HistoryRow {
   readonly runId: string;
@@ -19,12 +22,36 @@ export interface HistoryRow {
 
 export type RunOutcome = 'passed' | 'warned' | 'failed';
 
+/** A run's row in the runs table: written once by the run's last state (lib/pipeline/sql.ts `runRecordStatement`). */
+export interface RunRecord {
+  readonly runId: string;
+  /** `succeeded`, `succeeded with warnings` or `failed`. */
+  readonly outcome: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** The execution ARN. */
+  readonly execution: string | null;
+}
+
+/** What `readHistory` reads: the test rows and the run rows of the last runs. */
+export interface RunHistory {
+  readonly rows: HistoryRow[];
+  readonly records: RunRecord[];
+}
+
 export interface RunSummary {
   readonly runId: string;
   readonly startedAt: string;
+  /** When the run's last state recorded it; null for a run recorded before the runs table existed. */
+  readonly finishedAt: string | null;
+  /** `finishedAt` - `startedAt` in seconds (milliseconds kept); null without a run record. */
+  readonly durationSeconds: number | null;
+  /** The execution ARN from the run record, when there is one. */
+  readonly execution: string | null;
   /**
-   * `failed` when an error-level test did not pass, `warned` when a warning-level one did not or any test errored
-   * (the pipeline's own rule, lib/pipeline/outcome.ts), else `passed`.
+   * The run record's outcome (`succeeded` -> `passed`, `succeeded with warnings` -> `warned`, `failed`), which also
+   * counts failures outside tests. Without a record: `failed` when an error-level test did not pass, `warned` when a
+   * warning-level one did not or any test errored (the pipeline's own rule, lib/pipeline/outcome.ts), else `passed`.
    */
   readonly outcome: RunOutcome;
   readonly tests: number;
@@ -48,37 +75,67 @@ export interface SqlClient {
 
 const TABLE_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 
-/** The rows of the last `last` runs of a pipeline, oldest run first. */
+const missing = (value: unknown) => value === null || value === undefined;
+
+/**
+ * The test rows and run rows of the last `last` runs of a pipeline, oldest run first. A run is in either table or both
+ * (a run that failed before any test, or has no tests, has a run row only; one from before the runs table existed,
+ * test rows only), so the last runs are chosen from both. A database without the runs table is read as before it.
+ */
 export async function readHistory(
   client: SqlClient,
   table: string,
   pipeline: string,
   last: number,
-): Promise<HistoryRow[]> {
+): Promise<RunHistory> {
   if (!TABLE_NAME.test(table))
     throw new Error(`history table must be [schema.]name in lowercase, got: ${JSON.stringify(table)}`);
+  const runs = runsTableOf(table);
+  const [schema, name] = table.includes('.') ? table.split('.') : ['public', table];
   const exists = await client.query(
-    'SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2',
-    table.includes('.') ? table.split('.') : ['public', table],
+    'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ($2, $3)',
+    [schema, name, runs.slice(runs.lastIndexOf('.') + 1)],
   );
-  if (exists.rows.length === 0) return [];
+  const found = new Set(exists.rows.map((r) => String(r.table_name)));
+  if (!found.has(name)) return { rows: [], records: [] };
+  const hasRuns = found.size === 2;
+  const starts =
+    `SELECT run_id, recorded_at AS at FROM ${table} WHERE pipeline = $1` +
+    (hasRuns ? ` UNION ALL SELECT run_id, started_at AS at FROM ${runs} WHERE pipeline = $1` : '');
   const result = await client.query(
-    `SELECT h.run_id, h.step, h.test, h.level, h.status, h.value, h.expectation, h.recorded_at FROM ${table} h ` +
-      `JOIN (SELECT run_id, MAX(recorded_at) AS at FROM ${table} WHERE pipeline = $1 GROUP BY run_id ` +
-      `ORDER BY at DESC, run_id LIMIT $2) r ON r.run_id = h.run_id WHERE h.pipeline = $1 ` +
-      'ORDER BY r.at, h.run_id, h.step, h.test',
+    `SELECT r.run_id, ${hasRuns ? 'x.outcome, x.started_at, x.finished_at, x.execution' : 'NULL AS outcome'}, ` +
+      'h.step, h.test, h.level, h.status, h.value, h.expectation, h.recorded_at ' +
+      `FROM (SELECT run_id, MAX(at) AS at FROM (${starts}) u GROUP BY run_id ORDER BY at DESC, run_id LIMIT $2) r ` +
+      (hasRuns ? `LEFT JOIN ${runs} x ON x.run_id = r.run_id AND x.pipeline = $1 ` : '') +
+      `LEFT JOIN ${table} h ON h.run_id = r.run_id AND h.pipeline = $1 ORDER BY r.at, r.run_id, h.step, h.test`,
     [pipeline, last],
   );
-  return result.rows.map((r) => ({
-    runId: String(r.run_id),
-    step: String(r.step),
-    test: String(r.test),
-    level: String(r.level),
-    status: String(r.status),
-    value: r.value === null || r.value === undefined ? null : Number(r.value),
-    expectation: r.expectation === null || r.expectation === undefined ? null : String(r.expectation),
-    recordedAt: recordedAt(r.recorded_at),
-  }));
+  const rows: HistoryRow[] = [];
+  const records = new Map<string, RunRecord>();
+  for (const r of result.rows) {
+    const runId = String(r.run_id);
+    if (!missing(r.outcome) && !records.has(runId)) {
+      records.set(runId, {
+        runId,
+        outcome: String(r.outcome),
+        startedAt: recordedAt(r.started_at),
+        finishedAt: recordedAt(r.finished_at),
+        execution: missing(r.execution) ? null : String(r.execution),
+      });
+    }
+    if (missing(r.test)) continue;
+    rows.push({
+      runId,
+      step: String(r.step),
+      test: String(r.test),
+      level: String(r.level),
+      status: String(r.status),
+      value: missing(r.value) ? null : Number(r.value),
+      expectation: missing(r.expectation) ? null : String(r.expectation),
+      recordedAt: recordedAt(r.recorded_at),
+    });
+  }
+  return { rows, records: [...records.values()] };
 }
 
 /**
@@ -106,24 +163,49 @@ const HISTORY_OUTCOME: Record<Exclude<PipelineOutcome, 'running'>, RunOutcome> =
   failed: 'failed',
 };
 
-export function summarizeRuns(rows: readonly HistoryRow[]): RunSummary[] {
-  return [...byRun(rows)].map(([runId, tests]) => {
+/**
+ * One summary per run, oldest first: the runs of the test rows and of the run records, ordered by start time (then
+ * run id, as `readHistory` orders them).
+ */
+export function summarizeRuns(rows: readonly HistoryRow[], records: readonly RunRecord[] = []): RunSummary[] {
+  const tested = byRun(rows);
+  const recorded = new Map(records.map((r) => [r.runId, r]));
+  const starts = new Map<string, string>();
+  for (const [runId, tests] of tested) starts.set(runId, tests[0].recordedAt);
+  for (const r of records) starts.set(r.runId, r.startedAt);
+  const order = [...starts].sort(([a, at], [b, bt]) => (at === bt ? (a < b ? -1 : a > b ? 1 : 0) : at < bt ? -1 : 1));
+  return order.map(([runId, startedAt]) => {
+    const tests = tested.get(runId) ?? [];
+    const record = recorded.get(runId);
     const label = (t: HistoryRow) => `${t.step} / ${t.test}`;
     // An error-level test that did not pass (failed or errored) is what fails a run; the rest is runOutcome's rule.
     const failed = tests.filter((t) => t.level === 'error' && t.status !== 'passed');
-    const outcome = runOutcome(failed.length === 0, tests) as Exclude<PipelineOutcome, 'running'>;
+    const fromTests = runOutcome(failed.length === 0, tests) as Exclude<PipelineOutcome, 'running'>;
+    const outcome =
+      record !== undefined && record.outcome in HISTORY_OUTCOME
+        ? HISTORY_OUTCOME[record.outcome as keyof typeof HISTORY_OUTCOME]
+        : HISTORY_OUTCOME[fromTests];
     const warned = tests.filter(
       (t) => t.level !== 'error' && (t.status === 'errored' || (t.level === 'warning' && t.status !== 'passed')),
     );
     return {
       runId,
-      startedAt: tests[0].recordedAt,
-      outcome: HISTORY_OUTCOME[outcome],
+      startedAt,
+      finishedAt: record?.finishedAt ?? null,
+      durationSeconds: record ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : null,
+      execution: record?.execution ?? null,
+      outcome,
       tests: tests.length,
       failed: failed.map(label),
       warned: warned.map(label),
     };
   });
+}
+
+/** A run's duration for people: `0.8s` under a minute, else as `kitchen metrics` prints durations; `-` when unknown. */
+export function formatRunDuration(seconds: number | null): string {
+  if (seconds === null) return '-';
+  return seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds);
 }
 
 /** `between LOW and HIGH ...` (a `between` rule or an `in_control` band) as numbers. */

@@ -7,7 +7,7 @@
 import { ConfigError } from '../config/errors';
 import type { PipelineDefinition, StepDefinition, TestDefinition } from './model';
 import { planStages, planStepIds, type PlanNode, type StagedPlan } from './graph';
-import { historySetupStatements, testStatement } from './sql';
+import { historySetupStatements, runRecordStatement, testStatement } from './sql';
 
 export const LIMITS = {
   definitionBytes: 1024 * 1024,
@@ -113,11 +113,31 @@ function planEvents(node: PlanNode, steps: ReadonlyMap<string, StepDefinition>):
 export function historyEventBound(definition: PipelineDefinition, plan: PlanNode): number {
   const steps = new Map(definition.steps.map((s) => [s.id, s]));
   // Start Pass, results Pass, Succeed.
-  return EVENTS.execution + 3 * EVENTS.pass + setupEvents(definition) + planEvents(plan, steps);
+  return (
+    EVENTS.execution +
+    3 * EVENTS.pass +
+    RUN_BOOKKEEPING_EVENTS +
+    testMetricsEvents(definition.steps) +
+    planEvents(plan, steps)
+  );
 }
 
-const setupEvents = (definition: PipelineDefinition) =>
-  definition.steps.some((s) => s.tests.length > 0) ? EVENTS.syncTask : 0;
+/**
+ * The history tables' setup at the start of every run and the run's record at its end (one `Run SQL` child
+ * execution each; the record runs once, on the success or the failure path, and a failed write is caught).
+ */
+const RUN_BOOKKEEPING_EVENTS = 2 * EVENTS.syncTask;
+
+/**
+ * The `Publish test metrics` batch after the steps of one machine: the batch, its verdicts-only fallback and the
+ * closing Pass, and per `in_control` test its band Choice and PutMetricData (none without tests).
+ */
+export function testMetricsEvents(steps: readonly StepDefinition[]): number {
+  const tests = steps.flatMap((s) => s.tests);
+  if (tests.length === 0) return 0;
+  const bands = tests.filter((t) => t.rule.kind === 'in_control').length;
+  return 2 * EVENTS.task + EVENTS.pass + bands * (EVENTS.pass + EVENTS.task);
+}
 
 /** The stages a pipeline compiles to (see STAGE_WEIGHT), or undefined when it is one machine. */
 export function pipelineStages(
@@ -155,8 +175,14 @@ export function historyEventBounds(
     }
   };
   return {
-    pipeline: EVENTS.execution + 3 * EVENTS.pass + setupEvents(definition) + skeleton(stages.staged) + EVENTS.fail,
-    stages: stages.stages.map((stage) => EVENTS.execution + 2 * EVENTS.pass + planEvents(stage, steps)),
+    pipeline: EVENTS.execution + 3 * EVENTS.pass + RUN_BOOKKEEPING_EVENTS + skeleton(stages.staged) + EVENTS.fail,
+    stages: stages.stages.map(
+      (stage) =>
+        EVENTS.execution +
+        2 * EVENTS.pass +
+        testMetricsEvents(planStepIds(stage).map((id) => steps.get(id)!)) +
+        planEvents(stage, steps),
+    ),
   };
 }
 
@@ -180,6 +206,7 @@ export function limitProblems(
     }
   };
   historySetupStatements(historyTable).forEach((s) => tooLong('the history table setup', s));
+  tooLong('the run record', runRecordStatement(historyTable, definition.id, false));
   definition.steps.forEach((step, i) => {
     if (step.type === 'sql') {
       step.statements.forEach((s, j) =>

@@ -1,5 +1,6 @@
 /**
- * SQL the compiler generates: the test-history table and one statement pair per test. It stays in the subset
+ * SQL the compiler generates: the test-history table, its runs table (one row per run) and one statement pair per
+ * test. It stays in the subset
  * Redshift and PostgreSQL both accept (no CTEs in INSERT, no GETDATE/NOW, no ROUND on DOUBLE PRECISION), so the
  * local runner can execute the very statements the state machine sends to the Data API.
  */
@@ -56,8 +57,42 @@ export function historySetupStatements(historyTable: string): string[] {
     `CREATE OR REPLACE PROCEDURE ${procedure}() AS $$ BEGIN ${addMissing}END; $$ LANGUAGE plpgsql`,
     `CALL ${procedure}()`,
     `DROP PROCEDURE ${procedure}()`,
+    `CREATE TABLE IF NOT EXISTS ${runsTableOf(historyTable)} (${RUNS_COLUMNS_DDL})`,
   );
   return statements;
+}
+
+/**
+ * The runs table beside a history table (`<history table>_runs`): one row per run of a pipeline, written by the
+ * run's last state (see `runRecordStatement`). Runs recorded before it existed have test rows only.
+ */
+export function runsTableOf(historyTable: string): string {
+  return `${historyTable}_runs`;
+}
+
+const RUNS_COLUMNS_DDL =
+  'run_id VARCHAR(64) NOT NULL, pipeline VARCHAR(64) NOT NULL, outcome VARCHAR(32) NOT NULL, ' +
+  'started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, execution VARCHAR(1024)';
+
+/**
+ * Records one run of `pipeline` in the runs table, once (a second call for the same run adds nothing). Every value
+ * that comes from the execution is a Data API parameter (`:run_id`, `:started_at`, `:finished_at`, `:execution`),
+ * never text spliced into the statement: an execution name may hold a quote. `failed` records a failed run; otherwise
+ * the outcome is `succeeded with warnings` when the history table holds a warning test of the run that did not pass
+ * or any test of it that errored (the rule of lib/pipeline/outcome.ts), else `succeeded`.
+ */
+export function runRecordStatement(historyTable: string, pipeline: string, failed: boolean): string {
+  const runs = runsTableOf(historyTable);
+  const p = sqlString(pipeline);
+  const outcome = failed ? "'failed'" : "CASE WHEN w.n > 0 THEN 'succeeded with warnings' ELSE 'succeeded' END";
+  return (
+    `INSERT INTO ${runs} (run_id, pipeline, outcome, started_at, finished_at, execution) ` +
+    `SELECT CAST(:run_id AS VARCHAR(64)), ${p}, ${outcome}, CAST(:started_at AS TIMESTAMP), ` +
+    `CAST(:finished_at AS TIMESTAMP), CAST(:execution AS VARCHAR(1024)) ` +
+    `FROM (SELECT COUNT(*) AS n FROM ${historyTable} WHERE run_id = CAST(:run_id AS VARCHAR(64)) AND pipeline = ${p} ` +
+    `AND (status = 'errored' OR (level = 'warning' AND status <> 'passed'))) w ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM ${runs} r WHERE r.run_id = CAST(:run_id AS VARCHAR(64)) AND r.pipeline = ${p})`
+  );
 }
 
 const text = (sql: string) => `CAST(${sql} AS VARCHAR(64))`;

@@ -31,13 +31,22 @@ describe('kitchen history', () => {
     expect(code).toBe(0);
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('Pipeline orders: last 7 run(s) from k_cli_history.kitchens_test_history');
-    expect(lines[1].split(/\s{2,}/)).toStrictEqual(['Started', 'Run', 'Outcome', 'Tests', 'Failed', 'Warned']);
-    // newest first: the outlier run warned, the six before passed
-    const outcomes = lines.slice(2, 9).map((l) => l.split(/\s{2,}/).slice(2));
-    expect(outcomes).toStrictEqual([
+    expect(lines[1].split(/\s{2,}/)).toStrictEqual([
+      'Started',
+      'Run',
+      'Outcome',
+      'Duration',
+      'Tests',
+      'Failed',
+      'Warned',
+    ]);
+    // newest first: the outlier run warned, the six before passed; each run recorded its duration as it ended
+    const columns = lines.slice(2, 9).map((l) => l.split(/\s{2,}/).slice(2));
+    expect(columns.map(([outcome, , ...rest]) => [outcome, ...rest])).toStrictEqual([
       ['warned', '7', '-', 'load-raw / raw orders volume in control'],
       ...Array.from({ length: 6 }, () => ['passed', '7', '-', '-']),
     ]);
+    for (const [, duration] of columns) expect(duration).toMatch(/^\d+\.\ds$/);
     expect(stdout).toContain('Test "raw orders volume in control":');
     expect(stdout).toContain(
       'value and band (lower, upper) over 2 runs, oldest left; 5 earlier run(s) without a band not charted',
@@ -68,6 +77,12 @@ describe('kitchen history', () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result.runs.map((r: { outcome: string }) => r.outcome)).toStrictEqual(['passed', 'warned']);
+    // Each run's record: its end, its duration (end - start) and its execution
+    for (const run of result.runs) {
+      expect(run.durationSeconds).toBe((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000);
+      expect(run.durationSeconds).toBeGreaterThan(0);
+      expect(run.execution).toMatch(/^arn:aws:states:local:000000000000:execution:local:/);
+    }
     expect(result.chart.test).toBe('raw orders row count');
     expect(result.chart.points.map((p: { value: number }) => p.value)).toStrictEqual([12, 36]);
   });
@@ -166,7 +181,8 @@ describe('kitchen history on AWS (Redshift Data API)', () => {
       DbUser: 'k_cli_history_user',
     });
     expect(api.calls[5].input.Sql).toContain(
-      "WHERE pipeline = 'orders' GROUP BY run_id ORDER BY at DESC, run_id LIMIT 10",
+      "UNION ALL SELECT run_id, started_at AS at FROM k_cli_history.kitchens_test_history_runs WHERE pipeline = 'orders') u " +
+        'GROUP BY run_id ORDER BY at DESC, run_id LIMIT 10',
     );
   });
 

@@ -1,6 +1,6 @@
 /**
  * `kitchen history PIPELINE [--kitchen NAME | --env ENV] [--last N] [--test NAME] [--json]`: the last runs of a
- * pipeline from its test-history table, with outcome and failed or warned tests, and an ASCII chart of one test's
+ * pipeline from its test-history and runs tables, with outcome, duration and failed or warned tests, and an ASCII chart of one test's
  * values against its band. On AWS the table is read through the Redshift Data API on the environment's warehouse;
  * with `--local --pg-url URL`, on the PostgreSQL that `kitchen run --local` writes.
  */
@@ -91,15 +91,15 @@ export function register(program: Command): void {
       // The same table the pipeline writes: its history_table variable for this environment or Kitchen.
       const historyTable = localTarget(config, env, opts.kitchen).variables.history_table;
 
-      const { readHistory, summarizeRuns, testSeries, defaultChartTest, renderChart } =
+      const { readHistory, summarizeRuns, testSeries, defaultChartTest, renderChart, formatRunDuration } =
         await import('../../observability/history');
-      let rows;
+      let history;
       if (opts.local) {
         const { Client } = await import('pg');
         const client = new Client({ connectionString: pgUrl });
         await client.connect();
         try {
-          rows = await readHistory(client, historyTable, definition.id, last);
+          history = await readHistory(client, historyTable, definition.id, last);
         } finally {
           await client.end();
         }
@@ -121,7 +121,7 @@ export function register(program: Command): void {
         };
         const client = new RedshiftDataClient(clientConfig(target));
         try {
-          rows = await readHistory(dataApiSqlClient(client, warehouse), historyTable, definition.id, last);
+          history = await readHistory(dataApiSqlClient(client, warehouse), historyTable, definition.id, last);
         } catch (e) {
           throw new CliError(
             `kitchen history: could not read ${historyTable} on cluster ${warehouse.clusterIdentifier} (database ${warehouse.database}, ${target.region}) through the Redshift Data API: ${sdkErrorMessage(e)}`,
@@ -131,7 +131,8 @@ export function register(program: Command): void {
           client.destroy();
         }
       }
-      const runs = summarizeRuns(rows);
+      const { rows, records } = history;
+      const runs = summarizeRuns(rows, records);
       const chartTest = opts.test ?? defaultChartTest(rows);
       if (opts.test !== undefined && !rows.some((r) => r.test === opts.test)) {
         const tests = [...new Set(rows.map((r) => r.test))].sort();
@@ -148,7 +149,7 @@ export function register(program: Command): void {
           const lines = [
             `Pipeline ${definition.id}: last ${runs.length} run(s) from ${historyTable}`,
             table([
-              ['Started', 'Run', 'Outcome', 'Tests', 'Failed', 'Warned'],
+              ['Started', 'Run', 'Outcome', 'Duration', 'Tests', 'Failed', 'Warned'],
               ...runs
                 .slice()
                 .reverse()
@@ -156,6 +157,7 @@ export function register(program: Command): void {
                   r.startedAt,
                   r.runId,
                   r.outcome,
+                  formatRunDuration(r.durationSeconds),
                   String(r.tests),
                   r.failed.join('; ') || '-',
                   r.warned.join('; ') || '-',

@@ -30,7 +30,15 @@ describe('Pipeline state graph', () => {
       containers('linear', [container('extract'), container('load', ['extract']), container('publish', ['load'])]),
     );
     // THEN
-    expect(renderMainPath(asl)).toStrictEqual(['Start linear', 'Extract', 'Load', 'Publish', 'Report results']);
+    expect(renderMainPath(asl)).toStrictEqual([
+      'Start linear',
+      'Prepare run history',
+      'Extract',
+      'Load',
+      'Publish',
+      'Record run',
+      'Report results',
+    ]);
     expectValid(asl);
   });
 
@@ -45,6 +53,7 @@ describe('Pipeline state graph', () => {
     );
     expect(renderMainPath(asl)).toStrictEqual([
       'Start diamond',
+      'Prepare run history',
       'Load',
       'In parallel 1: clean, enrich',
       {
@@ -55,13 +64,14 @@ describe('Pipeline state graph', () => {
       },
       'Merge results 1',
       'Publish',
+      'Record run',
       'Report results',
     ]);
     const parallel = asl.States['In parallel 1: clean, enrich'];
     expect(parallel.Type).toBe('Parallel');
     // A failure in a branch ends the branch; the Parallel state hands it to the run's alert (test failures already alerted).
     expect(parallel.Catch).toStrictEqual([
-      { ErrorEquals: ['Kitchens.TestFailed'], ResultPath: '$.failure', Next: 'Run failed' },
+      { ErrorEquals: ['Kitchens.TestFailed'], ResultPath: '$.failure', Next: 'Record failed run' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Alert: run failed' },
     ]);
     expect(parallel.Branches[0].States.Clean.Catch[0].Next).toBe('Failed: Clean');
@@ -87,6 +97,7 @@ describe('Pipeline state graph', () => {
     );
     expect(renderMainPath(asl)).toStrictEqual([
       'Start fanout',
+      'Prepare run history',
       'Land',
       'In parallel 1: a, b, b2, c',
       {
@@ -97,6 +108,7 @@ describe('Pipeline state graph', () => {
         ],
       },
       'Merge results 1',
+      'Record run',
       'Report results',
     ]);
     expect(asl.States['Merge results 1'].Parameters).toStrictEqual({
@@ -109,7 +121,7 @@ describe('Pipeline state graph', () => {
   it('should merge results of more branches than one intrinsic call can nest', () => {
     const steps = [container('start'), ...Array.from({ length: 12 }, (_, i) => container(`s${i + 1}`, ['start']))];
     const { asl } = compileTestPipeline(containers('wide', steps));
-    expect(renderMainPath(asl).slice(-3)).toStrictEqual(['Merge results 1', 'Merge results 1 (2)', 'Report results']);
+    expect(renderMainPath(asl).slice(-3)).toStrictEqual(['Merge results 1 (2)', 'Record run', 'Report results']);
     expect(asl.States['Merge results 1'].Parameters['branches.$']).toBe('$');
     expect(asl.States['Merge results 1 (2)'].Parameters).toStrictEqual({
       'run.$': '$.run',
@@ -159,11 +171,17 @@ describe('Pipeline steps and tests', () => {
       'runId.$': '$.run.id',
     });
     expect(asl.States['Verdict: orders row count'].Choices[0].Next).toBe('Failed: orders row count');
+    // The failure is named with the test's result record, then the run fails without a second alert.
     expect(asl.States['Failed: orders row count']).toStrictEqual({
-      Type: 'Fail',
+      Type: 'Pass',
       QueryLanguage: 'JSONPath',
-      Error: 'Kitchens.TestFailed',
-      Cause: 'Test "orders row count" of step "Load" did not pass (expected >= 1): see the alert and the run output',
+      Parameters: {
+        Error: 'Kitchens.TestFailed',
+        Cause: 'Test "orders row count" of step "Load" did not pass (expected >= 1): see the alert and the run output',
+        'test.$': '$.tests.orders_row_count',
+      },
+      ResultPath: '$.failure',
+      Next: 'Record failed run',
     });
     // A warning test has no verdict state: it alerts from its child execution and the run continues.
     expect(asl.States['Verdict: null rate']).toBeUndefined();
@@ -231,8 +249,12 @@ describe('Pipeline steps and tests', () => {
   it('should retry transient errors with backoff and catch every task into an alert', () => {
     const tasks = Object.entries(asl.States).filter(
       // Metrics never fail a run: their catches go on (test/constructs/observability covers them).
-      ([, s]: [string, any]) =>
-        s.Type === 'Task' && !s.Resource.endsWith('sns:publish') && !s.Resource.includes(':cloudwatch:'),
+      // Nor does the run record: its catch goes on to the report or to the Fail state (tested below).
+      ([name, s]: [string, any]) =>
+        s.Type === 'Task' &&
+        !s.Resource.endsWith('sns:publish') &&
+        !s.Resource.includes(':cloudwatch:') &&
+        !name.startsWith('Record '),
     );
     expect(tasks.length).toBeGreaterThan(5);
     for (const [name, state] of tasks as [string, any][]) {
@@ -245,13 +267,36 @@ describe('Pipeline steps and tests', () => {
       // The catch names the step in the cause, then the run's alert.
       const caught = asl.States[all.Next];
       expect(caught.Parameters['Cause.$']).toMatch(
-        /^States\.Format\('(Step "[A-Za-z ]+"|Prepare test history): \{\}', \$\.failure\.Cause\)$/,
+        /^States\.Format\('(Step "[A-Za-z ]+"|Prepare run history): \{\}', \$\.failure\.Cause\)$/,
       );
       expect(caught.Next).toBe('Alert: run failed');
     }
     expect(asl.States['Run: child failure'].Next).toBe('Alert: run failed');
-    expect(asl.States['Alert: run failed'].Next).toBe('Run failed');
+    expect(asl.States['Alert: run failed'].Next).toBe('Record failed run');
     expect(asl.States['Alert: run failed'].Catch[0].Next).toBe('Run failed, alert not sent');
+    expect(asl.States['Run failed, alert not sent'].Next).toBe('Record failed run');
+    // The run record: one Run SQL execution with the run's values as Data API parameters, caught so that neither
+    // outcome can change (a failed write goes on to the report or to the Fail state with $.failure untouched).
+    for (const [name, next] of [
+      ['Record run', 'Report results'],
+      ['Record failed run', 'Run failed'],
+    ]) {
+      const record = asl.States[name];
+      expect({ name, next: record.Next, catch: record.Catch }).toStrictEqual({
+        name,
+        next,
+        catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: next }],
+      });
+      expect(record.ResultPath).toBeNull();
+      expect(record.Parameters.Input.parameters).toStrictEqual([
+        { Name: 'run_id', 'Value.$': '$.run.id' },
+        { Name: 'started_at', 'Value.$': '$.run.startedAt' },
+        { Name: 'finished_at', 'Value.$': '$$.State.EnteredTime' },
+        { Name: 'execution', 'Value.$': '$$.Execution.Id' },
+      ]);
+      expect(record.Parameters.Input.sql).toMatch(/^INSERT INTO analytics\.kitchens_test_history_runs /);
+    }
+    expect(asl.States['Record failed run'].Parameters.Input.sql).toContain("'orders', 'failed', CAST(:started_at");
     expect(asl.States['Run failed']).toStrictEqual({
       Type: 'Fail',
       QueryLanguage: 'JSONPath',
@@ -353,7 +398,7 @@ describe('The bundled orders pipeline', () => {
       expectValid(asl);
       expect(renderMainPath(asl)).toStrictEqual([
         'Start orders',
-        'Prepare test history',
+        'Prepare run history',
         'List: Copy landed orders to raw',
         'Load raw orders',
         'Test: raw orders row count',
@@ -367,6 +412,7 @@ describe('The bundled orders pipeline', () => {
         'Test: daily revenue days',
         'Publish test metrics',
         'Test metrics published: orders',
+        'Record run',
         'Report results',
       ]);
       Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {

@@ -47,6 +47,7 @@ async function run(
     events?: LocalEvent[];
     injectErrors?: Record<string, { error: string; times: number }>;
     stageWeight?: number;
+    executionName?: string;
   } = {},
 ) {
   const { asl, stateMachines } =
@@ -61,6 +62,7 @@ async function run(
     workingDirectory: path.resolve(__dirname, '../../..'),
     onEvent: (e) => options.events?.push(e),
     injectErrors: options.injectErrors,
+    executionName: options.executionName,
   });
 }
 
@@ -592,7 +594,7 @@ describe('a pipeline run as stage machines', () => {
     expect(compiled.pipeline.stages).toHaveLength(5);
     expect(renderMainPath(compiled.asl)).toStrictEqual([
       'Start stages',
-      'Prepare test history',
+      'Prepare run history',
       'Stage 1: a (1 step)',
       'Stage 1 merged',
       'In parallel 1: b, c',
@@ -607,6 +609,7 @@ describe('a pipeline run as stage machines', () => {
       'Stage 4 merged',
       'Stage 5: e (1 step)',
       'Stage 5 merged',
+      'Record run',
       'Report results',
     ]);
     const result = await run(definition, { compiled });
@@ -641,6 +644,126 @@ describe('a pipeline run as stage machines', () => {
     expect(result.alerts.map((a) => a.title)).toStrictEqual([
       ':x: dev / stagetest: test "stagetest e check" failed (error)',
     ]);
+  });
+});
+
+describe('the run record', () => {
+  // One row per run in local_run.kitchens_test_history_runs, written by the pipeline's own machine as it ends.
+  const runs = `${history}_runs`;
+  async function runRows(pipeline: string) {
+    const result = await client.query(
+      `SELECT run_id, outcome, execution, EXTRACT(EPOCH FROM started_at) * 1000 AS started, ` +
+        `EXTRACT(EPOCH FROM finished_at) * 1000 AS finished FROM ${runs} WHERE pipeline = $1 ORDER BY started_at`,
+      [pipeline],
+    );
+    return result.rows.map((r) => ({
+      runId: r.run_id as string,
+      outcome: r.outcome as string,
+      execution: r.execution as string,
+      started: Number(r.started),
+      finished: Number(r.finished),
+    }));
+  }
+  /** Runs the pipeline and returns its result with the one run row it wrote, checked against the run's wall time. */
+  async function runAndRecord(definition: PipelineDefinition, options: Parameters<typeof run>[1] = {}) {
+    const before = Date.now();
+    const result = await run(definition, options);
+    const after = Date.now();
+    const rows = await runRows(definition.id);
+    expect(rows).toHaveLength(1);
+    const [row] = rows;
+    // Millisecond timestamps of the execution's start and of the recording state's entry, on one clock.
+    expect(row.started).toBeGreaterThanOrEqual(before);
+    expect(row.finished).toBeGreaterThanOrEqual(row.started);
+    expect(row.finished).toBeLessThanOrEqual(after);
+    return { result, row };
+  }
+
+  it('should record a passing run as succeeded, with its id, start, end and execution ARN', async () => {
+    const definition = new PipelineBuilder('rec-pass')
+      .sql('load', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { min: 1 } }] })
+      .build(context);
+    const { result, row } = await runAndRecord(definition, { executionName: "nightly-o'brien" });
+    expect(result.outcome).toBe('succeeded');
+    expect(row).toMatchObject({
+      runId: result.output.run.id,
+      outcome: 'succeeded',
+      // The name holds a quote: it reaches the statement as a Data API parameter, not as SQL text.
+      execution: "arn:aws:states:local:000000000000:execution:local:nightly-o'brien",
+    });
+  });
+
+  it('should record succeeded with warnings when a warning test fails, and a run without tests', async () => {
+    const warned = new PipelineBuilder('rec-warn')
+      .sql('load', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { min: 100 }, level: 'warning' }] })
+      .build(context);
+    const { result, row } = await runAndRecord(warned);
+    expect([result.outcome, row.outcome]).toStrictEqual(['succeeded with warnings', 'succeeded with warnings']);
+    const bare = new PipelineBuilder('rec-bare').sql('load', { sql: 'SELECT 1' }).build(context);
+    const plainRun = await runAndRecord(bare);
+    expect([plainRun.result.outcome, plainRun.row.outcome]).toStrictEqual(['succeeded', 'succeeded']);
+  });
+
+  it('should record a run that an error-level test failed as failed, and still fail it with the test', async () => {
+    const definition = new PipelineBuilder('rec-test')
+      .sql('check', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { max: 1 }, level: 'error' }] })
+      .sql('after', { after: ['check'], sql: 'SELECT 1' })
+      .build(context);
+    const { result, row } = await runAndRecord(definition);
+    expect([result.status, result.error]).toStrictEqual(['failed', 'Kitchens.TestFailed']);
+    expect(row.outcome).toBe('failed');
+    const [test] = (await client.query(`SELECT run_id FROM ${history} WHERE pipeline = 'rec-test'`)).rows;
+    expect(row.runId).toBe(test.run_id);
+  });
+
+  it('should record a run whose step failed as failed, after its one alert', async () => {
+    const definition = new PipelineBuilder('rec-step')
+      .sql('load', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { min: 1 } }] })
+      .sql('broken', { after: ['load'], sql: `SELECT * FROM ${schema}.rec_missing` })
+      .build(context);
+    const { result, row } = await runAndRecord(definition);
+    expectOneSqlFailureAlert(result, 'rec-step', 'Broken', 'rec_missing');
+    expect(row).toMatchObject({ outcome: 'failed', runId: result.alerts[0].context.runId });
+  });
+
+  it('should record a staged run once, from the parent, with the parent execution start and end', async () => {
+    const stagedPipeline = (id: string, lastTest: string) =>
+      new PipelineBuilder(id)
+        .sql('a', { sql: 'SELECT 1', tests: [{ name: `${id} a`, query: 'SELECT 1', rule: { min: 1 } }] })
+        .sql('b', { after: ['a'], sql: 'SELECT 1', tests: [{ name: `${id} b`, query: 'SELECT 1', rule: { min: 1 } }] })
+        .sql('c', { after: ['b'], sql: 'SELECT 1', tests: [{ name: `${id} c`, query: lastTest, rule: { min: 1 } }] })
+        .build(context);
+    const passing = stagedPipeline('rec-staged', 'SELECT 1');
+    const compiled = compileTestPipeline(passing, { schema, stageWeight: 2 });
+    expect(compiled.pipeline.stages).toHaveLength(3);
+    const events: LocalEvent[] = [];
+    const ok = await runAndRecord(passing, { compiled, events });
+    expect([ok.result.outcome, ok.row.outcome, ok.row.runId]).toStrictEqual([
+      'succeeded',
+      'succeeded',
+      ok.result.output.run.id,
+    ]);
+    // The parent's execution, not a stage's: stage executions have generated names.
+    expect(ok.row.execution).toMatch(/:execution:local:local-[0-9a-f-]{36}$/);
+    // Only the parent records: one Record run state entered, none in the stages.
+    expect(events.filter((e) => e.type === 'state' && e.state.startsWith('Record')).length).toBe(1);
+    const failing = await runAndRecord(stagedPipeline('rec-staged-fail', 'SELECT 0'), { stageWeight: 2 });
+    expect([failing.result.error, failing.row.outcome]).toStrictEqual(['Kitchens.TestFailed', 'failed']);
+  });
+
+  it('should keep the outcome when the record cannot be written', async () => {
+    // GIVEN the record's child execution fails (an error injected into the Record states)
+    const inject = { error: 'States.TaskFailed', times: 1 };
+    const passing = new PipelineBuilder('rec-lost').sql('load', { sql: 'SELECT 1' }).build(context);
+    const ok = await run(passing, { injectErrors: { 'Record run': inject } });
+    const failing = new PipelineBuilder('rec-lost-fail')
+      .sql('broken', { sql: `SELECT * FROM ${schema}.rec_missing` })
+      .build(context);
+    const failed = await run(failing, { injectErrors: { 'Record failed run': inject } });
+    // THEN the passing run still succeeds and the failing one still fails with its own error, and neither has a row
+    expect([ok.status, ok.output.status]).toStrictEqual(['succeeded', 'succeeded']);
+    expectOneSqlFailureAlert(failed, 'rec-lost-fail', 'Broken', 'rec_missing');
+    expect([...(await runRows('rec-lost')), ...(await runRows('rec-lost-fail'))]).toStrictEqual([]);
   });
 });
 
@@ -702,6 +825,11 @@ describe('a history table from an older release', () => {
       ['new', 8, null],
       ['new', 8, null],
     ]);
+    // The runs table is created beside it, and each run recorded itself once.
+    const recorded = await client.query(
+      `SELECT outcome FROM ${old}.kitchens_test_history_runs WHERE pipeline = 'upgrade' ORDER BY started_at`,
+    );
+    expect(recorded.rows.map((r) => r.outcome)).toStrictEqual(['succeeded', 'succeeded']);
     // The upgrade procedure is gone again.
     const procedures = await client.query(
       'SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1',
