@@ -189,6 +189,75 @@ export class TestMetrics extends sfn.StateMachineFragment {
   }
 }
 
+/** What {@link publishFailedTest} publishes, and where it goes next. */
+export interface FailedTestMetricsProps {
+  /** Project, environment, Kitchen and pipeline the metrics are dimensioned by (the batch's). */
+  readonly identity: PipelineIdentity;
+  /** Where the test's result record (`{ step, test, status, value }`) is in the state, e.g. `$.result`. */
+  readonly resultPath: string;
+  /** Where the run goes after publishing (or failing to). */
+  readonly next: sfn.IChainable;
+  /** CloudWatch namespace of the metrics. @default - `CdkKitchens/Pipelines` (`METRICS_NAMESPACE`) */
+  readonly namespace?: string;
+}
+
+/**
+ * The metrics of an `error` test that did not pass, which ends the run before the batch: its `TestValue`, its
+ * `TestResult` under its verdict (`failed` or `errored`) and the `PipelineTestResult` count at level `error`, with the
+ * batch's namespace and dimensions. The step and test dimensions and the verdict come from the result record, so one
+ * pair of states serves every test (it lives in the pipeline's `Evaluate test` machine). When CloudWatch rejects the
+ * value (the query returned NULL, or errored: there is no number), `Publish failed test verdict` sends the verdict
+ * items alone. Both calls are caught and go on to `next` with the state unchanged, so publishing never changes the
+ * test's result or the failure that follows. Returns the first state and the two tasks.
+ */
+export function publishFailedTest(
+  scope: Construct,
+  id: string,
+  props: FailedTestMetricsProps,
+): { readonly start: sfn.State; readonly tasks: readonly tasks.CallAwsService[] } {
+  const namespace = props.namespace ?? METRICS_NAMESPACE;
+  const { identity, resultPath: r, next } = props;
+  const test = { [DIMENSION.step]: `${r}.step`, [DIMENSION.test]: `${r}.test` };
+  const verdictItems = [
+    {
+      MetricName: METRIC.testResult,
+      Dimensions: dimensionList(pipelineDimensions(identity), { ...test, [DIMENSION.verdict]: `${r}.status` }),
+      Value: 1,
+      Unit: 'Count',
+    },
+    {
+      MetricName: METRIC.pipelineTestResult,
+      Dimensions: dimensionList(
+        { ...pipelineDimensions(identity), [DIMENSION.level]: 'error' },
+        { [DIMENSION.verdict]: `${r}.status` },
+      ),
+      Value: 1,
+      Unit: 'Count',
+    },
+  ];
+  const all = new PutMetricData(scope, `${id}Publish`, 'Publish failed test metrics', namespace, [
+    {
+      MetricName: METRIC.testValue,
+      Dimensions: dimensionList(pipelineDimensions(identity), test),
+      'Value.$': `States.StringToJson(${r}.value)`,
+      Unit: 'None',
+    },
+    ...verdictItems,
+  ]);
+  const verdict = new PutMetricData(
+    scope,
+    `${id}PublishVerdict`,
+    'Publish failed test verdict',
+    namespace,
+    verdictItems,
+  );
+  all.addCatch(verdict, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  verdict.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  all.next(next);
+  verdict.next(next);
+  return { start: all, tasks: [all, verdict] };
+}
+
 /**
  * Appends the test metrics of a compiled pipeline to its chain (nothing for a pipeline without tests). The one
  * place a pipeline plugs observability in: after its last step, before its report.

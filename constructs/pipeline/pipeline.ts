@@ -149,7 +149,7 @@ export class Pipeline extends Construct {
       this.compile(
         stages?.staged ?? this.plan,
         context,
-        failureTargets(this, 'Run', 'Run', failure.alert, () => failure.fail),
+        failureTargets(this, 'Run', 'Run', failure.alert, failure.fail),
         failure,
       ),
     );
@@ -265,12 +265,7 @@ export class Pipeline extends Construct {
       parameters: { 'run.$': PATHS.run, tests: {} },
     });
     let chain = sfn.Chain.start(start).next(
-      this.compile(
-        stage,
-        context,
-        failureTargets(scope, 'Run', 'Run', failure.alert, () => failure.fail),
-        failure,
-      ),
+      this.compile(stage, context, failureTargets(scope, 'Run', 'Run', failure.alert, failure.fail), failure),
     );
     const idSet = new Set(ids);
     chain = this.withTestMetrics(
@@ -461,7 +456,7 @@ export class Pipeline extends Construct {
             `Parallel${n}Branch${i + 1}`,
             `Parallel ${n}: branch ${i + 1}`,
             branchFailed,
-            () => branchFailed,
+            branchFailed,
           );
           parallel.branch(sfn.Chain.start(this.compile(branch, context, targets)).next(done));
         });

@@ -25,6 +25,7 @@ import {
   toFormat,
 } from '../../lib/pipeline/sql';
 import { acknowledge, acknowledgeGrantWildcards, KMS_GRANT_ACTION_WILDCARDS } from '../core/nag';
+import { pipelineIdentity, publishFailedTest } from '../observability/test-metrics';
 import { BaseContext, dataApiTarget, dataApiTask, RETRYABLE, retryTransient } from './states';
 
 /** What the `Run SQL` machine expects as input (built by the pipeline's SQL and setup states). */
@@ -328,6 +329,24 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
   const alertErrored = alert('AlertErrored', 'Alert: test errored', 'errored', 'the test query failed: {}', [
     '$.result.error',
   ]);
+  // An error-level test that did not pass ends the run before the pipeline's metrics batch: its metrics are published
+  // here, before its alert (issue 14). Then the alert for what happened: failed or errored.
+  const alertFailedTest = alert('AlertTestFailed', 'Alert: test failed', 'failed', 'value {}, expected {}{}', [
+    '$.result.value',
+    '$.result.expectation',
+    '$.read.note',
+  ]);
+  const whichAlert = new sfn.Choice(scope, 'WhichAlert', { stateName: 'Which alert?' })
+    .when(sfn.Condition.stringEquals('$.result.status', 'errored'), alertErrored)
+    .otherwise(alertFailedTest);
+  const failedMetrics = publishFailedTest(scope, 'FailedTest', {
+    identity: pipelineIdentity(target, definition.id),
+    resultPath: '$.result',
+    next: whichAlert,
+  });
+  const errorLevel = new sfn.Choice(scope, 'ErrorLevel', { stateName: 'Error-level test?' })
+    .when(sfn.Condition.stringEquals('$.level', 'error'), failedMetrics.start)
+    .otherwise(whichAlert);
   const record = dataApiTask(
     scope,
     'RecordError',
@@ -338,8 +357,8 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
     { resultPath: sfn.JsonPath.DISCARD },
   );
   // The history row is best effort: the error is already in the result and the alert.
-  record.addCatch(alertErrored, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
-  errored.next(record).next(alertErrored);
+  record.addCatch(errorLevel, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  errored.next(record).next(errorLevel);
   const catchTo = (task: sfn.TaskStateBase) =>
     task.addCatch(errored, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
 
@@ -382,13 +401,7 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
   const verdict = new sfn.Choice(scope, 'Verdict', { stateName: 'Verdict' })
     .when(sfn.Condition.stringEquals('$.result.status', 'passed'), done)
     .when(sfn.Condition.stringEquals('$.level', 'log'), done)
-    .otherwise(
-      alert('AlertTestFailed', 'Alert: test failed', 'failed', 'value {}, expected {}{}', [
-        '$.result.value',
-        '$.result.expectation',
-        '$.read.note',
-      ]),
-    );
+    .otherwise(errorLevel);
   read.next(shape).next(verdict);
 
   const loop = statementLoop(new Construct(scope, 'TestPoll'), context, errored, read, catchTo);

@@ -226,8 +226,8 @@ export interface FailureTargets {
   /** For failures of this run's own states. */
   readonly handler: sfn.IChainable;
   /**
-   * For an error-level test that did not pass, already alerted by its `Evaluate test` execution: `{ Error, Cause,
-   * test }` at `$.failure`, `test` being its result record. Ends the scope without a second alert.
+   * For an error-level test that did not pass, already alerted (and its metrics published) by its `Evaluate test`
+   * execution: `{ Error, Cause }` at `$.failure`. Ends the scope without a second alert.
    */
   readonly testFailed: sfn.IChainable;
   /**
@@ -238,25 +238,22 @@ export interface FailureTargets {
 }
 
 /**
- * The states for `child` and `testFailed` are created when first used: a scope without child executions or error
- * tests gets none. `testFailed` builds the path of a failed error test (the scope's Fail state without an alert);
- * scopes without tests leave it out.
+ * The states for `child` are created when first used: a scope without child executions gets none. `testFailed` is the
+ * scope's Fail path without an alert; scopes that run no tests leave it out.
  */
 export function failureTargets(
   scope: Construct,
   id: string,
   label: string,
   handler: sfn.IChainable,
-  testFailed?: () => sfn.IChainable,
+  testFailed?: sfn.IChainable,
 ): FailureTargets {
   let child: sfn.IChainable | undefined;
-  let failedTest: sfn.IChainable | undefined;
   return {
     handler,
     get testFailed() {
       if (!testFailed) throw new Error(`failureTargets ${scope.node.path}/${id}: this scope runs no tests`);
-      failedTest ??= testFailed();
-      return failedTest;
+      return testFailed;
     },
     get child() {
       if (!child) {

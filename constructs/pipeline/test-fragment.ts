@@ -63,8 +63,8 @@ export interface TestFragmentProps {
   /** Catches the test's Task state (a child execution). */
   readonly catchTo: (task: sfn.TaskStateBase) => void;
   /**
-   * Where an `error` test that did not pass goes, with `{ Error, Cause, test }` at `$.failure` (`test`: its result
-   * record): the scope's `FailureTargets.testFailed`. Read only for `error` tests.
+   * Where an `error` test that did not pass goes, with `{ Error, Cause }` at `$.failure`: the scope's
+   * `FailureTargets.testFailed`. Read only for `error` tests.
    */
   readonly onFailed: () => sfn.IChainable;
 }
@@ -113,7 +113,6 @@ export class TestFragment extends sfn.StateMachineFragment {
           parameters: {
             Error: 'Kitchens.TestFailed',
             Cause: `Test "${test.name}" of step "${step.name}" did not pass (expected ${describeRule(test.rule)}): see the alert and the run output`,
-            'test.$': `${PATHS.tests}.${key}`,
           },
           resultPath: PATHS.failure,
         }).next(props.onFailed()),

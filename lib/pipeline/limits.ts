@@ -56,19 +56,34 @@ export function sqlRunEvents(polls: number): number {
   return EVENTS.execution + EVENTS.pass + EVENTS.task + polls * POLL_EVENTS + EVENTS.pass + EVENTS.fail;
 }
 
-/** Worst case of one `Evaluate test` child execution: evaluate, every poll, read, verdict, alert (or error path). */
+/**
+ * Worst case of one `Evaluate test` child execution: evaluate, every poll, read, verdict, the error path, the failed
+ * error test's metrics (a level Choice, two PutMetricData calls, the Choice of the alert), the alert.
+ */
 export function testRunEvents(test: TestDefinition): number {
   const polls = maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS);
   const read = EVENTS.task + EVENTS.pass + EVENTS.pass;
   const errored = EVENTS.pass + EVENTS.task;
+  const failedMetrics = 2 * EVENTS.pass + 2 * EVENTS.task;
   return (
-    EVENTS.execution + EVENTS.task + polls * POLL_EVENTS + read + errored + EVENTS.task + EVENTS.pass * 2 + EVENTS.fail
+    EVENTS.execution +
+    EVENTS.task +
+    polls * POLL_EVENTS +
+    read +
+    errored +
+    failedMetrics +
+    EVENTS.task +
+    EVENTS.pass * 2 +
+    EVENTS.fail
   );
 }
 
-/** Events a test adds to the pipeline's own history: its Task state, and for an error test the verdict. */
+/**
+ * Events a test adds to the pipeline's own history: its Task state, and for an error test the verdict Choice and the
+ * Pass that names the failure.
+ */
 export function testEvents(test: TestDefinition): number {
-  return EVENTS.syncTask + (test.level === 'error' ? EVENTS.pass + EVENTS.fail : 0);
+  return EVENTS.syncTask + (test.level === 'error' ? 2 * EVENTS.pass : 0);
 }
 
 /** Events a step adds to the pipeline's own history (its child executions have their own). */

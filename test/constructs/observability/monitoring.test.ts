@@ -46,7 +46,7 @@ describe('the bundled app with one Kitchen', () => {
   ] as const;
 
   it.each(all)('should publish test metrics from every pipeline state machine of %s', (_, template) => {
-    // The pipelines' own machines; their shared children (`<machine>_sql`, `<machine>_test`) publish nothing.
+    // The pipelines' own machines publish the batch; of their shared children only `<machine>_test` publishes (below).
     const machines = ofType(template, 'AWS::StepFunctions::StateMachine').filter(
       ([, m]) => !/_(sql|test)$/.test(String(m.Properties.StateMachineName)),
     );
@@ -65,6 +65,36 @@ describe('the bundled app with one Kitchen', () => {
       expect(tests).toBeGreaterThan(3);
       expect(published.Parameters.MetricData).toHaveLength(tests * 3);
       expect(states['Publish test verdicts'].Parameters.MetricData).toHaveLength(tests * 2);
+    }
+  });
+
+  it.each(all)('should publish a failing error test from every Evaluate test machine of %s', (_, template) => {
+    const runners = ofType(template, 'AWS::StepFunctions::StateMachine').filter(([, m]) =>
+      String(m.Properties.StateMachineName).endsWith('_test'),
+    );
+    expect(runners.length).toBeGreaterThan(0);
+    for (const [, runner] of runners) {
+      const states = definitionOf(runner).States;
+      // The pipeline machine the runner belongs to: its batch carries the same identity
+      const [, parent] = ofType(template, 'AWS::StepFunctions::StateMachine').find(
+        ([, m]) => `${m.Properties.StateMachineName}_test` === runner.Properties.StateMachineName,
+      )!;
+      const batch = definitionOf(parent).States['Publish test metrics'].Parameters.MetricData;
+      const { MetricData: data, Namespace } = states['Publish failed test metrics'].Parameters;
+      expect(Namespace).toBe(METRICS_NAMESPACE);
+      // The batch's dimensions; step, test and verdict come from the test's result record
+      expect(data.map((d: any) => [d.MetricName, d.Dimensions.map((x: any) => x.Name).join(',')])).toStrictEqual([
+        ['TestValue', 'Project,Environment,Kitchen,Pipeline,Step,Test'],
+        ['TestResult', 'Project,Environment,Kitchen,Pipeline,Step,Test,Verdict'],
+        ['PipelineTestResult', 'Project,Environment,Kitchen,Pipeline,Level,Verdict'],
+      ]);
+      expect(data[0].Dimensions.slice(0, 4)).toStrictEqual(batch[0].Dimensions.slice(0, 4));
+      expect(data[1].Dimensions.slice(4)).toStrictEqual([
+        { Name: 'Step', 'Value.$': '$.result.step' },
+        { Name: 'Test', 'Value.$': '$.result.test' },
+        { Name: 'Verdict', 'Value.$': '$.result.status' },
+      ]);
+      expect(states['Publish failed test verdict'].Parameters.MetricData).toStrictEqual(data.slice(1));
     }
   });
 

@@ -171,14 +171,13 @@ describe('Pipeline steps and tests', () => {
       'runId.$': '$.run.id',
     });
     expect(asl.States['Verdict: orders row count'].Choices[0].Next).toBe('Failed: orders row count');
-    // The failure is named with the test's result record, then the run fails without a second alert.
+    // The failure is named, then the run records itself and fails without a second alert.
     expect(asl.States['Failed: orders row count']).toStrictEqual({
       Type: 'Pass',
       QueryLanguage: 'JSONPath',
       Parameters: {
         Error: 'Kitchens.TestFailed',
         Cause: 'Test "orders row count" of step "Load" did not pass (expected >= 1): see the alert and the run output',
-        'test.$': '$.tests.orders_row_count',
       },
       ResultPath: '$.failure',
       Next: 'Record failed run',
@@ -194,7 +193,31 @@ describe('Pipeline steps and tests', () => {
       /^States\.Array\(States\.Format\('INSERT INTO analytics\.kitchens_test_history/,
     );
     expect(machine.States.Verdict.Choices.map((c: any) => c.Next)).toStrictEqual(['Test result', 'Test result']);
-    expect(machine.States.Verdict.Default).toBe('Alert: test failed');
+    // A test that did not pass: an error-level one publishes its metrics first (the run ends before the batch), each
+    // call caught, then the alert for what happened.
+    expect(machine.States.Verdict.Default).toBe('Error-level test?');
+    expect(machine.States['Record the error'].Next).toBe('Error-level test?');
+    expect(machine.States['Record the error'].Catch[0].Next).toBe('Error-level test?');
+    expect(machine.States['Error-level test?'].Choices).toStrictEqual([
+      { Variable: '$.level', StringEquals: 'error', Next: 'Publish failed test metrics' },
+    ]);
+    expect(machine.States['Error-level test?'].Default).toBe('Which alert?');
+    expect(machine.States['Publish failed test metrics']).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
+      Next: 'Which alert?',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Publish failed test verdict' }],
+    });
+    expect(
+      machine.States['Publish failed test metrics'].Parameters.MetricData.map((d: any) => d.MetricName),
+    ).toStrictEqual(['TestValue', 'TestResult', 'PipelineTestResult']);
+    expect(machine.States['Publish failed test verdict']).toMatchObject({
+      Next: 'Which alert?',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Which alert?' }],
+    });
+    expect(machine.States['Which alert?'].Choices).toStrictEqual([
+      { Variable: '$.result.status', StringEquals: 'errored', Next: 'Alert: test errored' },
+    ]);
+    expect(machine.States['Which alert?'].Default).toBe('Alert: test failed');
     for (const alert of ['Alert: test failed', 'Alert: test errored']) {
       expect(machine.States[alert].Catch[0]).toStrictEqual({
         ErrorEquals: ['States.ALL'],

@@ -29,9 +29,16 @@ afterAll(async () => {
   await client.end();
 });
 
-async function run(definition: PipelineDefinition, kitchen?: string) {
-  const { asl, stateMachines } = compileTestPipeline(definition, { schema, kitchen });
-  return runPipelineLocally({ definition: asl, stateMachines, pgUrl });
+async function run(
+  definition: PipelineDefinition,
+  kitchen?: string,
+  options: {
+    readonly stageWeight?: number;
+    readonly injectErrors?: Record<string, { error: string; times: number }>;
+  } = {},
+) {
+  const { asl, stateMachines } = compileTestPipeline(definition, { schema, kitchen, stageWeight: options.stageWeight });
+  return runPipelineLocally({ definition: asl, stateMachines, pgUrl, injectErrors: options.injectErrors });
 }
 
 const customers = `SELECT COUNT(*) FROM ${schema}.customers`;
@@ -170,18 +177,120 @@ describe('a test whose query returns NULL', () => {
 });
 
 describe('a failing error test', () => {
-  it('should fail the run before the batch: its verdict reaches CloudWatch only as the failed execution', async () => {
-    // Pins today's limitation: the error path ends the execution inside the test (see docs/observability.md).
+  // The run ends before the batch: the failure path publishes the failing test's own items, with the batch's
+  // namespace and dimensions, from the scope the test ran in (the machine, a Parallel branch or a stage).
+  const failing = () =>
+    new PipelineBuilder('levels')
+      .sql('load', {
+        sql: 'SELECT 1',
+        tests: [{ name: 'customers present', query: customers, rule: { min: 1000 }, level: 'error' }],
+      })
+      .build(context);
+  const failedItems = (verdict: string, value?: number) => [
+    ...(value === undefined
+      ? []
+      : [{ metric: 'TestValue', dimensions: dims('load', 'customers present'), value, unit: 'None' }]),
+    {
+      metric: 'TestResult',
+      dimensions: { ...dims('load', 'customers present'), Verdict: verdict },
+      value: 1,
+      unit: 'Count',
+    },
+    { metric: 'PipelineTestResult', dimensions: pipelineDims('error', verdict), value: 1, unit: 'Count' },
+  ];
+  const cause =
+    'Test "customers present" of step "Load" did not pass (expected >= 1000): see the alert and the run output';
+
+  it('should publish its value and failed verdict before the run fails, and fail the run the same way', async () => {
+    const result = await run(failing());
+    expect([result.status, result.error, result.cause]).toStrictEqual(['failed', 'Kitchens.TestFailed', cause]);
+    expect(result.metrics.map((c) => [c.state, c.namespace])).toStrictEqual([
+      ['Publish failed test metrics', METRICS_NAMESPACE],
+    ]);
+    expect(items(result.metrics[0])).toStrictEqual(failedItems('failed', 3));
+    // Still one alert, the test's own
+    expect(result.alerts.map((a) => a.context.test)).toStrictEqual(['customers present']);
+  });
+
+  it('should publish the verdict alone, errored, when the test query fails (there is no value)', async () => {
     const definition = new PipelineBuilder('levels')
+      .sql('load', {
+        sql: 'SELECT 1',
+        tests: [
+          {
+            name: 'customers present',
+            query: `SELECT COUNT(*) FROM ${schema}.nowhere`,
+            rule: { min: 1 },
+            level: 'error',
+          },
+        ],
+      })
+      .build(context);
+    const result = await run(definition);
+    expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.tests.map((t) => [t.status, t.value])).toStrictEqual([['errored', 'null']]);
+    expect(result.metrics.map((c) => c.state)).toStrictEqual(['Publish failed test verdict']);
+    expect(items(result.metrics[0])).toStrictEqual(failedItems('errored'));
+  });
+
+  it('should publish the same way when the test runs in a Parallel branch', async () => {
+    const definition = new PipelineBuilder('levels')
+      .sql('other', { sql: 'SELECT 1' })
       .sql('load', {
         sql: 'SELECT 1',
         tests: [{ name: 'customers present', query: customers, rule: { min: 1000 }, level: 'error' }],
       })
       .build(context);
     const result = await run(definition);
-    expect(result.status).toBe('failed');
+    expect([result.error, result.cause]).toStrictEqual(['Kitchens.TestFailed', cause]);
+    expect(result.metrics.map((c) => c.state)).toStrictEqual(['Publish failed test metrics']);
+    expect(items(result.metrics[0])).toStrictEqual(failedItems('failed', 3));
+    expect(result.alerts).toHaveLength(1);
+  });
+
+  it('should publish the same way when the test runs in a stage machine, with the Kitchen dimension', async () => {
+    const definition = new PipelineBuilder('levels')
+      .sql('first', { sql: 'SELECT 1', tests: [{ name: 'first ok', query: customers, rule: { min: 1 } }] })
+      .sql('load', {
+        after: ['first'],
+        sql: 'SELECT 1',
+        tests: [{ name: 'customers present', query: customers, rule: { min: 1000 }, level: 'error' }],
+      })
+      .build(context);
+    const result = await run(definition, 'profit-report', { stageWeight: 2 });
     expect(result.error).toBe('Kitchens.TestFailed');
+    // Stage 1 passed and published its batch; stage 2 published the failing test and failed the run.
+    expect(result.metrics.map((c) => c.state)).toStrictEqual(['Publish test metrics', 'Publish failed test metrics']);
+    expect(items(result.metrics[1])).toStrictEqual([
+      {
+        metric: 'TestValue',
+        dimensions: dims('load', 'customers present', 'profit-report'),
+        value: 3,
+        unit: 'None',
+      },
+      {
+        metric: 'TestResult',
+        dimensions: { ...dims('load', 'customers present', 'profit-report'), Verdict: 'failed' },
+        value: 1,
+        unit: 'Count',
+      },
+      {
+        metric: 'PipelineTestResult',
+        dimensions: pipelineDims('error', 'failed', 'profit-report'),
+        value: 1,
+        unit: 'Count',
+      },
+    ]);
+  });
+
+  it('should fail the run with the test, unchanged, when CloudWatch refuses both calls', async () => {
+    const refused = { error: 'CloudWatch.AccessDeniedException', times: 1 };
+    const result = await run(failing(), undefined, {
+      injectErrors: { 'Publish failed test metrics': refused, 'Publish failed test verdict': refused },
+    });
+    expect([result.status, result.error, result.cause]).toStrictEqual(['failed', 'Kitchens.TestFailed', cause]);
     expect(result.metrics).toStrictEqual([]);
+    expect(result.alerts).toHaveLength(1);
   });
 });
 

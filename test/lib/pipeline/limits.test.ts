@@ -41,9 +41,11 @@ describe('history event bound', () => {
         ],
       })
       .build(context).steps;
+    // Task (6); for an error test its verdict Choice and the Pass naming the failure (2 each).
     expect(testEvents(step.tests[0])).toBe(6 + 2 + 2);
     expect(testEvents(step.tests[1])).toBe(6);
-    expect(testRunEvents(step.tests[0])).toBe(2 + 5 + 10 * 11 + 9 + 7 + 5 + 4 + 2);
+    // ... + a failed error test's metrics: level Choice, two PutMetricData calls, alert Choice (2 + 10 + 2).
+    expect(testRunEvents(step.tests[0])).toBe(2 + 5 + 10 * 11 + 9 + 7 + 14 + 5 + 4 + 2);
   });
 
   it('fails when a Run SQL child execution could exceed 25,000 history events, naming the step', () => {
