@@ -27,6 +27,35 @@ export interface ExecutionLike {
   readonly stopDate?: Date | string;
 }
 
+/** A commit and its committer date (ISO 8601, as `git log --format=%cI` prints it). */
+export interface CommitTime {
+  readonly commit: string;
+  readonly committedAt: string;
+}
+
+/** The commits after `from` up to and including `to` (git's `from..to`), newest first, or why they are not known. */
+export type CommitRange = { readonly commits: readonly CommitTime[] } | { readonly unavailable: string };
+
+/** Reads a commit range from the repository's history (lib/observability/deployment.ts `gitCommitRange`). */
+export type CommitRangeReader = (from: string, to: string) => CommitRange;
+
+/** A commit a deploy delivered, with its lead time to that deploy's end. */
+export interface CommitLeadTime extends CommitTime {
+  readonly leadTimeSeconds: number;
+}
+
+/** How the lead time of a succeeded deploy was measured. */
+export interface DeploymentLeadTime {
+  /**
+   * `commits`: every commit the deploy delivered (after the previously deployed commit, up to its own), from git;
+   * `head commit`: its own commit only, because the range could not be read (`reason`).
+   */
+  readonly basis: 'commits' | 'head commit';
+  readonly reason?: string;
+  /** The commits counted, oldest first: none when the deploy delivered no new commit (a redeploy). */
+  readonly commits: readonly CommitLeadTime[];
+}
+
 /** One stack operation that created or updated the environment stack. */
 export interface Deployment {
   readonly startedAt: string;
@@ -38,8 +67,10 @@ export interface Deployment {
   /** The commit the deploy carried, from the marker's properties in the operation's events. */
   readonly commit?: string;
   readonly committedAt?: string;
-  /** endedAt - committedAt, for a succeeded deploy with a known commit time. */
+  /** endedAt - committedAt of the deployed (head) commit, for a succeeded deploy with a known commit time. */
   readonly leadTimeSeconds?: number;
+  /** The lead times of every commit the deploy delivered (succeeded deploys in the window with a known commit). */
+  readonly leadTime?: DeploymentLeadTime;
   /** Why the deploy counts as a failed change: `rolled back`, or the failed first run of a pipeline after it. */
   readonly failure?: string;
 }
@@ -73,8 +104,13 @@ export interface DeliveryMetrics {
   /** Succeeded deploys per day over the window. */
   readonly deploymentsPerDay: number;
   readonly deploymentsPerWeek: number;
-  /** Median lead time (seconds) of the succeeded deploys with a known commit time; undefined when there is none. */
+  /**
+   * Median lead time (seconds) over every commit the succeeded deploys delivered (`leadTime.commits` of each);
+   * undefined when there is none.
+   */
   readonly medianLeadTimeSeconds?: number;
+  /** How many commit lead times the median is over. */
+  readonly leadTimeCommits: number;
   /** Deploys counted as failed changes / all deploys (succeeded and rolled back); undefined without deploys. */
   readonly changeFailureRate?: number;
   readonly incidents: readonly Incident[];
@@ -266,6 +302,43 @@ export interface DeliveryInput {
   readonly runs: readonly PipelineRun[];
   readonly since: Date;
   readonly until: Date;
+  /**
+   * The repository's history, to find every commit a deploy delivered. @default - none: each deploy counts its own
+   * (head) commit only, and says so
+   */
+  readonly commitRange?: CommitRangeReader;
+}
+
+const COMMIT_ID = /^[0-9a-f]{40}$/;
+
+/**
+ * The commits a succeeded deploy delivered, with their lead times to its end: git's `previous..deployed`, where
+ * `previous` is the commit of the last succeeded deploy before it. Falls back to the deployed commit alone (with the
+ * reason) without git history, without an earlier succeeded deploy, or when git cannot give the range (a shallow
+ * clone, a commit it does not have).
+ */
+function deliveredCommits(
+  deployment: Deployment,
+  previous: Deployment | undefined,
+  commitRange: CommitRangeReader | undefined,
+): DeploymentLeadTime {
+  const lead = (c: CommitTime): CommitLeadTime => ({
+    ...c,
+    leadTimeSeconds: Math.round((ms(deployment.endedAt) - Date.parse(c.committedAt)) / 1000),
+  });
+  const head = (reason: string): DeploymentLeadTime => ({
+    basis: 'head commit',
+    reason,
+    commits: [lead({ commit: deployment.commit!, committedAt: deployment.committedAt! })],
+  });
+  if (!commitRange) return head('no git history to read the commits between deploys from');
+  if (!previous) return head('no earlier succeeded deploy in the stack events read');
+  if (!COMMIT_ID.test(previous.commit ?? ''))
+    return head(`the previous deploy's commit is ${previous.commit ?? 'not recorded'}`);
+  if (previous.commit === deployment.commit) return { basis: 'commits', commits: [] };
+  const range = commitRange(previous.commit!, deployment.commit!);
+  if ('unavailable' in range) return head(range.unavailable);
+  return { basis: 'commits', commits: [...range.commits].reverse().map(lead) };
 }
 
 /**
@@ -277,13 +350,22 @@ export function deliveryMetrics(input: DeliveryInput): DeliveryMetrics {
   const until = input.until.toISOString();
   const inWindow = (t: string) => ms(t) >= ms(since) && ms(t) < ms(until);
   const all = withRunFailures(stackDeployments(input.events, input.stackName, input.markerName), input.runs, until);
-  const deployments = all.filter((d) => inWindow(d.endedAt));
+  const deployments = all
+    .map((d, i) => {
+      if (!inWindow(d.endedAt) || d.leadTimeSeconds === undefined) return d;
+      const previous = all
+        .slice(0, i)
+        .filter((p) => p.outcome === 'succeeded')
+        .pop();
+      return { ...d, leadTime: deliveredCommits(d, previous, input.commitRange) };
+    })
+    .filter((d) => inWindow(d.endedAt));
   const incidents = incidentsOf(all, rollbackStarts(input.events, input.stackName), input.runs, input.stackName).filter(
     (i) => inWindow(i.failedAt),
   );
   const days = (ms(until) - ms(since)) / 86_400_000;
   const succeeded = deployments.filter((d) => d.outcome === 'succeeded');
-  const leadTimes = succeeded.flatMap((d) => (d.leadTimeSeconds !== undefined ? [d.leadTimeSeconds] : []));
+  const leadTimes = succeeded.flatMap((d) => (d.leadTime?.commits ?? []).map((c) => c.leadTimeSeconds));
   const restores = incidents.flatMap((i) => (i.restoreSeconds !== undefined ? [i.restoreSeconds] : []));
   const round = (n: number) => Math.round(n * 1000) / 1000;
   return {
@@ -295,6 +377,7 @@ export function deliveryMetrics(input: DeliveryInput): DeliveryMetrics {
     deploymentsPerDay: round(succeeded.length / days),
     deploymentsPerWeek: round((succeeded.length / days) * 7),
     medianLeadTimeSeconds: median(leadTimes),
+    leadTimeCommits: leadTimes.length,
     changeFailureRate:
       deployments.length > 0
         ? round(deployments.filter((d) => d.failure !== undefined).length / deployments.length)
@@ -302,6 +385,24 @@ export function deliveryMetrics(input: DeliveryInput): DeliveryMetrics {
     incidents,
     medianTimeToRestoreSeconds: median(restores),
   };
+}
+
+/**
+ * What people should know about the lead times: each succeeded deploy that counted its head commit only, and why;
+ * each that delivered no new commit.
+ */
+export function leadTimeNotes(metrics: DeliveryMetrics): string[] {
+  return metrics.deployments.flatMap((d) => {
+    if (d.leadTime?.basis === 'head commit') {
+      return [`lead time of the deploy that ended ${d.endedAt} counts its head commit only: ${d.leadTime.reason}`];
+    }
+    if (d.leadTime?.commits.length === 0) {
+      return [
+        `the deploy that ended ${d.endedAt} delivered no new commit: all of ${d.commit?.slice(0, 12)} was in the previous deploy`,
+      ];
+    }
+    return [];
+  });
 }
 
 /** `3d 4h`, `2h 5m`, `45s`: a duration for people. */

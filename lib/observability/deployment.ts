@@ -6,6 +6,7 @@
  * commit is `unknown`, and `kitchen metrics` reports such deploys without a lead time. No aws-cdk-lib import.
  */
 import { execFileSync } from 'child_process';
+import type { CommitRange, CommitRangeReader } from './delivery';
 
 /** The commit a deploy carries. */
 export interface DeploymentCommit {
@@ -80,4 +81,54 @@ export function deploymentCommit(
 /** The marker parameter's value: what a deploy event's ResourceProperties carry back. */
 export function deploymentMarkerValue(commit: DeploymentCommit): string {
   return JSON.stringify({ commit: commit.commit, committedAt: commit.committedAt });
+}
+
+/**
+ * Reads `git log from..to` in `directory`: the commits after `from` up to and including `to`, newest first, with
+ * their committer dates (merge commits included). Unavailable, with the reason, outside a git checkout, in a shallow
+ * clone (its history stops early, so a range could be cut short) and for a commit the repository does not have. One
+ * `git` process for the checks when first called, then up to three per range.
+ */
+export function gitCommitRange(directory: string): CommitRangeReader {
+  const git = (args: string[]) =>
+    execFileSync('git', args, {
+      cwd: directory,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    }).trim();
+  let repository: string | undefined;
+  const check = (): string | undefined => {
+    if (repository !== undefined) return repository || undefined;
+    try {
+      repository = git(['rev-parse', '--is-shallow-repository']) === 'true' ? 'the repository is a shallow clone' : '';
+    } catch {
+      repository = `${directory} is not in a git repository`;
+    }
+    return repository || undefined;
+  };
+  const has = (commit: string) => {
+    try {
+      git(['cat-file', '-e', `${commit}^{commit}`]);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return (from: string, to: string): CommitRange => {
+    const problem = check();
+    if (problem) return { unavailable: problem };
+    for (const commit of [from, to]) {
+      if (!COMMIT.test(commit) || !has(commit)) return { unavailable: `commit ${commit} is not in the repository` };
+    }
+    const commits = git(['log', '--format=%H %cI', `${from}..${to}`])
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const [commit, committedAt] = line.split(' ');
+        return { commit, committedAt };
+      });
+    return { commits };
+  };
 }

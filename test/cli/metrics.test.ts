@@ -68,7 +68,7 @@ describe('kitchen metrics', () => {
     ]);
     // moto's events carry no resource events: no commit, no lead time
     expect(m.deployments.map((d: { commit?: string }) => d.commit)).toStrictEqual([undefined, undefined, undefined]);
-    expect(m.medianLeadTimeSeconds).toBeUndefined();
+    expect([m.medianLeadTimeSeconds, m.leadTimeCommits, m.leadTimeNotes]).toStrictEqual([undefined, 0, []]);
     expect(m.deploymentsPerDay).toBe(3);
     expect(m.deployments[2].failure).toBe('first run of orders (orders-after-deploy) ABORTED');
     expect(m.changeFailureRate).toBe(0.333);
@@ -81,9 +81,10 @@ describe('kitchen metrics', () => {
   it('should print a table for people', async () => {
     const run = await kitchen(['metrics', '--since', '1d']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/UPDATE_COMPLETE +- +- +first run of orders \(orders-after-deploy\) ABORTED\n/);
+    expect(run.stdout).toMatch(/UPDATE_COMPLETE +- +- +- +first run of orders \(orders-after-deploy\) ABORTED\n/);
     expect(run.stdout).toMatch(/^Delivery metrics of production \(stack acme-production\), /);
     expect(run.stdout).toMatch(/\nDeployment frequency +3\/day \(21\/week\) +3 succeeded deploy\(s\)\n/);
+    expect(run.stdout).toMatch(/\nLead time \(median\) +- +0 commit\(s\) of 0 deploy\(s\) with a known commit time\n/);
     expect(run.stdout).toMatch(/\nChange failure rate +33\.3% +1 of 3 deploy\(s\)\n/);
     expect(run.stdout).toMatch(/\nTime to restore \(median\) +- +0 of 1 incident\(s\) restored\n/);
   });

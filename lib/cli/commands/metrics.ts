@@ -3,6 +3,7 @@
  * (deployment frequency, lead time, change failure rate, time to restore) from its stack's CloudFormation events,
  * the commit each deploy carried and its pipelines' runs. How each is computed: docs/observability.md.
  */
+import * as path from 'path';
 import type { Command } from 'commander';
 import { findEnvironment, productionEnvironment } from '../../config/model';
 import { loadConfig } from '../../config/loader';
@@ -10,7 +11,7 @@ import { checkProfile, checkRegion } from '../../kitchen/args';
 import { awsTarget, clientConfig, sdkErrorMessage } from '../../kitchen/aws';
 import { Names, partitionOf } from '../../naming';
 import { loadPipelineFile } from '../../pipeline/loader';
-import { DEPLOYMENT_PARAMETER } from '../../observability/deployment';
+import { DEPLOYMENT_PARAMETER, gitCommitRange } from '../../observability/deployment';
 import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output, table } from '../output';
 
@@ -90,13 +91,23 @@ export function register(program: Command): void {
         runs,
         since,
         until: now,
+        // The commits each deploy delivered, from the history of the repository the config file is in (the one the
+        // synth recorded its commit from).
+        commitRange: gitCommitRange(path.dirname(path.resolve(config.file))),
       });
+      const notes = delivery.leadTimeNotes(metrics);
       const d = delivery.formatDuration;
       output.result(
-        { environment: environment.name, ...metrics, runs: runs.length, pipelinesNotDeployed: notDeployed },
+        {
+          environment: environment.name,
+          ...metrics,
+          runs: runs.length,
+          pipelinesNotDeployed: notDeployed,
+          leadTimeNotes: notes,
+        },
         () => {
           const failed = metrics.deployments.filter((x) => x.failure !== undefined).length;
-          const withLead = metrics.deployments.filter((x) => x.leadTimeSeconds !== undefined).length;
+          const withLead = metrics.deployments.filter((x) => x.leadTime !== undefined).length;
           const closed = metrics.incidents.filter((i) => i.restoreSeconds !== undefined).length;
           const succeeded = metrics.deployments.filter((x) => x.outcome === 'succeeded').length;
           const lines = [
@@ -111,7 +122,7 @@ export function register(program: Command): void {
               [
                 'Lead time (median)',
                 d(metrics.medianLeadTimeSeconds),
-                `${withLead} deploy(s) with a known commit time`,
+                `${metrics.leadTimeCommits} commit(s) of ${withLead} deploy(s) with a known commit time`,
               ],
               [
                 'Change failure rate',
@@ -129,17 +140,21 @@ export function register(program: Command): void {
             lines.push(
               '',
               table([
-                ['Deployed', 'Status', 'Commit', 'Lead time', 'Failed change'],
+                ['Deployed', 'Status', 'Commit', 'Head lead time', 'Commits', 'Failed change'],
                 ...metrics.deployments.map((x) => [
                   x.endedAt,
                   x.status,
                   x.commit ? x.commit.slice(0, 12) : '-',
                   d(x.leadTimeSeconds),
+                  x.leadTime === undefined
+                    ? '-'
+                    : `${x.leadTime.commits.length}${x.leadTime.basis === 'head commit' ? ' (head only)' : ''}`,
                   x.failure ?? '-',
                 ]),
               ]),
             );
           }
+          if (notes.length > 0) lines.push('', ...notes);
           if (notDeployed.length > 0) lines.push('', `not deployed (no state machine): ${notDeployed.join(', ')}`);
           return lines.join('\n');
         },

@@ -1,21 +1,60 @@
 /**
  * The worked example of docs/observability.md ("kitchen metrics"): four deploys of acme-production in the week from
  * 2026-11-01 to 2026-11-08 and the runs of two pipelines, as DescribeStackEvents and ListExecutions return them
- * (field names and shapes of the CloudFormation StackEvent and Step Functions ExecutionListItem types).
+ * (field names and shapes of the CloudFormation StackEvent and Step Functions ExecutionListItem types). The commits
+ * are real: a temporary git repository with seven commits at fixed committer dates, read by the reader `kitchen
+ * metrics` uses.
  */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import {
   deliveryMetrics,
   formatDuration,
+  leadTimeNotes,
   parseSince,
   pipelineRuns,
   type StackEventLike,
 } from '../../../lib/observability/delivery';
+import { gitCommitRange } from '../../../lib/observability/deployment';
+
+/** The repository: one commit per name, in order, committed (GIT_COMMITTER_DATE) at the given time. */
+const REPO = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-delivery-'));
+const git = (args: string[], env: Record<string, string> = {}, cwd = REPO) =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: REPO, ...env },
+  }).trim();
+git(['init', '-q', '-b', 'main']);
+const HISTORY: readonly [string, string][] = [
+  ['z', '2026-10-19T18:00:00Z'], // deployed when the stack was created (D0)
+  ['a1', '2026-11-01T15:00:00Z'],
+  ['a', '2026-11-02T08:00:00Z'], // D1
+  ['b', '2026-11-03T09:00:00Z'], // D2, rolled back
+  ['c', '2026-11-03T17:00:00Z'], // D3
+  ['d1', '2026-11-05T10:00:00Z'],
+  ['d', '2026-11-06T15:00:00Z'], // D4
+];
+const C: Record<string, { commit: string; committedAt: string }> = {};
+for (const [name, at] of HISTORY) {
+  fs.writeFileSync(path.join(REPO, 'change.txt'), name);
+  git(['add', 'change.txt']);
+  git(['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '-q', '-m', name], {
+    GIT_AUTHOR_DATE: at,
+    GIT_COMMITTER_DATE: at,
+  });
+  // What the synth records: `git log -1 --format=%H %cI`
+  const [commit, committedAt] = git(['log', '-1', '--format=%H %cI']).split(' ');
+  C[name] = { commit, committedAt };
+}
+afterAll(() => fs.rmSync(REPO, { recursive: true, force: true }));
 
 const STACK = 'acme-production';
 const STACK_ID =
   'arn:aws:cloudformation:eu-west-1:111111111111:stack/acme-production/4f1c2d30-aa11-11ef-9c4e-0a1b2c3d4e5f';
 const MARKER = '/acme/production/deployment/commit';
-const sha = (c: string) => c.repeat(40);
 
 let n = 0;
 const stack = (status: string, at: string, reason?: string): StackEventLike & Record<string, unknown> => ({
@@ -29,7 +68,7 @@ const stack = (status: string, at: string, reason?: string): StackEventLike & Re
   ResourceStatus: status,
   ...(reason ? { ResourceStatusReason: reason } : {}),
 });
-const marker = (status: string, at: string, commit: string, committedAt: string) => ({
+const marker = (status: string, at: string, { commit, committedAt }: { commit: string; committedAt: string }) => ({
   StackId: STACK_ID,
   EventId: `DeployedCommit6E3D1A45-${status}-${at}`,
   StackName: STACK,
@@ -61,19 +100,19 @@ const resource = (id: string, type: string, status: string, at: string, reason?:
 const chronological = [
   // D0, before the window: the stack's creation.
   stack('CREATE_IN_PROGRESS', '2026-10-20T09:00:00Z', 'User Initiated'),
-  marker('CREATE_IN_PROGRESS', '2026-10-20T09:01:00Z', sha('9'), '2026-10-19T18:00:00Z'),
-  marker('CREATE_COMPLETE', '2026-10-20T09:01:05Z', sha('9'), '2026-10-19T18:00:00Z'),
+  marker('CREATE_IN_PROGRESS', '2026-10-20T09:01:00Z', C.z),
+  marker('CREATE_COMPLETE', '2026-10-20T09:01:05Z', C.z),
   stack('CREATE_COMPLETE', '2026-10-20T09:30:00Z'),
   // D1: commit a, committed 08:00, deployed 10:00-10:06.
   stack('UPDATE_IN_PROGRESS', '2026-11-02T10:00:00Z', 'User Initiated'),
-  marker('UPDATE_IN_PROGRESS', '2026-11-02T10:02:00Z', sha('a'), '2026-11-02T08:00:00Z'),
-  marker('UPDATE_COMPLETE', '2026-11-02T10:02:03Z', sha('a'), '2026-11-02T08:00:00Z'),
+  marker('UPDATE_IN_PROGRESS', '2026-11-02T10:02:00Z', C.a),
+  marker('UPDATE_COMPLETE', '2026-11-02T10:02:03Z', C.a),
   stack('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', '2026-11-02T10:05:00Z'),
   stack('UPDATE_COMPLETE', '2026-11-02T10:06:00Z'),
   // D2: commit b fails on a resource and rolls back to commit a.
   stack('UPDATE_IN_PROGRESS', '2026-11-03T14:00:00Z', 'User Initiated'),
-  marker('UPDATE_IN_PROGRESS', '2026-11-03T14:01:00Z', sha('b'), '2026-11-03T09:00:00Z'),
-  marker('UPDATE_COMPLETE', '2026-11-03T14:01:02Z', sha('b'), '2026-11-03T09:00:00Z'),
+  marker('UPDATE_IN_PROGRESS', '2026-11-03T14:01:00Z', C.b),
+  marker('UPDATE_COMPLETE', '2026-11-03T14:01:02Z', C.b),
   resource('WarehouseCluster8A2E', 'AWS::Redshift::Cluster', 'UPDATE_IN_PROGRESS', '2026-11-03T14:02:00Z'),
   resource(
     'WarehouseCluster8A2E',
@@ -87,19 +126,19 @@ const chronological = [
     '2026-11-03T14:03:30Z',
     'The following resource(s) failed to update: [WarehouseCluster8A2E].',
   ),
-  marker('UPDATE_IN_PROGRESS', '2026-11-03T14:04:00Z', sha('a'), '2026-11-02T08:00:00Z'),
-  marker('UPDATE_COMPLETE', '2026-11-03T14:04:02Z', sha('a'), '2026-11-02T08:00:00Z'),
+  marker('UPDATE_IN_PROGRESS', '2026-11-03T14:04:00Z', C.a),
+  marker('UPDATE_COMPLETE', '2026-11-03T14:04:02Z', C.a),
   stack('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', '2026-11-03T14:10:00Z'),
   stack('UPDATE_ROLLBACK_COMPLETE', '2026-11-03T14:11:00Z'),
   // D3: commit c, committed the day before at 17:00, deployed 09:00-09:10.
   stack('UPDATE_IN_PROGRESS', '2026-11-04T09:00:00Z', 'User Initiated'),
-  marker('UPDATE_IN_PROGRESS', '2026-11-04T09:01:00Z', sha('c'), '2026-11-03T17:00:00Z'),
-  marker('UPDATE_COMPLETE', '2026-11-04T09:01:02Z', sha('c'), '2026-11-03T17:00:00Z'),
+  marker('UPDATE_IN_PROGRESS', '2026-11-04T09:01:00Z', C.c),
+  marker('UPDATE_COMPLETE', '2026-11-04T09:01:02Z', C.c),
   stack('UPDATE_COMPLETE', '2026-11-04T09:10:00Z'),
   // D4: commit d, committed 15:00, deployed 16:00-16:20.
   stack('UPDATE_IN_PROGRESS', '2026-11-06T16:00:00Z', 'User Initiated'),
-  marker('UPDATE_IN_PROGRESS', '2026-11-06T16:03:00Z', sha('d'), '2026-11-06T15:00:00Z'),
-  marker('UPDATE_COMPLETE', '2026-11-06T16:03:02Z', sha('d'), '2026-11-06T15:00:00Z'),
+  marker('UPDATE_IN_PROGRESS', '2026-11-06T16:03:00Z', C.d),
+  marker('UPDATE_COMPLETE', '2026-11-06T16:03:02Z', C.d),
   stack('UPDATE_COMPLETE', '2026-11-06T16:20:00Z'),
 ];
 const EVENTS = [...chronological].reverse();
@@ -133,26 +172,30 @@ const RUNS = [
   ),
 ];
 
+const WINDOW = { since: new Date('2026-11-01T00:00:00Z'), until: new Date('2026-11-08T00:00:00Z') };
+const lead = (name: string, seconds: number) => ({ ...C[name], leadTimeSeconds: seconds });
+
 describe('delivery metrics: the worked example', () => {
   const metrics = deliveryMetrics({
     stackName: STACK,
     markerName: MARKER,
     events: EVENTS,
     runs: RUNS,
-    since: new Date('2026-11-01T00:00:00Z'),
-    until: new Date('2026-11-08T00:00:00Z'),
+    ...WINDOW,
+    commitRange: gitCommitRange(REPO),
   });
 
-  it('should list the four deploys of the window with their commits, lead times and failures', () => {
+  it('should list the four deploys of the window with their commits, every delivered commit and failures', () => {
     expect(metrics.deployments).toStrictEqual([
       {
         startedAt: '2026-11-02T10:00:00.000Z',
         endedAt: '2026-11-02T10:06:00.000Z',
         outcome: 'succeeded',
         status: 'UPDATE_COMPLETE',
-        commit: sha('a'),
-        committedAt: '2026-11-02T08:00:00Z',
+        ...C.a,
         leadTimeSeconds: 7560,
+        // After z (the stack's creation): a1 and a
+        leadTime: { basis: 'commits', commits: [lead('a1', 68760), lead('a', 7560)] },
         failure: 'first run of orders (daily-1103) FAILED',
       },
       {
@@ -160,8 +203,7 @@ describe('delivery metrics: the worked example', () => {
         endedAt: '2026-11-03T14:11:00.000Z',
         outcome: 'rolled back',
         status: 'UPDATE_ROLLBACK_COMPLETE',
-        commit: sha('b'),
-        committedAt: '2026-11-03T09:00:00Z',
+        ...C.b,
         failure: 'rolled back',
       },
       {
@@ -169,21 +211,23 @@ describe('delivery metrics: the worked example', () => {
         endedAt: '2026-11-04T09:10:00.000Z',
         outcome: 'succeeded',
         status: 'UPDATE_COMPLETE',
-        commit: sha('c'),
-        committedAt: '2026-11-03T17:00:00Z',
+        ...C.c,
         leadTimeSeconds: 58200,
+        // After a (D2 rolled back, so b reached production with D3): b and c
+        leadTime: { basis: 'commits', commits: [lead('b', 87000), lead('c', 58200)] },
       },
       {
         startedAt: '2026-11-06T16:00:00.000Z',
         endedAt: '2026-11-06T16:20:00.000Z',
         outcome: 'succeeded',
         status: 'UPDATE_COMPLETE',
-        commit: sha('d'),
-        committedAt: '2026-11-06T15:00:00Z',
+        ...C.d,
         leadTimeSeconds: 4800,
+        leadTime: { basis: 'commits', commits: [lead('d1', 109200), lead('d', 4800)] },
         failure: 'first run of orders (daily-1107) TIMED_OUT',
       },
     ]);
+    expect(leadTimeNotes(metrics)).toStrictEqual([]);
   });
 
   it('should count three succeeded deploys in seven days', () => {
@@ -192,10 +236,98 @@ describe('delivery metrics: the worked example', () => {
     expect(metrics.deploymentsPerWeek).toBe(3);
   });
 
-  it('should take the median lead time of the succeeded deploys', () => {
-    // 7560 s (2h 6m), 58200 s (16h 10m), 4800 s (1h 20m)
-    expect(metrics.medianLeadTimeSeconds).toBe(7560);
-    expect(formatDuration(metrics.medianLeadTimeSeconds)).toBe('2h 6m');
+  it('should take the median lead time over every commit the succeeded deploys delivered', () => {
+    // 4800, 7560, 58200, 68760, 87000, 109200 s: the median of six is the mean of the middle two
+    expect([metrics.medianLeadTimeSeconds, metrics.leadTimeCommits]).toStrictEqual([63480, 6]);
+    expect(formatDuration(metrics.medianLeadTimeSeconds)).toBe('17h 38m');
+  });
+
+  it("should fall back to each deploy's head commit, and say so, without git history", () => {
+    // The rule before per-commit lead times: 7560, 58200 and 4800 s
+    const headOnly = deliveryMetrics({ stackName: STACK, markerName: MARKER, events: EVENTS, runs: RUNS, ...WINDOW });
+    expect([headOnly.medianLeadTimeSeconds, headOnly.leadTimeCommits]).toStrictEqual([7560, 3]);
+    expect(formatDuration(headOnly.medianLeadTimeSeconds)).toBe('2h 6m');
+    expect(leadTimeNotes(headOnly)).toStrictEqual(
+      ['2026-11-02T10:06:00.000Z', '2026-11-04T09:10:00.000Z', '2026-11-06T16:20:00.000Z'].map(
+        (end) =>
+          `lead time of the deploy that ended ${end} counts its head commit only: no git history to read the commits between deploys from`,
+      ),
+    );
+  });
+
+  it('should fall back to the head commit in a shallow clone, and for a commit the repository does not have', () => {
+    // GIVEN a clone of the last two commits only
+    const shallow = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-shallow-'));
+    try {
+      git(['clone', '-q', '--depth', '2', `file://${REPO}`, shallow], {}, os.tmpdir());
+      const m = deliveryMetrics({
+        stackName: STACK,
+        markerName: MARKER,
+        events: EVENTS,
+        runs: RUNS,
+        ...WINDOW,
+        commitRange: gitCommitRange(shallow),
+      });
+      expect(m.deployments.flatMap((d) => (d.leadTime ? [d.leadTime.basis] : []))).toStrictEqual([
+        'head commit',
+        'head commit',
+        'head commit',
+      ]);
+      expect(leadTimeNotes(m)[2]).toBe(
+        'lead time of the deploy that ended 2026-11-06T16:20:00.000Z counts its head commit only: the repository is a shallow clone',
+      );
+      expect(m.medianLeadTimeSeconds).toBe(7560);
+    } finally {
+      fs.rmSync(shallow, { recursive: true, force: true });
+    }
+    // GIVEN D4 carried a commit this repository does not have (made elsewhere)
+    const stranger = 'f'.repeat(40);
+    const events = chronological.map((e) =>
+      'ResourceProperties' in e
+        ? { ...e, ResourceProperties: (e.ResourceProperties as string).replace(C.d.commit, stranger) }
+        : e,
+    );
+    const m = deliveryMetrics({
+      stackName: STACK,
+      markerName: MARKER,
+      events: [...events].reverse(),
+      runs: RUNS,
+      ...WINDOW,
+      commitRange: gitCommitRange(REPO),
+    });
+    expect(m.deployments.map((d) => d.leadTime?.commits.length)).toStrictEqual([2, undefined, 2, 1]);
+    expect(leadTimeNotes(m)).toStrictEqual([
+      `lead time of the deploy that ended 2026-11-06T16:20:00.000Z counts its head commit only: commit ${stranger} is not in the repository`,
+    ]);
+    // 4800 (D4's head), 7560, 58200, 68760, 87000
+    expect([m.medianLeadTimeSeconds, m.leadTimeCommits]).toStrictEqual([58200, 5]);
+  });
+
+  it('should count no lead time for a deploy that delivered no new commit', () => {
+    // GIVEN D4 deployed c again
+    const events = chronological.map((e) =>
+      'ResourceProperties' in e
+        ? {
+            ...e,
+            ResourceProperties: (e.ResourceProperties as string)
+              .replace(C.d.commit, C.c.commit)
+              .replace(C.d.committedAt, C.c.committedAt),
+          }
+        : e,
+    );
+    const m = deliveryMetrics({
+      stackName: STACK,
+      markerName: MARKER,
+      events: [...events].reverse(),
+      runs: RUNS,
+      ...WINDOW,
+      commitRange: gitCommitRange(REPO),
+    });
+    expect(m.deployments[3].leadTime).toStrictEqual({ basis: 'commits', commits: [] });
+    expect(leadTimeNotes(m)).toStrictEqual([
+      `the deploy that ended 2026-11-06T16:20:00.000Z delivered no new commit: all of ${C.c.commit.slice(0, 12)} was in the previous deploy`,
+    ]);
+    expect(m.leadTimeCommits).toBe(4);
   });
 
   it('should count a rollback and a failed first run after a deploy as failed changes', () => {
@@ -236,7 +368,7 @@ describe('delivery metrics: the worked example', () => {
       'ResourceProperties' in e
         ? {
             ...e,
-            ResourceProperties: (e.ResourceProperties as string).replace(/\d{4}-\d{2}-\d{2}T[0-9:]+Z/, 'unknown'),
+            ResourceProperties: (e.ResourceProperties as string).replace(/\d{4}-\d{2}-\d{2}T[0-9:]+\+00:00/, 'unknown'),
           }
         : e,
     );
@@ -249,7 +381,7 @@ describe('delivery metrics: the worked example', () => {
       until: new Date('2026-11-08T00:00:00Z'),
     });
     expect(m.deployments.map((d) => d.leadTimeSeconds)).toStrictEqual([undefined, undefined, undefined, undefined]);
-    expect(m.medianLeadTimeSeconds).toBeUndefined();
+    expect([m.medianLeadTimeSeconds, m.leadTimeCommits]).toStrictEqual([undefined, 0]);
     expect(m.changeFailureRate).toBe(0.25);
     const empty = deliveryMetrics({
       stackName: STACK,
