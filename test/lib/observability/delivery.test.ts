@@ -175,6 +175,28 @@ const RUNS = [
 const WINDOW = { since: new Date('2026-11-01T00:00:00Z'), until: new Date('2026-11-08T00:00:00Z') };
 const lead = (name: string, seconds: number) => ({ ...C[name], leadTimeSeconds: seconds });
 
+/** The example's metrics, read with git, when D4's marker carried another commit and commit time. */
+function withD4(commit: string, committedAt: string) {
+  const events = chronological.map((e) =>
+    'ResourceProperties' in e
+      ? {
+          ...e,
+          ResourceProperties: (e.ResourceProperties as string)
+            .replace(C.d.commit, commit)
+            .replace(C.d.committedAt, committedAt),
+        }
+      : e,
+  );
+  return deliveryMetrics({
+    stackName: STACK,
+    markerName: MARKER,
+    events: [...events].reverse(),
+    runs: RUNS,
+    ...WINDOW,
+    commitRange: gitCommitRange(REPO),
+  });
+}
+
 describe('delivery metrics: the worked example', () => {
   const metrics = deliveryMetrics({
     stackName: STACK,
@@ -282,19 +304,7 @@ describe('delivery metrics: the worked example', () => {
     }
     // GIVEN D4 carried a commit this repository does not have (made elsewhere)
     const stranger = 'f'.repeat(40);
-    const events = chronological.map((e) =>
-      'ResourceProperties' in e
-        ? { ...e, ResourceProperties: (e.ResourceProperties as string).replace(C.d.commit, stranger) }
-        : e,
-    );
-    const m = deliveryMetrics({
-      stackName: STACK,
-      markerName: MARKER,
-      events: [...events].reverse(),
-      runs: RUNS,
-      ...WINDOW,
-      commitRange: gitCommitRange(REPO),
-    });
+    const m = withD4(stranger, C.d.committedAt);
     expect(m.deployments.map((d) => d.leadTime?.commits.length)).toStrictEqual([2, undefined, 2, 1]);
     expect(leadTimeNotes(m)).toStrictEqual([
       `lead time of the deploy that ended 2026-11-06T16:20:00.000Z counts its head commit only: commit ${stranger} is not in the repository`,
@@ -305,24 +315,7 @@ describe('delivery metrics: the worked example', () => {
 
   it('should count no lead time for a deploy that delivered no new commit', () => {
     // GIVEN D4 deployed c again
-    const events = chronological.map((e) =>
-      'ResourceProperties' in e
-        ? {
-            ...e,
-            ResourceProperties: (e.ResourceProperties as string)
-              .replace(C.d.commit, C.c.commit)
-              .replace(C.d.committedAt, C.c.committedAt),
-          }
-        : e,
-    );
-    const m = deliveryMetrics({
-      stackName: STACK,
-      markerName: MARKER,
-      events: [...events].reverse(),
-      runs: RUNS,
-      ...WINDOW,
-      commitRange: gitCommitRange(REPO),
-    });
+    const m = withD4(C.c.commit, C.c.committedAt);
     expect(m.deployments[3].leadTime).toStrictEqual({ basis: 'commits', commits: [] });
     expect(leadTimeNotes(m)).toStrictEqual([
       `the deploy that ended 2026-11-06T16:20:00.000Z delivered no new commit: all of ${C.c.commit.slice(0, 12)} was in the previous deploy`,
