@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { LocalEvent, localCommand, runPipelineLocally } from '../../../lib/local/runner';
+import { bindParameters, LocalEvent, localCommand, runPipelineLocally } from '../../../lib/local/runner';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
@@ -1061,5 +1061,25 @@ describe('local commands for container apps', () => {
     expect(localCommand(['node', 'i.js'], undefined, app)).toStrictEqual(['node', 'i.js']);
     expect(localCommand(undefined, ['bash', 'x.sh'], app)).toStrictEqual(['bash', 'x.sh']);
     expect(localCommand(undefined, undefined, app)).toStrictEqual(app);
+  });
+});
+
+describe('Data API parameters on PostgreSQL', () => {
+  it('should bind :name outside quoted text and casts, each name to one placeholder', () => {
+    expect(
+      bindParameters("SELECT ':run_id', 'it''s :x', a::text, :run_id, :at, CAST(:run_id AS VARCHAR(64))", [
+        { Name: 'at', Value: '2026-11-28T10:00:00.000Z' },
+        { Name: 'run_id', Value: "o'brien" },
+      ]),
+    ).toStrictEqual({
+      text: "SELECT ':run_id', 'it''s :x', a::text, $1, $2, CAST($1 AS VARCHAR(64))",
+      values: ["o'brien", '2026-11-28T10:00:00.000Z'],
+    });
+  });
+
+  it('fails like the Data API on a parameter without a value', () => {
+    expect(() => bindParameters('SELECT :missing', [])).toThrow(
+      'The statement uses parameter :missing, which has no value',
+    );
   });
 });
