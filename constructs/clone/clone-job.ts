@@ -8,17 +8,25 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { TablePlan } from '../../lib/clone/planner';
 import { CLONER_USER, fingerprint, keyStatement, publishStatements, setupStatements } from '../../lib/clone/sql';
 import { JOB_ROLE, type CloneTransfer } from '../../lib/clone/transfer';
 import { ENVIRONMENT_PARAMETERS } from '../../lib/parameters';
 import { acknowledge, nagPartition } from '../core/nag';
+import { CloneSetupRun } from './clone-setup-run';
 
 /** Redshift's BatchExecuteStatement takes at most 40 statements. */
 export const MAX_BATCH_STATEMENTS = 40;
 const RUN_PLACEHOLDER = 'KITCHENSRUNPLACEHOLDER';
+/** How long the clone's SQL steps wait between two Data API status polls of a statement. */
+export const CLONE_POLL_INTERVAL = Duration.seconds(10);
+/**
+ * The setup's whole budget: its state machine's timeout. Its SQL steps poll the Data API every
+ * {@link CLONE_POLL_INTERVAL} until their statement ends, for at most this long in all; then Step Functions ends the
+ * execution TIMED_OUT. The deploy waits this long plus two polls (CloneSetupRun).
+ */
+export const CLONE_SETUP_TIMEOUT = Duration.minutes(30);
 
 export interface PublishedObjects {
   /** Bucket role in the source environment, such as "curated". */
@@ -63,6 +71,8 @@ function withRun(sql: string): string {
 export class CloneJob extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly setupStateMachine: sfn.StateMachine;
+  /** The deploy-time run of the setup, which the deploy waits for. */
+  public readonly setupRun: CloneSetupRun;
   public readonly role: iam.Role;
   private readonly transfer: CloneTransfer;
 
@@ -204,7 +214,7 @@ export class CloneJob extends Construct {
       stateMachineName: names.stateMachineName('clone-setup'),
       definitionBody: sfn.DefinitionBody.fromChainable(before.start),
       tracingEnabled: true,
-      timeout: Duration.minutes(30),
+      timeout: CLONE_SETUP_TIMEOUT,
       logs: {
         destination: new logs.LogGroup(this, 'SetupLogs', { retention: logs.RetentionDays.ONE_YEAR }),
         level: sfn.LogLevel.ALL,
@@ -221,30 +231,17 @@ export class CloneJob extends Construct {
       // The data lake buckets are encrypted with the vault key; the job reads only the declared prefixes.
       vaultKey.grantDecrypt(this.role);
     }
-    const setupPrint = fingerprint(setup);
-    const runSetup = new cr.AwsCustomResource(this, 'RunSetup', {
-      onUpdate: {
-        service: 'SFN',
-        action: 'startExecution',
-        parameters: {
-          stateMachineArn: this.setupStateMachine.stateMachineArn,
-          input: JSON.stringify({ setup: setupPrint }),
-        },
-        physicalResourceId: cr.PhysicalResourceId.of(`clone-setup-${setupPrint}`),
-      },
-      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.setupStateMachine.stateMachineArn] }),
-      installLatestAwsSdk: false,
+    // The deploy waits for the setup and fails with its error: nothing is half-created. The publish job (and its
+    // schedule) is created or changed only after the setup it needs succeeded.
+    this.setupRun = new CloneSetupRun(this, 'SetupRun', {
+      stateMachine: this.setupStateMachine,
+      fingerprint: fingerprint(setup),
+      setupTimeout: CLONE_SETUP_TIMEOUT,
+      pollInterval: CLONE_POLL_INTERVAL,
+      encryptionKey: vaultKey,
+      logRetention: transfer.source.retention.logDays as logs.RetentionDays,
     });
-    // The SDK-call Lambda the custom resource shares across the stack (its role has only the basic logging policy
-    // besides states:StartExecution on the setup state machine).
-    const provider = stack.node.tryFindChild(
-      cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '').replace(/^/, 'AWS'),
-    );
-    acknowledge(
-      provider ?? runSetup,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      "The custom resource's SDK-call function writes only its own CloudWatch logs with this policy; its other permission is starting the setup state machine.",
-    );
+    this.stateMachine.node.addDependency(this.setupRun.resource);
     if (steps.length > 0) {
       const logicalId = stack.getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine);
       const executions = `arn:${nagPartition(this)}:states:${stack.region}:${stack.account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}`;
@@ -308,19 +305,32 @@ export class CloneJob extends Construct {
       resultSelector: { 'id.$': '$.Id' },
       resultPath: '$.statement',
     });
-    const wait = new sfn.Wait(this, `${label}: wait`, { time: sfn.WaitTime.duration(Duration.seconds(10)) });
+    const wait = new sfn.Wait(this, `${label}: wait`, { time: sfn.WaitTime.duration(CLONE_POLL_INTERVAL) });
     const describe = new tasks.CallAwsService(this, `${label}: status`, {
       service: 'redshiftdata',
       action: 'describeStatement',
       parameters: { 'Id.$': '$.statement.id' },
       iamResources: ['*'],
       iamAction: 'redshift-data:DescribeStatement',
-      resultSelector: { 'id.$': '$.Id', 'status.$': '$.Status', 'detail.$': 'States.JsonToString($)' },
+      // The whole DescribeStatement answer stays in the state, never in a failure's cause: it holds the statement's
+      // parameters, which for the setup's key step are the key itself.
+      resultSelector: { 'id.$': '$.Id', 'status.$': '$.Status', 'detail.$': '$' },
       resultPath: '$.statement',
     });
-    const failed = new sfn.Fail(this, `${label}: failed`, {
-      error: 'CloneStatementFailed',
-      causePath: sfn.JsonPath.stringAt('$.statement.detail'),
+    // Redshift's message only (the Fail state takes a path; local and real engines agree on a Pass before it).
+    const failed = new sfn.Pass(this, `${label}: error`, {
+      parameters: {
+        cause: sfn.JsonPath.format(`${label}: {}`, sfn.JsonPath.stringAt('$.statement.detail.Error')),
+      },
+    }).next(
+      new sfn.Fail(this, `${label}: failed`, {
+        error: 'CloneStatementFailed',
+        causePath: sfn.JsonPath.stringAt('$.cause'),
+      }),
+    );
+    const aborted = new sfn.Fail(this, `${label}: aborted`, {
+      error: 'CloneStatementAborted',
+      cause: `${label}: the statement was aborted (cancelled) before it finished`,
     });
     const done = new sfn.Pass(this, `${label}: done`, { resultPath: sfn.JsonPath.DISCARD });
     submit.next(wait);
@@ -328,13 +338,8 @@ export class CloneJob extends Construct {
     describe.next(
       new sfn.Choice(this, `${label}: finished?`)
         .when(sfn.Condition.stringEquals('$.statement.status', 'FINISHED'), done)
-        .when(
-          sfn.Condition.or(
-            sfn.Condition.stringEquals('$.statement.status', 'FAILED'),
-            sfn.Condition.stringEquals('$.statement.status', 'ABORTED'),
-          ),
-          failed,
-        )
+        .when(sfn.Condition.stringEquals('$.statement.status', 'FAILED'), failed)
+        .when(sfn.Condition.stringEquals('$.statement.status', 'ABORTED'), aborted)
         .otherwise(wait),
     );
     return { start: submit, end: done };
