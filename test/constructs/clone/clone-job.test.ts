@@ -1,11 +1,11 @@
 import '../../../lib/local/runner'; // installs the Promise.withResolvers polyfill aws-local-stepfunctions needs on Node 20
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CloneJob } from '../../../constructs/clone/clone-job';
+import { CLONE_POLL_INTERVAL, CLONE_SETUP_TIMEOUT, CloneJob } from '../../../constructs/clone/clone-job';
 import { buildApp } from '../../../lib/app';
 import { parseClonePlan, planDeclared } from '../../../lib/clone/planner';
 import { parsePointer } from '../../../lib/clone/snapshot';
-import { publishStatements, setupStatements } from '../../../lib/clone/sql';
+import { fingerprint, publishStatements, setupStatements } from '../../../lib/clone/sql';
 import { cloneTransfer } from '../../../lib/clone/transfer';
 import { resolveDefinition } from '../../../lib/local/definition';
 import { exampleConfig } from '../../support/app';
@@ -142,7 +142,159 @@ describe('the production clone job', () => {
     expect(definition).toContain(
       "States.Hash(States.Format('{}{}{}', States.UUID(), States.UUID(), States.UUID()), 'SHA-256')",
     );
-    Template.fromStack(stack).hasResourceProperties('Custom::AWS', {});
+  });
+
+  it('fails the setup with Redshift message only, never the statement parameters (the key), when the key step fails', async () => {
+    // GIVEN the setup executed locally, its key step failing in the warehouse
+    const { StateMachine } = await import('aws-local-stepfunctions');
+    // (asl-validator's schema refuses the dollar-quoted procedure bodies of the setup; the engine runs them as text)
+    const machine = new StateMachine(
+      resolveDefinition(job.setupStateMachine) as never,
+      {
+        validationOptions: { noValidate: true },
+      } as never,
+    );
+    const keys: string[] = [];
+    const submitted = async (input: any) => {
+      for (const p of input.Parameters ?? []) keys.push(p.Value);
+      return { Id: input.Sql ? 'key' : 'batch' };
+    };
+    const status = (Status: string) => async (input: any) => ({
+      Id: input.Id,
+      Status,
+      QueryString: 'INSERT INTO ... SELECT :inner_key, :outer_key WHERE ...',
+      QueryParameters: keys.map((value, i) => ({ name: i === 0 ? 'inner_key' : 'outer_key', value })),
+      Error: 'ERROR: permission denied for relation hash_key',
+    });
+    const waits = ['Setup: schema and key table', 'Setup: key (once)', 'Setup: cloner user and grants'];
+    const execution = machine.run({ setup: 'x' }, {
+      overrides: {
+        waitTimeOverrides: Object.fromEntries(waits.map((w) => [`${w}: wait`, 0])),
+        taskResourceLocalHandlers: {
+          'Setup: schema and key table': submitted,
+          'Setup: schema and key table: status': status('FINISHED'),
+          'Setup: key (once)': submitted,
+          'Setup: key (once): status': status('FAILED'),
+        },
+      },
+    } as never);
+    // THEN the execution fails with the step and Redshift's message, and the drawn keys appear nowhere in it
+    const failure = await execution.result.then(
+      () => undefined,
+      (e: any) => e,
+    );
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f]{64}$/);
+    // aws-local-stepfunctions: the Fail state's error is the cause's name, its cause the cause's message
+    const { name, message } = failure.cause;
+    expect([name, message]).toStrictEqual([
+      'CloneStatementFailed',
+      'Setup: key (once): ERROR: permission denied for relation hash_key',
+    ]);
+    for (const key of keys) expect(`${name} ${message}`).not.toContain(key);
+  });
+
+  describe('the deploy-time setup run (template)', () => {
+    const template = Template.fromStack(stack);
+    const json = template.toJSON() as any;
+    const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+    const setupId = logicalId(job.setupStateMachine);
+    const runId = stack.getLogicalId(job.setupRun.resource.node.defaultChild as never);
+    const setup = setupStatements(tables, {
+      dialect: 'redshift',
+      sourceSchema: 'analytics',
+      planAt: PLAN_AT,
+      unloadRoleChain: transfer.unloadRoleChain,
+    });
+
+    it('should run the setup state machine through a provider that waits for it, instead of only starting it', () => {
+      template.resourceCountIs('Custom::AWS', 0);
+      expect(json.Resources[runId]).toMatchObject({
+        Type: 'Custom::CloneSetup',
+        Properties: { StateMachineArn: { Ref: setupId }, Fingerprint: fingerprint(setup) },
+      });
+      const handlers = Object.values<any>(json.Resources)
+        .filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.'))
+        .map((r) => [r.Properties.Handler, r.Properties.Runtime]);
+      expect(handlers.sort()).toStrictEqual([
+        ['index.isComplete', 'nodejs24.x'],
+        ['index.onEvent', 'nodejs24.x'],
+      ]);
+    });
+
+    it('should wait as long as the setup can run, polling as often as the setup polls the Data API', () => {
+      const waiter = Object.values<any>(json.Resources).find(
+        (r) =>
+          r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties.RoleArn['Fn::GetAtt'][0].includes('waiter'),
+      );
+      const definition = JSON.stringify(waiter.Properties.DefinitionString);
+      const setupDefinition = resolveDefinition(job.setupStateMachine) as any;
+      expect(setupDefinition.TimeoutSeconds).toBe(CLONE_SETUP_TIMEOUT.toSeconds());
+      const waits = Object.values<any>(setupDefinition.States).filter((st) => st.Type === 'Wait');
+      expect(waits.map((w) => w.Seconds)).toStrictEqual([10, 10, 10]);
+      expect([CLONE_SETUP_TIMEOUT.toSeconds(), CLONE_POLL_INTERVAL.toSeconds()]).toStrictEqual([1800, 10]);
+      // 30 minutes plus two polls, every 10 s: 182 checks
+      expect(definition).toContain('\\"IntervalSeconds\\":10,\\"MaxAttempts\\":182,\\"BackoffRate\\":1');
+    });
+
+    it('should let the handlers start executions of the setup state machine and read those executions only', () => {
+      const states = identityStatements(json)
+        .filter(({ statement }) => [statement.Action].flat().some((a) => a.startsWith('states:')))
+        .map(({ owner, statement }) => [owner.split(' ')[0], statement.Action, statement.Resource]);
+      const role = (prefix: string) => Object.keys(json.Resources).find((id) => id.startsWith(prefix))!;
+      const waiterId = Object.keys(json.Resources).find(
+        (id) => id.includes('waiterstatemachine') && json.Resources[id].Type === 'AWS::StepFunctions::StateMachine',
+      );
+      expect(states).toStrictEqual([
+        // the schedule starts the publish job
+        [role('JobEventsRoleDefaultPolicy'), 'states:StartExecution', { Ref: logicalId(job.stateMachine) }],
+        [role('JobSetupRunOnEventRoleDefaultPolicy'), 'states:StartExecution', { Ref: setupId }],
+        [
+          role('JobSetupRunIsCompleteRoleDefaultPolicy'),
+          'states:DescribeExecution',
+          {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                `:states:${production.region}:${production.account}:execution:`,
+                { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: setupId }] }] },
+                ':*',
+              ],
+            ],
+          },
+        ],
+        // the provider framework starts its own waiter
+        [role('JobSetupRunFrameworkOnEventRoleDefaultPolicy'), 'states:StartExecution', { Ref: waiterId }],
+      ]);
+    });
+
+    it('should create or change the publish job only after the setup run succeeded', () => {
+      const publishId = logicalId(job.stateMachine);
+      expect(json.Resources[publishId].DependsOn).toContain(runId);
+      expect(json.Resources[setupId].DependsOn ?? []).not.toContain(runId);
+    });
+
+    it('should keep the logs of the handlers, the framework and the waiter encrypted with the vault key, for the retention', () => {
+      const groups = Object.entries<any>(json.Resources).filter(
+        ([id, r]) => r.Type === 'AWS::Logs::LogGroup' && id.startsWith('JobSetupRun'),
+      );
+      expect(groups).toHaveLength(4);
+      for (const [, group] of groups) {
+        expect(group.Properties).toStrictEqual({
+          KmsKeyId: { Ref: expect.stringMatching(/^SsmParameterValueacmeproductionvaultkeyarn/) },
+          RetentionInDays: production.retention.logDays,
+        });
+      }
+      const waiter = Object.values<any>(json.Resources).find(
+        (r) =>
+          r.Type === 'AWS::StepFunctions::StateMachine' &&
+          r.Properties.LoggingConfiguration?.IncludeExecutionData === false &&
+          JSON.stringify(r.Properties.RoleArn).includes('waiter'),
+      );
+      expect(waiter.Properties.LoggingConfiguration.Level).toBe('ALL');
+    });
   });
 
   it('should refuse a plan too large for one Redshift transaction', () => {
