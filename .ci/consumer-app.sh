@@ -51,13 +51,22 @@ const template = (name) => JSON.parse(fs.readFileSync(`cdk.out/${name}.template.
 const resources = (t, type) => Object.values(t.Resources).filter((r) => r.Type === type);
 const problems = [];
 const expect = (ok, what) => { if (!ok) problems.push(what); };
-for (const name of ['shop-production', 'shop-staging', 'shop-dev', 'shop-dev-kitchens', 'ConsumerStack']) {
+for (const name of ['shop-production', 'shop-staging', 'shop-dev', 'shop-dev-kitchens', 'shop-production-clone-to-dev', 'ConsumerStack']) {
   expect(stacks.includes(name), `stack ${name} (stacks: ${stacks.join(', ')})`);
 }
 for (const env of ['production', 'staging', 'dev']) {
   const names = resources(template(`shop-${env}`), 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName);
   expect(names.includes(`shop-${env}-daily-totals`), `builder pipeline in shop-${env} (state machines: ${names.join(', ')})`);
 }
+// The clone setup run ships its Lambda code in the package (lambda/clone-setup): the staged asset holds both handlers.
+const cloneExport = template('shop-production-clone-to-dev');
+expect(resources(cloneExport, 'Custom::CloneSetup').length === 1, 'the clone setup run (Custom::CloneSetup) in shop-production-clone-to-dev');
+for (const fn of resources(cloneExport, 'AWS::Lambda::Function').filter((f) => /^index\.(onEvent|isComplete)$/.test(f.Properties.Handler))) {
+  const asset = `cdk.out/asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}/index.js`;
+  const entry = fn.Properties.Handler.slice('index.'.length);
+  expect(fs.existsSync(asset) && typeof require(`${process.cwd()}/${asset}`)[entry] === 'function', `${entry} in the staged clone setup asset ${asset}`);
+}
+expect(resources(cloneExport, 'AWS::Lambda::Function').filter((f) => /^index\.(onEvent|isComplete)$/.test(f.Properties.Handler)).length === 2, 'the onEvent and isComplete functions of the clone setup run');
 const plain = template('ConsumerStack');
 expect(resources(plain, 'AWS::S3::Bucket').length === 4, 'four data lake buckets in ConsumerStack');
 expect(resources(plain, 'AWS::SecretsManager::Secret').some((r) => r.Properties.Name === 'ConsumerStack/Vault/apps/partner-api'), 'vault secret named after the scope');

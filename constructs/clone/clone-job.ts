@@ -64,9 +64,10 @@ function withRun(sql: string): string {
  * masked inside the warehouse, written through the `warehouse,clone-unload` role chain into the development
  * account's export bucket), copies the declared non-personal prefixes, then writes `latest.json`. It runs on the
  * plan's schedule (enabled where schedules are, so in production) and on demand (`grantRun`). Its role is the
- * only principal given credentials for the cloner user. A second state machine, started on every deploy, runs the
- * administrator setup (the user, SELECT on the plan's tables only, the production-only key, ASSUMEROLE revoked
- * from PUBLIC and the chain granted to the cloner user only).
+ * only principal given credentials for the cloner user. A second state machine runs the administrator setup (the
+ * user, SELECT on the plan's tables only, the production-only key, ASSUMEROLE revoked from PUBLIC and the chain
+ * granted to the cloner user only); the deploy runs it when its statements changed and waits for it
+ * ({@link CloneSetupRun}): a failed setup fails the deploy, and the job is created or changed only after it succeeded.
  */
 export class CloneJob extends Construct {
   public readonly stateMachine: sfn.StateMachine;
