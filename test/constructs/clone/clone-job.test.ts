@@ -294,6 +294,12 @@ describe('the production clone job', () => {
           JSON.stringify(r.Properties.RoleArn).includes('waiter'),
       );
       expect(waiter.Properties.LoggingConfiguration.Level).toBe('ALL');
+      // the handlers and the framework's three functions write only into those groups
+      const functions = Object.values<any>(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+      expect(functions).toHaveLength(5);
+      for (const fn of functions) {
+        expect(groups.map(([id]) => id)).toContain(fn.Properties.LoggingConfig.LogGroup.Ref);
+      }
     });
   });
 
