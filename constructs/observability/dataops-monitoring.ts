@@ -1,6 +1,6 @@
 /**
  * The dashboard and alarms of one environment or Kitchen, built with cdk-monitoring-constructs: pipeline executions
- * (AWS/States), test verdicts and SPC charts of `in_control` tests (the metrics `TestMetrics` publishes), Data API
+ * (AWS/States), test verdicts and SPC charts of `in_control` tests (the metrics each test publishes from its `Evaluate test` execution), Data API
  * errors and container failures (metric filters on each pipeline's log group) and, for an environment, Redshift
  * health, SFTP arrivals and landing volume. Alarms notify the given topic (the environment's or the Kitchen's, and
  * through AWS Chatbot its Slack channel). Names come from `Names` and thresholds from config, so production and

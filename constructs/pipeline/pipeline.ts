@@ -46,7 +46,6 @@ import {
   S3_GRANT_ACTION_WILDCARDS,
 } from '../core/nag';
 import { PipelineSchedule } from './schedule';
-import { appendTestMetrics, pipelineIdentity } from '../observability/test-metrics';
 
 export type { PipelineTarget } from './target';
 
@@ -153,9 +152,6 @@ export class Pipeline extends Construct {
         failure,
       ),
     );
-    if (!stages) {
-      chain = this.withTestMetrics(this, chain, this.definition.steps, context);
-    }
     chain = chain.next(
       this.recordRun(
         context,
@@ -239,40 +235,18 @@ export class Pipeline extends Construct {
     }
   }
 
-  /** Observability (issue 14): a machine's test results as CloudWatch metrics, one batch after its last step. */
-  private withTestMetrics(
-    scope: Construct,
-    chain: sfn.Chain,
-    steps: readonly StepDefinition[],
-    context: CompileContext,
-  ): sfn.Chain {
-    return appendTestMetrics(scope, chain, {
-      definition: { ...this.definition, steps },
-      identity: pipelineIdentity(context.target, this.definition.id),
-      resultsPath: PATHS.tests,
-    });
-  }
-
   /**
    * The chain of one stage machine: its steps with the run's failure handling (a failure alerts, then fails the
-   * stage execution with the step's error and cause), its tests' metrics, and its results.
+   * stage execution with the step's error and cause) and its results.
    */
   private stageChain(scope: Construct, n: number, stage: PlanNode, context: CompileContext): sfn.Chain {
     const failure = runFailureHandler(scope, context);
-    const ids = planStepIds(stage);
     const start = new sfn.Pass(scope, 'Start', {
       stateName: `Start stage ${n}`,
       parameters: { 'run.$': PATHS.run, tests: {} },
     });
-    let chain = sfn.Chain.start(start).next(
+    const chain = sfn.Chain.start(start).next(
       this.compile(stage, context, failureTargets(scope, 'Run', 'Run', failure.alert, failure.fail), failure),
-    );
-    const idSet = new Set(ids);
-    chain = this.withTestMetrics(
-      scope,
-      chain,
-      this.definition.steps.filter((s) => idSet.has(s.id)),
-      context,
     );
     return chain.next(
       new sfn.Pass(scope, 'Results', {

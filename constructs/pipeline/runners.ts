@@ -6,6 +6,7 @@
  *   (BatchExecuteStatement) and polls DescribeStatement until it finishes; FAILED, ABORTED or the poll budget
  *   fails the execution with the statement's error.
  * - `Evaluate test` (`<machine>_test`): records a test's value and verdict in the history table, reads them back,
+ *   publishes them as CloudWatch metrics (see constructs/observability/test-metrics.ts),
  *   alerts on a failed warning/error test and on an errored test query, and returns the test's result record.
  *
  * The pipeline starts them with `startExecution.sync:2`: every step and test is one Task state in the pipeline and
@@ -25,7 +26,7 @@ import {
   toFormat,
 } from '../../lib/pipeline/sql';
 import { acknowledge, acknowledgeGrantWildcards, KMS_GRANT_ACTION_WILDCARDS } from '../core/nag';
-import { pipelineIdentity, publishFailedTest } from '../observability/test-metrics';
+import { pipelineIdentity, publishTestResult } from '../observability/test-metrics';
 import { BaseContext, dataApiTarget, dataApiTask, RETRYABLE, retryTransient } from './states';
 
 /** What the `Run SQL` machine expects as input (built by the pipeline's SQL and setup states). */
@@ -329,8 +330,7 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
   const alertErrored = alert('AlertErrored', 'Alert: test errored', 'errored', 'the test query failed: {}', [
     '$.result.error',
   ]);
-  // An error-level test that did not pass ends the run before the pipeline's metrics batch: its metrics are published
-  // here, before its alert (issue 14). Then the alert for what happened: failed or errored.
+  // The alert for what happened: failed or errored.
   const alertFailedTest = alert('AlertTestFailed', 'Alert: test failed', 'failed', 'value {}, expected {}{}', [
     '$.result.value',
     '$.result.expectation',
@@ -339,14 +339,6 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
   const whichAlert = new sfn.Choice(scope, 'WhichAlert', { stateName: 'Which alert?' })
     .when(sfn.Condition.stringEquals('$.result.status', 'errored'), alertErrored)
     .otherwise(alertFailedTest);
-  const failedMetrics = publishFailedTest(scope, 'FailedTest', {
-    identity: pipelineIdentity(target, definition.id),
-    resultPath: '$.result',
-    next: whichAlert,
-  });
-  const errorLevel = new sfn.Choice(scope, 'ErrorLevel', { stateName: 'Error-level test?' })
-    .when(sfn.Condition.stringEquals('$.level', 'error'), failedMetrics.start)
-    .otherwise(whichAlert);
   const record = dataApiTask(
     scope,
     'RecordError',
@@ -357,8 +349,22 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
     { resultPath: sfn.JsonPath.DISCARD },
   );
   // The history row is best effort: the error is already in the result and the alert.
-  record.addCatch(errorLevel, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
-  errored.next(record).next(errorLevel);
+  // Every result (passed, failed, errored; every level) publishes its metrics, then: an errored test alerts, a
+  // passed or log-level one returns, a failed warning or error test alerts.
+  const verdict = new sfn.Choice(scope, 'Verdict', { stateName: 'Verdict' })
+    .when(sfn.Condition.stringEquals('$.result.status', 'errored'), whichAlert)
+    .when(sfn.Condition.stringEquals('$.result.status', 'passed'), done)
+    .when(sfn.Condition.stringEquals('$.level', 'log'), done)
+    .otherwise(whichAlert);
+  const metrics = publishTestResult(scope, 'TestMetrics', {
+    identity: pipelineIdentity(target, definition.id),
+    resultPath: '$.result',
+    levelPath: '$.level',
+    inControlPath: '$.inControl',
+    next: verdict,
+  });
+  record.addCatch(metrics.start, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  errored.next(record).next(metrics.start);
   const catchTo = (task: sfn.TaskStateBase) =>
     task.addCatch(errored, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
 
@@ -398,11 +404,7 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
     },
     resultPath: '$.result',
   });
-  const verdict = new sfn.Choice(scope, 'Verdict', { stateName: 'Verdict' })
-    .when(sfn.Condition.stringEquals('$.result.status', 'passed'), done)
-    .when(sfn.Condition.stringEquals('$.level', 'log'), done)
-    .otherwise(errorLevel);
-  read.next(shape).next(verdict);
+  read.next(shape).next(metrics.start);
 
   const loop = statementLoop(new Construct(scope, 'TestPoll'), context, errored, read, catchTo);
   const evaluate = dataApiTask(

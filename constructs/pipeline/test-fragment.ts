@@ -91,6 +91,8 @@ export class TestFragment extends sfn.StateMachineFragment {
         test: test.name,
         level: test.level,
         expectation: describeRule(test.rule),
+        // An in_control test also publishes its band (constructs/observability/test-metrics.ts).
+        inControl: test.rule.kind === 'in_control',
         icon: ICONS[test.level],
         'runId.$': PATHS.runId,
         'startedAt.$': PATHS.startedAt,

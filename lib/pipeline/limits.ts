@@ -57,21 +57,23 @@ export function sqlRunEvents(polls: number): number {
 }
 
 /**
- * Worst case of one `Evaluate test` child execution: evaluate, every poll, read, verdict, the error path, the failed
- * error test's metrics (a level Choice, two PutMetricData calls, the Choice of the alert), the alert.
+ * Worst case of one `Evaluate test` child execution: evaluate, every poll, read, the error path, the test's metrics
+ * (two PutMetricData calls, the band Choice and its call), the verdict and alert Choices, the alert.
  */
 export function testRunEvents(test: TestDefinition): number {
   const polls = maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS);
   const read = EVENTS.task + EVENTS.pass + EVENTS.pass;
   const errored = EVENTS.pass + EVENTS.task;
-  const failedMetrics = 2 * EVENTS.pass + 2 * EVENTS.task;
+  const metrics = 3 * EVENTS.task + EVENTS.pass;
+  const choices = 2 * EVENTS.pass;
   return (
     EVENTS.execution +
     EVENTS.task +
     polls * POLL_EVENTS +
     read +
     errored +
-    failedMetrics +
+    metrics +
+    choices +
     EVENTS.task +
     EVENTS.pass * 2 +
     EVENTS.fail
@@ -132,7 +134,6 @@ export function historyEventBound(definition: PipelineDefinition, plan: PlanNode
     EVENTS.execution +
     3 * EVENTS.pass +
     RUN_BOOKKEEPING_EVENTS +
-    testMetricsEvents(definition.steps) +
     planEvents(plan, steps)
   );
 }
@@ -142,17 +143,6 @@ export function historyEventBound(definition: PipelineDefinition, plan: PlanNode
  * execution each; the record runs once, on the success or the failure path, and a failed write is caught).
  */
 const RUN_BOOKKEEPING_EVENTS = 2 * EVENTS.syncTask;
-
-/**
- * The `Publish test metrics` batch after the steps of one machine: the batch, its verdicts-only fallback and the
- * closing Pass, and per `in_control` test its band Choice and PutMetricData (none without tests).
- */
-export function testMetricsEvents(steps: readonly StepDefinition[]): number {
-  const tests = steps.flatMap((s) => s.tests);
-  if (tests.length === 0) return 0;
-  const bands = tests.filter((t) => t.rule.kind === 'in_control').length;
-  return 2 * EVENTS.task + EVENTS.pass + bands * (EVENTS.pass + EVENTS.task);
-}
 
 /** The stages a pipeline compiles to (see STAGE_WEIGHT), or undefined when it is one machine. */
 export function pipelineStages(
@@ -195,7 +185,6 @@ export function historyEventBounds(
       (stage) =>
         EVENTS.execution +
         2 * EVENTS.pass +
-        testMetricsEvents(planStepIds(stage).map((id) => steps.get(id)!)) +
         planEvents(stage, steps),
     ),
   };

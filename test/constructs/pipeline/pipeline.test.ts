@@ -192,28 +192,37 @@ describe('Pipeline steps and tests', () => {
     expect(machine.States['Evaluate and record'].Parameters['Sqls.$']).toMatch(
       /^States\.Array\(States\.Format\('INSERT INTO analytics\.kitchens_test_history/,
     );
-    expect(machine.States.Verdict.Choices.map((c: any) => c.Next)).toStrictEqual(['Test result', 'Test result']);
-    // A test that did not pass: an error-level one publishes its metrics first (the run ends before the batch), each
-    // call caught, then the alert for what happened.
-    expect(machine.States.Verdict.Default).toBe('Error-level test?');
-    expect(machine.States['Record the error'].Next).toBe('Error-level test?');
-    expect(machine.States['Record the error'].Catch[0].Next).toBe('Error-level test?');
-    expect(machine.States['Error-level test?'].Choices).toStrictEqual([
-      { Variable: '$.level', StringEquals: 'error', Next: 'Publish failed test metrics' },
-    ]);
-    expect(machine.States['Error-level test?'].Default).toBe('Which alert?');
-    expect(machine.States['Publish failed test metrics']).toMatchObject({
+    // Every result, passed, failed or errored, publishes its metrics first (each call caught), then the verdict.
+    expect(machine.States['Result record'].Next).toBe('Publish test metrics');
+    expect(machine.States['Record the error'].Next).toBe('Publish test metrics');
+    expect(machine.States['Record the error'].Catch[0].Next).toBe('Publish test metrics');
+    expect(machine.States['Publish test metrics']).toMatchObject({
       Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
-      Next: 'Which alert?',
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Publish failed test verdict' }],
+      Next: 'Test band known?',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Publish test verdict' }],
     });
-    expect(
-      machine.States['Publish failed test metrics'].Parameters.MetricData.map((d: any) => d.MetricName),
-    ).toStrictEqual(['TestValue', 'TestResult', 'PipelineTestResult']);
-    expect(machine.States['Publish failed test verdict']).toMatchObject({
-      Next: 'Which alert?',
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Which alert?' }],
+    expect(machine.States['Publish test metrics'].Parameters.MetricData.map((d: any) => d.MetricName)).toStrictEqual([
+      'TestValue',
+      'TestResult',
+      'PipelineTestResult',
+    ]);
+    expect(machine.States['Publish test verdict']).toMatchObject({
+      Next: 'Test band known?',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Test band known?' }],
     });
+    expect(machine.States['Test band known?'].Choices[0].Next).toBe('Publish test band');
+    expect(machine.States['Test band known?'].Default).toBe('Verdict');
+    expect(machine.States['Publish test band']).toMatchObject({
+      Next: 'Verdict',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'Verdict' }],
+    });
+    // An errored test alerts at every level; a passed or log-level one returns; a failed one alerts.
+    expect(machine.States.Verdict.Choices.map((c: any) => c.Next)).toStrictEqual([
+      'Which alert?',
+      'Test result',
+      'Test result',
+    ]);
+    expect(machine.States.Verdict.Default).toBe('Which alert?');
     expect(machine.States['Which alert?'].Choices).toStrictEqual([
       { Variable: '$.result.status', StringEquals: 'errored', Next: 'Alert: test errored' },
     ]);
@@ -433,8 +442,6 @@ describe('The bundled orders pipeline', () => {
         'Test: negative amounts',
         'Summarise daily revenue',
         'Test: daily revenue days',
-        'Publish test metrics',
-        'Test metrics published: orders',
         'Record run',
         'Report results',
       ]);

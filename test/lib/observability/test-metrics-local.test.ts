@@ -63,6 +63,19 @@ const pipelineDims = (level: string, verdict: string, kitchen = 'dev') => ({
 const items = (call: LocalMetricCall) =>
   call.data.map((d) => ({ metric: d.metricName, dimensions: d.dimensions, value: d.value, unit: d.unit }));
 
+/** The three items one test publishes (its value left out when it has none). */
+const testItems = (step: string, test: string, level: string, verdict: string, value?: number, kitchen = 'dev') => [
+  ...(value === undefined ? [] : [{ metric: 'TestValue', dimensions: dims(step, test, kitchen), value, unit: 'None' }]),
+  { metric: 'TestResult', dimensions: { ...dims(step, test, kitchen), Verdict: verdict }, value: 1, unit: 'Count' },
+  { metric: 'PipelineTestResult', dimensions: pipelineDims(level, verdict, kitchen), value: 1, unit: 'Count' },
+];
+
+/** Each call's state and items, keyed by the test it published (one call per test and state). */
+const byTest = (calls: readonly LocalMetricCall[]) =>
+  Object.fromEntries(
+    calls.map((c) => [`${c.data.find((d) => d.dimensions.Test)?.dimensions.Test} / ${c.state}`, items(c)]),
+  );
+
 describe('test metrics of a run with passing, warning and log tests', () => {
   const levels = () =>
     new PipelineBuilder('levels')
@@ -87,40 +100,17 @@ describe('test metrics of a run with passing, warning and log tests', () => {
       })
       .build(context);
 
-  it('should publish one batch with each value, verdict and per-pipeline count, with the run identity as dimensions', async () => {
+  it('should publish each test from its own execution: value, verdict and per-pipeline count, with the run identity', async () => {
     // WHEN the pipeline runs in the environment
     const result = await run(levels());
-    // THEN the run succeeds and makes exactly one PutMetricData call in the pipelines namespace
+    // THEN the run succeeds and each test makes one PutMetricData call in the pipelines namespace
     expect(result.status).toBe('succeeded');
-    expect(result.metrics.map((c) => [c.state, c.namespace])).toStrictEqual([
-      ['Publish test metrics', METRICS_NAMESPACE],
-    ]);
-    expect(items(result.metrics[0])).toStrictEqual([
-      { metric: 'TestValue', dimensions: dims('load', 'customers present'), value: 3, unit: 'None' },
-      { metric: 'TestValue', dimensions: dims('load', 'enough customers'), value: 3, unit: 'None' },
-      { metric: 'TestValue', dimensions: dims('check', 'countries missing'), value: 1, unit: 'None' },
-      {
-        metric: 'TestResult',
-        dimensions: { ...dims('load', 'customers present'), Verdict: 'passed' },
-        value: 1,
-        unit: 'Count',
-      },
-      { metric: 'PipelineTestResult', dimensions: pipelineDims('error', 'passed'), value: 1, unit: 'Count' },
-      {
-        metric: 'TestResult',
-        dimensions: { ...dims('load', 'enough customers'), Verdict: 'failed' },
-        value: 1,
-        unit: 'Count',
-      },
-      { metric: 'PipelineTestResult', dimensions: pipelineDims('warning', 'failed'), value: 1, unit: 'Count' },
-      {
-        metric: 'TestResult',
-        dimensions: { ...dims('check', 'countries missing'), Verdict: 'failed' },
-        value: 1,
-        unit: 'Count',
-      },
-      { metric: 'PipelineTestResult', dimensions: pipelineDims('log', 'failed'), value: 1, unit: 'Count' },
-    ]);
+    expect(result.metrics.map((c) => c.namespace)).toStrictEqual(Array(3).fill(METRICS_NAMESPACE));
+    expect(byTest(result.metrics)).toStrictEqual({
+      'customers present / Publish test metrics': testItems('load', 'customers present', 'error', 'passed', 3),
+      'enough customers / Publish test metrics': testItems('load', 'enough customers', 'warning', 'failed', 3),
+      'countries missing / Publish test metrics': testItems('check', 'countries missing', 'log', 'failed', 1),
+    });
     // AND the warning still alerted: publishing metrics changed nothing else
     expect(result.alerts.map((a) => a.context.test)).toStrictEqual(['enough customers']);
     expect(Object.keys(result.output.tests).sort()).toStrictEqual([
@@ -133,12 +123,15 @@ describe('test metrics of a run with passing, warning and log tests', () => {
   it('should name the Kitchen in the Kitchen dimension when the pipeline runs in a Kitchen', async () => {
     const result = await run(levels(), 'profit-report');
     expect(result.status).toBe('succeeded');
-    expect(new Set(result.metrics[0].data.map((d) => d.dimensions.Kitchen))).toStrictEqual(new Set(['profit-report']));
+    expect(result.metrics).toHaveLength(3);
+    expect(new Set(result.metrics.flatMap((c) => c.data.map((d) => d.dimensions.Kitchen)))).toStrictEqual(
+      new Set(['profit-report']),
+    );
   });
 });
 
 describe('a test whose query returns NULL', () => {
-  it('should fall back to the verdicts alone when CloudWatch rejects the batch, and the run still succeeds', async () => {
+  it('should fall back to the verdicts alone when CloudWatch rejects the value, and the run still succeeds', async () => {
     const definition = new PipelineBuilder('levels')
       .sql('load', {
         sql: 'SELECT 1',
@@ -156,29 +149,15 @@ describe('a test whose query returns NULL', () => {
     const result = await run(definition);
     expect(result.status).toBe('succeeded');
     expect(result.output.tests.newest_customer).toMatchObject({ value: 'null', status: 'failed' });
-    expect(result.metrics.map((c) => c.state)).toStrictEqual(['Publish test verdicts']);
-    expect(items(result.metrics[0])).toStrictEqual([
-      {
-        metric: 'TestResult',
-        dimensions: { ...dims('load', 'customers present'), Verdict: 'passed' },
-        value: 1,
-        unit: 'Count',
-      },
-      { metric: 'PipelineTestResult', dimensions: pipelineDims('error', 'passed'), value: 1, unit: 'Count' },
-      {
-        metric: 'TestResult',
-        dimensions: { ...dims('load', 'newest customer'), Verdict: 'failed' },
-        value: 1,
-        unit: 'Count',
-      },
-      { metric: 'PipelineTestResult', dimensions: pipelineDims('warning', 'failed'), value: 1, unit: 'Count' },
-    ]);
+    expect(byTest(result.metrics)).toStrictEqual({
+      'customers present / Publish test metrics': testItems('load', 'customers present', 'error', 'passed', 3),
+      'newest customer / Publish test verdict': testItems('load', 'newest customer', 'warning', 'failed'),
+    });
   });
 });
 
 describe('a failing error test', () => {
-  // The run ends before the batch: the failure path publishes the failing test's own items, with the batch's
-  // namespace and dimensions, from the scope the test ran in (the machine, a Parallel branch or a stage).
+  // Each test publishes from its own execution: the failing test and every test that ran before it.
   const failing = () =>
     new PipelineBuilder('levels')
       .sql('load', {
@@ -186,30 +165,42 @@ describe('a failing error test', () => {
         tests: [{ name: 'customers present', query: customers, rule: { min: 1000 }, level: 'error' }],
       })
       .build(context);
-  const failedItems = (verdict: string, value?: number) => [
-    ...(value === undefined
-      ? []
-      : [{ metric: 'TestValue', dimensions: dims('load', 'customers present'), value, unit: 'None' }]),
-    {
-      metric: 'TestResult',
-      dimensions: { ...dims('load', 'customers present'), Verdict: verdict },
-      value: 1,
-      unit: 'Count',
-    },
-    { metric: 'PipelineTestResult', dimensions: pipelineDims('error', verdict), value: 1, unit: 'Count' },
-  ];
   const cause =
     'Test "customers present" of step "Load" did not pass (expected >= 1000): see the alert and the run output';
 
-  it('should publish its value and failed verdict before the run fails, and fail the run the same way', async () => {
+  it('should publish its value and failed verdict, and fail the run the same way', async () => {
     const result = await run(failing());
     expect([result.status, result.error, result.cause]).toStrictEqual(['failed', 'Kitchens.TestFailed', cause]);
-    expect(result.metrics.map((c) => [c.state, c.namespace])).toStrictEqual([
-      ['Publish failed test metrics', METRICS_NAMESPACE],
-    ]);
-    expect(items(result.metrics[0])).toStrictEqual(failedItems('failed', 3));
+    expect(byTest(result.metrics)).toStrictEqual({
+      'customers present / Publish test metrics': testItems('load', 'customers present', 'error', 'failed', 3),
+    });
     // Still one alert, the test's own
     expect(result.alerts.map((a) => a.context.test)).toStrictEqual(['customers present']);
+  });
+
+  it('should publish every test that ran before it in the same run', async () => {
+    const definition = new PipelineBuilder('levels')
+      .sql('first', {
+        sql: 'SELECT 1',
+        tests: [
+          { name: 'first ok', query: customers, rule: { min: 1 } },
+          { name: 'first warns', query: customers, rule: { min: 1000 }, level: 'warning' },
+        ],
+      })
+      .sql('load', {
+        after: ['first'],
+        sql: 'SELECT 1',
+        tests: [{ name: 'customers present', query: customers, rule: { min: 1000 }, level: 'error' }],
+      })
+      .build(context);
+    const result = await run(definition);
+    expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.metrics).toHaveLength(3);
+    expect(byTest(result.metrics)).toStrictEqual({
+      'first ok / Publish test metrics': testItems('first', 'first ok', 'error', 'passed', 3),
+      'first warns / Publish test metrics': testItems('first', 'first warns', 'warning', 'failed', 3),
+      'customers present / Publish test metrics': testItems('load', 'customers present', 'error', 'failed', 3),
+    });
   });
 
   it('should publish the verdict alone, errored, when the test query fails (there is no value)', async () => {
@@ -229,13 +220,14 @@ describe('a failing error test', () => {
     const result = await run(definition);
     expect(result.error).toBe('Kitchens.TestFailed');
     expect(result.tests.map((t) => [t.status, t.value])).toStrictEqual([['errored', 'null']]);
-    expect(result.metrics.map((c) => c.state)).toStrictEqual(['Publish failed test verdict']);
-    expect(items(result.metrics[0])).toStrictEqual(failedItems('errored'));
+    expect(byTest(result.metrics)).toStrictEqual({
+      'customers present / Publish test verdict': testItems('load', 'customers present', 'error', 'errored'),
+    });
   });
 
   it('should publish the same way when the test runs in a Parallel branch', async () => {
     const definition = new PipelineBuilder('levels')
-      .sql('other', { sql: 'SELECT 1' })
+      .sql('other', { sql: 'SELECT 1', tests: [{ name: 'other ok', query: customers, rule: { min: 1 } }] })
       .sql('load', {
         sql: 'SELECT 1',
         tests: [{ name: 'customers present', query: customers, rule: { min: 1000 }, level: 'error' }],
@@ -243,8 +235,9 @@ describe('a failing error test', () => {
       .build(context);
     const result = await run(definition);
     expect([result.error, result.cause]).toStrictEqual(['Kitchens.TestFailed', cause]);
-    expect(result.metrics.map((c) => c.state)).toStrictEqual(['Publish failed test metrics']);
-    expect(items(result.metrics[0])).toStrictEqual(failedItems('failed', 3));
+    expect(byTest(result.metrics)['customers present / Publish test metrics']).toStrictEqual(
+      testItems('load', 'customers present', 'error', 'failed', 3),
+    );
     expect(result.alerts).toHaveLength(1);
   });
 
@@ -259,34 +252,24 @@ describe('a failing error test', () => {
       .build(context);
     const result = await run(definition, 'profit-report', { stageWeight: 2 });
     expect(result.error).toBe('Kitchens.TestFailed');
-    // Stage 1 passed and published its batch; stage 2 published the failing test and failed the run.
-    expect(result.metrics.map((c) => c.state)).toStrictEqual(['Publish test metrics', 'Publish failed test metrics']);
-    expect(items(result.metrics[1])).toStrictEqual([
-      {
-        metric: 'TestValue',
-        dimensions: dims('load', 'customers present', 'profit-report'),
-        value: 3,
-        unit: 'None',
-      },
-      {
-        metric: 'TestResult',
-        dimensions: { ...dims('load', 'customers present', 'profit-report'), Verdict: 'failed' },
-        value: 1,
-        unit: 'Count',
-      },
-      {
-        metric: 'PipelineTestResult',
-        dimensions: pipelineDims('error', 'failed', 'profit-report'),
-        value: 1,
-        unit: 'Count',
-      },
-    ]);
+    // Stage 1's test and stage 2's failing test, each from its own execution.
+    expect(byTest(result.metrics)).toStrictEqual({
+      'first ok / Publish test metrics': testItems('first', 'first ok', 'error', 'passed', 3, 'profit-report'),
+      'customers present / Publish test metrics': testItems(
+        'load',
+        'customers present',
+        'error',
+        'failed',
+        3,
+        'profit-report',
+      ),
+    });
   });
 
   it('should fail the run with the test, unchanged, when CloudWatch refuses both calls', async () => {
     const refused = { error: 'CloudWatch.AccessDeniedException', times: 1 };
     const result = await run(failing(), undefined, {
-      injectErrors: { 'Publish failed test metrics': refused, 'Publish failed test verdict': refused },
+      injectErrors: { 'Publish test metrics': refused, 'Publish test verdict': refused },
     });
     expect([result.status, result.error, result.cause]).toStrictEqual(['failed', 'Kitchens.TestFailed', cause]);
     expect(result.metrics).toStrictEqual([]);
@@ -321,10 +304,7 @@ describe('an in_control test', () => {
     await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 400)`);
     const outlier = await run(definition);
     expect(outlier.output.tests.volume_in_control).toMatchObject({ status: 'failed', value: '506' });
-    expect(outlier.metrics.map((c) => c.state)).toStrictEqual([
-      'Publish test metrics',
-      'Publish band: volume in control',
-    ]);
+    expect(outlier.metrics.map((c) => c.state)).toStrictEqual(['Publish test metrics', 'Publish test band']);
     expect(items(outlier.metrics[1])).toStrictEqual([
       { metric: 'TestBandLower', dimensions: dims('check', 'volume in control'), value: 96.5566, unit: 'None' },
       { metric: 'TestBandUpper', dimensions: dims('check', 'volume in control'), value: 108.7768, unit: 'None' },

@@ -44,8 +44,9 @@ describe('history event bound', () => {
     // Task (6); for an error test its verdict Choice and the Pass naming the failure (2 each).
     expect(testEvents(step.tests[0])).toBe(6 + 2 + 2);
     expect(testEvents(step.tests[1])).toBe(6);
-    // ... + a failed error test's metrics: level Choice, two PutMetricData calls, alert Choice (2 + 10 + 2).
-    expect(testRunEvents(step.tests[0])).toBe(2 + 5 + 10 * 11 + 9 + 7 + 14 + 5 + 4 + 2);
+    // ... + the test's metrics: three PutMetricData calls and the band Choice, then the verdict and alert Choices
+    // (15 + 2 + 4).
+    expect(testRunEvents(step.tests[0])).toBe(2 + 5 + 10 * 11 + 9 + 7 + 21 + 5 + 4 + 2);
   });
 
   it('fails when a Run SQL child execution could exceed 25,000 history events, naming the step', () => {
@@ -69,8 +70,8 @@ describe('history event bound', () => {
     }
     const definition = builder.build(context);
     // 200 x (SQL step 6 + failure path 9 + error test 10) + start and end (2 + 6) + the history setup and the run
-    // record (6 each) + the metrics batch, its fallback and closing Pass (5 + 5 + 2).
-    expect(historyEventBound(definition, planSteps(definition.steps))).toBe(200 * 25 + 8 + 12 + 12);
+    // record (6 each). The tests publish their metrics from their own child executions.
+    expect(historyEventBound(definition, planSteps(definition.steps))).toBe(200 * 25 + 8 + 12);
     expect(problems(definition)).toStrictEqual([]);
   });
 
