@@ -130,12 +130,7 @@ function planEvents(node: PlanNode, steps: ReadonlyMap<string, StepDefinition>):
 export function historyEventBound(definition: PipelineDefinition, plan: PlanNode): number {
   const steps = new Map(definition.steps.map((s) => [s.id, s]));
   // Start Pass, results Pass, Succeed.
-  return (
-    EVENTS.execution +
-    3 * EVENTS.pass +
-    RUN_BOOKKEEPING_EVENTS +
-    planEvents(plan, steps)
-  );
+  return EVENTS.execution + 3 * EVENTS.pass + RUN_BOOKKEEPING_EVENTS + planEvents(plan, steps);
 }
 
 /**
@@ -181,12 +176,7 @@ export function historyEventBounds(
   };
   return {
     pipeline: EVENTS.execution + 3 * EVENTS.pass + RUN_BOOKKEEPING_EVENTS + skeleton(stages.staged) + EVENTS.fail,
-    stages: stages.stages.map(
-      (stage) =>
-        EVENTS.execution +
-        2 * EVENTS.pass +
-        planEvents(stage, steps),
-    ),
+    stages: stages.stages.map((stage) => EVENTS.execution + 2 * EVENTS.pass + planEvents(stage, steps)),
   };
 }
 
