@@ -19,15 +19,12 @@ import {
 } from '../../lib/observability/metrics';
 import type { PipelineDefinition, TestLevel } from '../../lib/pipeline/model';
 import { retryTransient } from '../pipeline/states';
-import { testResultKey } from '../pipeline/test-fragment';
 
 /** PutMetricData errors worth a retry, as Step Functions names them for the aws-sdk integration. */
 const CLOUDWATCH_TRANSIENT = ['CloudWatch.InternalServiceException', 'CloudWatch.CloudWatchException'];
 
 /** One test of a pipeline, as its dashboard charts it. */
 export interface PublishedTest {
-  /** Key of the test's result in `$.tests` and in the run output. */
-  readonly key: string;
   readonly step: string;
   readonly test: string;
   readonly level: TestLevel;
@@ -39,7 +36,6 @@ export interface PublishedTest {
 export function publishedTests(definition: PipelineDefinition): PublishedTest[] {
   return definition.steps.flatMap((step) =>
     step.tests.map((test) => ({
-      key: testResultKey(test.name),
       step: step.id,
       test: test.name,
       level: test.level,

@@ -62,9 +62,6 @@ export function dataApiErrorsMetricName(stateMachineName: string): string {
   return `${METRIC.dataApiErrors}-${stateMachineName}`;
 }
 
-/** CloudWatch accepts at most 1,000 metric data items in one PutMetricData call. */
-export const PUT_METRIC_DATA_MAX_ITEMS = 1000;
-
 /** Metric name of the container failure filter of one pipeline. */
 export function containerFailuresMetricName(stateMachineName: string): string {
   return `ContainerFailures-${stateMachineName}`;

@@ -44,9 +44,10 @@ describe('history event bound', () => {
     // Task (6); for an error test its verdict Choice and the Pass naming the failure (2 each).
     expect(testEvents(step.tests[0])).toBe(6 + 2 + 2);
     expect(testEvents(step.tests[1])).toBe(6);
-    // ... + the test's metrics: three PutMetricData calls and the band Choice, then the verdict and alert Choices
-    // (15 + 2 + 4).
-    expect(testRunEvents(step.tests[0])).toBe(2 + 5 + 10 * 11 + 9 + 7 + 21 + 5 + 4 + 2);
+    // Start and end (2), evaluate (5), 10 polls (11 each), read and result record (5 + 2), the error path (7), the
+    // test's metrics: three PutMetricData calls and the band Choice, then the verdict and alert Choices (15 + 2 + 4),
+    // the alert (5), two Pass states (4) and the Fail (2).
+    expect(testRunEvents(step.tests[0])).toBe(2 + 5 + 10 * 11 + 7 + 7 + 21 + 5 + 4 + 2);
   });
 
   it('fails when a Run SQL child execution could exceed 25,000 history events, naming the step', () => {
