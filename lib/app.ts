@@ -2,7 +2,7 @@
  * Builds the CDK app from a validated config: one stack per environment, plus a Kitchen stack when the
  * `kitchen` context is set. Shared by bin/app.ts, the CLI, the benchmarks and the tests.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Validations, type Stack } from 'aws-cdk-lib';
 import { CloneExportStack, CloneImportStack } from '../constructs/clone/clone-transfer';
 import { awsSolutionsChecks } from '../constructs/core/nag-checks';
 import { EnvironmentStack } from '../constructs/environment/environment-stack';
@@ -35,6 +35,12 @@ export interface BuildAppOptions {
    * @default true
    */
   readonly nag?: boolean;
+  /**
+   * Which stacks the cdk-nag checks cover (with `nag` on): `library`, the stacks `buildApp` creates (a stack of your
+   * own in the same app is not failed by them); `app`, every stack of the app, yours included.
+   * @default 'library'
+   */
+  readonly nagScope?: 'library' | 'app';
   /**
    * Where the cloud assembly is written; used only when `buildApp` creates the app.
    * @default - the CDK default (`cdk.out`, or the directory the CDK CLI passes)
@@ -150,11 +156,14 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
       hosts[environment.name] = new KitchenHostStack(theApp, names.kitchensStackName, { config, environment });
     }
   }
+  const cloneStacks: Stack[] = [];
   for (const transfer of cloneTransfers(config)) {
     if (options.environments && !options.environments.includes(transfer.target.name)) continue;
     const { sourceNames, targetNames } = transfer;
-    new CloneExportStack(theApp, `${sourceNames.stackName}-clone-to-${transfer.target.name}`, { transfer });
-    new CloneImportStack(theApp, `${targetNames.stackName}-clone-from-${transfer.source.name}`, { transfer });
+    cloneStacks.push(
+      new CloneExportStack(theApp, `${sourceNames.stackName}-clone-to-${transfer.target.name}`, { transfer }),
+      new CloneImportStack(theApp, `${targetNames.stackName}-clone-from-${transfer.source.name}`, { transfer }),
+    );
   }
   const kitchens: Record<string, KitchenStack> = {};
   const context = (key: string): unknown => theApp.node.tryGetContext(key);
@@ -180,9 +189,15 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     addDeploymentMetadata(kitchens[name], commit);
   }
   if (options.nag ?? true) {
+    const scope = options.nagScope ?? 'library';
+    if (scope !== 'library' && scope !== 'app') {
+      throw new ConfigError([`buildApp: options.nagScope must be 'library' or 'app', got: ${JSON.stringify(scope)}`]);
+    }
     // cdk-nag loads only when the checks run (tests, the CLI's in-process synths and the benches turn them off),
     // and its rules do not load the aws-cdk-lib service modules the app has no resource of (nag-checks.ts).
-    Validations.of(theApp).addPlugins(awsSolutionsChecks(theApp));
+    // Plugins attach to the app; with the library scope the plugin checks only the stacks made here.
+    const own = [...Object.values(environments), ...Object.values(hosts), ...cloneStacks, ...Object.values(kitchens)];
+    Validations.of(theApp).addPlugins(awsSolutionsChecks(theApp, scope === 'library' ? () => own : undefined));
   }
   return { app: theApp, environments, kitchenHosts: hosts, kitchens };
 }

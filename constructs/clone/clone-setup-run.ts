@@ -8,6 +8,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { packagePath } from '../../lib/package-root';
 import { acknowledge, nagPartition, resourceFinding } from '../core/nag';
+import { nodeRuntime, settleNodeRuntime, settleProviderRuntimes } from '../core/runtime';
 
 /** The deploy-time handlers of the clone setup run (lambda/clone-setup). */
 export const CLONE_SETUP_CODE = packagePath('lambda/clone-setup');
@@ -59,7 +60,7 @@ export class CloneSetupRun extends Construct {
       logs.grantWrite(role);
       const fn = new lambda.Function(this, handlerId, {
         description: `cdk-kitchens: ${what}`,
-        runtime: lambda.Runtime.NODEJS_24_X,
+        runtime: nodeRuntime(this),
         architecture: lambda.Architecture.ARM_64,
         handler: `index.${entry}`,
         code: lambda.Code.fromAsset(CLONE_SETUP_CODE),
@@ -68,6 +69,7 @@ export class CloneSetupRun extends Construct {
         role,
         logGroup: logs,
       });
+      settleNodeRuntime(fn);
       return { fn, role };
     };
     const { fn: onEvent } = handler('OnEvent', 'onEvent', 'starts the clone setup state machine on deploy');
@@ -112,6 +114,8 @@ export class CloneSetupRun extends Construct {
         includeExecutionData: false,
       },
     });
+    // The framework's functions take their runtime from a regional fact; cdk-nag compares with Runtime.ALL.
+    settleProviderRuntimes(this.provider);
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::CloneSetup',

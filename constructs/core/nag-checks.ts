@@ -163,14 +163,31 @@ function absentClass(name: string): new () => object {
  * cdk-nag's AwsSolutions checks (cdk-nag loads here, not when this module loads), as a plugin for
  * `Validations.of(app).addPlugins(...)`: the same findings as `new AwsSolutionsChecks(app)`, without loading the
  * service modules the app does not use.
+ *
+ * `Validations.of()` takes plugins at app or stage scope only, so a plugin meant for some stacks of an app scopes
+ * itself: given `targets`, it checks the construct trees they return (each stack with its nested stacks) and nothing
+ * else of the app, so a user's own stack beside the library's is not failed by the library's checks.
+ *
+ * @param targets - the constructs to check, read when the checks run; default: the whole app
  */
-export function awsSolutionsChecks(scope: IConstruct): IPolicyValidationPlugin {
+export function awsSolutionsChecks(scope: IConstruct, targets?: () => Iterable<IConstruct>): IPolicyValidationPlugin {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- cdk-nag and its 300 rule files load only here
   const nag = require('cdk-nag') as typeof import('cdk-nag');
   class AwsSolutionsChecks extends nag.AwsSolutionsChecks {
     public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
       const root = (context as { readonly appConstruct?: IConstruct }).appConstruct ?? scope.node.root;
-      return withAbsentServicesHidden(root, () => super.validate(context));
+      return withAbsentServicesHidden(root, () => {
+        if (!targets) return this.validateScope(root);
+        const merged: PolicyValidationPluginReport['violations'][number][] = [];
+        for (const target of targets()) {
+          for (const violation of this.validateScope(target).violations) {
+            const same = merged.find((v) => v.ruleName === violation.ruleName);
+            if (same) same.violatingResources.push(...violation.violatingResources);
+            else merged.push({ ...violation, violatingResources: [...violation.violatingResources] });
+          }
+        }
+        return { success: merged.length === 0, violations: merged };
+      });
     }
   }
   return new AwsSolutionsChecks(scope);

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { Names } from '../../lib/naming';
 import { packagePath } from '../../lib/package-root';
 import { acknowledge } from './nag';
+import { nodeRuntime, settleNodeRuntime } from './runtime';
 
 /** The custom resource code of the Kitchen provider and the warehouse users (lambda/kitchen-resources). */
 export const KITCHEN_RESOURCES_CODE = packagePath('lambda/kitchen-resources');
@@ -66,7 +67,7 @@ export class ResourcesFunction extends Construct {
     logGroup.grantWrite(this.role);
     this.function = new lambda.Function(this, 'Resource', {
       description: `cdk-kitchens: ${props.description}`,
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: nodeRuntime(this),
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: lambda.Code.fromAsset(KITCHEN_RESOURCES_CODE),
@@ -82,6 +83,7 @@ export class ResourcesFunction extends Construct {
         ...props.environment,
       },
     });
+    settleNodeRuntime(this.function);
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['redshift-data:ExecuteStatement'], resources: [props.clusterArn] }),
     );
