@@ -26,3 +26,12 @@ export function packageRoot(from: string = __dirname): string {
 export function packagePath(relative: string): string {
   return path.join(packageRoot(), relative);
 }
+
+/** The version of the installed package (its package.json). */
+export function packageVersion(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  if (typeof manifest.version !== 'string') throw new Error(`the ${PACKAGE_NAME} package.json has no version`);
+  return manifest.version;
+}

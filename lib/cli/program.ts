@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_SERVICE, EXIT_USAGE } from './errors';
 import { ConfigError } from '../config/errors';
 import { NameError } from '../naming';
+import { packageVersion } from '../package-root';
 
 export type Register = (program: Command) => void;
 
@@ -47,6 +48,7 @@ export function buildProgram(commands: readonly (Register | LazyCommand)[], argv
     .description('Personal DataOps Kitchens and aligned release environments on AWS')
     .option('-c, --config <file>', 'environment config file', 'kitchens.config.yaml')
     .option('--json', 'print results as JSON (progress goes to stderr)')
+    .version(packageVersion(), '-V, --version', 'print the installed cdk-kitchens version')
     .showHelpAfterError()
     .exitOverride();
   const wanted = argv === undefined ? undefined : { name: requestedCommand(argv) };

@@ -14,20 +14,10 @@ import { Client } from 'pg';
 import { runOutcome } from '../pipeline/outcome';
 import { evaluateTemplate, takeJsonataTask } from './jsonata';
 import { LocalMetricCall, putMetricData } from './metrics';
+import { installPromiseWithResolvers } from './node20';
 
-// aws-local-stepfunctions declares Node 22; on Node 20 it only lacks Promise.withResolvers.
-const promiseWithResolvers = Promise as unknown as { withResolvers?: () => unknown };
-if (!promiseWithResolvers.withResolvers) {
-  promiseWithResolvers.withResolvers = function withResolvers<T>() {
-    let resolve!: (value: T) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
+// aws-local-stepfunctions declares Node 22; on Node 20 it only lacks Promise.withResolvers (node20.ts).
+installPromiseWithResolvers();
 
 /** A test's result record, as the `Evaluate test` machine returns it (see docs/pipelines.md). */
 export interface LocalTestResult {

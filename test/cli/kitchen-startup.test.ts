@@ -56,6 +56,14 @@ describe('CLI start-up', () => {
     expect(run.loaded).toStrictEqual([]);
   });
 
+  it('should print the package version for kitchen --version without loading any command module', () => {
+    const run = loadedBy(['--version']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(run.stdout).toBe(`${manifest.version}\n`);
+    expect(run.commands).toStrictEqual([]);
+    expect(run.packages).toStrictEqual(['commander']);
+  });
+
   it('should load only the name command, and no package but commander, for kitchen name --from-branch', () => {
     const run = loadedBy(['name', '--from-branch', 'feature/JIRA-12_Profit-Report']);
     expect(run.stdout.trim()).toBe('jira-12-profit-report');

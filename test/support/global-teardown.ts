@@ -13,4 +13,9 @@ export default async function globalTeardown(): Promise<void> {
   if (state) {
     fs.rmSync(state, { force: true });
   }
+  // Everything the run wrote to its temporary directory (global-setup.ts), cloud assemblies included.
+  const runTmp = process.env.KITCHENS_TEST_RUN_TMPDIR;
+  if (runTmp) {
+    fs.rmSync(runTmp, { recursive: true, force: true });
+  }
 }

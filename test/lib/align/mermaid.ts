@@ -28,6 +28,12 @@ export interface RenderedMermaid {
   readonly png: Buffer;
 }
 
+/** Whether a `chromium` command runs on this machine (Debian's package; .ci/run installs it). */
+export function chromiumAvailable(): boolean {
+  const run = spawnSync('chromium', ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  return !run.error && run.status === 0;
+}
+
 /**
  * Renders one diagram with Mermaid's browser bundle in headless Chromium (the Debian `chromium` package, installed
  * by .ci/run): once for the DOM Mermaid produced, once for a screenshot.
