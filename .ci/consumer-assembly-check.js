@@ -22,43 +22,63 @@ for (const name of [...library, 'shop-dev-kitchen-try-it', ...own]) {
 }
 // The Kitchen's stack tags are in the manifest, where the toolkit reads them.
 const kitchenTags = manifest.artifacts['shop-dev-kitchen-try-it']?.properties?.tags ?? {};
-expect(Object.values(kitchenTags).includes('try-it'), `a tag naming the Kitchen try-it (tags: ${JSON.stringify(kitchenTags)})`);
+expect(
+  Object.values(kitchenTags).includes('try-it'),
+  `a tag naming the Kitchen try-it (tags: ${JSON.stringify(kitchenTags)})`,
+);
 
 // Every Lambda function of the library runs on the newest Node.js runtime the installed aws-cdk-lib knows.
 const lambda = require(require.resolve('aws-cdk-lib/aws-lambda', { paths: [process.cwd()] }));
-const majors = lambda.Runtime.ALL.map((r) => /^nodejs(\d+)\.x$/.exec(r.name)).filter(Boolean).map((m) => Number(m[1]));
+const majors = lambda.Runtime.ALL.map((r) => /^nodejs(\d+)\.x$/.exec(r.name))
+  .filter(Boolean)
+  .map((m) => Number(m[1]));
 const newest = `nodejs${Math.max(...majors)}.x`;
 const runtimes = new Set();
 for (const name of [...library, 'shop-dev-kitchen-try-it']) {
   for (const fn of resources(template(name), 'AWS::Lambda::Function')) runtimes.add(fn.Properties.Runtime);
 }
-expect(runtimes.size === 1 && runtimes.has(newest), `every library function on ${newest} (found: ${[...runtimes].join(', ')})`);
+expect(
+  runtimes.size === 1 && runtimes.has(newest),
+  `every library function on ${newest} (found: ${[...runtimes].join(', ')})`,
+);
 
 if (kind === 'consumer') {
   for (const env of ['production', 'staging', 'dev']) {
     const names = resources(template(`shop-${env}`), 'AWS::StepFunctions::StateMachine').map(
       (r) => r.Properties.StateMachineName,
     );
-    expect(names.includes(`shop-${env}-daily-totals`), `builder pipeline in shop-${env} (state machines: ${names.join(', ')})`);
+    expect(
+      names.includes(`shop-${env}-daily-totals`),
+      `builder pipeline in shop-${env} (state machines: ${names.join(', ')})`,
+    );
   }
   // The clone setup run ships its Lambda code in the package (lambda/clone-setup): the staged asset holds both handlers.
   const cloneExport = template('shop-production-clone-to-dev');
   expect(resources(cloneExport, 'Custom::CloneSetup').length === 1, 'the clone setup run (Custom::CloneSetup)');
-  const setup = resources(cloneExport, 'AWS::Lambda::Function').filter((f) => /^index\.(onEvent|isComplete)$/.test(f.Properties.Handler));
+  const setup = resources(cloneExport, 'AWS::Lambda::Function').filter((f) =>
+    /^index\.(onEvent|isComplete)$/.test(f.Properties.Handler),
+  );
   expect(setup.length === 2, 'the onEvent and isComplete functions of the clone setup run');
   for (const fn of setup) {
     const asset = path.resolve(dir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
     const entry = fn.Properties.Handler.slice('index.'.length);
-    expect(fs.existsSync(asset) && typeof require(asset)[entry] === 'function', `${entry} in the staged asset ${asset}`);
+    expect(
+      fs.existsSync(asset) && typeof require(asset)[entry] === 'function',
+      `${entry} in the staged asset ${asset}`,
+    );
   }
   const plain = template('ConsumerStack');
   expect(resources(plain, 'AWS::S3::Bucket').length === 4, 'four data lake buckets in ConsumerStack');
   expect(
-    resources(plain, 'AWS::SecretsManager::Secret').some((r) => r.Properties.Name === 'ConsumerStack/Vault/apps/partner-api'),
+    resources(plain, 'AWS::SecretsManager::Secret').some(
+      (r) => r.Properties.Name === 'ConsumerStack/Vault/apps/partner-api',
+    ),
     'vault secret named after the scope',
   );
   expect(
-    resources(plain, 'AWS::Chatbot::SlackChannelConfiguration').some((r) => r.Properties.ConfigurationName === 'ConsumerStack-Alerts'),
+    resources(plain, 'AWS::Chatbot::SlackChannelConfiguration').some(
+      (r) => r.Properties.ConfigurationName === 'ConsumerStack-Alerts',
+    ),
     'Slack configuration named after the scope',
   );
   expect(
@@ -70,13 +90,23 @@ if (kind === 'consumer') {
 } else {
   const analytics = template('Analytics');
   expect(resources(analytics, 'AWS::KMS::Key').length >= 1, 'the vault key in Analytics');
-  expect(resources(analytics, 'AWS::Chatbot::SlackChannelConfiguration').length === 1, 'the Slack configuration in Analytics');
-  const machines = resources(template('shop-dev'), 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName);
-  expect(machines.includes('shop-dev-daily-totals'), `the README's builder pipeline in shop-dev (${machines.join(', ')})`);
+  expect(
+    resources(analytics, 'AWS::Chatbot::SlackChannelConfiguration').length === 1,
+    'the Slack configuration in Analytics',
+  );
+  const machines = resources(template('shop-dev'), 'AWS::StepFunctions::StateMachine').map(
+    (r) => r.Properties.StateMachineName,
+  );
+  expect(
+    machines.includes('shop-dev-daily-totals'),
+    `the README's builder pipeline in shop-dev (${machines.join(', ')})`,
+  );
 }
 
 if (problems.length > 0) {
   console.error(`cloud assembly ${dir} is missing:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`cloud assembly ${dir}: ${stacks.length} stacks (${stacks.join(', ')}), functions on ${newest}, cdk-nag clean`);
+console.log(
+  `cloud assembly ${dir}: ${stacks.length} stacks (${stacks.join(', ')}), functions on ${newest}, cdk-nag clean`,
+);
