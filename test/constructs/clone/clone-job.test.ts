@@ -2,6 +2,7 @@ import '../../../lib/local/runner'; // installs the Promise.withResolvers polyfi
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CLONE_POLL_INTERVAL, CLONE_SETUP_TIMEOUT, CloneJob } from '../../../constructs/clone/clone-job';
+import { newestNodeRuntime } from '../../../constructs/core/runtime';
 import { buildApp } from '../../../lib/app';
 import { parseClonePlan, planDeclared } from '../../../lib/clone/planner';
 import { parsePointer } from '../../../lib/clone/snapshot';
@@ -217,8 +218,8 @@ describe('the production clone job', () => {
         .filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.'))
         .map((r) => [r.Properties.Handler, r.Properties.Runtime]);
       expect(handlers.sort()).toStrictEqual([
-        ['index.isComplete', 'nodejs24.x'],
-        ['index.onEvent', 'nodejs24.x'],
+        ['index.isComplete', newestNodeRuntime().name],
+        ['index.onEvent', newestNodeRuntime().name],
       ]);
     });
 
