@@ -25,6 +25,9 @@ describe('the entry module (what `import ... from "cdk-kitchens"` gives)', () =>
       'Names',
       'acknowledge',
       'nagPartition',
+      'NODE_RUNTIME_CONTEXT',
+      'nodeRuntime',
+      'awsSolutionsChecks',
     ];
     expect(expected.filter((name) => !(name in api))).toStrictEqual([]);
   });
