@@ -188,6 +188,8 @@ export type ToolkitLog = (level: IoMessageLevel, message: string) => void;
 export class KitchenIoHost implements IIoHost {
   /** Lines the app wrote to stderr while it synthesized (toolkit message CDK_ASSEMBLY_E1002). */
   readonly appErrorLines: string[] = [];
+  /** While true (a synth), only warnings and errors reach `log`: not the toolkit's synth summary. */
+  quiet = false;
 
   constructor(private readonly log: ToolkitLog) {}
 
@@ -198,6 +200,7 @@ export class KitchenIoHost implements IIoHost {
       return;
     }
     if (msg.level === 'debug' || msg.level === 'trace') return;
+    if (this.quiet && msg.level !== 'error' && msg.level !== 'warn') return;
     if (text.length > 0) this.log(msg.level, text);
   }
 
@@ -286,7 +289,11 @@ export async function synthesizeApp(
       disposeOutdir: true,
       lookups: request.lookups ?? false,
       resolveDefaultEnvironment: false,
-      ...(request.readOnly === true ? { synthOptions: { validation: false } } : {}),
+      // Read-only: the templates as the app builds them, without the toolkit's additions (path and asset metadata,
+      // the version-reporting resource), as an in-process build or an app run with only CDK_CONTEXT_JSON gives them.
+      ...(request.readOnly === true
+        ? { synthOptions: { validation: false, pathMetadata: false, assetMetadata: false, versionReporting: false } }
+        : {}),
     });
   } else {
     const build: AppBuilder =
@@ -312,11 +319,13 @@ export async function synthesizeApp(
   const validation = process.env.CDK_VALIDATION;
   if (source.kind !== 'command' && request.readOnly === true) process.env.CDK_VALIDATION = 'false';
   let assembly: SynthesizedAssembly;
+  if (ioHost) ioHost.quiet = true;
   try {
     assembly = await toolkit.synth(cx);
   } catch (e) {
     throw synthesisError(source, e, ioHost?.appErrorLines ?? []);
   } finally {
+    if (ioHost) ioHost.quiet = false;
     if (validation === undefined) delete process.env.CDK_VALIDATION;
     else process.env.CDK_VALIDATION = validation;
   }
@@ -337,7 +346,8 @@ export function synthesisError(source: AppSource, e: unknown, appErrorLines: rea
   const causeMessage = cause instanceof Error ? cause.message : '';
   const lines = (appErrorLines.length > 0 ? appErrorLines : causeMessage.split('\n'))
     .map((l) => l.trimEnd())
-    .filter((l) => l.trim() !== '');
+    // the app's own words, not the stack frames of its error
+    .filter((l) => l.trim() !== '' && !/^\s*at .+(:\d+:\d+\)?|\(native\)|<anonymous>\)?)$/.test(l));
   const shown = lines.slice(0, APP_ERROR_LINES);
   const more = lines.length > shown.length ? [`  | ... (${lines.length - shown.length} more lines)`] : [];
   const nag = lines.some((l) => /AwsSolutions-[A-Za-z]+\d+/.test(l)) && /Validation failed/i.test(lines.join('\n'));
