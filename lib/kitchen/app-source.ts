@@ -61,7 +61,7 @@ export function describeApp(source: AppSource): string {
     case 'module':
       return `the module ${source.module} (--app)`;
     case 'buildApp':
-      return 'the app buildApp builds from the config';
+      return 'buildApp(config) in this process';
   }
 }
 
@@ -347,7 +347,7 @@ export function synthesisError(source: AppSource, e: unknown, appErrorLines: rea
   const lines = (appErrorLines.length > 0 ? appErrorLines : causeMessage.split('\n'))
     .map((l) => l.trimEnd())
     // the app's own words, not the stack frames of its error
-    .filter((l) => l.trim() !== '' && !/^\s*at .+(:\d+:\d+\)?|\(native\)|<anonymous>\)?)$/.test(l));
+    .filter((l) => l.trim() !== '' && !/^\s*at .+(:\d+:\d+\)?|\(native\)|<anonymous>\)?)( \{)?$/.test(l));
   const shown = lines.slice(0, APP_ERROR_LINES);
   const more = lines.length > shown.length ? [`  | ... (${lines.length - shown.length} more lines)`] : [];
   const nag = lines.some((l) => /AwsSolutions-[A-Za-z]+\d+/.test(l)) && /Validation failed/i.test(lines.join('\n'));
