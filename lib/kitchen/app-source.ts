@@ -350,6 +350,14 @@ export function synthesisError(source: AppSource, e: unknown, appErrorLines: rea
     .filter((l) => l.trim() !== '' && !/^\s*at .+(:\d+:\d+\)?|\(native\)|<anonymous>\)?)( \{)?$/.test(l));
   const shown = lines.slice(0, APP_ERROR_LINES);
   const more = lines.length > shown.length ? [`  | ... (${lines.length - shown.length} more lines)`] : [];
+  if (/Synthesis finished with errors/.test(toolkitMessage)) {
+    // The app ran; error annotations (cdk-nag findings among them, printed above) stop the synth as `cdk deploy` does.
+    return new CliError(
+      `${describeApp(source)} synthesized with errors (printed above): cdk-nag findings and other error annotations ` +
+        'stop the synth, as cdk deploy does',
+      EXIT_FAILED,
+    );
+  }
   const nag = lines.some((l) => /AwsSolutions-[A-Za-z]+\d+/.test(l)) && /Validation failed/i.test(lines.join('\n'));
   const head =
     source.kind === 'assembly'
