@@ -214,6 +214,29 @@ describe('an app that cannot be found or does not synthesize', () => {
     expect(error).not.toMatch(/^ {2}\| +at /m);
   });
 
+  it('fails with exit code 1 when cdk-nag findings stop the synth, as cdk deploy does', async () => {
+    // GIVEN an app with a bucket of its own that cdk-nag flags
+    fs.writeFileSync(
+      path.join(dir, 'bin', 'nag.ts'),
+      [
+        "import * as cdk from 'aws-cdk-lib/core';",
+        "import * as s3 from 'aws-cdk-lib/aws-s3';",
+        "import { buildApp, loadConfig } from 'cdk-kitchens';",
+        'const app = new cdk.App();',
+        "buildApp(loadConfig('kitchens.config.yaml'), { environments: [] }, app);",
+        "new s3.Bucket(new cdk.Stack(app, 'Plain', { env: { account: '333333333333', region: 'eu-west-1' } }), 'Open');",
+        '',
+      ].join('\n'),
+    );
+    const command = tsCommand('bin/nag.ts');
+    const run = await kitchen(['--app', command, 'create', KITCHEN, '--dry-run', '--owner', 'alice'], config);
+    expect(run.stderr).toContain('AwsSolutions-S1');
+    expect(run.stderr).toContain(
+      `error: the app "${command}" (--app) synthesized with errors (printed above): cdk-nag findings and other error annotations stop the synth, as cdk deploy does\n`,
+    );
+    expect(run.code).toBe(1);
+  });
+
   it('fails with exit code 2 naming the cdk.json app that does not run', async () => {
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-consumer-broken-'));
     fs.writeFileSync(path.join(other, 'cdk.json'), JSON.stringify({ app: 'node bin/app.js' }));

@@ -7,7 +7,6 @@ import { kitchenNameProblem, Names } from '../../naming';
 import { appOf, environmentStackName, readApp, type GlobalOptions } from '../app';
 import { CliError, EXIT_FAILED, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
-import { localTarget } from './run';
 
 export interface AlignOptions {
   readonly from?: string;
@@ -68,6 +67,8 @@ export function assemblyEnvironments(
  * the constructs when it builds the app itself).
  */
 function kitchenPairsOf(config: KitchensConfig, env: EnvironmentConfig, kitchen: string): [string, string][] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the run command's module loads only here
+  const { localTarget } = require('./run') as typeof import('./run');
   const environment = localTarget(config, env);
   const copy = localTarget(config, env, kitchen);
   const pairs: [string, string][] = Object.keys(environment.variables)
