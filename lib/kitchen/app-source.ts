@@ -273,6 +273,7 @@ export async function synthesizeApp(
   const context: Record<string, string> = { ...request.context };
   if (request.readOnly === true) context[NAG_CONTEXT] = 'false';
   let cx: ICloudAssemblySource;
+  let outdir: string | undefined;
   if (source.kind === 'assembly') {
     if (toolkit.fromAssemblyDirectory === undefined) throw new Error('this toolkit cannot read an assembly');
     cx = await toolkit.fromAssemblyDirectory(source.directory);
@@ -285,10 +286,11 @@ export async function synthesizeApp(
       // cdk.json, cdk.context.json and ~/.cdk.json, then the command line's context: what `cdk synth -c` reads.
       contextStore: new CdkAppMultiContext(source.workingDirectory, context),
       // A private output directory: the user's own cdk.out (and its lock) is left alone.
-      outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'kitchen-app-')),
+      outdir: (outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchen-app-'))),
       disposeOutdir: true,
       lookups: request.lookups ?? false,
-      resolveDefaultEnvironment: false,
+      // With credentials (create, delete), the app gets CDK_DEFAULT_ACCOUNT/REGION as `cdk deploy` gives them.
+      resolveDefaultEnvironment: request.lookups ?? false,
       // Read-only: the templates as the app builds them, without the toolkit's additions (path and asset metadata,
       // the version-reporting resource), as an in-process build or an app run with only CDK_CONTEXT_JSON gives them.
       ...(request.readOnly === true
@@ -323,6 +325,8 @@ export async function synthesizeApp(
   try {
     assembly = await toolkit.synth(cx);
   } catch (e) {
+    // the toolkit removes the output directory with the assembly; a failed synth leaves no assembly to dispose
+    if (outdir !== undefined) fs.rmSync(outdir, { recursive: true, force: true });
     throw synthesisError(source, e, ioHost?.appErrorLines ?? []);
   } finally {
     if (ioHost) ioHost.quiet = false;
