@@ -120,6 +120,10 @@ consumer_row() {
   node_modules/.bin/kitchen --help >/dev/null
   [ "$(node_modules/.bin/kitchen --version)" = "$(node -p 'require("./node_modules/cdk-kitchens/package.json").version')" ] ||
     { echo "kitchen --version does not print the installed version" >&2; return 1; }
+  if [ "$row" = newest ]; then
+    echo "== the installed kitchen command on the user's own app (.ci/consumer-cli.sh)"
+    "$repo/.ci/consumer-cli.sh" "$dir"
+  fi
   echo "matrix row $row passed: aws-cdk-lib $lib, constructs $constructs_version, aws-cdk $cli"
   cd "$repo"
 }

@@ -21,6 +21,24 @@ import { Names } from './naming';
 import { builtinValidation } from './validation';
 import { addDeploymentMarker, addDeploymentMetadata } from '../constructs/observability/deployment-marker';
 import { deploymentCommit } from './observability/deployment';
+import type { Pipeline } from '../constructs/pipeline/pipeline';
+import { NAG_CONTEXT, PIPELINE_METADATA } from './kitchen/app-source';
+
+/**
+ * Records each compiled pipeline's model (as given, before its variables are rendered) on its state machine, in the
+ * cloud assembly (`manifest.json`, not the template): the `kitchen` CLI reads the pipelines an app synthesized there.
+ */
+function recordPipelines(compiled: readonly Pipeline[], definitions: readonly PipelineDefinition[]): void {
+  for (const pipeline of compiled) {
+    const definition = definitions.find((d) => d.id === pipeline.definition.id);
+    if (definition === undefined) continue;
+    const resource = pipeline.stateMachine.node.defaultChild as { stateMachineName?: string };
+    pipeline.stateMachine.node.addMetadata(PIPELINE_METADATA, {
+      stateMachineName: resource.stateMachineName,
+      definition,
+    });
+  }
+}
 
 /**
  * A pipeline given to `buildApp` in code: a `PipelineBuilder` (validated against the config's apps here), a
@@ -32,7 +50,7 @@ export type PipelineSource = PipelineBuilder | PipelineDefinition | string;
 export interface BuildAppOptions {
   /**
    * Run the cdk-nag AwsSolutions checks during synth (findings fail the synth).
-   * @default true
+   * @default - true, unless the app's `kitchensNag` context is `false` (the `kitchen` CLI's read-only commands)
    */
   readonly nag?: boolean;
   /**
@@ -151,6 +169,7 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     const stack = new EnvironmentStack(theApp, names.stackName, { config, environment, pipelines });
     addDeploymentMetadata(stack, commit);
     addDeploymentMarker(stack, names, commit);
+    recordPipelines(stack.releaseEnvironment.pipelines, pipelines);
     environments[environment.name] = stack;
     if (environment.kitchens) {
       hosts[environment.name] = new KitchenHostStack(theApp, names.kitchensStackName, { config, environment });
@@ -187,8 +206,9 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     });
     kitchens[name] = new KitchenStack(theApp, names.stackName, { config, options: kitchenOpts, pipelines });
     addDeploymentMetadata(kitchens[name], commit);
+    recordPipelines(kitchens[name].kitchen.pipelines, pipelines);
   }
-  if (options.nag ?? true) {
+  if (options.nag ?? (context(NAG_CONTEXT) !== false && context(NAG_CONTEXT) !== 'false')) {
     const scope = options.nagScope ?? 'library';
     if (scope !== 'library' && scope !== 'app') {
       throw new ConfigError([`buildApp: options.nagScope must be 'library' or 'app', got: ${JSON.stringify(scope)}`]);

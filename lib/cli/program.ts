@@ -22,7 +22,7 @@ export interface LazyCommand {
 }
 
 /** Global options that take a value: the word after them is not the command. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-c', '--config']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-c', '--config', '-a', '--app']);
 
 /** The command `argv` runs (`kitchen help NAME` asks for NAME's help), or undefined for none. */
 export function requestedCommand(argv: readonly string[]): string | undefined {
@@ -47,6 +47,10 @@ export function buildProgram(commands: readonly (Register | LazyCommand)[], argv
   const program = new Command('kitchen')
     .description('Personal DataOps Kitchens and aligned release environments on AWS')
     .option('-c, --config <file>', 'environment config file', 'kitchens.config.yaml')
+    .option(
+      '-a, --app <app>',
+      'the CDK app: a command that synthesizes it, or a cloud assembly directory (default: the "app" of cdk.json)',
+    )
     .option('--json', 'print results as JSON (progress goes to stderr)')
     .version(packageVersion(), '-V, --version', 'print the installed cdk-kitchens version')
     .showHelpAfterError()

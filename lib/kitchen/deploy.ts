@@ -12,60 +12,35 @@ import type {
   DestroyResult,
   FromAssemblyBuilderOptions,
   ICloudAssemblySource,
-  IIoHost,
-  IoMessage,
-  IoMessageLevel,
-  IoRequest,
   SynthOptions,
 } from '@aws-cdk/toolkit-lib';
 import type { Stack } from '@aws-sdk/client-cloudformation';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
-import { CliError, EXIT_FAILED, EXIT_SERVICE, EXIT_USAGE } from '../cli/errors';
-import { ConfigError } from '../config/errors';
+import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../cli/errors';
 import { OWNER_PATTERN } from '../patterns';
+import {
+  describeApp,
+  KitchenIoHost,
+  kitchenToolkit,
+  synthesizeApp,
+  type AppSource,
+  type AssemblyStack,
+  type AssemblyToolkit,
+  type SynthesizedAssembly,
+  type ToolkitLog,
+} from './app-source';
 import { sdkErrorMessage, type AwsTarget } from './aws';
 import { KITCHEN_TAGS, kitchenContext, kitchenOptions } from './options';
 import { cloudFormationClient, describeKitchenStack, kitchenStackName, type CloudFormationLike } from './stacks';
 
-/** A stack of a synthesized assembly, as far as the Kitchen commands read it. */
-export interface AssemblyStack {
-  readonly stackName: string;
-  readonly hierarchicalId: string;
-  readonly template: { readonly Resources?: Readonly<Record<string, unknown>> };
-}
-
-/** What `Toolkit.synth` returns (a CachedCloudAssembly), as far as the Kitchen commands read it. */
-export interface SynthesizedAssembly extends ICloudAssemblySource {
-  readonly cloudAssembly: { readonly stacksRecursively: readonly AssemblyStack[] };
-  dispose(): Promise<void>;
-}
+export { KitchenIoHost, type AssemblyStack, type SynthesizedAssembly, type ToolkitLog };
 
 /** The part of `@aws-cdk/toolkit-lib`'s Toolkit the Kitchen commands use; tests inject a fake. */
-export interface KitchenToolkit {
+export interface KitchenToolkit extends AssemblyToolkit {
   fromAssemblyBuilder(builder: AssemblyBuilder, props?: FromAssemblyBuilderOptions): Promise<ICloudAssemblySource>;
   synth(cx: ICloudAssemblySource, options?: SynthOptions): Promise<SynthesizedAssembly>;
   deploy(cx: ICloudAssemblySource, options?: DeployOptions): Promise<DeployResult>;
   destroy(cx: ICloudAssemblySource, options?: DestroyOptions): Promise<DestroyResult>;
-}
-
-/** Receives the toolkit's messages (stack events, progress, warnings); the CLI prints them on stderr. */
-export type ToolkitLog = (level: IoMessageLevel, message: string) => void;
-
-/** An IoHost that hands every message above debug to `log` and answers every question with its default. */
-export class KitchenIoHost implements IIoHost {
-  constructor(private readonly log: ToolkitLog) {}
-
-  async notify(msg: IoMessage<unknown>): Promise<void> {
-    if (msg.level === 'debug' || msg.level === 'trace') return;
-    const text = msg.message.replace(/\u001b\[[0-9;]*m/g, '').trimEnd();
-    if (text.length > 0) this.log(msg.level, text);
-  }
-
-  async requestResponse<T>(msg: IoRequest<unknown, T>): Promise<T> {
-    // The CLI confirms before it calls the toolkit (kitchen delete); the toolkit's own prompts take their default.
-    await this.notify(msg);
-    return msg.defaultResponse;
-  }
 }
 
 export interface KitchenDeps {
@@ -76,22 +51,8 @@ export interface KitchenDeps {
   /** @default - discard */
   readonly log?: ToolkitLog;
   readonly now?: Date;
-  /** Run the cdk-nag checks during synth, as `cdk deploy` does. @default true */
+  /** Run the cdk-nag checks during an in-process synth, as `cdk deploy` does (a command app decides itself). @default true */
   readonly nag?: boolean;
-}
-
-async function defaultToolkit(aws: AwsTarget | undefined, log: ToolkitLog): Promise<KitchenToolkit> {
-  const tk = await import('@aws-cdk/toolkit-lib');
-  return new tk.Toolkit({
-    ioHost: new KitchenIoHost(log),
-    color: false,
-    emojis: false,
-    sdkConfig: {
-      baseCredentials: aws
-        ? tk.BaseCredentials.awsCliCompatible({ profile: aws.profile, defaultRegion: aws.region })
-        : tk.BaseCredentials.none(),
-    },
-  });
 }
 
 interface Synthesized {
@@ -99,59 +60,47 @@ interface Synthesized {
   readonly stack: AssemblyStack;
 }
 
-/** Synthesizes the app with the Kitchen context and finds the Kitchen stack in it. */
+/**
+ * Synthesizes the app with the Kitchen context, exactly as `cdk synth -c kitchen=NAME -c ...` does, and finds the
+ * Kitchen stack in it. The user's app (a command) builds every stack it has; this package's own `buildApp`, in
+ * process, builds only the Kitchen stack: it reads its environment's identifiers from SSM at deploy time, so it needs
+ * no environment stack in the assembly (and their warnings are not the Kitchen's).
+ */
 async function synthesizeKitchen(
   toolkit: KitchenToolkit,
+  ioHost: KitchenIoHost | undefined,
   config: KitchensConfig,
   stackName: string,
   context: Readonly<Record<string, string>>,
-  options: { readonly lookups: boolean; readonly nag: boolean; readonly now: Date },
+  options: { readonly app?: AppSource; readonly lookups: boolean; readonly nag: boolean; readonly now: Date },
 ): Promise<Synthesized> {
-  const { MemoryContext } = await import('@aws-cdk/toolkit-lib');
-  const builder: AssemblyBuilder = async (props) => {
-    const { buildApp } = await import('../app');
-    // Only the Kitchen stack: it reads its environment's identifiers from SSM at deploy time, so it needs no
-    // environment stack in the assembly (and their warnings are not the Kitchen's).
-    const { app } = buildApp(config, {
-      outdir: props.outdir,
-      context: props.context,
+  const { assembly, source } = await synthesizeApp(
+    {
+      source: options.app,
+      config,
+      passConfig: true,
+      context,
+      lookups: options.lookups,
       nag: options.nag,
       environments: [],
       now: options.now,
-    });
-    return app.synth() as unknown as Awaited<ReturnType<AssemblyBuilder>>;
-  };
-  const cx = await toolkit.fromAssemblyBuilder(builder, {
-    contextStore: new MemoryContext({ ...context }),
-    // The app pins every stack to its environment's account and region: no STS call to find defaults.
-    resolveDefaultEnvironment: false,
-    lookups: options.lookups,
-    clobberEnv: false,
-  });
-  let assembly: SynthesizedAssembly;
-  try {
-    assembly = await toolkit.synth(cx);
-  } catch (e) {
-    throw synthesisError(e);
-  }
+    },
+    toolkit,
+    ioHost,
+  );
   const stack = assembly.cloudAssembly.stacksRecursively.find((s) => s.stackName === stackName);
   if (!stack) {
     await assembly.dispose();
     const names = assembly.cloudAssembly.stacksRecursively.map((s) => s.stackName).join(', ');
     throw new CliError(
-      `the app built no Kitchen stack named ${stackName} (it built: ${names}); check that lib/app.ts builds a Kitchen when the "kitchen" context is set`,
-      EXIT_SERVICE,
+      `${describeApp(source)} built no Kitchen stack named ${stackName} (it built: ${names || 'nothing'}); ` +
+        (source.kind === 'assembly'
+          ? `synthesize it with the Kitchen's context (cdk synth -c kitchen=NAME ...), or give --app a command`
+          : 'check that the app calls buildApp(config, options, app), which builds a Kitchen when the "kitchen" context is set'),
+      EXIT_USAGE,
     );
   }
   return { assembly, stack };
-}
-
-/** The toolkit wraps what the app threw ("Assembly builder failed"): report the app's own error. */
-function synthesisError(e: unknown): Error {
-  const cause = (e as { cause?: unknown }).cause;
-  if (cause instanceof ConfigError || cause instanceof CliError) return cause;
-  const message = cause instanceof Error ? cause.message : sdkErrorMessage(e);
-  return new CliError(`synthesizing the Kitchen stack failed: ${message}`, EXIT_FAILED);
 }
 
 async function selectOnly(hierarchicalId: string): Promise<NonNullable<DeployOptions['stacks']>> {
@@ -180,6 +129,8 @@ export interface CreateKitchenRequest {
   readonly aws: AwsTarget;
   /** Synthesize only: no AWS call at all. */
   readonly dryRun?: boolean;
+  /** The app that builds the Kitchen stack (`cdk.json`, `--app`). @default - `buildApp` of the config, in process */
+  readonly app?: AppSource;
 }
 
 export interface CreateKitchenResult {
@@ -267,9 +218,11 @@ export async function createKitchen(
     slackChannelId: options.slackChannelId,
   });
 
-  const toolkit = deps.toolkit ?? (await defaultToolkit(request.dryRun ? undefined : aws, log));
+  const ioHost = deps.toolkit ? undefined : new KitchenIoHost(log);
+  const toolkit = deps.toolkit ?? (await kitchenToolkit(ioHost!, request.dryRun ? undefined : aws));
   log('info', `Synthesizing Kitchen ${name} (stack ${stackName})`);
-  const { assembly, stack } = await synthesizeKitchen(toolkit, config, stackName, resolved, {
+  const { assembly, stack } = await synthesizeKitchen(toolkit, ioHost, config, stackName, resolved, {
+    app: request.app,
     lookups: !request.dryRun,
     nag: deps.nag ?? true,
     now,
@@ -315,6 +268,8 @@ export interface DeleteKitchenRequest {
   readonly environment: EnvironmentConfig;
   readonly name: string;
   readonly aws: AwsTarget;
+  /** The app that builds the Kitchen stack (`cdk.json`, `--app`). @default - `buildApp` of the config, in process */
+  readonly app?: AppSource;
   /** Asked once the Kitchen is known to exist; deletion goes ahead only on true. @default - no question */
   readonly confirm?: (stackName: string) => Promise<boolean>;
 }
@@ -364,9 +319,11 @@ export async function deleteKitchen(
     owner: owner !== undefined && OWNER_PATTERN.test(owner) ? owner : 'unknown',
   });
   kitchenOptions(config, context, deps.now ?? new Date());
-  const toolkit = deps.toolkit ?? (await defaultToolkit(aws, log));
+  const ioHost = deps.toolkit ? undefined : new KitchenIoHost(log);
+  const toolkit = deps.toolkit ?? (await kitchenToolkit(ioHost!, aws));
   log('info', `Synthesizing Kitchen ${name} to select stack ${stackName}`);
-  const { assembly, stack } = await synthesizeKitchen(toolkit, config, stackName, context, {
+  const { assembly, stack } = await synthesizeKitchen(toolkit, ioHost, config, stackName, context, {
+    app: request.app,
     lookups: true,
     nag: false,
     now: deps.now ?? new Date(),

@@ -64,6 +64,9 @@ describe('kitchen run --local --app-command, in its own process', () => {
     const { code, stdout, stderr } = await cli([
       '--config',
       path.join(dir, 'kitchens.config.yaml'),
+      // the bundled app (it builds from the config the CLI gives it as the `config` context): no cdk.json here
+      '--app',
+      `node ${path.join(ROOT, 'dist', 'bin', 'app.js')}`,
       'run',
       'args',
       '--local',

@@ -4,7 +4,7 @@
  * loading any command module, and a command loads only its own. Checked in a fresh process through require.cache,
  * with the real entry point.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -43,6 +43,30 @@ function loadedBy(args: readonly string[]): Loaded {
   const report = JSON.parse(fs.readFileSync(file, 'utf8')) as Omit<Loaded, 'stdout'>;
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
   return { ...report, stdout };
+}
+
+/** Like `loadedBy`, for a run that fails: its exit code and stderr too. */
+function failedRun(args: readonly string[], cwd = ROOT): Loaded & { code: number | null; stderr: string } {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-startup-')), 'loaded.json');
+  const run = spawnSync(
+    process.execPath,
+    [
+      path.join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js'),
+      '--swc',
+      '-r',
+      path.join(__dirname, 'support', 'loaded-modules.js'),
+      path.join(ROOT, 'bin', 'kitchen.ts'),
+      ...args,
+    ],
+    {
+      cwd,
+      env: { ...process.env, KITCHENS_LOADED_FILE: file, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') },
+      encoding: 'utf8',
+    },
+  );
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as Omit<Loaded, 'stdout'>;
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  return { ...report, stdout: run.stdout, stderr: run.stderr, code: run.status };
 }
 
 describe('CLI start-up', () => {
@@ -91,6 +115,35 @@ describe('CLI start-up', () => {
       expect(run.stdout).toContain(`Usage: kitchen ${command} [options] <name>`);
       expect(run.loaded).toStrictEqual([]);
       expect(commandsLoaded(run)).toStrictEqual([command]);
+    }
+  });
+
+  it('should refuse bad arguments of the synthesizing commands without synthesizing or loading aws-cdk-lib', () => {
+    // GIVEN a working directory whose cdk.json app would write a marker file if it ever ran
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-startup-app-'));
+    const marker = path.join(dir, 'synthesized');
+    fs.writeFileSync(
+      path.join(dir, 'cdk.json'),
+      JSON.stringify({ app: `node -e "require('fs').writeFileSync('${marker}', '')"` }),
+    );
+    const config = path.join(ROOT, 'kitchens.config.yaml');
+    const cases: [string[], RegExp][] = [
+      [['create', 'X', '--dry-run'], /^error: Kitchen name "X"/m],
+      [['create', 'profit-report', '--dry-run', '--ttl', '99d'], /^error: --ttl must be at most/m],
+      [['run', 'orders', '--local', '--pg-url', 'mysql://x'], /^error: --pg-url must be a PostgreSQL URL/m],
+      [['history', 'orders', '--last', 'ten'], /^error: --last must be an integer/m],
+      [['metrics', '--since', 'yesterday'], /^error: --since/m],
+      [['align', '--env', 'dev'], /^error: kitchen align: --env goes with --kitchen/m],
+    ];
+    try {
+      for (const [args, message] of cases) {
+        const run = failedRun(['--config', config, ...args], dir);
+        expect({ args, code: run.code, loaded: run.loaded }).toStrictEqual({ args, code: 2, loaded: [] });
+        expect(run.stderr).toMatch(message);
+      }
+      expect(fs.existsSync(marker)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -92,7 +92,7 @@ describe('kitchen metrics', () => {
   it('fails with exit code 3 naming the stack when the environment is not deployed', async () => {
     const run = await kitchen(['metrics', '--env', 'dev']);
     expect(run.code).toBe(3);
-    expect(run.stderr).toBe(
+    expect(run.stderr).toContain(
       'error: kitchen metrics: could not read the events of stack acme-dev in eu-west-1: ValidationError: Stack with id acme-dev does not exist\n',
     );
   });

@@ -3,6 +3,7 @@
  * kitchens/cli-run-local/) so this file has its own schema on the shared test PostgreSQL.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { kitchen as run } from './support/cli';
 import { type LocalOrdersKitchen, localOrdersKitchen } from './support/local-orders';
 
@@ -79,7 +80,11 @@ describe('kitchen run --local', () => {
 
   it('fails with exit code 2 on an unknown pipeline or app', async () => {
     const unknown = await kitchen('run', 'invoices', '--local', '--pg-url', pgUrl);
-    expect(unknown.stderr).toBe('error: kitchen run: no pipeline "invoices" in the config; pipelines are: orders\n');
+    expect(unknown.stderr).toBe(
+      `synthesizing the app "node dist/bin/app.js" (the "app" of ${path.resolve('cdk.json')})...\n` +
+        `error: kitchen run: no pipeline "invoices" in the app "node dist/bin/app.js" (the "app" of ${path.resolve('cdk.json')}) ` +
+        '(stack acme-dev); pipelines are: orders\n',
+    );
     expect(unknown.code).toBe(2);
     const app = await kitchen('run', 'orders', '--local', '--pg-url', pgUrl, '--app-command', 'loader=node x.js');
     expect(app.stderr).toBe(

@@ -1,42 +1,82 @@
-import * as path from 'path';
 import type { Command } from 'commander';
-import type { AppBuilder } from '../../align/check';
 import { loadConfig } from '../../config/loader';
-import type { KitchensConfig } from '../../config/model';
-import { kitchenNameProblem } from '../../naming';
+import type { EnvironmentConfig, KitchensConfig } from '../../config/model';
+import { kitchenEnvironment } from '../../kitchen/args';
+import { findStack, loadAppModule, stackPipelines, type AppAssembly, type AppSource } from '../../kitchen/app-source';
+import { kitchenNameProblem, Names } from '../../naming';
+import { appOf, environmentStackName, readApp, type GlobalOptions } from '../app';
 import { CliError, EXIT_FAILED, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
 
 export interface AlignOptions {
   readonly from?: string;
   readonly to?: string;
-  readonly app?: string;
   readonly kitchen?: string;
   readonly env?: string;
 }
 
-/** Loads `--app MODULE`: a module exporting `buildApp(config, options)` like lib/app.ts (drift fixtures, custom apps). */
-export function loadAppBuilder(module: string | undefined): AppBuilder | undefined {
-  if (module === undefined) return undefined;
-  const file = path.resolve(module);
-  let loaded: { buildApp?: unknown; default?: unknown };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require(file) as typeof loaded;
-  } catch (e) {
-    throw new CliError(
-      `--app ${module}: cannot load the module (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`,
-      EXIT_USAGE,
-    );
+/** Templates (and artifact ids) of stacks of the app's assembly, read with aws-cdk-lib's cloud assembly reader. */
+function assemblyTemplates(
+  app: AppAssembly,
+  stackNames: readonly string[],
+): Record<string, { template: import('../../align').Template; artifactId: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- aws-cdk-lib loads only when templates are read
+  const { CloudAssembly } = require('aws-cdk-lib/cx-api') as typeof import('aws-cdk-lib/cx-api');
+  const assembly = new CloudAssembly(app.assembly.cloudAssembly.directory!, {
+    skipVersionCheck: true,
+    skipEnumCheck: true,
+  });
+  const out: Record<string, { template: import('../../align').Template; artifactId: string }> = {};
+  for (const name of stackNames) {
+    const artifact = assembly.stacksRecursively.find((s) => s.stackName === name)!;
+    out[name] = { template: artifact.template as import('../../align').Template, artifactId: artifact.id };
   }
-  const build = loaded.buildApp ?? loaded.default;
-  if (typeof build !== 'function') {
-    throw new CliError(
-      `--app ${module}: the module must export a function buildApp(config, options), like lib/app.ts`,
-      EXIT_USAGE,
-    );
-  }
-  return build as AppBuilder;
+  return out;
+}
+
+/** The templates and asset fingerprints of environments' stacks in the app's cloud assembly. */
+export function assemblyEnvironments(
+  app: AppAssembly,
+  config: KitchensConfig,
+  environments: readonly EnvironmentConfig[],
+): { templates: Record<string, import('../../align').Template>; assets: Record<string, Map<string, string>> } {
+  /* eslint-disable @typescript-eslint/no-require-imports -- aws-cdk-lib loads only when a command reads templates */
+  const { CloudAssembly } = require('aws-cdk-lib/cx-api') as typeof import('aws-cdk-lib/cx-api');
+  const { assetFingerprints } = require('../../align') as typeof import('../../align');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const directory = app.assembly.cloudAssembly.directory!;
+  const assembly = new CloudAssembly(directory, { skipVersionCheck: true, skipEnumCheck: true });
+  const names = environments.map((env) => findStack(app, environmentStackName(config, env), `environment ${env.name}`));
+  const read = assemblyTemplates(
+    app,
+    names.map((s) => s.stackName),
+  );
+  const templates: Record<string, import('../../align').Template> = {};
+  const assets: Record<string, Map<string, string>> = {};
+  environments.forEach((env, i) => {
+    const { template, artifactId } = read[names[i].stackName];
+    templates[env.name] = template;
+    assets[env.name] = assetFingerprints(assembly, artifactId);
+  });
+  return { templates, assets };
+}
+
+/**
+ * What legitimately differs between an environment's pipelines and a Kitchen's copies, from the config alone: the
+ * pipeline variables, the stack names and the state machine naming base (as lib/align/kitchen.ts pairs them from
+ * the constructs when it builds the app itself).
+ */
+function kitchenPairsOf(config: KitchensConfig, env: EnvironmentConfig, kitchen: string): [string, string][] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the run command's module loads only here
+  const { localTarget } = require('./run') as typeof import('./run');
+  const environment = localTarget(config, env);
+  const copy = localTarget(config, env, kitchen);
+  const pairs: [string, string][] = Object.keys(environment.variables)
+    .filter((k) => environment.variables[k] !== copy.variables[k])
+    .map((k) => [environment.variables[k], copy.variables[k] ?? '']);
+  pairs.push([environment.names.stackName, copy.names.stackName]);
+  pairs.push([environment.names.stateMachineName('x').slice(0, -1), copy.names.stateMachineName('x').slice(0, -1)]);
+  return pairs.sort((a, b) => b[0].length + b[1].length - (a[0].length + a[1].length));
 }
 
 /** Runs a synthesizing step; a failure to build the app is bad input (exit 2), not a service error. */
@@ -49,24 +89,9 @@ export function synthesizing<T>(what: string, run: () => T): T {
   }
 }
 
-function alignKitchen(opts: AlignOptions, config: KitchensConfig, build: AppBuilder | undefined, output: Output): void {
-  if (opts.from !== undefined || opts.to !== undefined) {
-    throw new CliError(
-      'kitchen align: --kitchen compares a Kitchen with its own environment; leave out --from and --to',
-      EXIT_USAGE,
-    );
-  }
-  const problem = kitchenNameProblem(
-    opts.kitchen!,
-    config.environments.map((e) => e.name),
-  );
-  if (problem) throw new CliError(`--kitchen: ${problem}`, EXIT_USAGE);
+function reportKitchen(result: import('../../align').KitchenAlignmentResult, output: Output): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { checkKitchenAlignment, renderKitchenAlignmentText } = require('../../align') as typeof import('../../align');
-  output.progress(`synthesizing Kitchen ${opts.kitchen} and its environment (cdk-nag and CDK validation off)...`);
-  const result = synthesizing('kitchen align', () =>
-    checkKitchenAlignment({ config, kitchen: opts.kitchen!, context: opts.env ? { kitchenEnv: opts.env } : {}, build }),
-  );
+  const { renderKitchenAlignmentText } = require('../../align') as typeof import('../../align');
   output.result(result, () => renderKitchenAlignmentText(result));
   if (!result.aligned) {
     throw new CliError(
@@ -76,7 +101,74 @@ function alignKitchen(opts: AlignOptions, config: KitchensConfig, build: AppBuil
   }
 }
 
-/** `kitchen align [--from ENV] [--to ENV] [--app MODULE]`: exit 0 aligned, 1 undeclared drift, 2 error. */
+async function alignKitchen(
+  opts: AlignOptions,
+  config: KitchensConfig,
+  source: AppSource,
+  output: Output,
+): Promise<void> {
+  if (opts.from !== undefined || opts.to !== undefined) {
+    throw new CliError(
+      'kitchen align: --kitchen compares a Kitchen with its own environment; leave out --from and --to',
+      EXIT_USAGE,
+    );
+  }
+  const kitchen = opts.kitchen!;
+  const problem = kitchenNameProblem(
+    kitchen,
+    config.environments.map((e) => e.name),
+  );
+  if (problem) throw new CliError(`--kitchen: ${problem}`, EXIT_USAGE);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const align = require('../../align') as typeof import('../../align');
+  if (source.kind === 'module' || source.kind === 'buildApp') {
+    const build = source.kind === 'module' ? loadAppModule(source.module) : undefined;
+    output.progress(`synthesizing Kitchen ${kitchen} and its environment (cdk-nag and CDK validation off)...`);
+    const result = synthesizing('kitchen align', () =>
+      align.checkKitchenAlignment({ config, kitchen, context: opts.env ? { kitchenEnv: opts.env } : {}, build }),
+    );
+    reportKitchen(result, output);
+    return;
+  }
+  // The app's own assembly, synthesized with the Kitchen's context: its environment's stack and the Kitchen's.
+  const started = Date.now();
+  const env = kitchenEnvironment(config, opts.env);
+  const app = await readApp(source, config, output, { kitchen, kitchenEnv: env.name });
+  let result: import('../../align').KitchenAlignmentResult;
+  try {
+    const envStack = findStack(app, environmentStackName(config, env), `environment ${env.name}`);
+    const kitchenStack = findStack(
+      app,
+      environmentStackName(config, env, kitchen),
+      `Kitchen ${kitchen}`,
+      source.kind === 'assembly' ? `; synthesize it with -c kitchen=${kitchen}` : '',
+    );
+    const templates = assemblyTemplates(app, [envStack.stackName, kitchenStack.stackName]);
+    const names = (k?: string) =>
+      new Names({ project: config.project, environment: env.name, account: env.account, kitchen: k });
+    const compared = align.compareKitchenPipelines(
+      templates[envStack.stackName].template,
+      templates[kitchenStack.stackName].template,
+      { environment: names(), kitchen: names(kitchen) },
+      {
+        pairs: kitchenPairsOf(config, env, kitchen),
+        models: {
+          environment: stackPipelines(envStack).map((p) => p.definition),
+          kitchen: stackPipelines(kitchenStack).map((p) => p.definition),
+        },
+      },
+    );
+    result = { ...compared, durationMs: Date.now() - started };
+  } finally {
+    await app.dispose();
+  }
+  reportKitchen(result, output);
+}
+
+/**
+ * `kitchen align [--from ENV] [--to ENV]`: exit 0 aligned, 1 undeclared drift, 2 error. The app is the global
+ * `--app` (a command, a cloud assembly directory, or a module exporting buildApp), else cdk.json's.
+ */
 export function register(program: Command): void {
   program
     .command('align')
@@ -85,16 +177,15 @@ export function register(program: Command): void {
     )
     .option('--from <environment>', 'environment to check (default: the development environment that hosts Kitchens)')
     .option('--to <environment>', 'environment to compare with (default: the production environment)')
-    .option('--app <module>', 'module exporting buildApp(config, options) to synthesize instead of the bundled app')
     .option('--kitchen <name>', "check a Kitchen's pipeline copies against its environment's pipelines instead")
     .option('--env <environment>', 'with --kitchen: the development environment of the Kitchen')
-    .action((opts: AlignOptions) => {
-      const global = program.opts<{ config: string; json?: boolean }>();
+    .action(async (opts: AlignOptions) => {
+      const global = program.opts<GlobalOptions>();
       const output = new Output(global);
       const config = loadConfig(global.config);
-      const build = loadAppBuilder(opts.app);
+      const source = appOf(program, { modules: true });
       if (opts.kitchen !== undefined) {
-        alignKitchen(opts, config, build, output);
+        await alignKitchen(opts, config, source, output);
         return;
       }
       if (opts.env !== undefined) {
@@ -104,12 +195,26 @@ export function register(program: Command): void {
         );
       }
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { checkAlignment, renderAlignmentText } = require('../../align') as typeof import('../../align');
-      output.progress('synthesizing both environments (cdk-nag and CDK validation off)...');
-      const result = synthesizing('kitchen align', () =>
-        checkAlignment({ config, from: opts.from, to: opts.to, build }),
-      );
-      output.result(result, () => renderAlignmentText(result));
+      const align = require('../../align') as typeof import('../../align');
+      let result: import('../../align').AlignmentResult;
+      if (source.kind === 'module' || source.kind === 'buildApp') {
+        const build = source.kind === 'module' ? loadAppModule(source.module) : undefined;
+        output.progress('synthesizing both environments (cdk-nag and CDK validation off)...');
+        result = synthesizing('kitchen align', () =>
+          align.checkAlignment({ config, from: opts.from, to: opts.to, build }),
+        );
+      } else {
+        const started = Date.now();
+        const { from, to } = synthesizing('kitchen align', () => align.resolveEnvironments(config, opts.from, opts.to));
+        const app = await readApp(source, config, output);
+        try {
+          const synthesized = assemblyEnvironments(app, config, [from, to]);
+          result = { ...align.compareEnvironments(config, from, to, synthesized), durationMs: Date.now() - started };
+        } finally {
+          await app.dispose();
+        }
+      }
+      output.result(result, () => align.renderAlignmentText(result));
       if (!result.aligned) {
         throw new CliError(
           `${result.from} and ${result.to} are not aligned: ${result.counts.drift} undeclared difference(s)`,

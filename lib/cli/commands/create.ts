@@ -14,6 +14,7 @@ import {
   readSshKey,
 } from '../../kitchen/args';
 import { awsTarget } from '../../kitchen/aws';
+import { appOf } from '../app';
 import { Output, table } from '../output';
 import { toolkitLog } from './kitchen-progress';
 
@@ -34,7 +35,9 @@ interface CreateOptions {
 export function register(program: Command): void {
   program
     .command('create')
-    .description('create a Kitchen (or update an existing one): deploys its stack through the CDK Toolkit Library')
+    .description(
+      "create a Kitchen (or update an existing one): synthesizes the app (cdk.json or --app) with the Kitchen's context and deploys its stack through the CDK Toolkit Library",
+    )
     .argument('<name>', 'the Kitchen name (see kitchen name --from-branch)')
     .option('--env <environment>', 'development environment to create it in (default: the first that allows Kitchens)')
     .option('--from <parent>', 'parent environment or Kitchen (default: the environment)')
@@ -63,6 +66,8 @@ export function register(program: Command): void {
       const owner = opts.owner !== undefined ? checkOwner(opts.owner) : undefined;
       const profile = opts.profile !== undefined ? checkProfile(opts.profile) : undefined;
       const region = opts.region !== undefined ? checkRegion(opts.region, environment, true) : undefined;
+      // The user's app (cdk.json or --app) builds the Kitchen stack, as `cdk synth -c kitchen=NAME` does.
+      const app = appOf(program);
 
       const { createKitchen } = await import('../../kitchen/deploy');
       const result = await createKitchen(
@@ -78,6 +83,7 @@ export function register(program: Command): void {
           slackChannelId,
           aws: awsTarget(environment, { region, profile }),
           dryRun: opts.dryRun === true,
+          app,
         },
         { log: toolkitLog(output) },
       );

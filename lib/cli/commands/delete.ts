@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/loader';
 import { checkKitchenName, checkProfile, checkRegion, kitchenEnvironment } from '../../kitchen/args';
 import { awsTarget } from '../../kitchen/aws';
+import { appOf } from '../app';
 import { CliError, EXIT_FAILED, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
 import { toolkitLog } from './kitchen-progress';
@@ -54,12 +55,14 @@ export function register(program: Command): void {
           EXIT_USAGE,
         );
       }
+      const app = appOf(program);
       const { deleteKitchen } = await import('../../kitchen/deploy');
       const result = await deleteKitchen(
         {
           config,
           environment,
           name,
+          app,
           aws: awsTarget(environment, { region, profile }),
           confirm: opts.yes === true ? undefined : (stackName) => askName(name, stackName),
         },

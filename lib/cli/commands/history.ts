@@ -12,7 +12,8 @@ import { awsTarget, clientConfig, sdkErrorMessage } from '../../kitchen/aws';
 import { kitchenNameProblem, Names } from '../../naming';
 import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output, table } from '../output';
-import { findPipeline, localTarget } from './run';
+import { appOf, appPipeline, readApp } from '../app';
+import { localTarget } from './run';
 
 interface HistoryOptions {
   readonly local?: boolean;
@@ -84,10 +85,18 @@ export function register(program: Command): void {
         );
         if (problem) throw new CliError(`--kitchen: ${problem}`, EXIT_USAGE);
       }
-      const definition = findPipeline(config, pipelineId);
       const env = opts.env
         ? findEnvironment(config, opts.env)
         : (config.environments.find((e) => e.stage === 'development') ?? config.environments[0]);
+      // The pipeline must be one the app (cdk.json or --app) compiles into the environment.
+      const source = appOf(program);
+      const app = await readApp(source, config, output);
+      let definition;
+      try {
+        definition = appPipeline(app, config, env, pipelineId, 'kitchen history').definition;
+      } finally {
+        await app.dispose();
+      }
       // The same table the pipeline writes: its history_table variable for this environment or Kitchen.
       const historyTable = localTarget(config, env, opts.kitchen).variables.history_table;
 

@@ -10,9 +10,9 @@ import { loadConfig } from '../../config/loader';
 import { checkProfile, checkRegion } from '../../kitchen/args';
 import { awsTarget, clientConfig, sdkErrorMessage } from '../../kitchen/aws';
 import { Names, partitionOf } from '../../naming';
-import { loadPipelineFile } from '../../pipeline/loader';
 import { DEPLOYMENT_PARAMETER, gitCommitRange } from '../../observability/deployment';
 import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../errors';
+import { appOf, appPipelines, readApp } from '../app';
 import { Output, table } from '../output';
 
 interface MetricsOptions {
@@ -49,8 +49,14 @@ export function register(program: Command): void {
       if (typeof since === 'string') {
         throw new CliError(`--since ${since}, got: ${JSON.stringify(opts.since)}`, EXIT_USAGE);
       }
-      const apps = { apps: config.apps.map((a) => a.name) };
-      const pipelineIds = config.pipelines.map((file) => loadPipelineFile(file, apps).id);
+      // The pipelines the app (cdk.json or --app) compiles into the environment's stack.
+      const app = await readApp(appOf(program), config, output);
+      let pipelineIds: string[];
+      try {
+        pipelineIds = appPipelines(app, config, environment).map((p) => p.definition.id);
+      } finally {
+        await app.dispose();
+      }
       const names = new Names({ project: config.project, environment: environment.name, account: environment.account });
       const target = awsTarget(environment, { region, profile });
 

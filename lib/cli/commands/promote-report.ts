@@ -4,7 +4,9 @@ import { loadConfig } from '../../config/loader';
 import { findEnvironment, productionEnvironment, relativeFile } from '../../config/model';
 import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
-import { loadAppBuilder, synthesizing } from './align';
+import { loadAppModule } from '../../kitchen/app-source';
+import { appOf, appPipelines, readApp, type GlobalOptions } from '../app';
+import { assemblyEnvironments, synthesizing } from './align';
 
 export interface PromoteReportOptions {
   readonly base?: string;
@@ -13,7 +15,6 @@ export interface PromoteReportOptions {
   readonly out?: string;
   readonly comment?: string;
   readonly budget?: string;
-  readonly app?: string;
 }
 
 /**
@@ -36,12 +37,8 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the full report to this file instead of stdout')
     .option('--comment <file>', 'also write the report cut to the size budget (for a pull request comment)')
     .option('--budget <characters>', 'size budget of --comment (GitHub refuses comments over 65536)', '60000')
-    .option(
-      '--app <module>',
-      'module exporting buildApp(config, options) to synthesize the head instead of the bundled app',
-    )
     .action(async (opts: PromoteReportOptions) => {
-      const global = program.opts<{ config: string; json?: boolean }>();
+      const global = program.opts<GlobalOptions>();
       const output = new Output(global);
       if (opts.base === undefined || opts.base.trim() === '') {
         throw new CliError(
@@ -62,20 +59,43 @@ export function register(program: Command): void {
           ? synthesizing('--env', () => findEnvironment(config, opts.env!))
           : productionEnvironment(config);
       if (!env) throw new CliError(`${relativeFile(config)}: no production environment; give --env NAME`, EXIT_USAGE);
-      const build = loadAppBuilder(opts.app);
+      // The head is the app (cdk.json, or --app: a command, a cloud assembly or a module exporting buildApp).
+      const source = appOf(program, { modules: true });
       /* eslint-disable @typescript-eslint/no-require-imports */
       const align = require('../../align') as typeof import('../../align');
       const base = require('../../align/base') as typeof import('../../align/base');
       /* eslint-enable @typescript-eslint/no-require-imports */
-      const { loadPipelines } = require('../../app') as typeof import('../../app'); // eslint-disable-line @typescript-eslint/no-require-imports
-
-      output.progress(`synthesizing ${env.name} from the working tree (cdk-nag and CDK validation off)...`);
-      const head = synthesizing('kitchen promote-report', () => {
-        const { from, to } = align.resolveEnvironments(config, opts.from, env.name);
-        const synthesized = align.synthesizeWithAssets(config, [from.name, to.name], build);
-        const alignment = align.compareEnvironments(config, from, to, synthesized);
-        return { template: synthesized.templates[to.name], alignment, pipelines: loadPipelines(config) };
-      });
+      const { from, to } = synthesizing('kitchen promote-report', () =>
+        align.resolveEnvironments(config, opts.from, env.name),
+      );
+      let head: {
+        template: import('../../align').Template;
+        alignment: import('../../align').AlignmentResult;
+        pipelines: readonly import('../../pipeline/model').PipelineDefinition[];
+      };
+      if (source.kind === 'module' || source.kind === 'buildApp') {
+        const build = source.kind === 'module' ? loadAppModule(source.module) : undefined;
+        const { loadPipelines } = require('../../app') as typeof import('../../app'); // eslint-disable-line @typescript-eslint/no-require-imports
+        output.progress(`synthesizing ${env.name} from the working tree (cdk-nag and CDK validation off)...`);
+        head = synthesizing('kitchen promote-report', () => {
+          const synthesized = align.synthesizeWithAssets(config, [from.name, to.name], build);
+          const alignment = align.compareEnvironments(config, from, to, synthesized);
+          return { template: synthesized.templates[to.name], alignment, pipelines: loadPipelines(config) };
+        });
+      } else {
+        const app = await readApp(source, config, output);
+        try {
+          const synthesized = assemblyEnvironments(app, config, [from, to]);
+          head = {
+            template: synthesized.templates[to.name],
+            alignment: align.compareEnvironments(config, from, to, synthesized),
+            // the pipelines the app compiled into the environment, from the assembly
+            pipelines: appPipelines(app, config, to).map((p) => p.definition),
+          };
+        } finally {
+          await app.dispose();
+        }
+      }
 
       let baseSide: import('../../align').PromotionSide;
       if (opts.base === 'deployed') {

@@ -11,9 +11,9 @@ import { findEnvironment, type EnvironmentConfig, type KitchensConfig } from '..
 import { loadConfig } from '../../config/loader';
 import type { LocalEvent, LocalRunResult, LocalTestResult } from '../../local/runner';
 import { kitchenNameProblem, Names } from '../../naming';
-import { loadPipelineFile } from '../../pipeline/loader';
-import type { PipelineDefinition } from '../../pipeline/model';
+import type { AppSource } from '../../kitchen/app-source';
 import { pipelineVariables } from '../../pipeline/variables';
+import { appOf, appPipeline, readApp, type GlobalOptions } from '../app';
 import { CliError, EXIT_FAILED, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
 import { REMOTE_RUN_OPTIONS, RemoteRunOptions, runRemote } from './run-remote';
@@ -26,20 +26,6 @@ export interface RunOptions extends RemoteRunOptions {
 }
 
 export const DEFAULT_LOCAL_DATA_LAKE = '.kitchen/data-lake';
-
-/** Finds the pipeline with `id` among the config's pipeline files. */
-export function findPipeline(config: KitchensConfig, id: string): PipelineDefinition {
-  const context = { apps: config.apps.map((a) => a.name) };
-  const definitions = config.pipelines.map((file) => loadPipelineFile(file, context));
-  const found = definitions.find((d) => d.id === id);
-  if (!found) {
-    throw new CliError(
-      `kitchen run: no pipeline ${JSON.stringify(id)} in the config; pipelines are: ${definitions.map((d) => d.id).join(', ') || 'none'}`,
-      EXIT_USAGE,
-    );
-  }
-  return found;
-}
 
 /** `APP=COMMAND` pairs into local commands (the command is split on whitespace). */
 export function parseAppCommands(pairs: readonly string[], apps: readonly string[]): Record<string, string[]> {
@@ -109,6 +95,7 @@ export async function runLocal(
   pipelineId: string,
   opts: RunOptions,
   stdout: NodeJS.WritableStream = process.stdout,
+  source?: AppSource,
 ): Promise<LocalRunResult> {
   const config = loadConfig(configFile);
   const pgUrl = opts.pgUrl ?? process.env.KITCHENS_PG_URL;
@@ -134,10 +121,18 @@ export async function runLocal(
     );
     if (problem) throw new CliError(`--kitchen: ${problem}`, EXIT_USAGE);
   }
-  const definition = findPipeline(config, pipelineId);
   const apps = config.apps.map((a) => a.name);
   const containerCommands = parseAppCommands(opts.appCommand ?? [], apps);
   const { names, variables } = localTarget(config, env, opts.kitchen);
+
+  // The pipeline as the app compiled it into the environment's stack (its model, from the cloud assembly).
+  const app = await readApp(source ?? { kind: 'buildApp' }, config, output);
+  let definition;
+  try {
+    definition = appPipeline(app, config, env, pipelineId, 'kitchen run').definition;
+  } finally {
+    await app.dispose();
+  }
 
   output.progress(
     `compiling pipeline ${definition.id} for ${opts.kitchen ? `Kitchen ${opts.kitchen} in ` : ''}${env.name}...`,
@@ -202,7 +197,7 @@ export function register(program: Command): void {
     command.option(flags, description);
   }
   command.action(async (pipeline: string, opts: RunOptions) => {
-    const global = program.opts<{ config: string; json?: boolean }>();
+    const global = program.opts<GlobalOptions>();
     const output = new Output(global);
     if (!opts.local) {
       await runRemote(output, global.config, pipeline, opts);
@@ -211,7 +206,7 @@ export function register(program: Command): void {
     if (opts.wait) {
       throw new CliError('kitchen run: --wait applies to runs on AWS; a --local run always waits', EXIT_USAGE);
     }
-    const result = await runLocal(output, global.config, pipeline, opts);
+    const result = await runLocal(output, global.config, pipeline, opts, process.stdout, appOf(program));
     if (result.status !== 'succeeded') {
       throw new CliError(`pipeline ${pipeline} failed locally: ${result.error}`, EXIT_FAILED);
     }

@@ -333,14 +333,15 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
   it('fails when the app builds no Kitchen stack', async () => {
     const toolkit = new FakeToolkit(cfn);
     toolkit.kitchenInAssembly = false;
-    await expect(
-      createKitchen(
-        { config, environment: dev, name: 'missing', owner: 'erin', aws },
-        { toolkit, cloudFormation: cfn, now: NOW },
-      ),
-    ).rejects.toThrow(
-      'the app built no Kitchen stack named acme-dev-kitchen-missing (it built: acme-dev); check that lib/app.ts builds a Kitchen when the "kitchen" context is set',
+    const attempt = createKitchen(
+      { config, environment: dev, name: 'missing', owner: 'erin', aws },
+      { toolkit, cloudFormation: cfn, now: NOW },
     );
+    await expect(attempt).rejects.toThrow(
+      'buildApp(config) in this process built no Kitchen stack named acme-dev-kitchen-missing (it built: acme-dev); ' +
+        'check that the app calls buildApp(config, options, app), which builds a Kitchen when the "kitchen" context is set',
+    );
+    await expect(attempt).rejects.toMatchObject({ exitCode: 2 });
   });
 
   it('fails before the toolkit when the Kitchen context is invalid', async () => {
