@@ -135,3 +135,43 @@ export function capExpiry(
       `instead of ${requested}: a child Kitchen never outlives its parent`,
   };
 }
+
+/** A Kitchen with live children, deleted without `--cascade`: refused, naming the children. */
+export class LiveChildrenError extends Error {
+  constructor(
+    public readonly kitchen: string,
+    public readonly children: readonly string[],
+  ) {
+    super(
+      `Kitchen ${kitchen} has live child Kitchens: ${children.join(', ')}. Delete them first, or give --cascade ` +
+        `to delete them (children before parents) and then ${kitchen}`,
+    );
+    this.name = 'LiveChildrenError';
+  }
+}
+
+export interface TreeDeletion<R> {
+  /** The Kitchens deleted or found gone, in the order they were handled (children first, `name` last). */
+  readonly results: readonly R[];
+  readonly order: readonly string[];
+}
+
+/**
+ * Deletes `name`, refusing when it has live children unless `cascade`; with `cascade`, deletes its live descendants
+ * first (children before parents, `cascadeOrder`), then `name`. Each deletion is `deleteOne`'s (idempotent: a Kitchen
+ * already gone is a no-op), so a cascade that failed half-way can be run again. Stops at the first deletion that
+ * throws: a parent is never deleted while a child of it remains.
+ */
+export async function deleteKitchenTree<R>(options: {
+  readonly kitchens: readonly KitchenSummary[];
+  readonly name: string;
+  readonly cascade: boolean;
+  readonly deleteOne: (name: string) => Promise<R>;
+}): Promise<TreeDeletion<R>> {
+  const children = liveChildren(options.kitchens, options.name).map((k) => k.name);
+  if (children.length > 0 && !options.cascade) throw new LiveChildrenError(options.name, children);
+  const order = options.cascade ? cascadeOrder(options.kitchens, options.name) : [options.name];
+  const results: R[] = [];
+  for (const kitchen of order) results.push(await options.deleteOne(kitchen));
+  return { results, order };
+}

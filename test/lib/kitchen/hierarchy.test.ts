@@ -2,6 +2,7 @@ import * as fc from 'fast-check';
 import {
   capExpiry,
   cascadeOrder,
+  deleteKitchenTree,
   kitchenTree,
   liveChildren,
   renderKitchenTree,
@@ -135,5 +136,52 @@ describe("a child Kitchen's expiry", () => {
     expect(capExpiry('feature', '2027-01-01T00:00:00Z', { name: 'staging' })).toStrictEqual({
       expires: '2027-01-01T00:00:00Z',
     });
+  });
+});
+
+describe('deleting a Kitchen that has children', () => {
+  it('fails without --cascade, naming the live children, and deletes nothing', async () => {
+    const deleted: string[] = [];
+    await expect(
+      deleteKitchenTree({
+        kitchens: THREE_LEVELS,
+        name: 'staging',
+        cascade: false,
+        deleteOne: async (n) => deleted.push(n),
+      }),
+    ).rejects.toThrow(
+      'Kitchen staging has live child Kitchens: churn, profit-report. Delete them first, or give --cascade to delete ' +
+        'them (children before parents) and then staging',
+    );
+    expect(deleted).toStrictEqual([]);
+  });
+
+  it('should delete children first with --cascade, and a leaf alone without it', async () => {
+    const deleted: string[] = [];
+    const deleteOne = async (n: string) => {
+      deleted.push(n);
+      return n;
+    };
+    const tree = await deleteKitchenTree({ kitchens: THREE_LEVELS, name: 'staging', cascade: true, deleteOne });
+    expect(tree.order).toStrictEqual(['churn', 'profit-report-fix', 'profit-report', 'staging']);
+    expect(deleted).toStrictEqual(tree.order);
+    const leaf = await deleteKitchenTree({ kitchens: THREE_LEVELS, name: 'scratch', cascade: false, deleteOne });
+    expect(leaf.results).toStrictEqual(['scratch']);
+  });
+
+  it('should stop at a failed deletion and never delete a parent while a child remains', async () => {
+    const deleted: string[] = [];
+    await expect(
+      deleteKitchenTree({
+        kitchens: THREE_LEVELS,
+        name: 'staging',
+        cascade: true,
+        deleteOne: async (n) => {
+          if (n === 'profit-report-fix') throw new Error('stack DELETE_FAILED');
+          deleted.push(n);
+        },
+      }),
+    ).rejects.toThrow('stack DELETE_FAILED');
+    expect(deleted).toStrictEqual(['churn']);
   });
 });
