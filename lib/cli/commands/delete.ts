@@ -2,14 +2,15 @@ import * as readline from 'readline';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/loader';
 import { checkKitchenName, checkProfile, checkRegion, kitchenEnvironment } from '../../kitchen/args';
-import { awsTarget } from '../../kitchen/aws';
+import { awsTarget, sdkErrorMessage } from '../../kitchen/aws';
 import { appOf } from '../app';
-import { CliError, EXIT_FAILED, EXIT_USAGE } from '../errors';
+import { CliError, EXIT_FAILED, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
 import { toolkitLog } from './kitchen-progress';
 
 interface DeleteOptions {
   readonly env?: string;
+  readonly cascade?: boolean;
   readonly yes?: boolean;
   readonly profile?: string;
   readonly region?: string;
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .argument('<name>', 'the Kitchen')
     .option('--env <environment>', 'environment the Kitchen lives in (default: the first that allows Kitchens)')
     .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .option('--cascade', 'also delete its child Kitchens, children first (without it, a Kitchen with children stays)')
     .option('--profile <name>', 'AWS profile')
     .option('--region <region>', "AWS region; must be the environment's region")
     .action(async (name: string, opts: DeleteOptions) => {
@@ -57,21 +59,55 @@ export function register(program: Command): void {
       }
       const app = appOf(program);
       const { deleteKitchen } = await import('../../kitchen/deploy');
-      const result = await deleteKitchen(
-        {
-          config,
-          environment,
-          name,
-          app,
-          aws: awsTarget(environment, { region, profile }),
-          confirm: opts.yes === true ? undefined : (stackName) => askName(name, stackName),
-        },
-        { log: toolkitLog(output) },
-      );
-      if (result.existed && !result.deleted) {
+      const { cloudFormationClient, listKitchens } = await import('../../kitchen/stacks');
+      const { deleteKitchenTree, LiveChildrenError } = await import('../../kitchen/hierarchy');
+      const aws = awsTarget(environment, { region, profile });
+      const cloudFormation = await cloudFormationClient(aws);
+      let kitchens;
+      try {
+        kitchens = await listKitchens({ config, environment, cloudFormation });
+      } catch (e) {
         throw new CliError(
-          `${result.note ?? `Kitchen ${name} not deleted`}: the answer did not match the Kitchen name`,
-          EXIT_FAILED,
+          `could not list the Kitchens of environment ${environment.name} to find children of ${name}: ${sdkErrorMessage(e)}`,
+          EXIT_SERVICE,
+        );
+      }
+      let tree;
+      try {
+        tree = await deleteKitchenTree({
+          kitchens,
+          name,
+          cascade: opts.cascade === true,
+          deleteOne: async (kitchen) => {
+            const one = await deleteKitchen(
+              {
+                config,
+                environment,
+                name: kitchen,
+                app,
+                aws,
+                confirm: opts.yes === true ? undefined : (stackName) => askName(kitchen, stackName),
+              },
+              { log: toolkitLog(output), cloudFormation },
+            );
+            // A declined confirmation stops the cascade: a parent is never deleted while a child of it remains.
+            if (one.existed && !one.deleted) {
+              throw new CliError(
+                `${one.note ?? `Kitchen ${one.name} not deleted`}: the answer did not match the Kitchen name`,
+                EXIT_FAILED,
+              );
+            }
+            return one;
+          },
+        });
+      } catch (e) {
+        if (e instanceof LiveChildrenError) throw new CliError(e.message, EXIT_FAILED);
+        throw e;
+      }
+      const result = tree.results[tree.results.length - 1];
+      for (const child of tree.results.slice(0, -1)) {
+        output.progress(
+          child.deleted ? `child Kitchen ${child.name} deleted (stack ${child.stackName})` : (child.note ?? ''),
         );
       }
       output.result(result, () =>

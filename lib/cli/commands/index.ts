@@ -16,6 +16,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   command('status', "show a Kitchen's stack status, owner, parent, expiry and outputs", () => require('./status')),
   command('delete', 'delete a Kitchen and everything it created, data included', () => require('./delete')),
   command('clone', 'seed a Kitchen with sampled, masked data from its parent', () => require('./clone')),
+  command('refresh', "re-seed a child Kitchen from its parent Kitchen's current data", () => require('./refresh')),
   command('run', 'run a pipeline locally or in a Kitchen on AWS', () => require('./run')),
   command('history', "show a pipeline's last runs and chart a test against its band", () => require('./history')),
   command(

@@ -7,6 +7,7 @@ import { Output, table } from '../output';
 
 interface ListOptions {
   readonly env?: string;
+  readonly tree?: boolean;
   readonly profile?: string;
   readonly region?: string;
 }
@@ -17,6 +18,7 @@ export function register(program: Command): void {
     .command('list')
     .description('list the Kitchens of an environment: name, owner, parent, age, expiry, status')
     .option('--env <environment>', 'environment the Kitchens live in (default: the first that allows Kitchens)')
+    .option('--tree', 'show the Kitchens as the tree their parents make (environment <- Kitchen <- child Kitchen)')
     .option('--profile <name>', 'AWS profile')
     .option('--region <region>', "AWS region (default: the environment's region)")
     .action(async (opts: ListOptions) => {
@@ -36,6 +38,12 @@ export function register(program: Command): void {
           `could not list the Kitchens of environment ${environment.name} (${target.region}): ${sdkErrorMessage(e)}`,
           EXIT_SERVICE,
         );
+      }
+      if (opts.tree === true) {
+        const { kitchenTree, renderKitchenTree } = await import('../../kitchen/hierarchy');
+        const tree = kitchenTree(kitchens, environment.name);
+        output.result({ environment: environment.name, tree }, () => renderKitchenTree(tree));
+        return;
       }
       output.result({ environment: environment.name, kitchens }, () =>
         kitchens.length === 0

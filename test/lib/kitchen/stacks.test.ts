@@ -91,6 +91,19 @@ describe('kitchen list', () => {
     expect(lines).toHaveLength(3);
   });
 
+  it('should draw the Kitchen tree from the parent tags of the deployed stacks with --tree', async () => {
+    const run = await kitchen(['list', '--tree', '--region', REGION]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      [
+        'dev',
+        `└── profit-report  owner alice  expires ${FUTURE}  CREATE_COMPLETE`,
+        '    └── churn  owner bob  expired 2020-01-01T00:00:00Z  CREATE_COMPLETE',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('should say so when there are no Kitchens', async () => {
     const run = await kitchen(['list', '--region', 'sa-east-1']);
     expect(run.code).toBe(0);
@@ -120,6 +133,36 @@ describe('kitchen list', () => {
     } finally {
       process.env.AWS_ENDPOINT_URL = motoEndpoint();
     }
+  });
+});
+
+describe('kitchen delete of a Kitchen with children', () => {
+  // delete is pinned to the environment's region: these two stacks live there, under names no other test uses.
+  const home = motoCloudFormation('eu-west-1');
+  beforeAll(async () => {
+    await putStack(home, 'acme-dev-kitchen-tree-parent', kitchenTags('tree-parent', { 'kitchens:parent': 'dev' }));
+    await putStack(
+      home,
+      'acme-dev-kitchen-tree-child',
+      kitchenTags('tree-child', { 'kitchens:parent': 'tree-parent' }),
+    );
+  });
+  afterAll(async () => {
+    await deleteStack(home, 'acme-dev-kitchen-tree-child');
+    await deleteStack(home, 'acme-dev-kitchen-tree-parent');
+  });
+
+  it('fails with exit 1 without --cascade, naming the live child, and deletes nothing', async () => {
+    const run = await kitchen(['delete', 'tree-parent', '--yes']);
+    expect(run.stderr).toBe(
+      'error: Kitchen tree-parent has live child Kitchens: tree-child. Delete them first, or give --cascade to ' +
+        'delete them (children before parents) and then tree-parent\n',
+    );
+    expect(run.code).toBe(1);
+    const listed = JSON.parse((await kitchen(['--json', 'list'])).stdout);
+    expect(listed.kitchens.map((k: { name: string }) => k.name)).toEqual(
+      expect.arrayContaining(['tree-child', 'tree-parent']),
+    );
   });
 });
 
