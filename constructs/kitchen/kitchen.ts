@@ -1,4 +1,13 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicies, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  CustomResource,
+  Duration,
+  RemovalPolicies,
+  RemovalPolicy,
+  Stack,
+  Tags,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,6 +28,7 @@ import { grantPrefixAccess } from '../core/prefix-access';
 import { DataOpsMonitoring } from '../observability/dataops-monitoring';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
+import { KITCHEN_OUTPUTS } from './kitchen-reaper';
 
 /** Props of a {@link Kitchen}. */
 export interface KitchenProps {
@@ -222,6 +232,24 @@ export class Kitchen extends Construct {
 
     if (options.staff.length > 0) {
       this.staffRole = this.createStaffRole(options.staff, prefix);
+    }
+
+    // What the Kitchen holds outside its own resources, by name: a forced delete (the reaper's last resort for a
+    // stack stuck in DELETE_FAILED) can leave these behind, and the reaper reports them from these outputs.
+    const leftovers: [string, string, string][] = [
+      [KITCHEN_OUTPUTS.schema, this.schema, 'Warehouse schema of the Kitchen (dropped on delete)'],
+      [KITCHEN_OUTPUTS.databaseUser, this.databaseUser, 'Warehouse user of the Kitchen (dropped on delete)'],
+      [KITCHEN_OUTPUTS.dataPrefix, prefix, 'Prefix of the Kitchen in every data lake bucket (emptied on delete)'],
+    ];
+    if (this.sftpUser) {
+      leftovers.push([
+        KITCHEN_OUTPUTS.sftpUser,
+        this.names.sftpUserName,
+        'SFTP user of the Kitchen (deleted on delete)',
+      ]);
+    }
+    for (const [key, value, description] of leftovers) {
+      new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
     }
 
     // Also on the resources, for a Kitchen placed in a stack that is not a KitchenStack.
