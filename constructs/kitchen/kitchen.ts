@@ -30,6 +30,13 @@ import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
 import { KITCHEN_OUTPUTS } from './kitchen-reaper';
 
+/** What the staff role may do with its own Data API statements (those it ran). */
+export const STAFF_STATEMENT_RESULT_ACTIONS = [
+  'redshift-data:DescribeStatement',
+  'redshift-data:GetStatementResult',
+  'redshift-data:CancelStatement',
+];
+
 /** Props of a {@link Kitchen}. */
 export interface KitchenProps {
   /** Project name from kitchens.config.yaml; with the environment and Kitchen name it makes every resource name. */
@@ -301,6 +308,21 @@ export class Kitchen extends Construct {
         actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
         resources: [this.imports.clusterArn],
       }),
+    );
+    // The results of its own statements only: these actions take no resource, and the Data API's owner condition
+    // (as in AWS's AmazonRedshiftDataFullAccess) limits them to statements this session ran.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: STAFF_STATEMENT_RESULT_ACTIONS,
+        resources: ['*'],
+        conditions: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
+      }),
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Redshift Data API statement actions support no resource-level permissions; the ' +
+        'redshift-data:statement-owner-iam-userid condition limits them to statements the same session ran.',
     );
     const logGroups = stack.formatArn({
       service: 'logs',
