@@ -69,6 +69,11 @@ export const appSchema = z.strictObject({
       error: 'must be a list of secret names',
     })
     .optional(),
+  /** The user the container runs as (ECS `user`); not root unless the config says so. */
+  user: name(
+    /^([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31})(:([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31}))?$/,
+    'a user for the container: "uid", "uid:gid", "user" or "user:group" such as "1000:1000" (default) or "root" to run as root',
+  ).optional(),
 });
 
 export const sftpUserSchema = z.strictObject({
