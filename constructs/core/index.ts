@@ -5,3 +5,4 @@ export { awsSolutionsChecks } from './nag-checks';
 export * from './removal';
 export * from './prefix-access';
 export * from './resources-function';
+export * from './service-trust';

@@ -116,11 +116,7 @@ describe('policy analysis of a synthesized Kitchen', () => {
     );
     expect(results).toHaveLength(1);
     expect(results[0].statement).toMatchObject({
-      Action: [
-        'redshift-data:CancelStatement',
-        'redshift-data:DescribeStatement',
-        'redshift-data:GetStatementResult',
-      ],
+      Action: ['redshift-data:CancelStatement', 'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
       Resource: '*',
       Condition: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
     });
