@@ -1,2 +1,3 @@
 export * from './test-metrics';
 export * from './dataops-monitoring';
+export * from './all-green';
