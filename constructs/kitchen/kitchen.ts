@@ -14,6 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../../lib/config/model';
+import { KITCHEN_OPTION_OUTPUTS } from '../../lib/kitchen/kept-options';
 import { kitchenTags, type KitchenOptions } from '../../lib/kitchen/options';
 import { KITCHEN_HOST_PARAMETERS } from '../../lib/parameters';
 import { Names, pascal } from '../../lib/naming';
@@ -254,6 +255,18 @@ export class Kitchen extends Construct {
         this.names.sftpUserName,
         'SFTP user of the Kitchen (deleted on delete)',
       ]);
+    }
+    // What a re-run of `kitchen create` keeps unless given again (lib/kitchen/kept-options.ts).
+    leftovers.push([
+      KITCHEN_OPTION_OUTPUTS.slackChannelId,
+      options.slackChannelId,
+      'Slack channel of the Kitchen alerts',
+    ]);
+    if (options.staff.length > 0) {
+      leftovers.push([KITCHEN_OPTION_OUTPUTS.staff, options.staff.join(','), 'Who may assume the staff role']);
+    }
+    if (options.sshPublicKey) {
+      leftovers.push([KITCHEN_OPTION_OUTPUTS.sshPublicKey, options.sshPublicKey, 'Public key of the SFTP user']);
     }
     for (const [key, value, description] of leftovers) {
       new CfnOutput(this, key, { value, description }).overrideLogicalId(key);

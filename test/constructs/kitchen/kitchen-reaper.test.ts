@@ -136,11 +136,15 @@ describe('the Kitchen reaper of the development environment', () => {
         { OutputKey: 'KitchenDatabaseUser', OutputValue: 'k_stuck_report_user', Description: expect.any(String) },
         { OutputKey: 'KitchenDataPrefix', OutputValue: 'kitchens/stuck-report/', Description: expect.any(String) },
         { OutputKey: 'KitchenSftpUser', OutputValue: 'k-stuck-report', Description: expect.any(String) },
+        // and what a re-run of kitchen create keeps
+        { OutputKey: 'KitchenSlackChannel', OutputValue: 'C07KITCHENS', Description: expect.any(String) },
+        { OutputKey: 'KitchenSshKey', OutputValue: SSH_KEY, Description: expect.any(String) },
       ]);
       expect(fresh.outputs.map((o) => o.OutputKey)).toStrictEqual([
         'KitchenSchema',
         'KitchenDatabaseUser',
         'KitchenDataPrefix',
+        'KitchenSlackChannel',
       ]);
     });
 
