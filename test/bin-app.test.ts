@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { tempOutdir } from './support/synth';
 
@@ -66,5 +67,50 @@ describe('bin/app.ts, the app cdk synth runs', () => {
     const { code, stderr } = cdkApp({ config: 'nope.yaml' });
     expect(code).toBe(2);
     expect(stderr).toContain('nope.yaml: config file not found');
+  });
+
+  describe('bad input files: exit 2, one line naming the file, no stack trace', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bin-app-bad-'));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const example = fs.readFileSync(path.join(ROOT, 'kitchens.config.yaml'), 'utf8');
+    const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++)
+      bomb.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    fs.writeFileSync(path.join(dir, 'bomb.yaml'), `${example}\n${bomb.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'passwd.yaml'), example.replace('[pipelines/orders.yaml]', '[../../etc/passwd]'));
+    fs.mkdirSync(path.join(dir, 'pipelines'));
+    fs.writeFileSync(path.join(dir, 'folder.yaml'), example.replace('[pipelines/orders.yaml]', '[pipelines]'));
+
+    it.each([
+      ['a directory as the config', dir, `${dir}: the config file is a directory, not a regular file`],
+      ['/dev/zero as the config', '/dev/zero', '/dev/zero: the config file is a character device, not a regular file'],
+      [
+        'a YAML alias bomb',
+        path.join(dir, 'bomb.yaml'),
+        `${path.join(dir, 'bomb.yaml')}: invalid YAML: its aliases (*name) expand more than 100 times`,
+      ],
+      [
+        'a pipeline path outside the config directory',
+        path.join(dir, 'passwd.yaml'),
+        `${path.join(dir, 'passwd.yaml')}: pipelines[0] must be a path inside the config file's directory (relative, without leaving it), got: "../../etc/passwd"`,
+      ],
+      [
+        'a directory in pipelines:',
+        path.join(dir, 'folder.yaml'),
+        `${path.join(dir, 'folder.yaml')}: pipelines[0] must name a pipeline file, got: "pipelines", which is a directory`,
+      ],
+    ])('fails on %s', (_what, config, message) => {
+      const { code, stderr, templates } = cdkApp({ config });
+      expect(code).toBe(2);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toContain(message);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(stderr).not.toContain('root:');
+      expect(templates).toStrictEqual([]);
+    });
   });
 });

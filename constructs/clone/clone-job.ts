@@ -99,6 +99,12 @@ export class CloneJob extends Construct {
       );
     }
     const exportBucket = s3.Bucket.fromBucketName(this, 'ExportBucket', transfer.exportBucket);
+    // Encrypts the job's log groups too, like every log group of the environment.
+    const vaultKeyArn = ssm.StringParameter.valueForStringParameter(
+      this,
+      names.parameterName(ENVIRONMENT_PARAMETERS.keyArn),
+    );
+    const vaultKey = kms.Key.fromKeyArn(this, 'VaultKey', vaultKeyArn);
 
     // The job: as the cloner user, never as the administrator.
     this.role = new iam.Role(this, 'Role', {
@@ -156,7 +162,10 @@ export class CloneJob extends Construct {
       tracingEnabled: true,
       timeout: Duration.hours(6),
       logs: {
-        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR }),
+        destination: new logs.LogGroup(this, 'Logs', {
+          retention: logs.RetentionDays.ONE_YEAR,
+          encryptionKey: vaultKey,
+        }),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },
@@ -172,10 +181,6 @@ export class CloneJob extends Construct {
     const adminSecretArn = ssm.StringParameter.valueForStringParameter(
       this,
       names.parameterName(ENVIRONMENT_PARAMETERS.adminSecretArn),
-    );
-    const vaultKeyArn = ssm.StringParameter.valueForStringParameter(
-      this,
-      names.parameterName(ENVIRONMENT_PARAMETERS.keyArn),
     );
     const setup = setupStatements(props.tables, {
       dialect: 'redshift',
@@ -217,7 +222,10 @@ export class CloneJob extends Construct {
       tracingEnabled: true,
       timeout: CLONE_SETUP_TIMEOUT,
       logs: {
-        destination: new logs.LogGroup(this, 'SetupLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+        destination: new logs.LogGroup(this, 'SetupLogs', {
+          retention: logs.RetentionDays.ONE_YEAR,
+          encryptionKey: vaultKey,
+        }),
         level: sfn.LogLevel.ALL,
         // Never the key parameters of the setup in logs.
         includeExecutionData: false,
@@ -226,7 +234,6 @@ export class CloneJob extends Construct {
     this.setupStateMachine.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [adminSecretArn] }),
     );
-    const vaultKey = kms.Key.fromKeyArn(this, 'VaultKey', vaultKeyArn);
     vaultKey.grantDecrypt(this.setupStateMachine);
     if (steps.length > 0) {
       // The data lake buckets are encrypted with the vault key; the job reads only the declared prefixes.

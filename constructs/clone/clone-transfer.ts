@@ -1,6 +1,8 @@
 import { Annotations, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { EnvironmentBoundStack } from '../core/environment-bound-stack';
 import { planDeclared } from '../../lib/clone/planner';
@@ -8,6 +10,8 @@ import { COPY_ROLE, EXPORT_EXPIRY_DAYS, UNLOAD_ROLE, type CloneTransfer } from '
 import { DEFAULT_SCHEDULE } from '../../lib/clone/plan';
 import { acknowledge, nagPartition } from '../core/nag';
 import { CloneJob } from './clone-job';
+import { ENVIRONMENT_PARAMETERS } from '../../lib/parameters';
+import { JobMonitoring } from '../observability/job-monitoring';
 
 /** Props of the {@link CloneExportStack} and {@link CloneImportStack} of one transfer. */
 export interface CloneTransferStackProps extends StackProps {
@@ -67,6 +71,19 @@ export class CloneExportStack extends EnvironmentBoundStack {
         schedule: transfer.plan.schedule ?? DEFAULT_SCHEDULE,
         planAt: at,
         objects: transfer.plan.objects.map((o) => ({ role: o.bucket, prefix: o.prefix })),
+      });
+      // A failed or timed-out publish or setup alarms (and resolves) on the source environment's alert topic.
+      const topicArn = ssm.StringParameter.valueForStringParameter(
+        this,
+        transfer.sourceNames.parameterName(ENVIRONMENT_PARAMETERS.alertTopicArn),
+      );
+      new JobMonitoring(this, 'Monitoring', {
+        prefix: this.stackName,
+        alertTopic: sns.Topic.fromTopicArn(this, 'Alerts', topicArn),
+        jobs: [
+          { stateMachine: this.job.stateMachine, name: 'clone-publish', title: 'Clone: publish masked snapshot' },
+          { stateMachine: this.job.setupStateMachine, name: 'clone-setup', title: 'Clone: administrator setup' },
+        ],
       });
     }
   }

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 
@@ -21,12 +22,26 @@ export function nameFromScope(scope: IConstruct, separator: string, allowed: Reg
  * when its removal policy is DESTROY, 30 otherwise.
  */
 export function rotatedKey(scope: IConstruct, id: string, description: string, removalPolicy: RemovalPolicy): kms.Key {
-  return new kms.Key(scope, id, {
+  const key = new kms.Key(scope, id, {
     description,
     enableKeyRotation: true,
     removalPolicy,
     pendingWindow: Duration.days(removalPolicy === RemovalPolicy.DESTROY ? 7 : 30),
   });
+  // Grants only for AWS resources (the Secrets Manager, Logs and SNS integrations create theirs that way): no
+  // principal, whatever an Allow statement says (aws-cdk-lib's Secret grant includes kms:CreateGrant), can hand
+  // out a grant on the key to an identity of its choosing.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'GrantsOnlyForAwsResources',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'false' } },
+    }),
+  );
+  return key;
 }
 
 /** A name pattern and how to say it to a person. */

@@ -1,6 +1,7 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../lib/config/model';
+import { conditionServiceTrust } from './service-trust';
 
 /** Props of a stack deployed to one configured environment. */
 export interface EnvironmentBoundStackProps extends StackProps {
@@ -18,6 +19,8 @@ export class EnvironmentBoundStack extends Stack {
   constructor(scope: Construct, id: string, props: EnvironmentBoundStackProps) {
     super(scope, id, { env: { account: props.boundTo.account, region: props.boundTo.region }, ...props });
     this.zones = [...props.boundTo.availabilityZones];
+    // Every service role of the stack trusts its service only on behalf of this account's resources.
+    conditionServiceTrust(this);
   }
 
   public get availabilityZones(): string[] {

@@ -6,3 +6,4 @@ export * from './removal';
 export * from './prefix-access';
 export * from './resources-function';
 export { NODE_RUNTIME_CONTEXT, newestNodeRuntime, nodeRuntime } from './runtime';
+export * from './service-trust';

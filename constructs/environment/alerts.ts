@@ -88,13 +88,15 @@ export class Alerts extends Construct {
       masterKey: this.encryptionKey,
       enforceSSL: true,
     });
-    // Services that publish alarms and events to the topic must be able to use the key.
-    this.encryptionKey.grant(
-      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
-    );
-    this.encryptionKey.grant(new iam.ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // Services that publish alarms and events to the topic must be able to use the key: on behalf of this
+    // account's alarms and rules only (aws:SourceAccount), so no other account's alarm can use it.
+    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+      this.encryptionKey.grant(
+        new iam.ServicePrincipal(service).withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
+        'kms:Decrypt',
+        'kms:GenerateDataKey*',
+      );
+    }
 
     // What people in the Slack channel may do from Slack: look at this environment's executions, nothing else.
     const prefix = props.stateMachineNamePrefix ?? `${stack.stackName}-`;

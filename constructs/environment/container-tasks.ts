@@ -10,6 +10,9 @@ import type { AppConfig } from '../../lib/config/model';
 import { partitionOf, pascal, type Names } from '../../lib/naming';
 import { acknowledge } from '../core/nag';
 
+/** The user every app's container runs as unless its config names another (`apps[].user`): not root. */
+export const DEFAULT_CONTAINER_USER = '1000:1000';
+
 /** Properties of {@link ContainerTasks}. */
 export interface ContainerTasksProps {
   /** Names of the environment or Kitchen: cluster, task families, log groups and roles derive from them. */
@@ -93,6 +96,9 @@ export class ContainerTasks extends Construct {
         environment: { KITCHENS_APP: app.name, ...(app.environment ?? {}) },
         secrets,
         readonlyRootFilesystem: true,
+        // Not root unless the app's config says so, and never more memory than the task size (a hard limit).
+        user: app.user ?? DEFAULT_CONTAINER_USER,
+        memoryLimitMiB: app.memory,
         logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: app.name }),
       });
       const repository = ecrRepository(this, app);

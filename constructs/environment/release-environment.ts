@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -81,7 +81,19 @@ export class ReleaseEnvironment extends Construct {
       removalPolicy: this.removalPolicy,
     });
     // CloudWatch Logs encrypts this environment's log groups with the vault key.
-    this.vault.key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${env.region}.amazonaws.com`));
+    // Only for log groups of this account and region: the encryption context CloudWatch Logs sends names the group.
+    this.vault.key.grantEncryptDecrypt(
+      new iam.ServicePrincipal(`logs.${env.region}.amazonaws.com`).withConditions({
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': Stack.of(this).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      }),
+    );
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(env.cidr),
       availabilityZones: [...env.availabilityZones],

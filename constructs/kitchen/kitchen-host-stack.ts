@@ -12,6 +12,7 @@ import { Names } from '../../lib/naming';
 import { ENVIRONMENT_PARAMETERS, KITCHEN_HOST_PARAMETERS } from '../../lib/parameters';
 import { KitchenProvider } from './kitchen-provider';
 import { KitchenReaper } from './kitchen-reaper';
+import { JobMonitoring } from '../observability/job-monitoring';
 
 /** Props of a {@link KitchenHostStack}. */
 export interface KitchenHostStackProps extends StackProps {
@@ -29,6 +30,8 @@ export interface KitchenHostStackProps extends StackProps {
 export class KitchenHostStack extends EnvironmentBoundStack {
   public readonly reaper: KitchenReaper;
   public readonly provider: KitchenProvider;
+  /** The reaper's alarms and dashboard. */
+  public readonly monitoring: JobMonitoring;
 
   constructor(scope: Construct, id: string, props: KitchenHostStackProps) {
     const env = props.environment;
@@ -41,9 +44,10 @@ export class KitchenHostStack extends EnvironmentBoundStack {
     });
     const value = (key: keyof typeof ENVIRONMENT_PARAMETERS) =>
       ssm.StringParameter.valueForStringParameter(this, names.parameterName(ENVIRONMENT_PARAMETERS[key]));
+    const alertTopic = sns.Topic.fromTopicArn(this, 'Alerts', value('alertTopicArn'));
     this.reaper = new KitchenReaper(this, 'Reaper', {
       names,
-      alertTopic: sns.Topic.fromTopicArn(this, 'Alerts', value('alertTopicArn')),
+      alertTopic,
       encryptionKey: kms.Key.fromKeyArn(this, 'Key', value('keyArn')),
       logRetention: env.retention.logDays as logs.RetentionDays,
     });
@@ -68,6 +72,12 @@ export class KitchenHostStack extends EnvironmentBoundStack {
         }),
       ),
       logRetention: env.retention.logDays as logs.RetentionDays,
+    });
+    // A reaper run that fails or times out alarms (and resolves) on the environment's alert topic.
+    this.monitoring = new JobMonitoring(this, 'Monitoring', {
+      prefix: names.kitchensStackName,
+      alertTopic,
+      jobs: [{ stateMachine: this.reaper.stateMachine, name: 'kitchen-reaper', title: 'Kitchen reaper' }],
     });
     new ssm.StringParameter(this, 'ProviderServiceToken', {
       parameterName: names.parameterName(KITCHEN_HOST_PARAMETERS.providerServiceToken),

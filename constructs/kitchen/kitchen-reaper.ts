@@ -28,15 +28,44 @@ export interface KitchenReaperProps {
    * @default - every hour
    */
   readonly interval?: Duration;
+  /**
+   * How long the reaper waits for one stack to reach DELETE_COMPLETE (again after a forced delete) before it
+   * reports the Kitchen as still deleting and leaves it to the next run.
+   *
+   * @default - 10 minutes
+   */
+  readonly deleteTimeout?: Duration;
+  /**
+   * How often the reaper checks a deleting stack's status.
+   *
+   * @default - every 30 seconds
+   */
+  readonly pollInterval?: Duration;
 }
 
 /**
+ * The outputs of a Kitchen stack that name what the Kitchen holds outside its own resources; the reaper reports
+ * them when a forced delete leaves resources behind.
+ */
+export const KITCHEN_OUTPUTS = {
+  schema: 'KitchenSchema',
+  databaseUser: 'KitchenDatabaseUser',
+  dataPrefix: 'KitchenDataPrefix',
+  sftpUser: 'KitchenSftpUser',
+} as const;
+
+/**
  * Deletes expired Kitchens of one environment without anyone's help: on a schedule, it finds the Kitchen stacks
- * by their stack tags, compares each `kitchens:expires` tag with the execution's start time, deletes the expired
- * stacks (their custom resources drop the schema and empty the prefix) and announces each one on the alert topic.
- * A stack without exactly one valid expiry is reported and skipped; a DeleteStack that still fails after its
- * retries is reported; neither stops the other Kitchens. It can delete only stacks named like this environment's
- * Kitchens.
+ * by their stack tags, compares each `kitchens:expires` tag with the execution's start time and deletes the expired
+ * stacks (their custom resources drop the schema and empty the prefix). A delete is done when the stack, checked by
+ * its id every `pollInterval`, reaches DELETE_COMPLETE; a stack in DELETE_FAILED is deleted again with
+ * FORCE_DELETE_STACK (CloudFormation allows that mode only there), and what the forced delete retained is reported
+ * by resource and, from the stack's outputs, by the Kitchen's schema, users and prefix. A stack still deleting after
+ * `deleteTimeout` is reported and left to the next run; any other failure is reported with CloudFormation's reason.
+ * Every alert publish is retried and caught, so neither a bad Kitchen nor a failed publish stops the others; each
+ * Kitchen ends in one outcome (`deleted`, `force-deleted`, `delete-failed`, `delete-timed-out`, `kept`,
+ * `skipped-invalid-expiry`) saying whether its alert went out. It can delete only stacks named like this
+ * environment's Kitchens.
  */
 export class KitchenReaper extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -88,13 +117,33 @@ export class KitchenReaper extends Construct {
         'now.$': '$.now',
       },
     });
-    const outcome = (id: string, stateName: string, result: string) =>
-      new sfn.Pass(this, id, {
+    // Every outcome names the Kitchen and whether its alert went out: a failed publish (KMS, throttling) is
+    // caught, recorded here and counted by the alarm on failed publishes, and never stops the other Kitchens.
+    const outcome = (id: string, stateName: string, result: string) => {
+      const alerted = new sfn.Pass(this, id, {
         stateName,
-        parameters: { 'kitchen.$': '$.kitchen', 'stack.$': '$.stackArn', outcome: result },
+        parameters: { 'kitchen.$': '$.kitchen', 'stack.$': '$.stackArn', outcome: result, alerted: true },
       });
-    const report = (id: string, stateName: string, subject: string, message: Record<string, unknown>) =>
-      new tasks.SnsPublish(this, id, {
+      const unalerted = new sfn.Pass(this, `${id}Unalerted`, {
+        stateName: `${stateName} (alert not sent)`,
+        parameters: {
+          'kitchen.$': '$.kitchen',
+          'stack.$': '$.stackArn',
+          outcome: result,
+          alerted: false,
+          'alertError.$': '$.alertFailure.Error',
+        },
+      });
+      return { alerted, unalerted };
+    };
+    const report = (
+      id: string,
+      stateName: string,
+      subject: string,
+      message: Record<string, unknown>,
+      then: { alerted: sfn.Pass; unalerted: sfn.Pass },
+    ) => {
+      const publish = new tasks.SnsPublish(this, id, {
         stateName,
         topic: props.alertTopic,
         subject: sfn.JsonPath.format(subject, sfn.JsonPath.stringAt('$.kitchen')),
@@ -106,6 +155,10 @@ export class KitchenReaper extends Construct {
         }),
         resultPath: sfn.JsonPath.DISCARD,
       });
+      publish.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), maxAttempts: 2, backoffRate: 2 });
+      publish.addCatch(then.unalerted, { errors: [sfn.Errors.ALL], resultPath: '$.alertFailure' });
+      return publish.next(then.alerted);
+    };
     const noExpiry = report(
       'ReportNoExpiry',
       'Report missing or invalid expiry',
@@ -113,58 +166,175 @@ export class KitchenReaper extends Construct {
       {
         problem: `the stack needs a ${KITCHEN_TAGS.expires} tag holding an ISO 8601 UTC time; delete it by hand or fix the tag`,
       },
-    ).next(outcome('SkippedNoExpiry', 'Skipped: no valid expiry', 'skipped-invalid-expiry'));
-    const remove = new tasks.CallAwsService(this, 'Delete', {
-      stateName: 'Delete expired Kitchen',
-      service: 'cloudformation',
-      action: 'deleteStack',
-      iamAction: 'cloudformation:DeleteStack',
-      iamResources: [
-        stack.formatArn({
-          service: 'cloudformation',
-          resource: 'stack',
-          resourceName: `${project}-${environment}-kitchen-*/*`,
-          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        }),
-      ],
-      parameters: { 'StackName.$': '$.stackArn' },
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    remove.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 3 });
-    remove.addCatch(
-      report(
-        'ReportDeleteFailed',
-        'Report failed deletion',
-        `Kitchen {} expired but could not be deleted (${environment})`,
-        {
-          'expires.$': '$.expires',
-          'error.$': '$.failure.Error',
-          'cause.$': '$.failure.Cause',
-        },
-      ).next(outcome('DeleteFailed', 'Delete failed', 'delete-failed')),
-      { errors: [sfn.Errors.ALL], resultPath: '$.failure' },
+      outcome('SkippedNoExpiry', 'Skipped: no valid expiry', 'skipped-invalid-expiry'),
     );
-    const announce = new tasks.SnsPublish(this, 'Announce', {
-      stateName: 'Announce deletion',
-      topic: props.alertTopic,
-      subject: sfn.JsonPath.format(
-        `Kitchen {} expired and is being deleted (${environment})`,
-        sfn.JsonPath.stringAt('$.kitchen'),
-      ),
-      message: sfn.TaskInput.fromObject({
-        'kitchen.$': '$.kitchen',
-        'expires.$': '$.expires',
-        'stack.$': '$.stackArn',
-        environment,
-      }),
-      resultPath: sfn.JsonPath.DISCARD,
+
+    const kitchenStacks = stack.formatArn({
+      service: 'cloudformation',
+      resource: 'stack',
+      resourceName: `${project}-${environment}-kitchen-*/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    const expired = new sfn.Choice(this, 'Expired', { stateName: 'Expired?' })
+    const pollInterval = props.pollInterval ?? Duration.seconds(30);
+    const deleteTimeout = props.deleteTimeout ?? Duration.minutes(10);
+    const maxChecks = Math.max(1, Math.ceil(deleteTimeout.toSeconds() / pollInterval.toSeconds()));
+
+    const deleteFailed = outcome('DeleteFailed', 'Delete failed', 'delete-failed');
+    const reportDeleteFailed = report(
+      'ReportDeleteFailed',
+      'Report failed deletion',
+      `Kitchen {} expired but could not be deleted (${environment})`,
+      { 'expires.$': '$.expires', 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
+      deleteFailed,
+    );
+    // A stack's name stops resolving once it is deleted: every call after the first names it by its id (ARN).
+    const deleteStack = (id: string, stateName: string, mode: 'STANDARD' | 'FORCE_DELETE_STACK') => {
+      const call = new tasks.CallAwsService(this, id, {
+        stateName,
+        service: 'cloudformation',
+        action: 'deleteStack',
+        iamAction: 'cloudformation:DeleteStack',
+        iamResources: [kitchenStacks],
+        parameters: { 'StackName.$': '$.stackArn', ...(mode === 'STANDARD' ? {} : { DeletionMode: mode }) },
+        // CloudFormation accepting the request is not the stack being gone: count the checks from here.
+        // What a check reads when CloudFormation leaves a field out (no reason, a Kitchen without outputs).
+        resultSelector: { checks: 0, mode, defaults: { StackStatusReason: 'none given', Outputs: [] } },
+        resultPath: '$.deletion',
+      });
+      call.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 3 });
+      call.addCatch(reportDeleteFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+      return call;
+    };
+    const remove = deleteStack('Delete', 'Delete expired Kitchen', 'STANDARD');
+    const forceRemove = deleteStack('ForceDelete', 'Force delete stuck Kitchen', 'FORCE_DELETE_STACK');
+
+    const wait = new sfn.Wait(this, 'WaitForDeletion', {
+      stateName: 'Wait for deletion',
+      time: sfn.WaitTime.duration(pollInterval),
+    });
+    const check = new tasks.CallAwsService(this, 'CheckDeletion', {
+      stateName: 'Check deletion',
+      service: 'cloudformation',
+      action: 'describeStacks',
+      iamAction: 'cloudformation:DescribeStacks',
+      iamResources: [kitchenStacks],
+      parameters: { 'StackName.$': '$.stackArn' },
+      resultSelector: { 'status.$': '$.Stacks[0].StackStatus', 'stack.$': '$.Stacks[0]' },
+      resultPath: '$.check',
+    });
+    check.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), maxAttempts: 3, backoffRate: 2 });
+    check.addCatch(reportDeleteFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    const count = new sfn.Pass(this, 'CountCheck', {
+      stateName: 'Count check',
+      // The optional fields are read from the stack merged over their defaults: a path to an absent field fails.
+      parameters: {
+        'checks.$': 'States.MathAdd($.deletion.checks, 1)',
+        'mode.$': '$.deletion.mode',
+        'defaults.$': '$.deletion.defaults',
+        'stack.$': 'States.JsonMerge($.deletion.defaults, $.check.stack, false)',
+      },
+      resultPath: '$.deletion',
+    });
+
+    const announce = report(
+      'Announce',
+      'Announce deletion',
+      `Kitchen {} expired and was deleted (${environment})`,
+      { 'expires.$': '$.expires' },
+      outcome('Deleted', 'Deleted', 'deleted'),
+    );
+    const announceForced = report(
+      'AnnounceForced',
+      'Announce forced deletion',
+      `Kitchen {} expired and was deleted by force; some of its resources were left behind (${environment})`,
+      {
+        'expires.$': '$.expires',
+        'firstAttempt.$': '$.stuck.reason',
+        'leftBehind.$': '$.stuck.retained',
+        'kitchenResources.$': '$.stuck.outputs',
+        problem:
+          'CloudFormation retained the resources that failed to delete; remove them by hand (leftBehind lists ' +
+          'them, kitchenResources names the Kitchen schema, users and prefix)',
+      },
+      outcome('ForceDeleted', 'Deleted by force', 'force-deleted'),
+    );
+    const reportStillDeleting = report(
+      'ReportStillDeleting',
+      'Report deletion still in progress',
+      `Kitchen {} expired and is still being deleted after ${deleteTimeout.toHumanString()} (${environment})`,
+      {
+        'expires.$': '$.expires',
+        'status.$': '$.check.status',
+        problem: 'the next run of the reaper checks it again',
+      },
+      outcome('StillDeleting', 'Still deleting', 'delete-timed-out'),
+    );
+    const reportStuck = report(
+      'ReportStuck',
+      'Report stuck deletion',
+      `Kitchen {} expired but its stack could not be deleted (${environment})`,
+      {
+        'expires.$': '$.expires',
+        'status.$': '$.check.status',
+        'reason.$': '$.deletion.stack.StackStatusReason',
+        'mode.$': '$.deletion.mode',
+      },
+      deleteFailed,
+    );
+
+    // Before forcing, keep what the failed delete said and which resources it could not delete: a forced
+    // delete retains exactly those.
+    const listRetained = new tasks.CallAwsService(this, 'ListRetained', {
+      stateName: 'List resources that failed to delete',
+      service: 'cloudformation',
+      action: 'listStackResources',
+      iamAction: 'cloudformation:ListStackResources',
+      iamResources: [kitchenStacks],
+      parameters: { 'StackName.$': '$.stackArn' },
+      resultSelector: {
+        'retained.$': "$.StackResourceSummaries[?(@.ResourceStatus == 'DELETE_FAILED')]",
+      },
+      resultPath: '$.listed',
+    });
+    listRetained.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
+    listRetained.addCatch(reportStuck, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    const keepStuck = new sfn.Pass(this, 'KeepStuck', {
+      stateName: 'Keep what failed',
+      parameters: {
+        'reason.$': '$.deletion.stack.StackStatusReason',
+        'outputs.$': '$.deletion.stack.Outputs',
+        'retained.$': '$.listed.retained',
+      },
+      resultPath: '$.stuck',
+    });
+
+    const status = (value: string) => sfn.Condition.stringEquals('$.check.status', value);
+    const forced = sfn.Condition.stringEquals('$.deletion.mode', 'FORCE_DELETE_STACK');
+    const deleted = new sfn.Choice(this, 'DeleteDone', { stateName: 'Deleted?' })
+      .when(sfn.Condition.and(status('DELETE_COMPLETE'), forced), announceForced)
+      .when(status('DELETE_COMPLETE'), announce)
       .when(
-        sfn.Condition.timestampLessThanJsonPath('$.expires', '$.now'),
-        remove.next(announce).next(outcome('Deleted', 'Deleted', 'deleted')),
+        sfn.Condition.and(status('DELETE_IN_PROGRESS'), sfn.Condition.numberLessThan('$.deletion.checks', maxChecks)),
+        wait,
       )
-      .otherwise(outcome('Keep', 'Not expired yet', 'kept'));
+      .when(status('DELETE_IN_PROGRESS'), reportStillDeleting)
+      .when(
+        sfn.Condition.and(status('DELETE_FAILED'), sfn.Condition.not(forced)),
+        listRetained.next(keepStuck).next(forceRemove),
+      )
+      .otherwise(reportStuck);
+    remove.next(wait);
+    forceRemove.next(wait);
+    wait.next(check).next(count).next(deleted);
+
+    const expired = new sfn.Choice(this, 'Expired', { stateName: 'Expired?' })
+      .when(sfn.Condition.timestampLessThanJsonPath('$.expires', '$.now'), remove)
+      .otherwise(
+        new sfn.Pass(this, 'Keep', {
+          stateName: 'Not expired yet',
+          parameters: { 'kitchen.$': '$.kitchen', 'stack.$': '$.stackArn', outcome: 'kept', alerted: true },
+        }),
+      );
     const validExpiry = new sfn.Choice(this, 'ValidExpiry', { stateName: 'Valid expiry?' })
       .when(sfn.Condition.isTimestamp('$.expires'), expired)
       .otherwise(noExpiry);
@@ -175,7 +345,7 @@ export class KitchenReaper extends Construct {
       stateName: 'Each Kitchen',
       itemsPath: '$.page.stacks',
       itemSelector: { 'stack.$': '$$.Map.Item.Value', 'now.$': '$.now' },
-      maxConcurrency: 5,
+      maxConcurrency: 10,
       resultPath: '$.outcomes',
     });
     each.itemProcessor(readTags.next(hasExpiry));
@@ -207,7 +377,13 @@ export class KitchenReaper extends Construct {
       stateMachineName: props.names.stateMachineName('kitchen-reaper'),
       comment: `Deletes expired Kitchens of ${project}-${environment}`,
       definitionBody: sfn.DefinitionBody.fromChainable(start.next(list).next(each).next(more)),
-      timeout: Duration.minutes(30),
+      // Each Kitchen waits at most 2 x deleteTimeout (a delete, then a forced one); the run ends before the next.
+      timeout: Duration.minutes(
+        Math.max(
+          (props.interval ?? Duration.hours(1)).toMinutes() - 5,
+          Math.ceil((2 * deleteTimeout.toSeconds()) / 60) + 5,
+        ),
+      ),
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });

@@ -1,10 +1,20 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicies, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  CustomResource,
+  Duration,
+  RemovalPolicies,
+  RemovalPolicy,
+  Stack,
+  Tags,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../../lib/config/model';
+import { KITCHEN_OPTION_OUTPUTS } from '../../lib/kitchen/kept-options';
 import { kitchenTags, type KitchenOptions } from '../../lib/kitchen/options';
 import { KITCHEN_HOST_PARAMETERS } from '../../lib/parameters';
 import { Names, pascal } from '../../lib/naming';
@@ -19,6 +29,14 @@ import { grantPrefixAccess } from '../core/prefix-access';
 import { DataOpsMonitoring } from '../observability/dataops-monitoring';
 import { SftpUser } from '../environment/sftp-ingest';
 import { allowWarehouseConnections } from '../environment/warehouse';
+import { KITCHEN_OUTPUTS } from './kitchen-reaper';
+
+/** What the staff role may do with its own Data API statements (those it ran). */
+export const STAFF_STATEMENT_RESULT_ACTIONS = [
+  'redshift-data:DescribeStatement',
+  'redshift-data:GetStatementResult',
+  'redshift-data:CancelStatement',
+];
 
 /** Props of a {@link Kitchen}. */
 export interface KitchenProps {
@@ -224,6 +242,36 @@ export class Kitchen extends Construct {
       this.staffRole = this.createStaffRole(options.staff, prefix);
     }
 
+    // What the Kitchen holds outside its own resources, by name: a forced delete (the reaper's last resort for a
+    // stack stuck in DELETE_FAILED) can leave these behind, and the reaper reports them from these outputs.
+    const leftovers: [string, string, string][] = [
+      [KITCHEN_OUTPUTS.schema, this.schema, 'Warehouse schema of the Kitchen (dropped on delete)'],
+      [KITCHEN_OUTPUTS.databaseUser, this.databaseUser, 'Warehouse user of the Kitchen (dropped on delete)'],
+      [KITCHEN_OUTPUTS.dataPrefix, prefix, 'Prefix of the Kitchen in every data lake bucket (emptied on delete)'],
+    ];
+    if (this.sftpUser) {
+      leftovers.push([
+        KITCHEN_OUTPUTS.sftpUser,
+        this.names.sftpUserName,
+        'SFTP user of the Kitchen (deleted on delete)',
+      ]);
+    }
+    // What a re-run of `kitchen create` keeps unless given again (lib/kitchen/kept-options.ts).
+    leftovers.push([
+      KITCHEN_OPTION_OUTPUTS.slackChannelId,
+      options.slackChannelId,
+      'Slack channel of the Kitchen alerts',
+    ]);
+    if (options.staff.length > 0) {
+      leftovers.push([KITCHEN_OPTION_OUTPUTS.staff, options.staff.join(','), 'Who may assume the staff role']);
+    }
+    if (options.sshPublicKey) {
+      leftovers.push([KITCHEN_OPTION_OUTPUTS.sshPublicKey, options.sshPublicKey, 'Public key of the SFTP user']);
+    }
+    for (const [key, value, description] of leftovers) {
+      new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
+    }
+
     // Also on the resources, for a Kitchen placed in a stack that is not a KitchenStack.
     for (const [key, value] of Object.entries(kitchenTags(props.project, options))) Tags.of(this).add(key, value);
     // A Kitchen is thrown away whole: nothing it creates may outlive its stack.
@@ -273,6 +321,21 @@ export class Kitchen extends Construct {
         actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
         resources: [this.imports.clusterArn],
       }),
+    );
+    // The results of its own statements only: these actions take no resource, and the Data API's owner condition
+    // (as in AWS's AmazonRedshiftDataFullAccess) limits them to statements this session ran.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: STAFF_STATEMENT_RESULT_ACTIONS,
+        resources: ['*'],
+        conditions: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
+      }),
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Redshift Data API statement actions support no resource-level permissions; the ' +
+        'redshift-data:statement-owner-iam-userid condition limits them to statements the same session ran.',
     );
     const logGroups = stack.formatArn({
       service: 'logs',

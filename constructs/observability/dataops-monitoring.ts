@@ -31,6 +31,22 @@ import {
 import { MONITORING_DEFAULTS, MonitoringThresholds } from '../../lib/observability/thresholds';
 import type { Pipeline } from '../pipeline/pipeline';
 import { pipelineIdentity, publishedTests } from './test-metrics';
+import { AllGreen } from './all-green';
+
+/**
+ * How many breaching datapoints, of how many evaluated, raise each alarm; chosen per metric:
+ * - a failed or timed-out execution, a Data API error, a failed container and a failed warning test are events
+ *   that each need a person: 1 of 1 (missing data is not breaching);
+ * - a slow run (P90 duration over the configured minutes) is one datapoint per run: 1 of 1;
+ * - warehouse CPU (5-minute periods) must stay high for 15 of 25 minutes: one heavy query is not an incident;
+ * - warehouse disk changes slowly and spikes during vacuum and large loads: 2 of 3 periods.
+ */
+export const ALARM_DATAPOINTS = {
+  event: { datapointsToAlarm: 1, evaluationPeriods: 1 },
+  runDuration: { datapointsToAlarm: 1, evaluationPeriods: 1 },
+  warehouseCpu: { datapointsToAlarm: 3, evaluationPeriods: 5 },
+  warehouseDisk: { datapointsToAlarm: 2, evaluationPeriods: 3 },
+} as const;
 
 /** Step Functions log events of failed Data API calls. */
 export const DATA_API_ERROR_PATTERN =
@@ -67,6 +83,8 @@ export class DataOpsMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly metricFilters: readonly logs.MetricFilter[];
   public readonly alarms: readonly cloudwatch.AlarmBase[];
+  /** The composite alarm that is OK only when every alarm above is OK (the dashboard's first tile). */
+  public readonly allGreen: AllGreen;
 
   constructor(scope: Construct, id: string, props: DataOpsMonitoringProps) {
     super(scope, id);
@@ -78,9 +96,9 @@ export class DataOpsMonitoring extends Construct {
         // logical ids) the same in every environment; physical names get the environment's prefix below.
         alarmNamePrefix: ALARM_ID_PREFIX,
         actionsEnabled: true,
-        action: new SnsAlarmActionStrategy({ onAlarmTopic: props.alertTopic }),
-        datapointsToAlarm: 1,
-        evaluationPeriods: 1,
+        // OK actions too, so the channel hears when an alarm is resolved.
+        action: new SnsAlarmActionStrategy({ onAlarmTopic: props.alertTopic, onOkTopic: props.alertTopic }),
+        ...ALARM_DATAPOINTS.event,
       },
       metricFactoryDefaults: {},
       dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
@@ -94,6 +112,18 @@ export class DataOpsMonitoring extends Construct {
     const filters: logs.MetricFilter[] = [];
 
     this.facade.addLargeHeader(`DataOps: ${prefix}`);
+    // First tile: the all-green composite and every alarm's state. The widget reads this list when the dashboard
+    // is rendered at synth time, after every alarm below exists.
+    const statusAlarms: cloudwatch.IAlarm[] = [];
+    this.facade.addWidget(
+      new cloudwatch.AlarmStatusWidget({
+        title: `All green? ${prefix}`,
+        alarms: statusAlarms,
+        width: 24,
+        height: 4,
+        sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+      }),
+    );
     for (const pipeline of props.pipelines) {
       const id = pipeline.definition.id;
       const identity = pipelineIdentity({ names: props.names, variables: {} }, id);
@@ -104,7 +134,9 @@ export class DataOpsMonitoring extends Construct {
         alarmFriendlyName: `pipeline-${id}`,
         addFailedExecutionCountAlarm: { Failed: { maxErrorCount: 0 } },
         addTimedOutExecutionCountAlarm: { TimedOut: { maxErrorCount: 0 } },
-        addDurationP90Alarm: { Slow: { maxDuration: Duration.minutes(thresholds.runDurationMinutes) } },
+        addDurationP90Alarm: {
+          Slow: { maxDuration: Duration.minutes(thresholds.runDurationMinutes), ...ALARM_DATAPOINTS.runDuration },
+        },
       });
 
       const dataApi = new logs.MetricFilter(this, `DataApiErrors${pascal(id)}`, {
@@ -237,8 +269,12 @@ export class DataOpsMonitoring extends Construct {
         clusterIdentifier: props.warehouseClusterIdentifier,
         humanReadableName: 'Warehouse (Redshift)',
         alarmFriendlyName: 'warehouse',
-        addCpuUsageAlarm: { Cpu: { maxUsagePercent: thresholds.warehouseCpuPercent } },
-        addDiskSpaceUsageAlarm: { Disk: { maxUsagePercent: thresholds.warehouseDiskPercent } },
+        addCpuUsageAlarm: {
+          Cpu: { maxUsagePercent: thresholds.warehouseCpuPercent, ...ALARM_DATAPOINTS.warehouseCpu },
+        },
+        addDiskSpaceUsageAlarm: {
+          Disk: { maxUsagePercent: thresholds.warehouseDiskPercent, ...ALARM_DATAPOINTS.warehouseDisk },
+        },
       });
     }
     if (props.sftpServerId) {
@@ -269,11 +305,18 @@ export class DataOpsMonitoring extends Construct {
       });
     }
 
-    for (const { alarm, alarmName } of this.facade.createdAlarms()) {
-      const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
-      cfn.alarmName = `${prefix}-${alarmName.slice(ALARM_ID_PREFIX.length + 1)}`;
-    }
-    this.alarms = this.facade.createdAlarms().map((a) => a.alarm);
+    const named = this.facade.createdAlarms().map(({ alarm, alarmName }) => {
+      const name = `${prefix}-${alarmName.slice(ALARM_ID_PREFIX.length + 1)}`;
+      (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName = name;
+      return { alarm, alarmName: name };
+    });
+    this.alarms = named.map((a) => a.alarm);
+    this.allGreen = new AllGreen(this, 'AllGreen', {
+      alarmName: `${prefix}-all-green`,
+      subject: prefix,
+      alarms: named,
+    });
+    statusAlarms.push(this.allGreen.alarm, ...this.alarms);
     this.metricFilters = filters;
     this.dashboard = this.facade.createdDashboard()!;
     // The stack's tags reach the dashboard through CDK's recent Dashboard Tags property, which the cfn-lint CI runs

@@ -1,2 +1,4 @@
 export * from './test-metrics';
 export * from './dataops-monitoring';
+export * from './all-green';
+export * from './job-monitoring';

@@ -6,6 +6,8 @@
  * events and bytes per step whatever the statements' durations.
  */
 import { ArnFormat, CfnResource, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -494,15 +496,34 @@ export class Pipeline extends Construct {
     // The Data API runs in the child machines: only they read the warehouse secret.
     target.alertTopic.grantPublish(machine);
     const objects = new Set<string>();
+    const sources = new Map<string, { bucket: s3.IBucket; prefixes: Set<string> }>();
     for (const step of steps) {
       if (step.type === 'copy') {
         const from = target.dataLake.buckets[step.from.bucket];
         const to = target.dataLake.buckets[step.to.bucket];
-        from.grantRead(machine, `${target.dataLake.prefix}${step.from.prefix}*`);
+        const source = `${target.dataLake.prefix}${step.from.prefix}`;
+        // Not from.grantRead: its s3:List* would cover the whole bucket, other Kitchens' keys included. The copy
+        // step's own Tasks allow s3:GetObject below the source prefix and s3:ListBucket on the bucket.
+        from.encryptionKey?.grantDecrypt(machine);
+        const listed = sources.get(step.from.bucket) ?? { bucket: from, prefixes: new Set<string>() };
+        listed.prefixes.add(source).add(`${source}*`);
+        sources.set(step.from.bucket, listed);
         to.grantPut(machine, `${target.dataLake.prefix}*`);
         objects.add(bucketObjectsFinding(from, `${target.dataLake.prefix}${step.from.prefix}*`));
         objects.add(bucketObjectsFinding(to, `${target.dataLake.prefix}*`));
       }
+    }
+    // Listing stays below the copy steps' source prefixes whatever else the role is granted (one Deny per bucket,
+    // so two copy steps from one bucket do not deny each other's listing).
+    for (const { bucket, prefixes } of sources.values()) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+          resources: [bucket.bucketArn],
+          conditions: { StringNotLike: { 's3:prefix': [...prefixes] } },
+        }),
+      );
     }
     acknowledgeGrantWildcards(
       role,

@@ -4,15 +4,29 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseDocument } from 'yaml';
 import { ConfigError, describeValue } from './errors';
+import { InputFileError, isInside, MAX_INPUT_FILE_BYTES, parseYamlText, readBoundedText } from './input-file';
 import type { EnvironmentConfig, KitchensConfig } from './model';
 import { configSchema, DIVERGENCE_FIELDS, FARGATE_SIZES, RawConfig } from './schema';
 import { valueAt, zodProblems } from './zod-problems';
 
 export const DEFAULT_CONFIG_FILE = 'kitchens.config.yaml';
 
-/** Returns the allowed keys of the object schema at `at`, for unknown-key messages. */
+/** Why `file` cannot serve as an input file (stat only: nothing is opened), or undefined when it can. */
+function fileProblem(file: string): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return 'does not exist';
+  }
+  if (stat.isDirectory()) return 'is a directory';
+  if (!stat.isFile()) return 'is not a regular file';
+  if (stat.size > MAX_INPUT_FILE_BYTES) return `is larger than ${MAX_INPUT_FILE_BYTES / (1024 * 1024)} MiB`;
+  return undefined;
+}
+
+/** Problems that span fields: one production environment, unique names, files, CIDRs, divergence. */
 function crossFieldProblems(file: string, config: RawConfig, baseDir: string): string[] {
   const problems: string[] = [];
   const envs = Object.entries(config.environments);
@@ -45,8 +59,16 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string): s
   });
 
   config.pipelines.forEach((p, i) => {
-    if (!fs.existsSync(path.resolve(baseDir, p))) {
-      problems.push(`${file}: pipelines[${i}] must name an existing file, got: ${JSON.stringify(p)} (no such file)`);
+    const target = path.resolve(baseDir, p);
+    if (path.isAbsolute(p) || !isInside(baseDir, target)) {
+      problems.push(
+        `${file}: pipelines[${i}] must be a path inside the config file's directory (relative, without leaving it), got: ${JSON.stringify(p)}`,
+      );
+      return;
+    }
+    const reason = fileProblem(target);
+    if (reason !== undefined) {
+      problems.push(`${file}: pipelines[${i}] must name a pipeline file, got: ${JSON.stringify(p)}, which ${reason}`);
     }
   });
 
@@ -164,15 +186,22 @@ export function parseConfig(raw: unknown, file: string): KitchensConfig {
   return toModel(path.resolve(file), result.data);
 }
 
-/** Reads, parses and validates a config file. */
+/** Reads, parses and validates a config file (a regular UTF-8 file of at most 1 MiB). */
 export function loadConfig(file: string = DEFAULT_CONFIG_FILE): KitchensConfig {
+  if (typeof file !== 'string' || file.length === 0) {
+    throw new ConfigError([`config file must be a file path, got: ${describeValue(file)}`]);
+  }
   const shown = file;
-  if (!fs.existsSync(file)) {
-    throw new ConfigError([`${shown}: config file not found (looked in ${path.resolve(file)})`]);
+  let text: string;
+  try {
+    text = readBoundedText(file);
+  } catch (e) {
+    if (!(e instanceof InputFileError)) throw e;
+    throw new ConfigError([
+      e.reason === 'does not exist'
+        ? `${shown}: config file not found (looked in ${path.resolve(file)})`
+        : `${shown}: the config file ${e.reason}; give the path of a kitchens.config.yaml file`,
+    ]);
   }
-  const doc = parseDocument(fs.readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${shown}: invalid YAML: ${e.message.split('\n')[0]}`));
-  }
-  return parseConfig(doc.toJS(), file);
+  return parseConfig(parseYamlText(text, shown), file);
 }

@@ -13,6 +13,8 @@ export interface AppConfig {
   readonly command?: readonly string[];
   readonly environment?: Readonly<Record<string, string>>;
   readonly secrets?: readonly string[];
+  /** The user the container runs as: `uid[:gid]` or `user[:group]`. @default "1000:1000" (not root) */
+  readonly user?: string;
 }
 
 export interface SftpUserConfig {

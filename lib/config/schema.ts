@@ -37,6 +37,9 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/** A POSIX environment variable name, as ECS and every shell accept it. */
+export const ENVIRONMENT_VARIABLE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+
 const name = (pattern: RegExp, what: string) =>
   z.string({ error: `must be a string (${what})` }).regex(pattern, { error: `must be ${what}` });
 
@@ -53,13 +56,24 @@ export const appSchema = z.strictObject({
   memory: integer(512, 30720),
   command: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
   environment: z
-    .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be a map of strings' })
+    .record(
+      z.string().regex(ENVIRONMENT_VARIABLE_PATTERN, {
+        error: 'must be an environment variable name (letters, digits and "_", not starting with a digit)',
+      }),
+      z.string({ error: 'must be a string' }),
+      { error: 'must be a map of environment variable names to strings' },
+    )
     .optional(),
   secrets: z
     .array(name(/^[a-z][a-z0-9-]*$/, 'a secret name of lowercase letters, digits and hyphens'), {
       error: 'must be a list of secret names',
     })
     .optional(),
+  /** The user the container runs as (ECS `user`); not root unless the config says so. */
+  user: name(
+    /^([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31})(:([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31}))?$/,
+    'a user for the container: "uid", "uid:gid", "user" or "user:group" such as "1000:1000" (default) or "root" to run as root',
+  ).optional(),
 });
 
 export const sftpUserSchema = z.strictObject({

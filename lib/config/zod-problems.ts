@@ -73,6 +73,14 @@ function join(prefix: string | undefined, sub: string): string {
   return sub.startsWith('[') ? `${prefix}${sub}` : `${prefix}.${sub}`;
 }
 
+/** What a value is, without showing it: `text of 1532 characters`, `a list of 3 items`. */
+function shapeOf(value: unknown): string {
+  if (value === undefined || value === null) return 'nothing (the file is empty)';
+  if (typeof value === 'string') return `text of ${value.length} characters`;
+  if (Array.isArray(value)) return `a list of ${value.length} items`;
+  return `a ${typeof value}`;
+}
+
 /** Every problem of a failed zod parse, once each, in file order of the issues. */
 export function zodProblems(schema: z.ZodType, raw: unknown, error: z.ZodError, location: ProblemLocation): string[] {
   const { file } = location;
@@ -94,6 +102,11 @@ export function zodProblems(schema: z.ZodType, raw: unknown, error: z.ZodError, 
       continue;
     }
     const value = valueAt(raw, issue.path);
+    if (issue.path.length === 0 && location.at === undefined) {
+      // The whole file is not a mapping: perhaps not the file meant at all. Name what it holds, never its text.
+      problems.push(`${file}: the file must hold a mapping of settings (key: value lines), got: ${shapeOf(value)}`);
+      continue;
+    }
     problems.push(
       value === undefined
         ? `${file}: ${where} is required and ${issue.message}`

@@ -2,8 +2,8 @@
  * Validation of the `kitchen` command-line arguments, before anything touches AWS. Every error names the flag,
  * the value received and what is allowed. Pure functions: no AWS SDK and no aws-cdk-lib import.
  */
-import * as fs from 'fs';
 import { describeValue } from '../config/errors';
+import { InputFileError, readBoundedText } from '../config/input-file';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { ID_PATTERN, kitchenNameProblem, PIPELINE_ID_MAX } from '../naming';
 import {
@@ -118,14 +118,18 @@ export function expiryFromTtl(hours: number, now: Date = new Date()): string {
   return new Date(Math.floor(now.getTime() / 1000) * 1000 + hours * 3600_000).toISOString().replace('.000Z', 'Z');
 }
 
+/** The largest `--ssh-key` file read: an RSA 16384-bit public key is about 2.8 KB. */
+export const SSH_KEY_FILE_MAX_BYTES = 16 * 1024;
+
 /** `--ssh-key FILE`: reads one OpenSSH public key; a private key is refused without echoing it. */
 export function readSshKey(file: string): string {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Bounded: a device (/dev/zero), FIFO or huge file is refused instead of read forever.
+    text = readBoundedText(file, SSH_KEY_FILE_MAX_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw bad('--ssh-key', file, `must be a readable file holding an OpenSSH public key (${code})`);
+    if (!(e instanceof InputFileError)) throw e;
+    throw bad('--ssh-key', file, `must be a readable file holding an OpenSSH public key (it ${e.reason})`);
   }
   if (text.includes('PRIVATE KEY')) {
     throw bad('--ssh-key', file, 'must be a public key file (such as ~/.ssh/id_ed25519.pub), not a private key');

@@ -3,6 +3,7 @@
  * `cdk deploy -c kitchen=NAME` reads) and deploy or destroy only the Kitchen stack, through the CDK Toolkit
  * Library. aws-cdk-lib and the toolkit load lazily, inside these functions.
  */
+import { keptOptions, mergeKeptOptions } from './kept-options';
 import * as os from 'os';
 import type {
   AssemblyBuilder,
@@ -195,15 +196,17 @@ export async function createKitchen(
   const keptExpiry = tag(existing, KITCHEN_TAGS.expires);
   const expires =
     request.expires ?? (keptExpiry !== undefined && Date.parse(keptExpiry) > now.getTime() ? keptExpiry : undefined);
+  // Staff, SSH key and Slack channel: as given, else as the deployed Kitchen recorded them (a dry run reads nothing).
+  const kept = mergeKeptOptions(request, keptOptions(existing));
   const context = kitchenContext({
     name,
     environment: environment.name,
     owner: request.owner ?? tag(existing, KITCHEN_TAGS.owner) ?? defaultOwner(),
     parent: request.parent ?? tag(existing, KITCHEN_TAGS.parent),
-    staff: request.staff,
+    staff: kept.staff,
     expires,
-    sshPublicKey: request.sshPublicKey,
-    slackChannelId: request.slackChannelId,
+    sshPublicKey: kept.sshPublicKey,
+    slackChannelId: kept.slackChannelId,
   });
   // The same validation the app runs, before the toolkit loads: errors name the context key and value.
   const options = kitchenOptions(config, context, now);

@@ -2,10 +2,9 @@
  * Reads and validates pipeline files (YAML or JSON). Every problem is reported at once, in the same shape as
  * lib/config: `file: path must be ..., got: value`.
  */
-import * as fs from 'fs';
 import * as path from 'path';
-import { parseDocument } from 'yaml';
 import { ConfigError } from '../config/errors';
+import { InputFileError, parseJsonText, parseYamlText, readBoundedText } from '../config/input-file';
 import { zodProblems } from '../config/zod-problems';
 import type { PipelineContext, PipelineDefinition, StepDefinition } from './model';
 import { pipelineSchema } from './schema';
@@ -29,24 +28,18 @@ export function parsePipeline(raw: unknown, source: string, context: PipelineCon
 export function loadPipelineFile(file: string, context: PipelineContext): PipelineDefinition {
   const relative = path.relative(process.cwd(), file);
   const shown = relative.startsWith('..') ? file : relative;
-  if (!fs.existsSync(file)) {
-    throw new ConfigError([`${shown}: pipeline file not found (looked in ${path.resolve(file)})`]);
+  let text: string;
+  try {
+    text = readBoundedText(file);
+  } catch (e) {
+    if (!(e instanceof InputFileError)) throw e;
+    throw new ConfigError([
+      e.reason === 'does not exist'
+        ? `${shown}: pipeline file not found (looked in ${path.resolve(file)})`
+        : `${shown}: the pipeline file ${e.reason}; give the path of a .yaml, .yml or .json pipeline file`,
+    ]);
   }
-  const text = fs.readFileSync(file, 'utf8');
-  let raw: unknown;
-  if (file.endsWith('.json')) {
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new ConfigError([`${shown}: invalid JSON: ${(e as Error).message}`]);
-    }
-  } else {
-    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      throw new ConfigError(doc.errors.map((e) => `${shown}: invalid YAML: ${e.message.split('\n')[0]}`));
-    }
-    raw = doc.toJS();
-  }
+  const raw = file.endsWith('.json') ? parseJsonText(text, shown) : parseYamlText(text, shown);
   return parsePipeline(raw, shown, context);
 }
 

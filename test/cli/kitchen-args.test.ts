@@ -2,6 +2,7 @@
  * Every bad argument of the Kitchen commands is refused with exit code 2 and one exact message, before any AWS
  * call: AWS_ENDPOINT_URL points at a closed port, so a call would fail with exit code 3 instead.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -18,6 +19,10 @@ fs.writeFileSync(
   '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
 );
 fs.writeFileSync(NOT_A_KEY, 'hello\n');
+const FIFO_KEY = path.join(dir, 'key.fifo');
+execFileSync('mkfifo', [FIFO_KEY]);
+const HUGE_KEY = path.join(dir, 'huge.pub');
+fs.writeFileSync(HUGE_KEY, `ssh-ed25519 ${'A'.repeat(20_000)}\n`);
 
 let savedEndpoint: string | undefined;
 const savedIsTTY = process.stdin.isTTY;
@@ -120,7 +125,27 @@ const cases: readonly (readonly [string, readonly string[], string])[] = [
   [
     '--ssh-key of a missing file',
     ['create', 'profit-report', '--ssh-key', MISSING_KEY],
-    `--ssh-key must be a readable file holding an OpenSSH public key (ENOENT), got: ${JSON.stringify(MISSING_KEY)}`,
+    `--ssh-key must be a readable file holding an OpenSSH public key (it does not exist), got: ${JSON.stringify(MISSING_KEY)}`,
+  ],
+  [
+    '--ssh-key of /dev/zero (an endless device: refused, not read)',
+    ['create', 'profit-report', '--ssh-key', '/dev/zero'],
+    '--ssh-key must be a readable file holding an OpenSSH public key (it is a character device, not a regular file), got: "/dev/zero"',
+  ],
+  [
+    '--ssh-key of a named pipe nobody writes to',
+    ['create', 'profit-report', '--ssh-key', FIFO_KEY],
+    `--ssh-key must be a readable file holding an OpenSSH public key (it is a named pipe (FIFO), not a regular file), got: ${JSON.stringify(FIFO_KEY)}`,
+  ],
+  [
+    '--ssh-key of a file larger than any public key',
+    ['create', 'profit-report', '--ssh-key', HUGE_KEY],
+    `--ssh-key must be a readable file holding an OpenSSH public key (it is larger than 16 KiB (20 KiB)), got: ${JSON.stringify(HUGE_KEY)}`,
+  ],
+  [
+    '--ssh-key of a directory',
+    ['create', 'profit-report', '--ssh-key', dir],
+    `--ssh-key must be a readable file holding an OpenSSH public key (it is a directory, not a regular file), got: ${JSON.stringify(dir)}`,
   ],
   [
     '--ssh-key of a private key',
@@ -196,6 +221,31 @@ describe('Kitchen command arguments', () => {
     expect(run.stderr).toBe(`error: ${message}\n`);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
+  });
+
+  it.each([
+    [
+      'a YAML alias bomb',
+      'bomb.yaml',
+      'invalid YAML: its aliases (*name) expand more than 100 times, which is refused as a resource exhaustion attack',
+    ],
+    ['a directory', '.', 'the config file is a directory, not a regular file'],
+    ['/dev/zero', '/dev/zero', 'the config file is a character device, not a regular file'],
+  ])('fails with exit 2 (bad input, not 3) on %s as --config, naming the file', async (_what, name, message) => {
+    const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++)
+      bomb.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    fs.writeFileSync(path.join(dir, 'bomb.yaml'), `${bomb.join('\n')}\n`);
+    const config = path.resolve(dir, name);
+    const run = await kitchen(['create', 'profit-report', '--dry-run'], config);
+    expect(run.stderr).toBe(
+      `error: ${config}: ${message}${message.startsWith('the config file') ? '; give the path of a kitchens.config.yaml file' : '; write the values out instead'}\n`,
+    );
+    expect(run.code).toBe(2);
   });
 
   it('fails when create is given no name', async () => {

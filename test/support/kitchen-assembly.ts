@@ -11,6 +11,8 @@ export interface SynthesizedKitchen {
   readonly stackName: string;
   /** The stack tags of the assembly artifact, as CloudFormation gets them (`[{ Key, Value }]`). */
   readonly tags: { Key: string; Value: string }[];
+  /** The template's outputs as DescribeStacks returns them (`[{ OutputKey, OutputValue, Description }]`). */
+  readonly outputs: { OutputKey: string; OutputValue: string; Description?: string }[];
 }
 
 /** Synthesizes the given Kitchens of the development environment (created at `now`) into a fresh directory. */
@@ -35,6 +37,12 @@ export function synthesizeKitchens(
     const stackName = built.kitchens[name].stackName;
     const artifact = assembly.getStackByName(stackName);
     // what the toolkit's deployStack does with artifact.tags
-    return { stackName, tags: Object.entries(artifact.tags).map(([Key, Value]) => ({ Key, Value })) };
+    const outputs = Object.entries(
+      (artifact.template as { Outputs?: Record<string, { Value: unknown; Description?: string }> }).Outputs ?? {},
+    ).map(([OutputKey, o]) => {
+      if (typeof o.Value !== 'string') throw new Error(`output ${OutputKey} of ${stackName} is not a literal string`);
+      return { OutputKey, OutputValue: o.Value, Description: o.Description };
+    });
+    return { stackName, tags: Object.entries(artifact.tags).map(([Key, Value]) => ({ Key, Value })), outputs };
   });
 }

@@ -358,7 +358,16 @@ describe('who can reach the export chain and production (whole app)', () => {
       (r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'acme-production-clone-job',
     );
     expect(jobRole.Properties.AssumeRolePolicyDocument.Statement).toStrictEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' } },
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'states.amazonaws.com' },
+        // only Step Functions acting for a state machine of the production account
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '111111111111' },
+          ArnLike: { 'aws:SourceArn': 'arn:aws:states:eu-west-1:111111111111:stateMachine:*' },
+        },
+      },
     ]);
     const unload = Object.values<any>(exportStack.Resources).find(
       (r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'acme-production-clone-unload',

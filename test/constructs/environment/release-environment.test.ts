@@ -196,6 +196,31 @@ describe('the bundled example: production and development', () => {
     });
   });
 
+  it('should run every container as a non-root user with a memory hard limit of its task size', () => {
+    const containers = Object.values(prod.findResources('AWS::ECS::TaskDefinition')).flatMap(
+      (t) => t.Properties.ContainerDefinitions,
+    );
+    expect(containers.map((c: Record<string, unknown>) => [c.Name, c.User, c.Memory])).toStrictEqual([
+      ['ingest', '1000:1000', 1024],
+      ['transform', '1000:1000', 2048],
+    ]);
+  });
+
+  it('should run a container as the user its config names (root only when asked for)', () => {
+    const raw = parse(fs.readFileSync(EXAMPLE_CONFIG, 'utf8'));
+    raw.apps[0].user = 'root';
+    raw.apps[1].user = 'app:app';
+    const { templates: custom } = synthEnvironments(parseConfig(raw, EXAMPLE_CONFIG));
+    const users = Object.values(custom.dev.findResources('AWS::ECS::TaskDefinition')).map(
+      (t) => t.Properties.ContainerDefinitions[0].User,
+    );
+    expect(users).toStrictEqual(['root', 'app:app']);
+    raw.apps[0].user = 'root; rm -rf /';
+    expect(() => parseConfig(raw, EXAMPLE_CONFIG)).toThrow(
+      'apps[0].user must be a user for the container: "uid", "uid:gid", "user" or "user:group" such as "1000:1000" (default) or "root" to run as root, got: "root; rm -rf /"',
+    );
+  });
+
   it('should land SFTP users in their own prefix of the landing bucket on a current security policy', () => {
     prod.hasResourceProperties('AWS::Transfer::Server', {
       SecurityPolicyName: 'TransferSecurityPolicy-2024-01',

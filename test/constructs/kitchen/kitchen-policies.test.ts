@@ -31,6 +31,14 @@ function statementsByPolicy(template: Template): { policy: string; statement: St
   return found.filter((f) => f.statement.Effect === 'Allow');
 }
 
+function denyStatementsByPolicy(template: Template): { policy: string; statement: Statement }[] {
+  return Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([id, policy]) =>
+    (policy.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => s.Effect === 'Deny')
+      .map((statement) => ({ policy: id, statement })),
+  );
+}
+
 describe('policy analysis of a synthesized Kitchen', () => {
   const built = buildApp(exampleConfig(), {
     nag: false,
@@ -62,11 +70,24 @@ describe('policy analysis of a synthesized Kitchen', () => {
       );
       return prefixes.length === 0 || prefixes.some((p: string) => !p.startsWith('kitchens/profit-report/'));
     });
-    // Known gap, owned by the pipeline compiler (issue #12): a copy step's state machine role lists its source
-    // bucket without an s3:prefix condition (grantRead and the List task). Every other Kitchen principal is scoped.
-    expect(unscoped.filter(({ policy }) => !/^KitchenPipeline[A-Za-z]+RoleDefaultPolicy/.test(policy))).toStrictEqual(
-      [],
+    // A copy step's List task allows s3:ListBucket on its source bucket; the same policy denies listing anywhere
+    // but the Kitchen's copy of the step's source prefix. Every other Kitchen principal is scoped by its Allow.
+    const denies = denyStatementsByPolicy(template);
+    const uncountered = unscoped.filter(({ policy, statement }) =>
+      list(statement.Resource).some((resource) => {
+        const deny = denies.find(
+          (d) =>
+            d.policy === policy &&
+            JSON.stringify(list(d.statement.Resource)) === JSON.stringify([resource]) &&
+            ['s3:ListBucket', 's3:ListBucketVersions'].every((l) => list(d.statement.Action).some((a) => covers(a, l))),
+        );
+        const allowedPrefixes: string[] = list(deny?.statement.Condition?.StringNotLike?.['s3:prefix'] ?? []);
+        return allowedPrefixes.length === 0 || !allowedPrefixes.every((p) => p.startsWith('kitchens/profit-report/'));
+      }),
     );
+    expect(uncountered).toStrictEqual([]);
+    // the copy step of the orders pipeline is what needed it
+    expect(unscoped.map(({ policy }) => policy)).toStrictEqual([expect.stringMatching(/^KitchenPipelineOrdersRole/)]);
   });
 
   it('should let no Kitchen principal read any secret but its own', () => {
@@ -83,6 +104,22 @@ describe('policy analysis of a synthesized Kitchen', () => {
         if (!isAppSecret) expect({ policy, resource }).toStrictEqual({ policy, resource: own });
       }
     }
+  });
+
+  it('should let the staff role read the results of its own Data API statements, and only those', () => {
+    const staffPolicy = Object.keys(template.findResources('AWS::IAM::Policy')).find((id) =>
+      id.startsWith('KitchenStaffRoleDefaultPolicy'),
+    )!;
+    const results = statements.filter(
+      ({ policy, statement }) =>
+        policy === staffPolicy && list(statement.Action).some((a) => covers(a, 'redshift-data:GetStatementResult')),
+    );
+    expect(results).toHaveLength(1);
+    expect(results[0].statement).toMatchObject({
+      Action: ['redshift-data:CancelStatement', 'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
+      Resource: '*',
+      Condition: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
+    });
   });
 
   it('should not even know the admin or pipeline secrets', () => {

@@ -5,6 +5,8 @@ import { resolveDefinition } from '../../../lib/local/definition';
 import { exampleConfig } from '../../support/app';
 import { synthesizeKitchens, type SynthesizedKitchen } from '../../support/kitchen-assembly';
 
+const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm0QfXr3bJ0rXw9yLQy1l5h3bKc0mQvG2x0E8bA9Zc1 jane@laptop';
+
 describe('the Kitchen reaper of the development environment', () => {
   const built = buildApp(exampleConfig(), { nag: false, environments: ['dev'] });
   const host = built.kitchenHosts.dev;
@@ -31,14 +33,73 @@ describe('the Kitchen reaper of the development environment', () => {
     });
   });
 
+  it('should check deletions by stack id, force only after DELETE_FAILED, and read only Kitchen stacks', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    for (const action of [
+      'cloudformation:DescribeStacks',
+      'cloudformation:ListStackResources',
+      'cloudformation:DeleteStack',
+    ]) {
+      const granted = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().includes(action));
+      expect(granted.length).toBeGreaterThan(0);
+      for (const statement of granted)
+        expect(JSON.stringify(statement.Resource)).toContain(':stack/acme-dev-kitchen-*/*');
+    }
+    const definition = resolveDefinition(host.reaper.stateMachine) as {
+      TimeoutSeconds: number;
+      States: Record<
+        string,
+        {
+          Iterator?: { States: Record<string, Record<string, unknown>> };
+          ItemProcessor?: { States: Record<string, Record<string, unknown>> };
+        }
+      >;
+    };
+    const states = definition.States['Each Kitchen'].ItemProcessor!.States;
+    expect(states['Force delete stuck Kitchen'].Parameters).toStrictEqual({
+      'StackName.$': '$.stackArn',
+      DeletionMode: 'FORCE_DELETE_STACK',
+    });
+    expect(states['Check deletion'].Parameters).toStrictEqual({ 'StackName.$': '$.stackArn' });
+    expect(states['Wait for deletion'].Seconds).toBe(30);
+    // every publish is caught
+    const publishes = Object.entries(states).filter(([, st]) => String(st.Resource).includes(':sns:publish'));
+    expect(publishes.map(([name]) => name).sort()).toStrictEqual([
+      'Announce deletion',
+      'Announce forced deletion',
+      'Report deletion still in progress',
+      'Report failed deletion',
+      'Report missing or invalid expiry',
+      'Report stuck deletion',
+    ]);
+    for (const [, st] of publishes) {
+      expect(st.Catch).toStrictEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]);
+    }
+    // bounded: a delete and a forced delete of 10 minutes each fit in one run, and a run ends before the next
+    expect(definition.TimeoutSeconds).toBe(55 * 60);
+  });
+
   describe('fed the stacks of synthesized Kitchens, with their stack tags from the cloud assembly', () => {
     const config = exampleConfig();
     // expired: created with an expiry in the past; fresh: the default time to live from now
-    const [old, stuck, late, untagged] = synthesizeKitchens(
+    const expiredKitchens = synthesizeKitchens(
       config,
-      ['old-report', 'stuck-report', 'late-report', 'untagged-report'],
-      { kitchenExpires: '2026-01-05T09:00:00Z' },
+      [
+        'old-report',
+        'stuck-report',
+        'broken-report',
+        'slow-report',
+        'refused-report',
+        'muted-report',
+        'late-report',
+        'untagged-report',
+      ],
+      { kitchenExpires: '2026-01-05T09:00:00Z', kitchenSshKey: SSH_KEY },
     );
+    const byName = Object.fromEntries(expiredKitchens.map((k) => [k.stackName.replace('acme-dev-kitchen-', ''), k]));
+    const { 'old-report': old, 'stuck-report': stuck, 'late-report': late, 'untagged-report': untagged } = byName;
     const [fresh] = synthesizeKitchens(config, ['fresh-report']);
     const arn = (stackName: string) =>
       `arn:aws:cloudformation:eu-west-1:222222222222:stack/${stackName}/${stackName.length}f3c`;
@@ -69,91 +130,243 @@ describe('the Kitchen reaper of the development environment', () => {
       expect(fresh.tags.find((t) => t.Key === 'kitchens:expires')!.Value).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00:00Z$/);
     });
 
-    it('should delete the expired ones, report the broken ones and the failed delete, and keep the fresh one', async () => {
+    it('should name what a Kitchen holds outside its resources in its stack outputs', () => {
+      expect(stuck.outputs).toStrictEqual([
+        { OutputKey: 'KitchenSchema', OutputValue: 'k_stuck_report', Description: expect.any(String) },
+        { OutputKey: 'KitchenDatabaseUser', OutputValue: 'k_stuck_report_user', Description: expect.any(String) },
+        { OutputKey: 'KitchenDataPrefix', OutputValue: 'kitchens/stuck-report/', Description: expect.any(String) },
+        { OutputKey: 'KitchenSftpUser', OutputValue: 'k-stuck-report', Description: expect.any(String) },
+        // and what a re-run of kitchen create keeps
+        { OutputKey: 'KitchenSlackChannel', OutputValue: 'C07KITCHENS', Description: expect.any(String) },
+        { OutputKey: 'KitchenSshKey', OutputValue: SSH_KEY, Description: expect.any(String) },
+      ]);
+      expect(fresh.outputs.map((o) => o.OutputKey)).toStrictEqual([
+        'KitchenSchema',
+        'KitchenDatabaseUser',
+        'KitchenDataPrefix',
+        'KitchenSlackChannel',
+      ]);
+    });
+
+    it('should finish every delete it starts, force stuck ones, report each outcome, and survive failed publishes', async () => {
       const { StateMachine } = await import('aws-local-stepfunctions');
       const definition = resolveDefinition(host.reaper.stateMachine);
+      const expired = ['old-report', 'stuck-report', 'broken-report', 'slow-report', 'refused-report', 'muted-report'];
       const pages: Record<string, unknown> = {
-        '': { ResourceTagMappingList: [asTagged(old), asTagged(stuck), garbled], PaginationToken: 'page-2' },
-        'page-2': { ResourceTagMappingList: [asTagged(fresh), noExpiry], PaginationToken: '' },
+        '': { ResourceTagMappingList: [garbled, asTagged(fresh), noExpiry], PaginationToken: 'page-2' },
+        'page-2': { ResourceTagMappingList: expired.map((k) => asTagged(byName[k])), PaginationToken: '' },
       };
-      const listed: { PaginationToken: string }[] = [];
-      const deleteAttempts: string[] = [];
-      const alerts: { Subject: string; Message: unknown }[] = [];
+      // What CloudFormation does with each stack, by stack id; a name never resolves once a stack is deleted.
+      const stacks = new Map(
+        expired.map((k) => [
+          arn(byName[k].stackName),
+          { kitchen: k, status: 'CREATE_COMPLETE', checks: 0, forced: false },
+        ]),
+      );
+      const calls: { state: string; input: Record<string, unknown> }[] = [];
+      const alerts: { Subject: string; Message: Record<string, unknown> }[] = [];
+      const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });
+      const stackOf = (input: { StackName: string }) => {
+        const stack = stacks.get(input.StackName);
+        if (!stack)
+          throw awsError('CloudFormation.CloudFormationException', `Stack with id ${input.StackName} does not exist`);
+        return stack;
+      };
+      const deleteStack = (state: string) => async (input: { StackName: string; DeletionMode?: string }) => {
+        calls.push({ state, input });
+        const stack = stackOf(input);
+        if (stack.kitchen === 'refused-report')
+          throw awsError(
+            'CloudFormation.CloudFormationException',
+            'Stack is in UPDATE_IN_PROGRESS state and can not be deleted',
+          );
+        if (input.DeletionMode === 'FORCE_DELETE_STACK') {
+          if (stack.status !== 'DELETE_FAILED')
+            throw awsError(
+              'CloudFormation.CloudFormationException',
+              'FORCE_DELETE_STACK is allowed only in DELETE_FAILED',
+            );
+          stack.forced = true;
+        }
+        stack.status = 'DELETE_IN_PROGRESS';
+        stack.checks = 0;
+        return {};
+      };
+      const reasonOf = 'The following resource(s) failed to delete: [KitchenSchema0F3C]. ';
+      const describe = async (input: { StackName: string }) => {
+        calls.push({ state: 'Check deletion', input });
+        const stack = stackOf(input);
+        stack.checks += 1;
+        if (stack.status === 'DELETE_IN_PROGRESS') {
+          const next: Record<string, string> = {
+            'old-report': stack.checks >= 2 ? 'DELETE_COMPLETE' : 'DELETE_IN_PROGRESS',
+            'muted-report': 'DELETE_COMPLETE',
+            'stuck-report': stack.forced ? 'DELETE_COMPLETE' : 'DELETE_FAILED',
+            'broken-report': 'DELETE_FAILED',
+            'slow-report': 'DELETE_IN_PROGRESS',
+          };
+          stack.status = next[stack.kitchen];
+        }
+        const kitchen = byName[stack.kitchen];
+        return {
+          Stacks: [
+            {
+              StackId: input.StackName,
+              StackName: kitchen.stackName,
+              StackStatus: stack.status,
+              ...(stack.status === 'DELETE_FAILED' ? { StackStatusReason: reasonOf } : {}),
+              ...(stack.status === 'DELETE_COMPLETE' ? {} : { Outputs: kitchen.outputs }),
+            },
+          ],
+        };
+      };
+      const publish = (state: string) => async (input: { Subject: string; Message: Record<string, unknown> }) => {
+        calls.push({ state, input });
+        if (input.Subject.startsWith('Kitchen muted-report'))
+          throw awsError('KMS.KMSAccessDeniedException', 'not allowed to use the key');
+        alerts.push(input);
+        return { MessageId: 'm' };
+      };
       const machine = new StateMachine(definition as never, {
         validationOptions: { checkPaths: false, checkArn: false },
       });
+      const publishStates = [
+        'Announce deletion',
+        'Announce forced deletion',
+        'Report failed deletion',
+        'Report missing or invalid expiry',
+        'Report deletion still in progress',
+        'Report stuck deletion',
+      ];
       const execution = machine.run({}, {
         overrides: {
-          retryIntervalOverrides: { 'Delete expired Kitchen': 0 },
+          waitTimeOverrides: { 'Wait for deletion': 0 },
+          retryIntervalOverrides: Object.fromEntries(
+            [
+              'Delete expired Kitchen',
+              'Force delete stuck Kitchen',
+              'Check deletion',
+              'List resources that failed to delete',
+              ...publishStates,
+            ].map((n) => [n, 0]),
+          ),
           taskResourceLocalHandlers: {
-            'List Kitchen stacks': async (input: { PaginationToken: string }) => {
-              listed.push(input);
-              return pages[input.PaginationToken];
+            'List Kitchen stacks': async (input: { PaginationToken: string }) => pages[input.PaginationToken],
+            'Delete expired Kitchen': deleteStack('Delete expired Kitchen'),
+            'Force delete stuck Kitchen': deleteStack('Force delete stuck Kitchen'),
+            'Check deletion': describe,
+            'List resources that failed to delete': async (input: { StackName: string }) => {
+              calls.push({ state: 'List resources that failed to delete', input });
+              stackOf(input);
+              return {
+                StackResourceSummaries: [
+                  {
+                    LogicalResourceId: 'KitchenSchema0F3C',
+                    PhysicalResourceId: 'kitchen-schema:x',
+                    ResourceType: 'Custom::KitchenSchema',
+                    ResourceStatus: 'DELETE_FAILED',
+                    ResourceStatusReason: 'Failed to delete resource. permission denied for schema',
+                  },
+                  {
+                    LogicalResourceId: 'KitchenAlertsTopic',
+                    PhysicalResourceId: 'arn:aws:sns:eu-west-1:222222222222:t',
+                    ResourceType: 'AWS::SNS::Topic',
+                    ResourceStatus: 'DELETE_COMPLETE',
+                  },
+                ],
+              };
             },
-            'Delete expired Kitchen': async (input: { StackName: string }) => {
-              deleteAttempts.push(input.StackName);
-              if (input.StackName === arn(stuck.stackName)) {
-                const error = new Error('Stack is in UPDATE_IN_PROGRESS state and can not be deleted');
-                error.name = 'CloudFormation.CloudFormationException';
-                throw error;
-              }
-              return {};
-            },
-            'Announce deletion': async (input: { Subject: string; Message: unknown }) => {
-              alerts.push(input);
-              return { MessageId: 'm' };
-            },
-            'Report failed deletion': async (input: { Subject: string; Message: unknown }) => {
-              alerts.push(input);
-              return { MessageId: 'm' };
-            },
-            'Report missing or invalid expiry': async (input: { Subject: string; Message: unknown }) => {
-              alerts.push(input);
-              return { MessageId: 'm' };
-            },
+            ...Object.fromEntries(publishStates.map((n) => [n, publish(n)])),
           },
         },
       } as never);
       const output = (await execution.result) as { outcomes: unknown };
+      const subjects = alerts.map((a) => a.Subject).sort();
+      const alertOf = (kitchen: string) => alerts.find((a) => a.Subject.startsWith(`Kitchen ${kitchen} `))!.Message;
+      const callsOf = (kitchen: string, state: string) =>
+        calls.filter(
+          (c) =>
+            c.state === state &&
+            (c.input.StackName === arn(byName[kitchen].stackName) ||
+              String(c.input.Subject ?? '').startsWith(`Kitchen ${kitchen} `)),
+        );
 
-      // THEN both pages were read with the project's tag filters
-      expect(listed.map((l) => l.PaginationToken)).toStrictEqual(['', 'page-2']);
-      expect(listed[0]).toMatchObject({
-        ResourceTypeFilters: ['cloudformation:stack'],
-        TagFilters: [
-          { Key: 'kitchens:project', Values: ['acme'] },
-          { Key: 'kitchens:environment', Values: ['dev'] },
-          { Key: 'kitchens:kitchen' },
-        ],
-      });
-      // the expired Kitchen was deleted once; the stuck one was tried three times (two retries)
-      expect(deleteAttempts.filter((a) => a === arn(old.stackName))).toHaveLength(1);
-      expect(deleteAttempts.filter((a) => a === arn(stuck.stackName))).toHaveLength(3);
-      expect(new Set(deleteAttempts)).toStrictEqual(new Set([arn(old.stackName), arn(stuck.stackName)]));
-      // one alert per outcome that needs a person
-      expect(alerts.map((a) => a.Subject).sort()).toStrictEqual([
+      // THEN every Kitchen of the second page ends in its own outcome, the muted one included
+      expect(output.outcomes).toStrictEqual([
+        { kitchen: 'old-report', stack: arn(old.stackName), outcome: 'deleted', alerted: true },
+        { kitchen: 'stuck-report', stack: arn(stuck.stackName), outcome: 'force-deleted', alerted: true },
+        {
+          kitchen: 'broken-report',
+          stack: arn(byName['broken-report'].stackName),
+          outcome: 'delete-failed',
+          alerted: true,
+        },
+        {
+          kitchen: 'slow-report',
+          stack: arn(byName['slow-report'].stackName),
+          outcome: 'delete-timed-out',
+          alerted: true,
+        },
+        {
+          kitchen: 'refused-report',
+          stack: arn(byName['refused-report'].stackName),
+          outcome: 'delete-failed',
+          alerted: true,
+        },
+        {
+          kitchen: 'muted-report',
+          stack: arn(byName['muted-report'].stackName),
+          outcome: 'deleted',
+          alerted: false,
+          alertError: 'KMS.KMSAccessDeniedException',
+        },
+      ]);
+      expect(subjects).toStrictEqual([
+        'Kitchen broken-report expired but its stack could not be deleted (dev)',
         'Kitchen late-report has no valid kitchens:expires tag and was not deleted (dev)',
-        'Kitchen old-report expired and is being deleted (dev)',
-        'Kitchen stuck-report expired but could not be deleted (dev)',
+        'Kitchen old-report expired and was deleted (dev)',
+        'Kitchen refused-report expired but could not be deleted (dev)',
+        'Kitchen slow-report expired and is still being deleted after 10 minutes (dev)',
+        'Kitchen stuck-report expired and was deleted by force; some of its resources were left behind (dev)',
         'Kitchen untagged-report has no valid kitchens:expires tag and was not deleted (dev)',
       ]);
-      // the SNS integration sends the message object as JSON; the local engine hands it over as is
-      const failed = alerts.find((a) => a.Subject.startsWith('Kitchen stuck-report'))!.Message as Record<
-        string,
-        string
-      >;
-      expect(failed).toMatchObject({
-        kitchen: 'stuck-report',
-        stack: arn(stuck.stackName),
-        expires: '2026-01-05T09:00:00Z',
-        error: 'CloudFormation.CloudFormationException',
-      });
-      expect(failed.cause).toContain('can not be deleted');
-      // the execution itself succeeds, with the outcomes of the last page
-      expect(output.outcomes).toStrictEqual([
-        { kitchen: 'fresh-report', stack: arn(fresh.stackName), outcome: 'kept' },
-        { kitchen: 'untagged-report', stack: arn(untagged.stackName), outcome: 'skipped-invalid-expiry' },
+      // a deletion is announced only once CloudFormation says DELETE_COMPLETE, checked by stack id
+      expect(callsOf('old-report', 'Check deletion')).toHaveLength(2);
+      expect(
+        calls
+          .filter((c) => c.state === 'Check deletion')
+          .every((c) => String(c.input.StackName).startsWith('arn:aws:cloudformation:')),
+      ).toBe(true);
+      // DELETE_FAILED is retried once with FORCE_DELETE_STACK, and what it left behind is named
+      expect(callsOf('stuck-report', 'Force delete stuck Kitchen').map((c) => c.input)).toStrictEqual([
+        { StackName: arn(stuck.stackName), DeletionMode: 'FORCE_DELETE_STACK' },
       ]);
+      expect(alertOf('stuck-report')).toMatchObject({
+        kitchen: 'stuck-report',
+        firstAttempt: reasonOf,
+        leftBehind: [
+          expect.objectContaining({ LogicalResourceId: 'KitchenSchema0F3C', ResourceType: 'Custom::KitchenSchema' }),
+        ],
+        kitchenResources: stuck.outputs,
+      });
+      expect(JSON.stringify(alertOf('stuck-report'))).toContain('k_stuck_report');
+      // still failing after the forced delete: reported with CloudFormation's reason, not forced twice
+      expect(callsOf('broken-report', 'Force delete stuck Kitchen')).toHaveLength(1);
+      expect(alertOf('broken-report')).toMatchObject({
+        status: 'DELETE_FAILED',
+        reason: reasonOf,
+        mode: 'FORCE_DELETE_STACK',
+      });
+      // bounded wait: 10 minutes at one check every 30 seconds
+      expect(callsOf('slow-report', 'Check deletion')).toHaveLength(20);
+      // a refused DeleteStack is tried three times and reported with its error
+      expect(callsOf('refused-report', 'Delete expired Kitchen')).toHaveLength(3);
+      expect(alertOf('refused-report')).toMatchObject({
+        error: 'CloudFormation.CloudFormationException',
+        cause: expect.stringContaining('can not be deleted'),
+      });
+      // the publish that keeps failing was tried three times, then caught
+      expect(callsOf('muted-report', 'Announce deletion')).toHaveLength(3);
     });
   });
 });

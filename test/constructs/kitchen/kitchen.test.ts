@@ -163,7 +163,7 @@ describe('two Kitchens synthesized side by side', () => {
               //  ecr:GetAuthorizationToken is account-wide by design, the pulls themselves are per repository;
               //  cloudwatch:PutMetricData has no resource type and is scoped by its cloudwatch:namespace condition)
               expect(action).toMatch(
-                /^(redshift-data:(DescribeStatement|GetStatementResult)|ecs:(DescribeTasks|StopTask)|ecr:GetAuthorizationToken|cloudwatch:PutMetricData|xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))/,
+                /^(redshift-data:(DescribeStatement|GetStatementResult|CancelStatement)|ecs:(DescribeTasks|StopTask)|ecr:GetAuthorizationToken|cloudwatch:PutMetricData|xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))/,
               );
             }
           } else if (/:s3:::/.test(r) && r.includes('/')) {

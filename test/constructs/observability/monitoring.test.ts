@@ -148,6 +148,8 @@ describe('the bundled app with one Kitchen', () => {
       expect(alarms.length).toBeGreaterThan(5);
       for (const [, alarm] of alarms) {
         expect({ name, actions: alarm.Properties.AlarmActions }).toStrictEqual({ name, actions: [{ Ref: topic }] });
+        // and when it is resolved, so the channel hears "OK"
+        expect({ name, ok: alarm.Properties.OKActions }).toStrictEqual({ name, ok: [{ Ref: topic }] });
         expect(alarm.Properties.AlarmName).toMatch(
           name === 'profit-report' ? /^acme-dev-kitchen-profit-report-/ : new RegExp(`^acme-${name}-`),
         );
@@ -169,6 +171,49 @@ describe('the bundled app with one Kitchen', () => {
     ]);
   });
 
+  it('should choose datapoints to alarm per metric', () => {
+    const byName = Object.fromEntries(
+      ofType(stacks.dev, 'AWS::CloudWatch::Alarm').map(([, a]) => [
+        a.Properties.AlarmName.replace('acme-dev-', ''),
+        `${a.Properties.DatapointsToAlarm} of ${a.Properties.EvaluationPeriods}`,
+      ]),
+    );
+    expect(byName).toStrictEqual({
+      'pipeline-orders-Duration-P90-Slow': '1 of 1',
+      'pipeline-orders-Failure-Count-Failed': '1 of 1',
+      'pipeline-orders-TimedOut-Count-TimedOut': '1 of 1',
+      'pipeline-orders-tests-containers-ContainerFailures': '1 of 1',
+      'pipeline-orders-tests-data-api-DataApiErrors': '1 of 1',
+      'pipeline-orders-tests-warnings-Warned': '1 of 1',
+      'warehouse-CPU-Usage-Cpu': '3 of 5',
+      'warehouse-Disk-Usage-Disk': '2 of 3',
+    });
+  });
+
+  it.each(all)(
+    'should give %s one all-green composite alarm over every alarm, first on its dashboard',
+    (name, template) => {
+      const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map(([id]) => id);
+      const composites = ofType(template, 'AWS::CloudWatch::CompositeAlarm');
+      expect(composites).toHaveLength(1);
+      const [, composite] = composites[0];
+      const prefix = name === 'profit-report' ? 'acme-dev-kitchen-profit-report' : `acme-${name}`;
+      expect(composite.Properties.AlarmName).toBe(`${prefix}-all-green`);
+      expect(composite.Properties.ActionsEnabled).toBe(false);
+      const rule = JSON.stringify(composite.Properties.AlarmRule);
+      for (const id of alarms) expect(rule).toContain(`"${id}","Arn"`);
+      expect(rule.match(/ALARM\(/g)).toHaveLength(alarms.length);
+      // the dashboard opens with its header and then the alarm status tile: the composite first, then every alarm
+      const [[, dashboard]] = ofType(template, 'AWS::CloudWatch::Dashboard');
+      const body = JSON.stringify(dashboard.Properties.DashboardBody);
+      const widgets = JSON.parse(flattenCfnString(dashboard.Properties.DashboardBody)).widgets;
+      expect(widgets[1]).toMatchObject({ type: 'alarm', width: 24, properties: { title: `All green? ${prefix}` } });
+      expect(widgets[1].properties.alarms).toHaveLength(alarms.length + 1);
+      const compositeId = composites[0][0];
+      expect(body.indexOf(`${compositeId}\\",\\"Arn`) >= 0 || body.indexOf(`"${compositeId}","Arn"`) >= 0).toBe(true);
+    },
+  );
+
   it('should normalize the production and development dashboards, alarms and metric filters to identical resources', () => {
     const { config } = stacks;
     const result = compareEnvironments(config, findEnvironment(config, 'dev'), findEnvironment(config, 'production'), {
@@ -188,7 +233,7 @@ describe('the bundled app with one Kitchen', () => {
         .map(([id]) => id)
         .sort();
     expect(ids(stacks.dev)).toStrictEqual(ids(stacks.production));
-    expect(ids(stacks.dev).length).toBe(11);
+    expect(ids(stacks.dev).length).toBe(12);
     expect(result.differences.filter((d) => d.classification === 'drift')).toStrictEqual([]);
   });
 

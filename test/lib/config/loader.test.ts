@@ -151,7 +151,7 @@ describe('bad config files', () => {
     const raw = example();
     raw.pipelines = ['pipelines/nope.yaml'];
     expect(problems(raw)).toStrictEqual([
-      `${FILE}: pipelines[0] must name an existing file, got: "pipelines/nope.yaml" (no such file)`,
+      `${FILE}: pipelines[0] must name a pipeline file, got: "pipelines/nope.yaml", which does not exist`,
     ]);
   });
 
