@@ -75,11 +75,25 @@ export function environmentIdentity(env: EnvironmentConfig, assets?: ReadonlyMap
       region: [env.region],
       stage: [env.stage],
       az: env.availabilityZones,
+      partition: [partitionOf(env.region)],
+      urlSuffix: [urlSuffixOf(env.region)],
       slack: [env.slack.channelId, ...(env.slack.kitchenChannelId ? [env.slack.kitchenChannelId] : [])],
     },
     cidr: env.cidr,
     ...(assets ? { assets } : {}),
   };
+}
+
+/** The AWS partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, `aws` elsewhere. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** The domain of service endpoints and principals in a region's partition. */
+export function urlSuffixOf(region: string): string {
+  return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
 }
 
 /** Resolves `--from`/`--to` with their defaults; both must name configured environments and differ. */
@@ -417,7 +431,7 @@ function classify(
       to: diff.to,
       classification: 'identity',
       reason:
-        'identity: differs only where each side holds its own environment name, account, region, stage, CIDR or Slack channel',
+        'identity: differs only where each side holds its own environment name, account, region, partition, URL suffix, availability zone, stage, CIDR or Slack channel',
     });
   }
   return out;
