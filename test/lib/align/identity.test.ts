@@ -191,6 +191,55 @@ describe('structural comparison', () => {
     expect(result.differences).toStrictEqual([{ path: [], from: ['extra'], to: [], kind: 'elements' }]);
   });
 
+  it('should compare unordered lists as multisets and ordered ones in order', () => {
+    const policy = (statements: unknown[]) => ({ PolicyDocument: { Statement: statements } });
+    const read = { Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: 'arn:aws:s3:::acme-dev-raw' };
+    const write = { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::acme-dev-raw' };
+    const readProd = {
+      ...read,
+      Action: ['s3:ListBucket', 's3:GetObject'],
+      Resource: 'arn:aws:s3:::acme-production-raw',
+    };
+    const writeProd = { ...write, Resource: 'arn:aws:s3:::acme-production-raw' };
+    const same = compareValues(policy([read, write]), policy([writeProd, readProd]), strings);
+    expect(same.differences).toStrictEqual([]);
+    // each pair's identity differences are recorded at the development element's place
+    expect(same.identity.map((d) => d.path.join('.'))).toStrictEqual([
+      'PolicyDocument.Statement.0.Resource',
+      'PolicyDocument.Statement.1.Resource',
+    ]);
+    // a repeated element counts: a multiset, not a set
+    expect(compareValues({ Tags: ['a', 'a', 'b'] }, { Tags: ['a', 'b', 'b'] }, strings).differences).toStrictEqual([
+      { path: ['Tags', 1], from: 'a', to: 'b', kind: 'changed' },
+    ]);
+    // container commands keep their order
+    expect(compareValues({ Command: ['a', 'b'] }, { Command: ['b', 'a'] }, strings).differences).toHaveLength(2);
+  });
+
+  it('should pair elements of an unordered list by name when they changed', () => {
+    const result = compareValues(
+      {
+        Parameters: [
+          { ParameterName: 'a', ParameterValue: '1' },
+          { ParameterName: 'b', ParameterValue: '2' },
+          { ParameterName: 'c', ParameterValue: '3' },
+        ],
+      },
+      {
+        Parameters: [
+          { ParameterName: 'c', ParameterValue: '3' },
+          { ParameterName: 'b', ParameterValue: '9' },
+          { ParameterName: 'a', ParameterValue: '8' },
+        ],
+      },
+      strings,
+    );
+    expect(result.differences).toStrictEqual([
+      { path: ['Parameters', 0, 'ParameterValue'], from: '1', to: '8', kind: 'changed' },
+      { path: ['Parameters', 1, 'ParameterValue'], from: '2', to: '9', kind: 'changed' },
+    ]);
+  });
+
   it('should pair keys that differ only by identity', () => {
     const result = compareValues({ 'acme-dev-x': 1 }, { 'acme-production-x': 1 }, strings);
     expect(result.differences).toStrictEqual([]);

@@ -7,7 +7,16 @@ import * as fs from 'fs';
 import { CfnResource } from 'aws-cdk-lib';
 import { parse } from 'yaml';
 import { buildApp } from '../../../lib/app';
-import { AlignmentResult, checkAlignment } from '../../../lib/align';
+import * as fc from 'fast-check';
+import {
+  AlignmentResult,
+  checkAlignment,
+  compareEnvironments,
+  resolveEnvironments,
+  synthesizeWithAssets,
+  Template,
+} from '../../../lib/align';
+import { UNORDERED_LIST_PROPERTIES } from '../../../lib/align/order';
 import { parseConfig } from '../../../lib/config/loader';
 import type { KitchensConfig } from '../../../lib/config/model';
 import { EXAMPLE_CONFIG } from '../../support/app';
@@ -75,5 +84,108 @@ describe('a development environment in another region and account, with its own 
     expect(drift(result)).toStrictEqual([
       'EnvironmentVaultKey338F8E0B Properties.KeyPolicy.Statement[2].Principal.Service: "logs.us-west-2.amazonaws.com" / "logs.eu-west-1.amazonaws.com"',
     ]);
+  });
+});
+
+describe('meaning, not order', () => {
+  // both environments synthesized once; each case edits a copy of the development template
+  const config = variant(() => undefined);
+  const { from, to } = resolveEnvironments(config);
+  const synthesized = synthesizeWithAssets(config, [from.name, to.name]);
+  const compareWith = (edit: (template: Template) => void, editTo?: (template: Template) => void) => {
+    const copy = JSON.parse(JSON.stringify(synthesized.templates)) as Record<string, Template>;
+    edit(copy[from.name]);
+    editTo?.(copy[to.name]);
+    return compareEnvironments(config, from, to, { ...synthesized, templates: copy });
+  };
+  /** Applies `change` to every list held by a property named in `keys`, at any depth. */
+  const everyList = (value: unknown, keys: ReadonlySet<string>, change: (list: unknown[]) => unknown[]): unknown => {
+    if (Array.isArray(value)) return value.map((v) => everyList(v, keys, change));
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => {
+        const inner = everyList(v, keys, change);
+        return [k, Array.isArray(inner) && keys.has(k) ? change(inner) : inner];
+      }),
+    );
+  };
+  const reverseAll = (keys: string[]) => (t: Template) => {
+    t.Resources = everyList(t.Resources, new Set(keys), (l) => [...l].reverse()) as Template['Resources'];
+  };
+  const count = (t: Template, key: string) => {
+    let n = 0;
+    everyList(t.Resources, new Set([key]), (l) => (l.length > 1 && n++, l));
+    return n;
+  };
+
+  it.each([
+    ['Redshift parameters', 'Parameters'],
+    ['IAM statements', 'Statement'],
+    ['IAM actions', 'Action'],
+    ['IAM resources', 'Resource'],
+    ['tags', 'Tags'],
+    ['subnet lists', 'SubnetIds'],
+  ])('should find %s in reverse order aligned', (_what, key) => {
+    // the bundled development template has lists of more than one element to reverse
+    expect(count(synthesized.templates[from.name], key)).toBeGreaterThan(0);
+    expect(drift(compareWith(reverseAll([key])))).toStrictEqual([]);
+  });
+
+  it('should find security group rules in another order aligned', () => {
+    // two egress rules on the tasks' security group in both environments, in opposite orders
+    const rules = [
+      { CidrIp: '0.0.0.0/0', Description: 'HTTPS', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
+      { CidrIp: '10.0.0.0/8', Description: 'SQL', FromPort: 5439, IpProtocol: 'tcp', ToPort: 5439 },
+    ];
+    const withRules = (order: typeof rules) => (t: Template) => {
+      t.Resources!.EnvironmentContainersSecurityGroup09BFBFC1.Properties!.SecurityGroupEgress = order;
+    };
+    expect(drift(compareWith(withRules([...rules].reverse()), withRules(rules)))).toStrictEqual([]);
+    expect(drift(compareWith(withRules(rules.slice(0, 1)), withRules(rules)))).toHaveLength(1);
+  });
+
+  it('should find every unordered list in any order aligned (generated permutations)', () => {
+    fc.assert(
+      fc.property(fc.infiniteStream(fc.nat()), (randoms) => {
+        const shuffle = (list: unknown[]) => {
+          const copy = [...list];
+          for (let i = copy.length - 1; i > 0; i--) {
+            const j = randoms.next().value % (i + 1);
+            [copy[i], copy[j]] = [copy[j], copy[i]];
+          }
+          return copy;
+        };
+        const result = compareWith((t) => {
+          t.Resources = everyList(t.Resources, UNORDERED_LIST_PROPERTIES, shuffle) as Template['Resources'];
+        });
+        expect(drift(result)).toStrictEqual([]);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('should still find a changed element of an unordered list, named by its place in development', () => {
+    const result = compareWith((t) => {
+      const group = Object.values(t.Resources!).find((r) => r.Type === 'AWS::Redshift::ClusterParameterGroup')!;
+      const parameters = [...(group.Properties!.Parameters as { ParameterName: string; ParameterValue: string }[])];
+      parameters.reverse();
+      parameters[0] = { ...parameters[0], ParameterValue: 'changed' };
+      group.Properties!.Parameters = parameters;
+    });
+    expect(drift(result)).toEqual([
+      expect.stringMatching(/ Properties\.Parameters\[0\]\.ParameterValue: "changed" \/ /),
+    ]);
+  });
+
+  it('fails when an ordered list changes order: container commands, Fn::Join parts', () => {
+    const command = compareWith((t) => {
+      const task = Object.values(t.Resources!).find((r) => r.Type === 'AWS::ECS::TaskDefinition')!;
+      const container = (task.Properties!.ContainerDefinitions as { Command: string[] }[])[0];
+      container.Command = [...container.Command].reverse();
+    });
+    expect(drift(command).length).toBeGreaterThan(0);
+    expect(drift(command).every((d) => /ContainerDefinitions\[0\]\.Command\[\d\]/.test(d))).toBe(true);
+    const join = compareWith(reverseAll(['Fn::Join']));
+    expect(drift(join).length).toBeGreaterThan(0);
   });
 });
