@@ -136,7 +136,7 @@ export function synthesizeWithAssets(
   config: KitchensConfig,
   names: readonly string[],
   build: AppBuilder = buildApp,
-): { templates: Record<string, Template>; assets: Record<string, Map<string, string>> } {
+): Synthesized {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchen-align-'));
   const validation = process.env.CDK_VALIDATION;
   process.env.CDK_VALIDATION = 'false';
@@ -145,18 +145,41 @@ export function synthesizeWithAssets(
     const assembly = built.app.synth();
     const templates: Record<string, Template> = {};
     const assets: Record<string, Map<string, string>> = {};
+    const paths: Record<string, Map<string, string>> = {};
     for (const name of names) {
       const stack = built.environments[name];
       if (!stack) throw new Error(`the app built no stack for environment ${JSON.stringify(name)}`);
       templates[name] = assembly.getStackArtifact(stack.artifactId).template as Template;
       assets[name] = assetFingerprints(assembly, stack.artifactId);
+      paths[name] = constructPaths(assembly, stack.artifactId);
     }
-    return { templates, assets };
+    return { templates, assets, paths };
   } finally {
     if (validation === undefined) delete process.env.CDK_VALIDATION;
     else process.env.CDK_VALIDATION = validation;
     fs.rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** Two environments synthesized: templates, asset sources and construct paths, by environment name. */
+export interface Synthesized {
+  readonly templates: Record<string, Template>;
+  readonly assets: Record<string, Map<string, string>>;
+  /** Logical id -> construct path inside its stack (`Environment/Vault/Key/Resource`). */
+  readonly paths?: Record<string, Map<string, string>>;
+}
+
+/**
+ * Logical id -> construct path below the stack, from the `aws:cdk:logicalId` entries of the stack's metadata in the
+ * cloud assembly (present whether or not the app writes `aws:cdk:path` into the template).
+ */
+export function constructPaths(assembly: CloudAssembly, artifactId: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of assembly.getStackArtifact(artifactId).findMetadataByType('aws:cdk:logicalId')) {
+    if (typeof entry.data !== 'string') continue;
+    out.set(entry.data, entry.path.replace(/^\/[^/]+\//, ''));
+  }
+  return out;
 }
 
 /**
@@ -215,9 +238,9 @@ export function compareEnvironments(
   config: KitchensConfig,
   from: EnvironmentConfig,
   to: EnvironmentConfig,
-  synthesized: ReturnType<typeof synthesizeWithAssets>,
+  synthesized: Synthesized,
 ): AlignmentResult {
-  const { templates, assets } = synthesized;
+  const { templates, assets, paths } = synthesized;
   return compareTemplates(templates[from.name], templates[to.name], {
     from: from.name,
     to: to.name,
@@ -226,6 +249,7 @@ export function compareEnvironments(
     fromIdentity: environmentIdentity(from, assets[from.name]),
     toIdentity: environmentIdentity(to, assets[to.name]),
     divergence: config.divergence,
+    ...(paths?.[from.name] && paths[to.name] ? { fromPaths: paths[from.name], toPaths: paths[to.name] } : {}),
   });
 }
 
@@ -238,6 +262,13 @@ export interface CompareOptions {
   readonly fromIdentity: SideIdentity;
   readonly toIdentity: SideIdentity;
   readonly divergence: readonly DivergenceField[];
+  /**
+   * Logical id -> construct path of each side (from the cloud assembly): resources whose logical ids differ only by
+   * environment name or content hash pair up by construct path and type.
+   * @default - pairs by logical id, then by logical id without its content hash
+   */
+  readonly fromPaths?: ReadonlyMap<string, string>;
+  readonly toPaths?: ReadonlyMap<string, string>;
 }
 
 interface Leaf {
@@ -253,7 +284,9 @@ export function compareTemplates(
   options: CompareOptions,
 ): AlignmentResult {
   const started = Date.now();
-  const strings: StringComparator = (a, b) => compareStrings(a, b, options.fromIdentity, options.toIdentity);
+  const identityOnly: StringComparator = (a, b) => compareStrings(a, b, options.fromIdentity, options.toIdentity);
+  const pairs = pairResources(resources(fromTemplate), resources(toTemplate), options);
+  const strings = pairs.size === 0 ? identityOnly : renamingComparator(pairs, identityOnly);
   const differences: AlignmentDifference[] = [];
   const sections = [...new Set([...Object.keys(fromTemplate), ...Object.keys(toTemplate)])].sort();
   const aligned: Record<string, CfnResource> = {};
@@ -270,6 +303,7 @@ export function compareTemplates(
           options,
           strings,
           aligned,
+          section === 'Resources' ? pairs : undefined,
         ),
       );
     } else {
@@ -331,12 +365,17 @@ function compareSection(
   options: CompareOptions,
   strings: StringComparator,
   aligned: Record<string, CfnResource>,
+  pairs: ReadonlyMap<string, ResourcePair> = new Map(),
 ): AlignmentDifference[] {
   const out: Classified[] = [];
-  const ids = [...new Set([...Object.keys(fromEntries), ...Object.keys(toEntries)])].sort();
+  const pairedTo = new Map([...pairs].map(([fromId, pair]) => [pair.to, { ...pair, from: fromId }]));
+  const ids = [...new Set([...Object.keys(fromEntries), ...Object.keys(toEntries)])]
+    .filter((id) => !pairs.has(id))
+    .sort();
   const isResources = section === 'Resources';
   for (const logicalId of ids) {
-    const a = fromEntries[logicalId];
+    const pair = pairedTo.get(logicalId);
+    const a = fromEntries[pair ? pair.from : logicalId];
     const b = toEntries[logicalId];
     const type = (r: unknown) => (isResources && isRecord(r) && typeof r.Type === 'string' ? r.Type : section);
     if (a === undefined || b === undefined) {
@@ -366,6 +405,18 @@ function compareSection(
       continue;
     }
     const resourceType = type(a);
+    if (pair) {
+      out.push({
+        section,
+        logicalId,
+        resourceType,
+        path: '(logical id)',
+        from: pair.from,
+        to: logicalId,
+        classification: 'identity',
+        reason: `identity: the logical ids differ only by environment name or content hash; paired by ${pair.by}`,
+      });
+    }
     const definitions =
       resourceType === STATE_MACHINE_TYPE
         ? pipelineDefinitions(a as CfnResource, b as CfnResource, strings, options)
@@ -549,6 +600,88 @@ function coveredBy(
     }
     return true;
   });
+}
+
+/** A resource of `from` paired with a resource of `to` under another logical id, and how they were paired. */
+export interface ResourcePair {
+  readonly to: string;
+  /** `construct path Environment/Orders/CurrentVersion/Resource`, `logical id without its content hash`. */
+  readonly by: string;
+}
+
+/** A logical id without the hashes CDK appends: the 8-character path hash and a 32-character content hash. */
+function withoutHashes(logicalId: string): string {
+  return logicalId.replace(/[a-f0-9]{32}$/, '').replace(/[A-F0-9]{8}$/, '');
+}
+
+/**
+ * Pairs resources found on one side only with a resource of the other side of the same type: first by construct
+ * path (identity-aware: `Landingdev` and `Landingproduction` are one construct), then by logical id without its
+ * content hash (a Lambda version whose hash covers an environment variable naming each environment). A pair must be
+ * unique on both sides; what it holds is then compared by content like any other resource.
+ */
+export function pairResources(
+  from: Record<string, CfnResource>,
+  to: Record<string, CfnResource>,
+  options: Pick<CompareOptions, 'fromPaths' | 'toPaths' | 'fromIdentity' | 'toIdentity'>,
+): Map<string, ResourcePair> {
+  const pairs = new Map<string, ResourcePair>();
+  const fromOnly = Object.keys(from).filter((id) => !(id in to));
+  const toOnly = new Set(Object.keys(to).filter((id) => !(id in from)));
+  const attempts: [string, (id: string, side: 'from' | 'to') => string | undefined][] = [
+    ['construct path', (id, side) => (side === 'from' ? options.fromPaths : options.toPaths)?.get(id)],
+    ['logical id without its content hash', (id) => withoutHashes(id)],
+  ];
+  for (const [by, key] of attempts) {
+    const keyOf = (id: string, side: 'from' | 'to') => {
+      const text = key(id, side);
+      return text === undefined
+        ? undefined
+        : anonymous(text, side === 'from' ? options.fromIdentity : options.toIdentity);
+    };
+    const fromKeys = new Map(fromOnly.filter((id) => !pairs.has(id)).map((id) => [id, keyOf(id, 'from')]));
+    for (const [id, mine] of fromKeys) {
+      if (mine === undefined) continue;
+      const candidates = [...toOnly].filter((t) => to[t].Type === from[id].Type && keyOf(t, 'to') === mine);
+      // unique both ways: no other unpaired resource of `from` of this type has the same key
+      const rivals = [...fromKeys].filter(([f, k]) => f !== id && k === mine && from[f].Type === from[id].Type);
+      if (candidates.length !== 1 || rivals.length > 0) continue;
+      pairs.set(id, { to: candidates[0], by: by === 'construct path' ? `construct path ${key(id, 'from')}` : by });
+      toOnly.delete(candidates[0]);
+    }
+  }
+  return pairs;
+}
+
+/**
+ * A construct path or logical id with each of the side's identity values replaced by its kind, wherever it is (also
+ * inside a word: `Auditdev`, `LandingProduction`), so two sides compare equal when they differ only by identity.
+ */
+function anonymous(text: string, side: SideIdentity): string {
+  const values = Object.entries(side.values)
+    .flatMap(([kind, list]) => list.filter((v) => v.length > 0).map((v) => [kind, v] as const))
+    .sort((a, b) => b[1].length - a[1].length);
+  if (values.length === 0) return text;
+  // a value of two kinds (`production`: environment and stage) stands for the first kind listed; an environment
+  // name and a stage name stand for each other (`AuditDev` / `AuditProduction`)
+  const byValue = new Map<string, string>();
+  for (const [kind, list] of Object.entries(side.values))
+    for (const v of list)
+      if (!byValue.has(v.toLowerCase())) byValue.set(v.toLowerCase(), kind === 'stage' ? 'env' : kind);
+  const alternation = values.map(([, v]) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return text.replace(new RegExp(alternation, 'gi'), (m) => `\u0000${byValue.get(m.toLowerCase())}\u0000`);
+}
+
+/** A comparator that reads each paired logical id of `from` (in `Ref`, `Fn::GetAtt`, `DependsOn`, `${Id}`) as its partner. */
+function renamingComparator(pairs: ReadonlyMap<string, ResourcePair>, strings: StringComparator): StringComparator {
+  const ids = [...pairs.keys()].sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(`(?<![A-Za-z0-9])(?:${ids.join('|')})(?![A-Za-z0-9])`, 'g');
+  return (a, b) => {
+    const renamed = a.replace(pattern, (id) => pairs.get(id)!.to);
+    if (renamed === a) return strings(a, b);
+    const verdict = strings(renamed, b);
+    return verdict.equal ? { equal: true, identity: true } : verdict;
+  };
 }
 
 /** Compares two state machines' definitions state by state; undefined when either cannot be parsed. */

@@ -5,11 +5,14 @@
  */
 import * as fs from 'fs';
 import { CfnResource } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { parse } from 'yaml';
 import { buildApp } from '../../../lib/app';
 import * as fc from 'fast-check';
 import {
   AlignmentResult,
+  AppBuilder,
   checkAlignment,
   compareEnvironments,
   resolveEnvironments,
@@ -187,5 +190,95 @@ describe('meaning, not order', () => {
     expect(drift(command).every((d) => /ContainerDefinitions\[0\]\.Command\[\d\]/.test(d))).toBe(true);
     const join = compareWith(reverseAll(['Fn::Join']));
     expect(drift(join).length).toBeGreaterThan(0);
+  });
+});
+
+describe('pairing by what a resource is', () => {
+  const config = variant(() => undefined);
+  /**
+   * Adds to every environment: a function whose environment variable names the environment, published through
+   * `currentVersion` (its logical id carries a hash of that configuration), and a topic whose construct id carries
+   * the environment name. `devOnly` adds one more topic to development; `devCode` gives development other code.
+   */
+  const withNamedResources =
+    (options: { devOnly?: boolean; devCode?: string; pathMetadata?: boolean } = {}): AppBuilder =>
+    (c, o) => {
+      const built = buildApp(c, {
+        ...o,
+        context: { ...o.context, ...(options.pathMetadata === false ? { 'aws:cdk:enable-path-metadata': false } : {}) },
+      });
+      for (const stack of Object.values(built.environments)) {
+        const env = stack.releaseEnvironment.config;
+        const dev = env.stage === 'development';
+        const fn = new lambda.Function(stack, 'Audit', {
+          runtime: lambda.Runtime.NODEJS_24_X,
+          handler: 'index.handler',
+          code: lambda.Code.fromInline(dev && options.devCode ? options.devCode : 'exports.handler = async () => 1;'),
+          environment: { ENVIRONMENT: env.name, TABLE: `acme-${env.name}-audit` },
+        });
+        new lambda.Alias(stack, 'AuditLive', { aliasName: 'live', version: fn.currentVersion });
+        const topic = new sns.Topic(stack, `Audit${env.name}`, { enforceSSL: true });
+        topic.grantPublish(fn);
+        if (dev && options.devOnly) new sns.Topic(stack, 'Scratch', { enforceSSL: true });
+      }
+      return built;
+    };
+
+  it('should pair a Lambda version and a construct named after its environment, and find them aligned', () => {
+    const result = checkAlignment({ config, build: withNamedResources() });
+    expect(drift(result)).toStrictEqual([]);
+    const paired = result.differences.filter((d) => d.path === '(logical id)');
+    expect(paired.map((d) => [d.resourceType, d.reason.replace(/^.*paired by /, '')]).sort()).toStrictEqual([
+      ['AWS::Lambda::Version', 'construct path Audit/CurrentVersion/Resource'],
+      ['AWS::SNS::Topic', 'construct path Auditdev/Resource'],
+      ['AWS::SNS::TopicPolicy', 'construct path Auditdev/Policy/Resource'],
+    ]);
+  });
+
+  it('should take construct paths from the cloud assembly, not from aws:cdk:path in the template', () => {
+    const build = withNamedResources({ pathMetadata: false });
+    const { templates } = synthesizeWithAssets(config, ['dev'], build);
+    expect(JSON.stringify(templates.dev)).not.toContain('aws:cdk:path');
+    const result = checkAlignment({ config, build });
+    expect(drift(result)).toStrictEqual([]);
+    expect(
+      result.differences.filter((d) => d.path === '(logical id)').map((d) => d.reason.replace(/^.*paired by /, '')),
+    ).toStrictEqual([
+      'construct path Audit/CurrentVersion/Resource',
+      'construct path Auditdev/Resource',
+      'construct path Auditdev/Policy/Resource',
+    ]);
+  });
+
+  it('should pair by logical id without its content hash when no construct paths are known', () => {
+    const synthesized = synthesizeWithAssets(config, ['dev', 'production'], withNamedResources());
+    const result = compareEnvironments(config, config.environments[1], config.environments[0], {
+      templates: synthesized.templates,
+      assets: synthesized.assets,
+    });
+    // the version pairs by its id without the hash; the topics, named after each environment, by identity
+    const paired = result.differences.filter((d) => d.path === '(logical id)');
+    expect(paired.map((d) => d.resourceType).sort()).toStrictEqual([
+      'AWS::Lambda::Version',
+      'AWS::SNS::Topic',
+      'AWS::SNS::TopicPolicy',
+    ]);
+    expect(drift(result)).toStrictEqual([]);
+  });
+
+  it('fails when a paired function has other code, and on a resource found in development only', () => {
+    const result = checkAlignment({
+      config,
+      build: withNamedResources({ devOnly: true, devCode: 'exports.handler = async () => 2;' }),
+    });
+    expect(
+      result.differences
+        .filter((d) => d.classification === 'drift')
+        .map((d) => `${d.resourceType} ${d.path} ${d.reason}`),
+    ).toStrictEqual([
+      'AWS::Lambda::Function Properties.Code.ZipFile undeclared drift: the values differ',
+      'AWS::SNS::Topic  undeclared drift: the resource exists only in dev',
+      'AWS::SNS::TopicPolicy  undeclared drift: the resource exists only in dev',
+    ]);
   });
 });
