@@ -16,7 +16,7 @@ import type { DivergenceField } from '../config/schema';
 import { AssetManifestArtifact, CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { compareValues, formatPath, isRecord, PathSegment, setPath, StringComparator, ValueDifference } from './diff';
 import { compareStrings, SideIdentity } from './identity';
-import { CfnResource, DIVERGENCE_LOCATIONS, Template } from './normalize';
+import { CfnResource, DIVERGENCE_LOCATIONS, DivergenceLocation, Template } from './normalize';
 import { flattenStates, STATE_MACHINE_TYPE, stateMachineDefinition } from './state-machine';
 
 export type Classification = 'identity' | 'divergence' | 'drift';
@@ -422,12 +422,19 @@ function compareSection(
         ? pipelineDefinitions(a as CfnResource, b as CfnResource, strings, options)
         : undefined;
     const leaves = definitions ?? leavesOf(a, b, strings, [], options);
-    const classified = classify(section, logicalId, resourceType, leaves, options, a, b);
+    const constructs = isResources
+      ? [
+          constructPathOf(options.fromPaths, pair ? pair.from : logicalId, a),
+          constructPathOf(options.toPaths, logicalId, b),
+        ]
+      : [];
+    const classified = classify(section, logicalId, resourceType, leaves, options, a, b, constructs);
     out.push(...classified);
     if (isResources) {
       const copy = JSON.parse(JSON.stringify(a)) as Record<string, unknown>;
       for (const d of classified) {
-        if (d.classification === 'drift' || d.path === '' || d.state !== undefined) continue;
+        if (d.classification === 'drift' || d.pathSegments === undefined || d.path === '' || d.state !== undefined)
+          continue;
         setPath(copy, d.pathSegments ?? [], d.to);
       }
       aligned[logicalId] = copy as CfnResource;
@@ -438,6 +445,14 @@ function compareSection(
 
 type Classified = AlignmentDifference & { readonly pathSegments?: readonly PathSegment[] };
 
+/** A resource's construct path below its stack: from the cloud assembly, else from `aws:cdk:path` when present. */
+function constructPathOf(paths: ReadonlyMap<string, string> | undefined, logicalId: string, resource: unknown) {
+  const known = paths?.get(logicalId);
+  if (known !== undefined) return known;
+  const metadata = isRecord(resource) && isRecord(resource.Metadata) ? resource.Metadata['aws:cdk:path'] : undefined;
+  return typeof metadata === 'string' ? metadata.replace(/^[^/]+\//, '') : undefined;
+}
+
 function classify(
   section: string,
   logicalId: string,
@@ -446,12 +461,15 @@ function classify(
   options: CompareOptions,
   a?: unknown,
   b?: unknown,
+  constructs: readonly (string | undefined)[] = [],
 ): Classified[] {
   const out: Classified[] = [];
   for (const { diff, state, detail } of leaves.differences) {
     const declared =
-      section === 'Resources' ? divergenceFieldOf(options.divergence, resourceType, diff.path, a, b) : undefined;
-    const provenance = declared ? valueProvenance(declared, resourceType, diff, options) : undefined;
+      section === 'Resources'
+        ? divergenceFieldOf(options.divergence, resourceType, diff.path, a, b, constructs)
+        : undefined;
+    const provenance = declared ? valueProvenance(declared, resourceType, diff, options, a, b, constructs) : undefined;
     const accepted = declared !== undefined && provenance === undefined;
     out.push({
       section,
@@ -468,7 +486,7 @@ function classify(
         ? `declared divergence: ${declared} is listed under alignment.divergence and each side holds its config's value`
         : provenance
           ? `undeclared drift: ${provenance}`
-          : `undeclared drift: ${detail}${undeclaredHint(resourceType, diff.path, options)}`,
+          : `undeclared drift: ${detail}${undeclaredHint(resourceType, diff.path, options, a, b, constructs)}`,
     });
   }
   for (const diff of leaves.identity) {
@@ -497,8 +515,13 @@ function valueProvenance(
   type: string,
   diff: ValueDifference,
   options: CompareOptions,
+  a: unknown,
+  b: unknown,
+  constructs: readonly (string | undefined)[],
 ): string | undefined {
-  const location = DIVERGENCE_LOCATIONS[field].find((l) => matchesPattern(l.type, type, l.path, diff.path));
+  const location = DIVERGENCE_LOCATIONS[field].find(
+    (l) => matchesPattern(l.type, type, l.path, diff.path) && locationHolds(l, a, b, constructs),
+  );
   if (!location) return `${field} is declared, but this location is not one it controls`;
   const check = (value: unknown, env: EnvironmentConfig) => {
     const expected = location.expected(env);
@@ -539,14 +562,43 @@ function describe(diff: ValueDifference, options: CompareOptions): string {
 }
 
 /** Names the divergence field that would allow a difference, when one exists but is not declared. */
-function undeclaredHint(type: string, path: readonly PathSegment[], options: CompareOptions): string {
+function undeclaredHint(
+  type: string,
+  path: readonly PathSegment[],
+  options: CompareOptions,
+  a: unknown,
+  b: unknown,
+  constructs: readonly (string | undefined)[],
+): string {
   const fields = Object.keys(DIVERGENCE_LOCATIONS) as DivergenceField[];
   const field = fields.find(
     (f) =>
       !options.divergence.includes(f) &&
-      DIVERGENCE_LOCATIONS[f].some((l) => matchesPattern(l.type, type, l.path, path)),
+      DIVERGENCE_LOCATIONS[f].some(
+        (l) => matchesPattern(l.type, type, l.path, path) && locationHolds(l, a, b, constructs),
+      ),
   );
   return field ? ` (declare "${field}" under alignment.divergence if this difference is intended)` : '';
+}
+
+/**
+ * Whether a location's resource conditions hold on both sides: the construct path it names (known on both sides)
+ * and what the resource must be (a rule with a schedule expression).
+ */
+function locationHolds(
+  location: DivergenceLocation,
+  a: unknown,
+  b: unknown,
+  constructs: readonly (string | undefined)[],
+): boolean {
+  if (location.construct) {
+    if (constructs.length === 0 || !constructs.every((c) => c !== undefined && location.construct!.test(c)))
+      return false;
+  }
+  if (location.resource) {
+    return [a, b].every((r) => isRecord(r) && location.resource!(r as CfnResource));
+  }
+  return true;
 }
 
 function matchesPattern(locType: string, type: string, locPath: string, path: readonly PathSegment[]): boolean {
@@ -563,8 +615,9 @@ export function divergenceFieldOf(
   path: readonly PathSegment[],
   a: unknown,
   b: unknown,
+  constructs: readonly (string | undefined)[] = [],
 ): DivergenceField | undefined {
-  return divergence.find((field) => coveredBy(field, type, path, a, b));
+  return divergence.find((field) => coveredBy(field, type, path, a, b, constructs));
 }
 
 /**
@@ -578,9 +631,11 @@ function coveredBy(
   path: readonly PathSegment[],
   a: unknown,
   b: unknown,
+  constructs: readonly (string | undefined)[],
 ): boolean {
   return DIVERGENCE_LOCATIONS[field].some((location) => {
     if (location.type !== '*' && location.type !== type) return false;
+    if (!locationHolds(location, a, b, constructs)) return false;
     const segments = location.path.split('.');
     if (path.length !== segments.length) return false;
     let nodeA = a;

@@ -5,6 +5,8 @@
  */
 import * as fs from 'fs';
 import { CfnResource } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { parse } from 'yaml';
@@ -22,6 +24,7 @@ import {
 import { UNORDERED_LIST_PROPERTIES } from '../../../lib/align/order';
 import { parseConfig } from '../../../lib/config/loader';
 import type { KitchensConfig } from '../../../lib/config/model';
+import type { EnvironmentStack } from '../../../constructs/environment/environment-stack';
 import { EXAMPLE_CONFIG } from '../../support/app';
 
 type RawConfig = {
@@ -279,6 +282,83 @@ describe('pairing by what a resource is', () => {
       'AWS::Lambda::Function Properties.Code.ZipFile undeclared drift: the values differ',
       'AWS::SNS::Topic  undeclared drift: the resource exists only in dev',
       'AWS::SNS::TopicPolicy  undeclared drift: the resource exists only in dev',
+    ]);
+  });
+});
+
+describe('declared divergence covers exactly what its field produces', () => {
+  const config = variant(() => undefined);
+  /** Adds a rule to every environment, enabled only where `enabled(stage)` says. */
+  const withRule =
+    (id: string, props: (stack: EnvironmentStack) => events.RuleProps): AppBuilder =>
+    (c, o) => {
+      const built = buildApp(c, o);
+      for (const stack of Object.values(built.environments)) new events.Rule(stack, id, props(stack));
+      return built;
+    };
+  const inProductionOnly = (stack: EnvironmentStack) => stack.releaseEnvironment.config.stage === 'production';
+
+  it("should excuse the library's pipeline schedule, ENABLED in production and DISABLED in dev", () => {
+    expect(config.divergence).toContain('schedules');
+    const result = checkAlignment({ config });
+    expect(
+      result.differences
+        .filter((d) => d.divergence === 'schedules')
+        .map((d) => `${d.logicalId} ${d.path} ${String(d.from)} ${String(d.to)}`),
+    ).toStrictEqual(['EnvironmentPipelineOrdersSchedule1C86F704 Properties.State DISABLED ENABLED']);
+  });
+
+  it('fails when a failure-alert rule is disabled only in dev, although schedules is declared', () => {
+    const result = checkAlignment({
+      config,
+      build: withRule('FailureAlert', (stack) => ({
+        enabled: inProductionOnly(stack),
+        eventPattern: { source: ['aws.states'], detailType: ['Step Functions Execution Status Change'] },
+        targets: [new targets.SnsTopic(stack.releaseEnvironment.alerts.topic)],
+      })),
+    });
+    expect(result.differences.filter((d) => d.classification === 'drift')).toStrictEqual([
+      expect.objectContaining({
+        logicalId: expect.stringMatching(/^FailureAlert[A-F0-9]{8}$/),
+        resourceType: 'AWS::Events::Rule',
+        path: 'Properties.State',
+        from: 'DISABLED',
+        to: 'ENABLED',
+        reason: 'undeclared drift: the values differ',
+      }),
+    ]);
+  });
+
+  it("fails when a schedule rule of the app's own (not the library's) is disabled only in dev", () => {
+    const result = checkAlignment({
+      config,
+      build: withRule('NightlyExport', (stack) => ({
+        enabled: inProductionOnly(stack),
+        schedule: events.Schedule.expression('cron(0 4 * * ? *)'),
+        targets: [new targets.SnsTopic(stack.releaseEnvironment.alerts.topic)],
+      })),
+    });
+    expect(drift(result)).toStrictEqual([
+      expect.stringMatching(/^NightlyExport[A-F0-9]{8} Properties\.State: "DISABLED" \/ "ENABLED"$/),
+    ]);
+  });
+
+  it('fails when the pipeline schedules are swapped: enabled in dev and disabled in production', () => {
+    const result = checkAlignment({
+      config,
+      build: (c, o) => {
+        const built = buildApp(c, o);
+        for (const stack of Object.values(built.environments)) {
+          const rule = stack.node
+            .findAll()
+            .find((n) => n.node.path.endsWith('/Schedule/Resource/Resource')) as CfnResource;
+          rule.addPropertyOverride('State', inProductionOnly(stack) ? 'DISABLED' : 'ENABLED');
+        }
+        return built;
+      },
+    });
+    expect(result.differences.filter((d) => d.classification === 'drift').map((d) => d.reason)).toStrictEqual([
+      'undeclared drift: schedules is declared, but the value does not come from the config: dev has "ENABLED" where its config\'s schedules gives "DISABLED"; production has "DISABLED" where its config\'s schedules gives "ENABLED"',
     ]);
   });
 });
