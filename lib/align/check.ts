@@ -12,9 +12,18 @@ import { formatDifferences, fullDiff } from '@aws-cdk/cloudformation-diff';
 import { buildApp, BuildAppOptions, BuiltApp } from '../app';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { findEnvironment, kitchenHost, productionEnvironment, relativeFile } from '../config/model';
-import type { DivergenceField } from '../config/schema';
+import { DIVERGENCE_FIELDS, DivergenceField } from '../config/schema';
 import { AssetManifestArtifact, CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { compareValues, formatPath, isRecord, PathSegment, setPath, StringComparator, ValueDifference } from './diff';
+import {
+  compareValues,
+  deepEqual,
+  formatPath,
+  isRecord,
+  PathSegment,
+  setPath,
+  StringComparator,
+  ValueDifference,
+} from './diff';
 import { compareStrings, SideIdentity } from './identity';
 import { CfnResource, DIVERGENCE_LOCATIONS, DivergenceLocation, Template } from './normalize';
 import { flattenStates, STATE_MACHINE_TYPE, stateMachineDefinition } from './state-machine';
@@ -241,7 +250,7 @@ export function compareEnvironments(
   synthesized: Synthesized,
 ): AlignmentResult {
   const { templates, assets, paths } = synthesized;
-  return compareTemplates(templates[from.name], templates[to.name], {
+  const compared = compareTemplates(templates[from.name], templates[to.name], {
     from: from.name,
     to: to.name,
     fromEnvironment: from,
@@ -251,6 +260,47 @@ export function compareEnvironments(
     divergence: config.divergence,
     ...(paths?.[from.name] && paths[to.name] ? { fromPaths: paths[from.name], toPaths: paths[to.name] } : {}),
   });
+  const undeclared = configDrift(config, from, to);
+  if (undeclared.length === 0) return compared;
+  return {
+    ...compared,
+    aligned: false,
+    counts: { ...compared.counts, drift: compared.counts.drift + undeclared.length },
+    differences: [...undeclared, ...compared.differences],
+  };
+}
+
+/**
+ * The profile fields (`DIVERGENCE_FIELDS`) whose values differ between the two environments' configs without being
+ * declared under `alignment.divergence`: drift at the source, reported with the field and both values (the config
+ * loads with `undeclaredDivergence: 'allow'` for this).
+ */
+export function configDrift(
+  config: KitchensConfig,
+  from: EnvironmentConfig,
+  to: EnvironmentConfig,
+): AlignmentDifference[] {
+  const out: AlignmentDifference[] = [];
+  for (const field of DIVERGENCE_FIELDS) {
+    const value = (env: EnvironmentConfig) =>
+      field.split('.').reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), env);
+    const a = value(from);
+    const b = value(to);
+    if (deepEqual(a, b) || config.divergence.includes(field)) continue;
+    out.push({
+      section: 'Config',
+      logicalId: field,
+      resourceType: 'Config',
+      path: '',
+      from: a,
+      to: b,
+      classification: 'drift',
+      reason:
+        `undeclared drift: ${relativeFile(config)} gives environments.${from.name}.${field} ${JSON.stringify(a)} and ` +
+        `environments.${to.name}.${field} ${JSON.stringify(b)}; declare "${field}" under alignment.divergence if this difference is intended`,
+    });
+  }
+  return out;
 }
 
 export interface CompareOptions {

@@ -13,7 +13,16 @@ import { valueAt, zodProblems } from './zod-problems';
 export const DEFAULT_CONFIG_FILE = 'kitchens.config.yaml';
 
 /** Returns the allowed keys of the object schema at `at`, for unknown-key messages. */
-function crossFieldProblems(file: string, config: RawConfig, baseDir: string): string[] {
+/** How loading treats development fields that differ from production without being declared. */
+export interface LoadOptions {
+  /**
+   * `refuse`: a config problem (exit 2). `allow`: load it, for `kitchen align` to report the difference as drift.
+   * @default 'refuse'
+   */
+  readonly undeclaredDivergence?: 'refuse' | 'allow';
+}
+
+function crossFieldProblems(file: string, config: RawConfig, baseDir: string, options: LoadOptions = {}): string[] {
   const problems: string[] = [];
   const envs = Object.entries(config.environments);
   const production = envs.filter(([, e]) => e.stage === 'production');
@@ -102,7 +111,7 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string): s
   }
 
   // Development may differ from production only where alignment.divergence says so.
-  if (production.length === 1) {
+  if (production.length === 1 && options.undeclaredDivergence !== 'allow') {
     const [prodName, prod] = production[0];
     for (const [name, env] of envs) {
       if (env.stage !== 'development') continue;
@@ -151,13 +160,13 @@ function toModel(file: string, raw: RawConfig): KitchensConfig {
 }
 
 /** Validates an already-parsed config object; `file` is used for messages and relative paths. */
-export function parseConfig(raw: unknown, file: string): KitchensConfig {
+export function parseConfig(raw: unknown, file: string, options: LoadOptions = {}): KitchensConfig {
   const shown = path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file);
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(zodProblems(configSchema, raw, result.error, { file: shown }));
   }
-  const problems = crossFieldProblems(shown, result.data, path.dirname(path.resolve(file)));
+  const problems = crossFieldProblems(shown, result.data, path.dirname(path.resolve(file)), options);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -165,7 +174,7 @@ export function parseConfig(raw: unknown, file: string): KitchensConfig {
 }
 
 /** Reads, parses and validates a config file. */
-export function loadConfig(file: string = DEFAULT_CONFIG_FILE): KitchensConfig {
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE, options: LoadOptions = {}): KitchensConfig {
   const shown = file;
   if (!fs.existsSync(file)) {
     throw new ConfigError([`${shown}: config file not found (looked in ${path.resolve(file)})`]);
@@ -174,5 +183,5 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE): KitchensConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => `${shown}: invalid YAML: ${e.message.split('\n')[0]}`));
   }
-  return parseConfig(doc.toJS(), file);
+  return parseConfig(doc.toJS(), file, options);
 }

@@ -91,7 +91,8 @@ export function register(program: Command): void {
     .action((opts: AlignOptions) => {
       const global = program.opts<{ config: string; json?: boolean }>();
       const output = new Output(global);
-      const config = loadConfig(global.config);
+      // a development field that differs from production undeclared is drift to report (exit 1), not bad input
+      const config = loadConfig(global.config, { undeclaredDivergence: 'allow' });
       const build = loadAppBuilder(opts.app);
       if (opts.kitchen !== undefined) {
         alignKitchen(opts, config, build, output);

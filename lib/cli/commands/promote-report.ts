@@ -56,7 +56,8 @@ export function register(program: Command): void {
           EXIT_USAGE,
         );
       }
-      const config = loadConfig(global.config);
+      // a development field that differs from production undeclared is drift to report (exit 1), not bad input
+      const config = loadConfig(global.config, { undeclaredDivergence: 'allow' });
       const env =
         opts.env !== undefined
           ? synthesizing('--env', () => findEnvironment(config, opts.env!))
