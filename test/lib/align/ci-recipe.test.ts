@@ -186,6 +186,6 @@ describe('the Kitchen-per-pull-request recipe', () => {
 
   it("should mark the Kitchen with the pull request's number, for the sweep", () => {
     expect(runs(jobs.create.steps)).toContain('create "$KITCHEN" --owner "pull-request-$PR_NUMBER"');
-    expect(runs(jobs.sweep.steps)).toContain('test("^pull-request-[0-9]+$")');
+    expect(runs(jobs.sweep.steps)).toContain('/^pull-request-[0-9]+$/.test(k.owner ?? "")');
   });
 });
