@@ -26,73 +26,121 @@ function git(cwd: string, args: readonly string[]): string {
   return execFileSync('git', args as string[], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
+/**
+ * The base exists but cannot be built (its config is missing or invalid, its build or synth fails, it has no stack
+ * for the environment): the report still covers the head, and says why (a distinct exit status at the CLI).
+ */
+export class BaseBuildError extends Error {}
+
 export interface RefBaseOptions {
   /** The head's config: its file locates the repository and, relative to the repository, the base's config. */
   readonly config: KitchensConfig;
   readonly environment: EnvironmentConfig;
   /** @default 600000 */
   readonly timeoutMs?: number;
+  /** The ref, resolved already by {@link resolveBaseRef}. @default - resolved here */
+  readonly resolved?: ResolvedRef;
+}
+
+export interface ResolvedRef {
+  readonly ref: string;
+  /** The repository's top directory. */
+  readonly root: string;
+  readonly commit: string;
 }
 
 /**
- * Checks out `ref` in a temporary worktree, synthesizes it with its own `cdk.json` app (CDK_OUTDIR and
- * CDK_CONTEXT_JSON, as the toolkit does; CDK validation off) and reads the environment's stack. The worktree is
- * removed afterwards, also on failure.
+ * Resolves `--base REF` to a commit of the repository holding the config, before anything is synthesized. In a
+ * shallow clone, a ref that is missing is most likely not fetched: the error says what to fetch.
  */
-export function synthesizeAtRef(ref: string, options: RefBaseOptions): PromotionSide {
-  const configDir = path.dirname(options.config.file);
+export function resolveBaseRef(ref: string, configFile: string): ResolvedRef {
+  const configDir = path.dirname(configFile);
   let root: string;
   try {
     root = git(configDir, ['rev-parse', '--show-toplevel']);
   } catch {
     throw new BaseInputError(`--base ${ref}: ${configDir} is not inside a git repository`);
   }
-  let commit: string;
   try {
-    commit = git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    return { ref, root, commit: git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]) };
   } catch {
-    throw new BaseInputError(`--base ${ref}: not a commit in ${root} (give a branch, tag or commit, or "deployed")`);
+    throw new BaseInputError(
+      `--base ${ref}: not a commit in ${root} (give a branch, tag or commit, or "deployed")${shallowHint(root, ref)}`,
+    );
   }
+}
+
+/** What to fetch when the repository is a shallow clone (as `actions/checkout` makes by default). */
+function shallowHint(root: string, ref: string): string {
+  let shallow = false;
+  try {
+    shallow = git(root, ['rev-parse', '--is-shallow-repository']) === 'true';
+  } catch {
+    return '';
+  }
+  if (!shallow) return '';
+  const remote = /^([A-Za-z0-9._-]+)\/(.+)$/.exec(ref);
+  const fetch = remote
+    ? `git fetch --no-tags --depth=1 ${remote[1]} ${remote[2]}:refs/remotes/${remote[1]}/${remote[2]}`
+    : `git fetch --no-tags --depth=1 origin ${ref}`;
+  return (
+    `. This is a shallow clone, which holds only the commits it was fetched with: fetch the base first ` +
+    `(\`${fetch}\`), or clone with its history (actions/checkout with fetch-depth: 0)`
+  );
+}
+
+/**
+ * Checks out `ref` in a temporary worktree, installs its own dependencies when its lock file differs from the
+ * checkout's (`npm ci`; otherwise the checkout's node_modules are linked), builds it when it has a build script,
+ * synthesizes it with its own `cdk.json` app (CDK_OUTDIR and CDK_CONTEXT_JSON, as the toolkit does; CDK validation
+ * off) and reads the environment's stack. The worktree is removed afterwards, also on failure. A ref that does not
+ * resolve is a {@link BaseInputError}; a base that cannot be built, a {@link BaseBuildError}.
+ */
+export function synthesizeAtRef(ref: string, options: RefBaseOptions): PromotionSide {
+  const { root, commit } = options.resolved ?? resolveBaseRef(ref, options.config.file);
+  const short = commit.slice(0, 7);
   const relativeConfig = path.relative(root, options.config.file);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchen-base-'));
   const tree = path.join(work, 'tree');
   const outdir = path.join(work, 'cdk.out');
+  const timeout = options.timeoutMs ?? 600_000;
+  const tail = (r: { stdout?: string | null; stderr?: string | null; error?: Error }) =>
+    `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`.trim().split('\n').slice(-5).join('\n');
   git(root, ['worktree', 'add', '--detach', '--quiet', tree, commit]);
   try {
-    if (!fs.existsSync(path.join(tree, 'node_modules')) && fs.existsSync(path.join(root, 'node_modules'))) {
-      fs.symlinkSync(path.join(root, 'node_modules'), path.join(tree, 'node_modules'), 'dir');
-    }
     const baseConfigFile = path.join(tree, relativeConfig);
     if (!fs.existsSync(baseConfigFile)) {
-      throw new BaseInputError(`--base ${ref}: ${relativeConfig} does not exist at ${commit.slice(0, 7)}`);
+      throw new BaseBuildError(`--base ${ref}: ${relativeConfig} does not exist at ${short}`);
     }
     const cdkJson = path.join(tree, 'cdk.json');
     const app = fs.existsSync(cdkJson)
       ? (JSON.parse(fs.readFileSync(cdkJson, 'utf8')) as { app?: string }).app
       : undefined;
-    if (!app)
-      throw new BaseInputError(`--base ${ref}: cdk.json with an "app" command not found at ${commit.slice(0, 7)}`);
+    if (!app) throw new BaseBuildError(`--base ${ref}: cdk.json with an "app" command not found at ${short}`);
+    if (ownDependencies(root, tree)) {
+      const installed = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: tree, encoding: 'utf8', timeout });
+      if (installed.status !== 0) {
+        throw new BaseBuildError(
+          `--base ${ref}: installing its dependencies (npm ci) at ${short} failed:\n${tail(installed)}`,
+        );
+      }
+    } else if (!fs.existsSync(path.join(tree, 'node_modules')) && fs.existsSync(path.join(root, 'node_modules'))) {
+      fs.symlinkSync(path.join(root, 'node_modules'), path.join(tree, 'node_modules'), 'dir');
+    }
     // an app that runs compiled output (`node dist/bin/app.js`) needs the ref's own build first
     const pkgFile = path.join(tree, 'package.json');
     const pkg = fs.existsSync(pkgFile)
       ? (JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { scripts?: Record<string, string> })
       : {};
     if (pkg.scripts?.build) {
-      const built = spawnSync('npm', ['run', '--silent', 'build'], {
-        cwd: tree,
-        encoding: 'utf8',
-        timeout: options.timeoutMs ?? 600_000,
-      });
-      if (built.status !== 0) {
-        const tail = `${built.stdout ?? ''}${built.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n');
-        throw new BaseInputError(`--base ${ref}: the build at ${commit.slice(0, 7)} failed:\n${tail}`);
-      }
+      const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: tree, encoding: 'utf8', timeout });
+      if (built.status !== 0) throw new BaseBuildError(`--base ${ref}: the build at ${short} failed:\n${tail(built)}`);
     }
     const run = spawnSync(app, {
       cwd: tree,
       shell: true,
       encoding: 'utf8',
-      timeout: options.timeoutMs ?? 600_000,
+      timeout,
       env: {
         ...process.env,
         CDK_OUTDIR: outdir,
@@ -101,22 +149,23 @@ export function synthesizeAtRef(ref: string, options: RefBaseOptions): Promotion
       },
     });
     if (run.status !== 0) {
-      const tail = `${run.stderr ?? ''}${run.error ? String(run.error) : ''}`.trim().split('\n').slice(-5).join('\n');
-      throw new BaseInputError(`--base ${ref}: the app at ${commit.slice(0, 7)} failed to synthesize:\n${tail}`);
+      throw new BaseBuildError(
+        `--base ${ref}: the app at ${short} failed to synthesize:\n${tail({ ...run, stdout: '' })}`,
+      );
     }
     const stackName = stackNameOf(options.config, options.environment);
-    const template = readStackTemplate(outdir, stackName);
-    if (!template) {
-      throw new BaseInputError(`--base ${ref}: the app at ${commit.slice(0, 7)} has no stack ${stackName}`);
-    }
+    const template = fs.existsSync(path.join(outdir, 'manifest.json'))
+      ? readStackTemplate(outdir, stackName)
+      : undefined;
+    if (!template) throw new BaseBuildError(`--base ${ref}: the app at ${short} has no stack ${stackName}`);
     let pipelines: PromotionSide['pipelines'];
     try {
-      pipelines = loadPipelines(loadConfig(baseConfigFile));
+      pipelines = loadPipelines(loadConfig(baseConfigFile, { undeclaredDivergence: 'allow' }));
     } catch {
       // an older config or pipeline format: pipelines are then compared by state machine only
       pipelines = undefined;
     }
-    return { label: `\`${ref}\` (${commit.slice(0, 7)})`, template, ...(pipelines ? { pipelines } : {}) };
+    return { label: `\`${ref}\` (${short})`, template, ...(pipelines ? { pipelines } : {}) };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
     try {
@@ -125,6 +174,20 @@ export function synthesizeAtRef(ref: string, options: RefBaseOptions): Promotion
       // pruning is housekeeping; a stale entry is removed by the next prune
     }
   }
+}
+
+/**
+ * Whether the base needs its own dependencies: it has a lock file, and the checkout has none or another one (the
+ * change updates dependencies) or no node_modules to share.
+ */
+function ownDependencies(root: string, tree: string): boolean {
+  const lock = (dir: string) => {
+    const file = path.join(dir, 'package-lock.json');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  };
+  const base = lock(tree);
+  if (base === undefined) return false;
+  return base !== lock(root) || !fs.existsSync(path.join(root, 'node_modules'));
 }
 
 /** The template of a stack in a cloud assembly directory, by stack name. */

@@ -12,11 +12,20 @@ import { formatDifferences, fullDiff } from '@aws-cdk/cloudformation-diff';
 import { buildApp, BuildAppOptions, BuiltApp } from '../app';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { findEnvironment, kitchenHost, productionEnvironment, relativeFile } from '../config/model';
-import type { DivergenceField } from '../config/schema';
+import { DIVERGENCE_FIELDS, DivergenceField } from '../config/schema';
 import { AssetManifestArtifact, CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { compareValues, formatPath, isRecord, PathSegment, setPath, StringComparator, ValueDifference } from './diff';
+import {
+  compareValues,
+  deepEqual,
+  formatPath,
+  isRecord,
+  PathSegment,
+  setPath,
+  StringComparator,
+  ValueDifference,
+} from './diff';
 import { compareStrings, SideIdentity } from './identity';
-import { CfnResource, DIVERGENCE_LOCATIONS, Template } from './normalize';
+import { CfnResource, DIVERGENCE_LOCATIONS, DivergenceLocation, Template } from './normalize';
 import { flattenStates, STATE_MACHINE_TYPE, stateMachineDefinition } from './state-machine';
 
 export type Classification = 'identity' | 'divergence' | 'drift';
@@ -75,11 +84,25 @@ export function environmentIdentity(env: EnvironmentConfig, assets?: ReadonlyMap
       region: [env.region],
       stage: [env.stage],
       az: env.availabilityZones,
+      partition: [partitionOf(env.region)],
+      urlSuffix: [urlSuffixOf(env.region)],
       slack: [env.slack.channelId, ...(env.slack.kitchenChannelId ? [env.slack.kitchenChannelId] : [])],
     },
     cidr: env.cidr,
     ...(assets ? { assets } : {}),
   };
+}
+
+/** The AWS partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, `aws` elsewhere. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** The domain of service endpoints and principals in a region's partition. */
+export function urlSuffixOf(region: string): string {
+  return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
 }
 
 /** Resolves `--from`/`--to` with their defaults; both must name configured environments and differ. */
@@ -122,7 +145,7 @@ export function synthesizeWithAssets(
   config: KitchensConfig,
   names: readonly string[],
   build: AppBuilder = buildApp,
-): { templates: Record<string, Template>; assets: Record<string, Map<string, string>> } {
+): Synthesized {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchen-align-'));
   const validation = process.env.CDK_VALIDATION;
   process.env.CDK_VALIDATION = 'false';
@@ -131,18 +154,41 @@ export function synthesizeWithAssets(
     const assembly = built.app.synth();
     const templates: Record<string, Template> = {};
     const assets: Record<string, Map<string, string>> = {};
+    const paths: Record<string, Map<string, string>> = {};
     for (const name of names) {
       const stack = built.environments[name];
       if (!stack) throw new Error(`the app built no stack for environment ${JSON.stringify(name)}`);
       templates[name] = assembly.getStackArtifact(stack.artifactId).template as Template;
       assets[name] = assetFingerprints(assembly, stack.artifactId);
+      paths[name] = constructPaths(assembly, stack.artifactId);
     }
-    return { templates, assets };
+    return { templates, assets, paths };
   } finally {
     if (validation === undefined) delete process.env.CDK_VALIDATION;
     else process.env.CDK_VALIDATION = validation;
     fs.rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** Two environments synthesized: templates, asset sources and construct paths, by environment name. */
+export interface Synthesized {
+  readonly templates: Record<string, Template>;
+  readonly assets: Record<string, Map<string, string>>;
+  /** Logical id -> construct path inside its stack (`Environment/Vault/Key/Resource`). */
+  readonly paths?: Record<string, Map<string, string>>;
+}
+
+/**
+ * Logical id -> construct path below the stack, from the `aws:cdk:logicalId` entries of the stack's metadata in the
+ * cloud assembly (present whether or not the app writes `aws:cdk:path` into the template).
+ */
+export function constructPaths(assembly: CloudAssembly, artifactId: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of assembly.getStackArtifact(artifactId).findMetadataByType('aws:cdk:logicalId')) {
+    if (typeof entry.data !== 'string') continue;
+    out.set(entry.data, entry.path.replace(/^\/[^/]+\//, ''));
+  }
+  return out;
 }
 
 /**
@@ -201,10 +247,10 @@ export function compareEnvironments(
   config: KitchensConfig,
   from: EnvironmentConfig,
   to: EnvironmentConfig,
-  synthesized: ReturnType<typeof synthesizeWithAssets>,
+  synthesized: Synthesized,
 ): AlignmentResult {
-  const { templates, assets } = synthesized;
-  return compareTemplates(templates[from.name], templates[to.name], {
+  const { templates, assets, paths } = synthesized;
+  const compared = compareTemplates(templates[from.name], templates[to.name], {
     from: from.name,
     to: to.name,
     fromEnvironment: from,
@@ -212,7 +258,49 @@ export function compareEnvironments(
     fromIdentity: environmentIdentity(from, assets[from.name]),
     toIdentity: environmentIdentity(to, assets[to.name]),
     divergence: config.divergence,
+    ...(paths?.[from.name] && paths[to.name] ? { fromPaths: paths[from.name], toPaths: paths[to.name] } : {}),
   });
+  const undeclared = configDrift(config, from, to);
+  if (undeclared.length === 0) return compared;
+  return {
+    ...compared,
+    aligned: false,
+    counts: { ...compared.counts, drift: compared.counts.drift + undeclared.length },
+    differences: [...undeclared, ...compared.differences],
+  };
+}
+
+/**
+ * The profile fields (`DIVERGENCE_FIELDS`) whose values differ between the two environments' configs without being
+ * declared under `alignment.divergence`: drift at the source, reported with the field and both values (the config
+ * loads with `undeclaredDivergence: 'allow'` for this).
+ */
+export function configDrift(
+  config: KitchensConfig,
+  from: EnvironmentConfig,
+  to: EnvironmentConfig,
+): AlignmentDifference[] {
+  const out: AlignmentDifference[] = [];
+  for (const field of DIVERGENCE_FIELDS) {
+    const value = (env: EnvironmentConfig) =>
+      field.split('.').reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), env);
+    const a = value(from);
+    const b = value(to);
+    if (deepEqual(a, b) || config.divergence.includes(field)) continue;
+    out.push({
+      section: 'Config',
+      logicalId: field,
+      resourceType: 'Config',
+      path: '',
+      from: a,
+      to: b,
+      classification: 'drift',
+      reason:
+        `undeclared drift: ${relativeFile(config)} gives environments.${from.name}.${field} ${JSON.stringify(a)} and ` +
+        `environments.${to.name}.${field} ${JSON.stringify(b)}; declare "${field}" under alignment.divergence if this difference is intended`,
+    });
+  }
+  return out;
 }
 
 export interface CompareOptions {
@@ -224,6 +312,13 @@ export interface CompareOptions {
   readonly fromIdentity: SideIdentity;
   readonly toIdentity: SideIdentity;
   readonly divergence: readonly DivergenceField[];
+  /**
+   * Logical id -> construct path of each side (from the cloud assembly): resources whose logical ids differ only by
+   * environment name or content hash pair up by construct path and type.
+   * @default - pairs by logical id, then by logical id without its content hash
+   */
+  readonly fromPaths?: ReadonlyMap<string, string>;
+  readonly toPaths?: ReadonlyMap<string, string>;
 }
 
 interface Leaf {
@@ -239,7 +334,9 @@ export function compareTemplates(
   options: CompareOptions,
 ): AlignmentResult {
   const started = Date.now();
-  const strings: StringComparator = (a, b) => compareStrings(a, b, options.fromIdentity, options.toIdentity);
+  const identityOnly: StringComparator = (a, b) => compareStrings(a, b, options.fromIdentity, options.toIdentity);
+  const pairs = pairResources(resources(fromTemplate), resources(toTemplate), options);
+  const strings = pairs.size === 0 ? identityOnly : renamingComparator(pairs, identityOnly);
   const differences: AlignmentDifference[] = [];
   const sections = [...new Set([...Object.keys(fromTemplate), ...Object.keys(toTemplate)])].sort();
   const aligned: Record<string, CfnResource> = {};
@@ -256,6 +353,7 @@ export function compareTemplates(
           options,
           strings,
           aligned,
+          section === 'Resources' ? pairs : undefined,
         ),
       );
     } else {
@@ -317,12 +415,17 @@ function compareSection(
   options: CompareOptions,
   strings: StringComparator,
   aligned: Record<string, CfnResource>,
+  pairs: ReadonlyMap<string, ResourcePair> = new Map(),
 ): AlignmentDifference[] {
   const out: Classified[] = [];
-  const ids = [...new Set([...Object.keys(fromEntries), ...Object.keys(toEntries)])].sort();
+  const pairedTo = new Map([...pairs].map(([fromId, pair]) => [pair.to, { ...pair, from: fromId }]));
+  const ids = [...new Set([...Object.keys(fromEntries), ...Object.keys(toEntries)])]
+    .filter((id) => !pairs.has(id))
+    .sort();
   const isResources = section === 'Resources';
   for (const logicalId of ids) {
-    const a = fromEntries[logicalId];
+    const pair = pairedTo.get(logicalId);
+    const a = fromEntries[pair ? pair.from : logicalId];
     const b = toEntries[logicalId];
     const type = (r: unknown) => (isResources && isRecord(r) && typeof r.Type === 'string' ? r.Type : section);
     if (a === undefined || b === undefined) {
@@ -352,17 +455,36 @@ function compareSection(
       continue;
     }
     const resourceType = type(a);
+    if (pair) {
+      out.push({
+        section,
+        logicalId,
+        resourceType,
+        path: '(logical id)',
+        from: pair.from,
+        to: logicalId,
+        classification: 'identity',
+        reason: `identity: the logical ids differ only by environment name or content hash; paired by ${pair.by}`,
+      });
+    }
     const definitions =
       resourceType === STATE_MACHINE_TYPE
         ? pipelineDefinitions(a as CfnResource, b as CfnResource, strings, options)
         : undefined;
     const leaves = definitions ?? leavesOf(a, b, strings, [], options);
-    const classified = classify(section, logicalId, resourceType, leaves, options, a, b);
+    const constructs = isResources
+      ? [
+          constructPathOf(options.fromPaths, pair ? pair.from : logicalId, a),
+          constructPathOf(options.toPaths, logicalId, b),
+        ]
+      : [];
+    const classified = classify(section, logicalId, resourceType, leaves, options, a, b, constructs);
     out.push(...classified);
     if (isResources) {
       const copy = JSON.parse(JSON.stringify(a)) as Record<string, unknown>;
       for (const d of classified) {
-        if (d.classification === 'drift' || d.path === '' || d.state !== undefined) continue;
+        if (d.classification === 'drift' || d.pathSegments === undefined || d.path === '' || d.state !== undefined)
+          continue;
         setPath(copy, d.pathSegments ?? [], d.to);
       }
       aligned[logicalId] = copy as CfnResource;
@@ -373,6 +495,14 @@ function compareSection(
 
 type Classified = AlignmentDifference & { readonly pathSegments?: readonly PathSegment[] };
 
+/** A resource's construct path below its stack: from the cloud assembly, else from `aws:cdk:path` when present. */
+function constructPathOf(paths: ReadonlyMap<string, string> | undefined, logicalId: string, resource: unknown) {
+  const known = paths?.get(logicalId);
+  if (known !== undefined) return known;
+  const metadata = isRecord(resource) && isRecord(resource.Metadata) ? resource.Metadata['aws:cdk:path'] : undefined;
+  return typeof metadata === 'string' ? metadata.replace(/^[^/]+\//, '') : undefined;
+}
+
 function classify(
   section: string,
   logicalId: string,
@@ -381,12 +511,15 @@ function classify(
   options: CompareOptions,
   a?: unknown,
   b?: unknown,
+  constructs: readonly (string | undefined)[] = [],
 ): Classified[] {
   const out: Classified[] = [];
   for (const { diff, state, detail } of leaves.differences) {
     const declared =
-      section === 'Resources' ? divergenceFieldOf(options.divergence, resourceType, diff.path, a, b) : undefined;
-    const provenance = declared ? valueProvenance(declared, resourceType, diff, options) : undefined;
+      section === 'Resources'
+        ? divergenceFieldOf(options.divergence, resourceType, diff.path, a, b, constructs)
+        : undefined;
+    const provenance = declared ? valueProvenance(declared, resourceType, diff, options, a, b, constructs) : undefined;
     const accepted = declared !== undefined && provenance === undefined;
     out.push({
       section,
@@ -403,7 +536,7 @@ function classify(
         ? `declared divergence: ${declared} is listed under alignment.divergence and each side holds its config's value`
         : provenance
           ? `undeclared drift: ${provenance}`
-          : `undeclared drift: ${detail}${undeclaredHint(resourceType, diff.path, options)}`,
+          : `undeclared drift: ${detail}${undeclaredHint(resourceType, diff.path, options, a, b, constructs)}`,
     });
   }
   for (const diff of leaves.identity) {
@@ -417,7 +550,7 @@ function classify(
       to: diff.to,
       classification: 'identity',
       reason:
-        'identity: differs only where each side holds its own environment name, account, region, stage, CIDR or Slack channel',
+        'identity: differs only where each side holds its own environment name, account, region, partition, URL suffix, availability zone, stage, CIDR or Slack channel',
     });
   }
   return out;
@@ -432,8 +565,13 @@ function valueProvenance(
   type: string,
   diff: ValueDifference,
   options: CompareOptions,
+  a: unknown,
+  b: unknown,
+  constructs: readonly (string | undefined)[],
 ): string | undefined {
-  const location = DIVERGENCE_LOCATIONS[field].find((l) => matchesPattern(l.type, type, l.path, diff.path));
+  const location = DIVERGENCE_LOCATIONS[field].find(
+    (l) => matchesPattern(l.type, type, l.path, diff.path) && locationHolds(l, a, b, constructs),
+  );
   if (!location) return `${field} is declared, but this location is not one it controls`;
   const check = (value: unknown, env: EnvironmentConfig) => {
     const expected = location.expected(env);
@@ -474,14 +612,43 @@ function describe(diff: ValueDifference, options: CompareOptions): string {
 }
 
 /** Names the divergence field that would allow a difference, when one exists but is not declared. */
-function undeclaredHint(type: string, path: readonly PathSegment[], options: CompareOptions): string {
+function undeclaredHint(
+  type: string,
+  path: readonly PathSegment[],
+  options: CompareOptions,
+  a: unknown,
+  b: unknown,
+  constructs: readonly (string | undefined)[],
+): string {
   const fields = Object.keys(DIVERGENCE_LOCATIONS) as DivergenceField[];
   const field = fields.find(
     (f) =>
       !options.divergence.includes(f) &&
-      DIVERGENCE_LOCATIONS[f].some((l) => matchesPattern(l.type, type, l.path, path)),
+      DIVERGENCE_LOCATIONS[f].some(
+        (l) => matchesPattern(l.type, type, l.path, path) && locationHolds(l, a, b, constructs),
+      ),
   );
   return field ? ` (declare "${field}" under alignment.divergence if this difference is intended)` : '';
+}
+
+/**
+ * Whether a location's resource conditions hold on both sides: the construct path it names (known on both sides)
+ * and what the resource must be (a rule with a schedule expression).
+ */
+function locationHolds(
+  location: DivergenceLocation,
+  a: unknown,
+  b: unknown,
+  constructs: readonly (string | undefined)[],
+): boolean {
+  if (location.construct) {
+    if (constructs.length === 0 || !constructs.every((c) => c !== undefined && location.construct!.test(c)))
+      return false;
+  }
+  if (location.resource) {
+    return [a, b].every((r) => isRecord(r) && location.resource!(r as CfnResource));
+  }
+  return true;
 }
 
 function matchesPattern(locType: string, type: string, locPath: string, path: readonly PathSegment[]): boolean {
@@ -498,8 +665,9 @@ export function divergenceFieldOf(
   path: readonly PathSegment[],
   a: unknown,
   b: unknown,
+  constructs: readonly (string | undefined)[] = [],
 ): DivergenceField | undefined {
-  return divergence.find((field) => coveredBy(field, type, path, a, b));
+  return divergence.find((field) => coveredBy(field, type, path, a, b, constructs));
 }
 
 /**
@@ -513,9 +681,11 @@ function coveredBy(
   path: readonly PathSegment[],
   a: unknown,
   b: unknown,
+  constructs: readonly (string | undefined)[],
 ): boolean {
   return DIVERGENCE_LOCATIONS[field].some((location) => {
     if (location.type !== '*' && location.type !== type) return false;
+    if (!locationHolds(location, a, b, constructs)) return false;
     const segments = location.path.split('.');
     if (path.length !== segments.length) return false;
     let nodeA = a;
@@ -535,6 +705,88 @@ function coveredBy(
     }
     return true;
   });
+}
+
+/** A resource of `from` paired with a resource of `to` under another logical id, and how they were paired. */
+export interface ResourcePair {
+  readonly to: string;
+  /** `construct path Environment/Orders/CurrentVersion/Resource`, `logical id without its content hash`. */
+  readonly by: string;
+}
+
+/** A logical id without the hashes CDK appends: the 8-character path hash and a 32-character content hash. */
+function withoutHashes(logicalId: string): string {
+  return logicalId.replace(/[a-f0-9]{32}$/, '').replace(/[A-F0-9]{8}$/, '');
+}
+
+/**
+ * Pairs resources found on one side only with a resource of the other side of the same type: first by construct
+ * path (identity-aware: `Landingdev` and `Landingproduction` are one construct), then by logical id without its
+ * content hash (a Lambda version whose hash covers an environment variable naming each environment). A pair must be
+ * unique on both sides; what it holds is then compared by content like any other resource.
+ */
+export function pairResources(
+  from: Record<string, CfnResource>,
+  to: Record<string, CfnResource>,
+  options: Pick<CompareOptions, 'fromPaths' | 'toPaths' | 'fromIdentity' | 'toIdentity'>,
+): Map<string, ResourcePair> {
+  const pairs = new Map<string, ResourcePair>();
+  const fromOnly = Object.keys(from).filter((id) => !(id in to));
+  const toOnly = new Set(Object.keys(to).filter((id) => !(id in from)));
+  const attempts: [string, (id: string, side: 'from' | 'to') => string | undefined][] = [
+    ['construct path', (id, side) => (side === 'from' ? options.fromPaths : options.toPaths)?.get(id)],
+    ['logical id without its content hash', (id) => withoutHashes(id)],
+  ];
+  for (const [by, key] of attempts) {
+    const keyOf = (id: string, side: 'from' | 'to') => {
+      const text = key(id, side);
+      return text === undefined
+        ? undefined
+        : anonymous(text, side === 'from' ? options.fromIdentity : options.toIdentity);
+    };
+    const fromKeys = new Map(fromOnly.filter((id) => !pairs.has(id)).map((id) => [id, keyOf(id, 'from')]));
+    for (const [id, mine] of fromKeys) {
+      if (mine === undefined) continue;
+      const candidates = [...toOnly].filter((t) => to[t].Type === from[id].Type && keyOf(t, 'to') === mine);
+      // unique both ways: no other unpaired resource of `from` of this type has the same key
+      const rivals = [...fromKeys].filter(([f, k]) => f !== id && k === mine && from[f].Type === from[id].Type);
+      if (candidates.length !== 1 || rivals.length > 0) continue;
+      pairs.set(id, { to: candidates[0], by: by === 'construct path' ? `construct path ${key(id, 'from')}` : by });
+      toOnly.delete(candidates[0]);
+    }
+  }
+  return pairs;
+}
+
+/**
+ * A construct path or logical id with each of the side's identity values replaced by its kind, wherever it is (also
+ * inside a word: `Auditdev`, `LandingProduction`), so two sides compare equal when they differ only by identity.
+ */
+function anonymous(text: string, side: SideIdentity): string {
+  const values = Object.entries(side.values)
+    .flatMap(([kind, list]) => list.filter((v) => v.length > 0).map((v) => [kind, v] as const))
+    .sort((a, b) => b[1].length - a[1].length);
+  if (values.length === 0) return text;
+  // a value of two kinds (`production`: environment and stage) stands for the first kind listed; an environment
+  // name and a stage name stand for each other (`AuditDev` / `AuditProduction`)
+  const byValue = new Map<string, string>();
+  for (const [kind, list] of Object.entries(side.values))
+    for (const v of list)
+      if (!byValue.has(v.toLowerCase())) byValue.set(v.toLowerCase(), kind === 'stage' ? 'env' : kind);
+  const alternation = values.map(([, v]) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return text.replace(new RegExp(alternation, 'gi'), (m) => `\u0000${byValue.get(m.toLowerCase())}\u0000`);
+}
+
+/** A comparator that reads each paired logical id of `from` (in `Ref`, `Fn::GetAtt`, `DependsOn`, `${Id}`) as its partner. */
+function renamingComparator(pairs: ReadonlyMap<string, ResourcePair>, strings: StringComparator): StringComparator {
+  const ids = [...pairs.keys()].sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(`(?<![A-Za-z0-9])(?:${ids.join('|')})(?![A-Za-z0-9])`, 'g');
+  return (a, b) => {
+    const renamed = a.replace(pattern, (id) => pairs.get(id)!.to);
+    if (renamed === a) return strings(a, b);
+    const verdict = strings(renamed, b);
+    return verdict.equal ? { equal: true, identity: true } : verdict;
+  };
 }
 
 /** Compares two state machines' definitions state by state; undefined when either cannot be parsed. */

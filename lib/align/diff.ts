@@ -1,8 +1,10 @@
 /**
- * Leaf-level differences between two JSON values, with readable paths. Arrays of equal length are compared
- * element by element; arrays of different lengths report the elements found on one side only (so one added IAM
- * statement is one difference, not a shifted list).
+ * Leaf-level differences between two JSON values, with readable paths. Ordered lists of equal length are compared
+ * element by element; unordered lists (./order) as multisets; lists of different lengths report the elements found
+ * on one side only (so one added IAM statement is one difference, not a shifted list).
  */
+
+import { ELEMENT_NAME_FIELDS, isUnorderedList } from './order';
 
 export type PathSegment = string | number;
 
@@ -34,27 +36,45 @@ export interface Comparison {
 
 const rawStrings: StringComparator = (a, b) => (a === b ? { equal: true, identity: false } : { equal: false });
 
+/** Which lists compare as multisets; by default the template rule of ./order. */
+export type ListOrder = (path: readonly PathSegment[]) => boolean;
+
 /**
  * Leaf-level differences between two JSON values, where strings compare with `strings` (identity-aware). Object
- * keys that differ only by identity are paired; lists of different lengths pair equivalent elements first.
+ * keys that differ only by identity are paired. Lists whose order means nothing (`unordered`, by default
+ * {@link isUnorderedList}) pair equivalent elements wherever they are; ordered lists of different lengths pair
+ * equivalent elements first too, so one added element is one difference, not a shifted list.
  */
 export function compareValues(
   from: unknown,
   to: unknown,
   strings: StringComparator = rawStrings,
   path: readonly PathSegment[] = [],
+  unordered: ListOrder = isUnorderedList,
 ): Comparison {
   const out: Comparison = { differences: [], identity: [] };
-  walk(from, to, strings, path, out);
+  walk(from, to, { strings, unordered }, path, out);
   return out;
 }
 
-/** Whether two values are the same once identity is accounted for. */
-export function equivalent(from: unknown, to: unknown, strings: StringComparator = rawStrings): boolean {
-  return compareValues(from, to, strings).differences.length === 0;
+/** Whether two values are the same once identity (and the order of unordered lists) is accounted for. */
+export function equivalent(
+  from: unknown,
+  to: unknown,
+  strings: StringComparator = rawStrings,
+  path: readonly PathSegment[] = [],
+  unordered: ListOrder = isUnorderedList,
+): boolean {
+  return compareValues(from, to, strings, path, unordered).differences.length === 0;
 }
 
-function walk(from: unknown, to: unknown, strings: StringComparator, path: readonly PathSegment[], out: Comparison) {
+interface Context {
+  readonly strings: StringComparator;
+  readonly unordered: ListOrder;
+}
+
+function walk(from: unknown, to: unknown, ctx: Context, path: readonly PathSegment[], out: Comparison) {
+  const { strings } = ctx;
   if (from === undefined && to === undefined) return;
   if (from === undefined) {
     out.differences.push({ path, from, to, kind: 'only-to' });
@@ -79,36 +99,78 @@ function walk(from: unknown, to: unknown, strings: StringComparator, path: reado
     for (const key of Object.keys(from)
       .filter((k) => k in to)
       .sort())
-      walk(from[key], to[key], strings, [...path, key], out);
+      walk(from[key], to[key], ctx, [...path, key], out);
     for (const key of onlyFrom.sort()) {
-      const partner = [...onlyTo].find((k) => strings(key, k).equal && equivalent(from[key], to[k], strings));
+      const at = [...path, key];
+      const partner = [...onlyTo].find(
+        (k) => strings(key, k).equal && equivalent(from[key], to[k], strings, at, ctx.unordered),
+      );
       if (partner !== undefined) {
         onlyTo.delete(partner);
-        out.identity.push({ path: [...path, key], from: key, to: partner, kind: 'changed' });
-        walk(from[key], to[partner], strings, [...path, key], out);
+        out.identity.push({ path: at, from: key, to: partner, kind: 'changed' });
+        walk(from[key], to[partner], ctx, at, out);
       } else {
-        walk(from[key], undefined, strings, [...path, key], out);
+        walk(from[key], undefined, ctx, at, out);
       }
     }
-    for (const key of [...onlyTo].sort()) walk(undefined, to[key], strings, [...path, key], out);
+    for (const key of [...onlyTo].sort()) walk(undefined, to[key], ctx, [...path, key], out);
     return;
   }
   if (Array.isArray(from) && Array.isArray(to)) {
-    if (from.length === to.length) {
-      from.forEach((item, i) => walk(item, to[i], strings, [...path, i], out));
+    const unordered = ctx.unordered(path);
+    if (from.length === to.length && !unordered) {
+      from.forEach((item, i) => walk(item, to[i], ctx, [...path, i], out));
       return;
     }
+    // pair each element with an equivalent one on the other side, wherever it is
     const unmatched = to.map((_, i) => i);
-    const onlyFrom: unknown[] = [];
-    from.forEach((item) => {
-      const at = unmatched.findIndex((j) => equivalent(item, to[j], strings));
-      if (at >= 0) unmatched.splice(at, 1);
-      else onlyFrom.push(item);
+    const leftFrom: number[] = [];
+    from.forEach((item, i) => {
+      const at = unmatched.findIndex((j) => equivalent(item, to[j], strings, [...path, i], ctx.unordered));
+      if (at >= 0) {
+        // record the identity differences of the pair (a statement naming each side's bucket)
+        if (unordered) walk(item, to[unmatched[at]], ctx, [...path, i], out);
+        unmatched.splice(at, 1);
+      } else leftFrom.push(i);
     });
-    out.differences.push({ path, from: onlyFrom, to: unmatched.map((j) => to[j]), kind: 'elements' });
+    if (!unordered) {
+      if (leftFrom.length > 0 || unmatched.length > 0)
+        out.differences.push({
+          path,
+          from: leftFrom.map((i) => from[i]),
+          to: unmatched.map((j) => to[j]),
+          kind: 'elements',
+        });
+      return;
+    }
+    // an unordered list: elements left on both sides that carry the same name are one element changed
+    for (const i of [...leftFrom]) {
+      const j = unmatched.find((k) => sameName(from[i], to[k], strings));
+      if (j === undefined) continue;
+      walk(from[i], to[j], ctx, [...path, i], out);
+      leftFrom.splice(leftFrom.indexOf(i), 1);
+      unmatched.splice(unmatched.indexOf(j), 1);
+    }
+    if (leftFrom.length === 1 && unmatched.length === 1) {
+      walk(from[leftFrom[0]], to[unmatched[0]], ctx, [...path, leftFrom[0]], out);
+    } else if (leftFrom.length > 0 || unmatched.length > 0) {
+      out.differences.push({
+        path,
+        from: leftFrom.map((i) => from[i]),
+        to: unmatched.map((j) => to[j]),
+        kind: 'elements',
+      });
+    }
     return;
   }
   if (!deepEqual(from, to)) out.differences.push({ path, from, to, kind: 'changed' });
+}
+
+/** Two list elements named alike by the first name field both carry (`Sid`, `Key`, `ParameterName`, ...). */
+function sameName(a: unknown, b: unknown, strings: StringComparator): boolean {
+  if (!isRecord(a) || !isRecord(b)) return false;
+  const field = ELEMENT_NAME_FIELDS.find((f) => typeof a[f] === 'string' && typeof b[f] === 'string');
+  return field !== undefined && strings(a[field] as string, b[field] as string).equal;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

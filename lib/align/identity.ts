@@ -29,21 +29,28 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const tokenizers = new WeakMap<SideIdentity, RegExp>();
+const tokenizers = new WeakMap<SideIdentity, WeakMap<SideIdentity, RegExp>>();
 
-/** A pattern that finds this side's identity values (longest first) and IPv4 addresses as whole tokens. */
-function pattern(side: SideIdentity): RegExp {
-  const cached = tokenizers.get(side);
+/**
+ * A pattern that finds the identity values of both sides (longest first) and IPv4 addresses as whole tokens, so a
+ * text splits the same way on either side: `us-east-1` is one token in both environments even when only one of
+ * them lives there.
+ */
+function pattern(from: SideIdentity, to: SideIdentity): RegExp {
+  const cached = tokenizers.get(from)?.get(to);
   if (cached) return cached;
-  const values = Object.values(side.values)
-    .flat()
+  const values = [...new Set([...Object.values(from.values).flat(), ...Object.values(to.values).flat()])]
     .filter((v) => v.length > 0)
     .sort((a, b) => b.length - a.length)
     .map(escape);
   const ip = '\\d{1,3}(?:\\.\\d{1,3}){3}(?:/\\d{1,2})?';
-  const alternatives = [ip, ...values].join('|');
-  const compiled = new RegExp(`(?<![A-Za-z0-9.])(?:${alternatives})(?![A-Za-z0-9])|[A-Za-z0-9]+|[^A-Za-z0-9]`, 'g');
-  tokenizers.set(side, compiled);
+  // an address is a whole dotted token (not the tail of a version such as 1.10.20.0.0); an identity value may follow
+  // a dot, as in `logs.eu-west-1.amazonaws.com`, `com.amazonaws.eu-west-1.s3` or `acme.dev.internal`
+  const identity = values.length > 0 ? `|(?<![A-Za-z0-9])(?:${values.join('|')})(?![A-Za-z0-9])` : '';
+  const compiled = new RegExp(`(?<![A-Za-z0-9.])(?:${ip})(?![A-Za-z0-9])${identity}|[A-Za-z0-9]+|[^A-Za-z0-9]`, 'g');
+  const inner = tokenizers.get(from) ?? new WeakMap<SideIdentity, RegExp>();
+  inner.set(to, compiled);
+  tokenizers.set(from, inner);
   return compiled;
 }
 
@@ -54,8 +61,9 @@ function kindsOf(side: SideIdentity, text: string): string[] {
     .map(([kind]) => kind);
 }
 
-export function tokenize(text: string, side: SideIdentity): Token[] {
-  return [...text.matchAll(pattern(side))].map((m) => ({ text: m[0], kinds: kindsOf(side, m[0]) }));
+/** Splits a text of `side` into tokens, with the identity values of `side` and `other` as whole tokens. */
+export function tokenize(text: string, side: SideIdentity, other: SideIdentity = side): Token[] {
+  return [...text.matchAll(pattern(side, other))].map((m) => ({ text: m[0], kinds: kindsOf(side, m[0]) }));
 }
 
 function ipNumber(text: string): { address: number; prefix?: number } | undefined {
@@ -89,8 +97,8 @@ export type StringVerdict =
  */
 export function compareStrings(a: string, b: string, from: SideIdentity, to: SideIdentity): StringVerdict {
   if (a === b) return { equal: true, identity: false };
-  const ta = tokenize(a, from);
-  const tb = tokenize(b, to);
+  const ta = tokenize(a, from, to);
+  const tb = tokenize(b, to, from);
   if (ta.length !== tb.length) return { equal: false };
   for (let i = 0; i < ta.length; i++) {
     const x = ta[i];

@@ -7,3 +7,4 @@ export * from './pipelines';
 export * from './promote';
 export * from './report';
 export * from './state-machine';
+export * from './order';

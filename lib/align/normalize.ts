@@ -21,9 +21,25 @@ export interface DivergenceLocation {
   readonly type: string;
   /** Property path; `*` matches every key or index, `*[Key=Value]` only elements whose Key equals Value. */
   readonly path: string;
+  /**
+   * The construct path (below the stack, from the cloud assembly) the resource must have on both sides.
+   * @default - any construct
+   */
+  readonly construct?: RegExp;
+  /**
+   * What the resource must be on both sides (a rule with a schedule expression).
+   * @default - any resource of `type`
+   */
+  readonly resource?: (resource: CfnResource) => boolean;
   /** The values an environment's config gives this location (`undefined` = the property is absent). */
   readonly expected: (env: EnvironmentConfig) => readonly unknown[];
 }
+
+/**
+ * Construct paths of the library's schedule rules: `<pipeline>/Schedule/Resource/Resource` (PipelineSchedule in
+ * constructs/pipeline/schedule.ts) and `<clone job>/Schedule/Resource` (constructs/clone/clone-job.ts).
+ */
+export const SCHEDULE_CONSTRUCT = /(^|\/)Schedule\/Resource(\/Resource)?$/;
 
 /** The removal policy stateful resources get (constructs/core/removal.ts): production always retains. */
 function retains(env: EnvironmentConfig): boolean {
@@ -76,13 +92,17 @@ export const DIVERGENCE_LOCATIONS: Readonly<Record<DivergenceField, readonly Div
       expected: (e) => [e.retention.snapshotDays],
     },
   ],
+  // the schedule rules the library creates: a pipeline's PipelineSchedule and the clone job's schedule, both a
+  // construct `Schedule` holding an EventBridge rule with a schedule expression; no other rule (an alert rule
+  // disabled in one environment is drift)
   schedules: [
     {
-      type: 'AWS::Scheduler::Schedule',
+      type: 'AWS::Events::Rule',
       path: 'Properties.State',
+      construct: SCHEDULE_CONSTRUCT,
+      resource: (r) => typeof r.Properties?.ScheduleExpression === 'string',
       expected: (e) => [e.schedules ? 'ENABLED' : 'DISABLED'],
     },
-    { type: 'AWS::Events::Rule', path: 'Properties.State', expected: (e) => [e.schedules ? 'ENABLED' : 'DISABLED'] },
   ],
   removalPolicy: [
     // the warehouse keeps a final snapshot where other stateful resources are deleted (constructs/environment)

@@ -41,6 +41,8 @@ export interface PromotionReport {
   /** State machines whose definition changed, when pipeline definitions are not known on both sides. */
   readonly stateMachines: readonly string[];
   readonly alignment?: AlignmentResult;
+  /** Why the base could not be built, when it could not: the report then covers the head alone. */
+  readonly baseError?: string;
   /** The full report (the CI artifact). */
   readonly markdown: string;
   /** The report cut to the size budget (the pull request comment). */
@@ -55,7 +57,16 @@ export interface BuildPromotionReportOptions {
   readonly alignment?: AlignmentResult;
   /** Maximum characters of `comment`. @default 60000 (GitHub refuses comments over 65,536) */
   readonly budget?: number;
+  /**
+   * Why the base could not be built: `base` is then an empty template and the report says that everything of the
+   * head is listed as added, and why.
+   * @default - the base was built
+   */
+  readonly baseError?: string;
 }
+
+/** `kitchen promote-report` exit status when the report was written for the head alone (the base failed to build). */
+export const EXIT_BASE_NOT_BUILT = 4;
 
 /** GitHub's limit on an issue or pull request comment body, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -109,6 +120,7 @@ export function buildPromotionReport(options: BuildPromotionReportOptions): Prom
     pipelines,
     stateMachines,
     ...(options.alignment ? { alignment: options.alignment } : {}),
+    ...(options.baseError !== undefined ? { baseError: options.baseError } : {}),
   };
   const fullDiffText = renderDiff((stream) => cfnDiff.formatDifferences(stream, diff));
   const markdown = renderMarkdown(report, security, { fullDiff: fullDiffText, maxRows: Infinity, mermaid: true });
@@ -173,6 +185,17 @@ function renderMarkdown(report: ReportData, security: Security, options: RenderO
   lines.push('');
   lines.push(`What this change does to \`${environment}\`: ${report.base} → ${report.head}.`);
   lines.push('');
+  if (report.baseError !== undefined) {
+    lines.push(
+      `> **Warning:** the base could not be built, so this report covers the head alone: every resource, permission ` +
+        `and pipeline of the head is listed as added. Why:`,
+      '',
+      '```text',
+      report.baseError.trim(),
+      '```',
+      '',
+    );
+  }
   lines.push(`- IAM permissions widened: **${report.iamWidening ? 'yes' : 'no'}**`);
   lines.push(`- Network (security group) rules widened: **${report.securityGroupWidening ? 'yes' : 'no'}**`);
   lines.push(

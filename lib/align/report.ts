@@ -51,7 +51,7 @@ export function renderAlignmentText(result: AlignmentResult): string {
   lines.push('');
   lines.push(
     `Identity (${counts.identity}, allowed): values that differ only where each side holds its own environment name, ` +
-      'account, region, stage, CIDR or Slack channel (listed with --json)',
+      'account, region, partition, URL suffix, availability zone, stage, CIDR or Slack channel (listed with --json)',
   );
   if (result.templateDiff) {
     lines.push('');

@@ -26,8 +26,17 @@ function fileProblem(file: string): string | undefined {
   return undefined;
 }
 
+/** How loading treats development fields that differ from production without being declared. */
+export interface LoadOptions {
+  /**
+   * `refuse`: a config problem (exit 2). `allow`: load it, for `kitchen align` to report the difference as drift.
+   * @default 'refuse'
+   */
+  readonly undeclaredDivergence?: 'refuse' | 'allow';
+}
+
 /** Problems that span fields: one production environment, unique names, files, CIDRs, divergence. */
-function crossFieldProblems(file: string, config: RawConfig, baseDir: string): string[] {
+function crossFieldProblems(file: string, config: RawConfig, baseDir: string, options: LoadOptions = {}): string[] {
   const problems: string[] = [];
   const envs = Object.entries(config.environments);
   const production = envs.filter(([, e]) => e.stage === 'production');
@@ -124,7 +133,7 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string): s
   }
 
   // Development may differ from production only where alignment.divergence says so.
-  if (production.length === 1) {
+  if (production.length === 1 && options.undeclaredDivergence !== 'allow') {
     const [prodName, prod] = production[0];
     for (const [name, env] of envs) {
       if (env.stage !== 'development') continue;
@@ -173,13 +182,13 @@ function toModel(file: string, raw: RawConfig): KitchensConfig {
 }
 
 /** Validates an already-parsed config object; `file` is used for messages and relative paths. */
-export function parseConfig(raw: unknown, file: string): KitchensConfig {
+export function parseConfig(raw: unknown, file: string, options: LoadOptions = {}): KitchensConfig {
   const shown = path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file);
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(zodProblems(configSchema, raw, result.error, { file: shown }));
   }
-  const problems = crossFieldProblems(shown, result.data, path.dirname(path.resolve(file)));
+  const problems = crossFieldProblems(shown, result.data, path.dirname(path.resolve(file)), options);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -187,7 +196,7 @@ export function parseConfig(raw: unknown, file: string): KitchensConfig {
 }
 
 /** Reads, parses and validates a config file (a regular UTF-8 file of at most 1 MiB). */
-export function loadConfig(file: string = DEFAULT_CONFIG_FILE): KitchensConfig {
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE, options: LoadOptions = {}): KitchensConfig {
   if (typeof file !== 'string' || file.length === 0) {
     throw new ConfigError([`config file must be a file path, got: ${describeValue(file)}`]);
   }
@@ -203,5 +212,5 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE): KitchensConfig {
         : `${shown}: the config file ${e.reason}; give the path of a kitchens.config.yaml file`,
     ]);
   }
-  return parseConfig(parseYamlText(text, shown), file);
+  return parseConfig(parseYamlText(text, shown), file, options);
 }

@@ -182,7 +182,8 @@ export function register(program: Command): void {
     .action(async (opts: AlignOptions) => {
       const global = program.opts<GlobalOptions>();
       const output = new Output(global);
-      const config = loadConfig(global.config);
+      // a development field that differs from production undeclared is drift to report (exit 1), not bad input
+      const config = loadConfig(global.config, { undeclaredDivergence: 'allow' });
       const source = appOf(program, { modules: true });
       if (opts.kitchen !== undefined) {
         await alignKitchen(opts, config, source, output);

@@ -20,7 +20,8 @@ export interface PromoteReportOptions {
 /**
  * `kitchen promote-report --base REF|deployed [--env ENV] [--from ENV] [--out FILE] [--comment FILE]`: the Markdown
  * report of what the current checkout does to an environment (production by default) against the base. Exit 0
- * when the report is written (`kitchen align` is the gate), 2 on bad input, 3 when reading the deployed stack fails.
+ * when the report is written (`kitchen align` is the gate), 2 on bad input (checked before any synthesis), 3 when
+ * reading the deployed stack fails, 4 when the base could not be built (the report, written, covers the head alone).
  */
 export function register(program: Command): void {
   program
@@ -53,7 +54,8 @@ export function register(program: Command): void {
           EXIT_USAGE,
         );
       }
-      const config = loadConfig(global.config);
+      // a development field that differs from production undeclared is drift to report (exit 1), not bad input
+      const config = loadConfig(global.config, { undeclaredDivergence: 'allow' });
       const env =
         opts.env !== undefined
           ? synthesizing('--env', () => findEnvironment(config, opts.env!))
@@ -65,6 +67,15 @@ export function register(program: Command): void {
       const align = require('../../align') as typeof import('../../align');
       const base = require('../../align/base') as typeof import('../../align/base');
       /* eslint-enable @typescript-eslint/no-require-imports */
+      // the base first: a ref that does not resolve is bad input, found before minutes of synthesis
+      let resolved: import('../../align/base').ResolvedRef | undefined;
+      if (opts.base !== 'deployed') {
+        try {
+          resolved = base.resolveBaseRef(opts.base, config.file);
+        } catch (e) {
+          throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+        }
+      }
       const { from, to } = synthesizing('kitchen promote-report', () =>
         align.resolveEnvironments(config, opts.from, env.name),
       );
@@ -98,6 +109,7 @@ export function register(program: Command): void {
       }
 
       let baseSide: import('../../align').PromotionSide;
+      let baseError: string | undefined;
       if (opts.base === 'deployed') {
         output.progress(`reading the deployed template of ${base.stackNameOf(config, env)}...`);
         try {
@@ -111,9 +123,16 @@ export function register(program: Command): void {
       } else {
         output.progress(`synthesizing ${env.name} at ${opts.base} in a temporary worktree...`);
         try {
-          baseSide = base.synthesizeAtRef(opts.base, { config, environment: env });
+          baseSide = base.synthesizeAtRef(opts.base, { config, environment: env, resolved });
         } catch (e) {
-          throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+          if (!(e instanceof base.BaseBuildError))
+            throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+          // a base that cannot be built (a pull request fixing a broken base): report the head alone, and say why
+          baseError = e.message;
+          baseSide = {
+            label: `\`${opts.base}\` (${resolved!.commit.slice(0, 7)}, could not be built)`,
+            template: { Resources: {} },
+          };
         }
       }
 
@@ -123,6 +142,7 @@ export function register(program: Command): void {
         head: { label: 'this change', template: head.template, pipelines: head.pipelines },
         alignment: head.alignment,
         budget,
+        ...(baseError !== undefined ? { baseError } : {}),
       });
       if (opts.out !== undefined) fs.writeFileSync(opts.out, report.markdown);
       if (opts.comment !== undefined) fs.writeFileSync(opts.comment, report.comment);
@@ -132,6 +152,7 @@ export function register(program: Command): void {
         iamWidening: report.iamWidening,
         securityGroupWidening: report.securityGroupWidening,
         aligned: report.alignment?.aligned,
+        ...(baseError !== undefined ? { baseError } : {}),
         resources: report.resources,
         pipelines: report.pipelines.map(({ mermaid: _mermaid, ...p }) => p),
         stateMachines: report.stateMachines,
@@ -144,5 +165,11 @@ export function register(program: Command): void {
           ? `wrote ${opts.out}${opts.comment ? ` and ${opts.comment}` : ''}`
           : report.markdown.trimEnd(),
       );
+      if (baseError !== undefined) {
+        throw new CliError(
+          `kitchen promote-report: the report covers the head alone (exit ${align.EXIT_BASE_NOT_BUILT}): ${baseError}`,
+          align.EXIT_BASE_NOT_BUILT,
+        );
+      }
     });
 }

@@ -93,9 +93,20 @@ describe('a profile difference that is not declared', () => {
     config: { ...config, divergence: config.divergence.filter((f) => f !== 'warehouse.nodeType') },
   });
 
-  it('fails with the Redshift node type as the only drift, and says which field to declare', () => {
+  it('fails with the config field and the Redshift node type as the only drift, and says which field to declare', () => {
     expect(result.aligned).toBe(false);
     expect(drift(result)).toStrictEqual([
+      {
+        section: 'Config',
+        logicalId: 'warehouse.nodeType',
+        resourceType: 'Config',
+        path: '',
+        from: 'ra3.large',
+        to: 'ra3.xlplus',
+        classification: 'drift',
+        reason:
+          'undeclared drift: kitchens.config.yaml gives environments.dev.warehouse.nodeType "ra3.large" and environments.production.warehouse.nodeType "ra3.xlplus"; declare "warehouse.nodeType" under alignment.divergence if this difference is intended',
+      },
       {
         section: 'Resources',
         logicalId: 'EnvironmentWarehouseA722EDCF',

@@ -1,8 +1,8 @@
 /**
- * The Kitchen-per-pull-request workflow (examples/ci/kitchen-per-pr.yml), executed: each `run` step of the
- * closed-pull-request path runs in bash as GitHub Actions would run it (expressions substituted, GITHUB_OUTPUT a
- * file, stdin not a terminal), against moto's CloudFormation holding the Kitchen's stack with the stack tags of a
- * synthesized Kitchen.
+ * The CI recipes (examples/ci), executed: `run` steps run in bash as GitHub Actions would run them (expressions
+ * substituted, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, stdin not a terminal), against moto's CloudFormation
+ * holding Kitchen stacks with the stack tags of synthesized Kitchens, and a stand-in `gh` on PATH that answers as
+ * GitHub's API would (a pull request's state; a read-only token's HTTP 403).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -13,11 +13,11 @@ import { describeKitchenStack } from '../../../lib/kitchen/stacks';
 import { exampleConfig } from '../../support/app';
 import { synthesizeKitchens } from '../../support/kitchen-assembly';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { motoEndpoint, putStack } from './moto';
+import { deleteStack, motoEndpoint, putStack } from './moto';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const BRANCH = 'feature/CI-Recipe_Check';
-type Step = { name?: string; run?: string; if?: string; env?: Record<string, string> };
+type Step = { id?: string; name?: string; run?: string; if?: string; env?: Record<string, string> };
 
 /** Runs one workflow step in bash; `${{ ... }}` expressions are replaced from `values`. */
 function runStep(step: Step, values: Record<string, string>, env: Record<string, string>) {
@@ -38,50 +38,50 @@ function runStep(step: Step, values: Record<string, string>, env: Record<string,
   });
 }
 
+/**
+ * What aws-actions/configure-aws-credentials gives the job: credentials of a development-account role. moto keeps
+ * each account's stacks apart, so the stack, the CLI and the toolkit all work in that account, as in CI.
+ */
+async function developmentCredentials(dev: { account: string; region: string }) {
+  // STS AssumeRole as a plain query request (moto does not check signatures)
+  const body = new URLSearchParams({
+    Action: 'AssumeRole',
+    Version: '2011-06-15',
+    RoleArn: `arn:aws:iam::${dev.account}:role/cdk-hnb659fds-deploy-role-${dev.account}-${dev.region}`,
+    RoleSessionName: 'ci-recipe-test',
+  });
+  const response = await fetch(`${motoEndpoint()}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${dev.region}/sts/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body,
+  });
+  const xml = await response.text();
+  const field = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(xml)?.[1] ?? '';
+  const Credentials = {
+    AccessKeyId: field('AccessKeyId'),
+    SecretAccessKey: field('SecretAccessKey'),
+    SessionToken: field('SessionToken'),
+  };
+  expect(Credentials.AccessKeyId).not.toBe('');
+  return {
+    accessKeyId: Credentials!.AccessKeyId!,
+    secretAccessKey: Credentials!.SecretAccessKey!,
+    sessionToken: Credentials!.SessionToken!,
+  };
+}
+
 describe('the Kitchen-per-pull-request workflow, executed for a closed pull request', () => {
   const workflow = parse(fs.readFileSync(path.join(ROOT, 'examples', 'ci', 'kitchen-per-pr.yml'), 'utf8'));
-  const steps: Step[] = workflow.jobs.kitchen.steps;
+  const steps: Step[] = workflow.jobs.delete.steps;
   const config = exampleConfig();
   const dev = config.environments.find((e) => e.name === 'dev')!;
-  /**
-   * What aws-actions/configure-aws-credentials gives the job: credentials of a development-account role. moto keeps
-   * each account's stacks apart, so the stack, the CLI and the toolkit all work in that account, as in CI.
-   */
-  async function developmentCredentials() {
-    // STS AssumeRole as a plain query request (moto does not check signatures)
-    const body = new URLSearchParams({
-      Action: 'AssumeRole',
-      Version: '2011-06-15',
-      RoleArn: `arn:aws:iam::${dev.account}:role/cdk-hnb659fds-deploy-role-${dev.account}-${dev.region}`,
-      RoleSessionName: 'ci-recipe-test',
-    });
-    const response = await fetch(`${motoEndpoint()}/`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${dev.region}/sts/aws4_request, SignedHeaders=host, Signature=0`,
-      },
-      body,
-    });
-    const xml = await response.text();
-    const field = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(xml)?.[1] ?? '';
-    const Credentials = {
-      AccessKeyId: field('AccessKeyId'),
-      SecretAccessKey: field('SecretAccessKey'),
-      SessionToken: field('SessionToken'),
-    };
-    expect(Credentials.AccessKeyId).not.toBe('');
-    return {
-      accessKeyId: Credentials!.AccessKeyId!,
-      secretAccessKey: Credentials!.SecretAccessKey!,
-      sessionToken: Credentials!.SessionToken!,
-    };
-  }
-
   it('should name the Kitchen from the branch, then delete it without asking', async () => {
     const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-ci-')), 'github-output');
     fs.writeFileSync(output, '');
-    const credentials = await developmentCredentials();
+    const credentials = await developmentCredentials(dev);
     const env = {
       GITHUB_OUTPUT: output,
       AWS_ENDPOINT_URL: motoEndpoint(),
@@ -108,7 +108,7 @@ describe('the Kitchen-per-pull-request workflow, executed for a closed pull requ
 
     // WHEN the delete step runs on the closed pull request (not a terminal: nobody can confirm)
     const remove = steps.find((s) => s.name === 'Delete the Kitchen')!;
-    expect(remove.if).toBe("github.event.action == 'closed'");
+    expect(workflow.jobs.delete.if).toContain("github.event_name == 'pull_request_target'");
     const deleted = runStep(remove, { 'steps.name.outputs.kitchen': kitchen }, env);
     // THEN it succeeds and the stack is gone
     expect({
@@ -121,4 +121,169 @@ describe('the Kitchen-per-pull-request workflow, executed for a closed pull requ
     expect(deleted.stdout).toContain(`Kitchen ${kitchen} deleted (stack ${synthesized.stackName})`);
     expect(await describeKitchenStack(cfn, synthesized.stackName)).toBeUndefined();
   }, 600_000); // two CLI processes (ts-node start-up, a synth); slow under a loaded machine
+});
+
+/** A stand-in `gh` on PATH: `script` is the body of a bash function given the arguments; calls are logged. */
+function fakeGh(dir: string, script: string): { path: string; calls: () => string[] } {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const log = path.join(dir, 'gh-calls');
+  fs.writeFileSync(log, '');
+  fs.writeFileSync(path.join(bin, 'gh'), `#!/usr/bin/env bash\necho "$*" >> ${JSON.stringify(log)}\n${script}\n`, {
+    mode: 0o755,
+  });
+  return {
+    path: `${bin}:${process.env.PATH}`,
+    calls: () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean),
+  };
+}
+
+describe('the Kitchen sweep, executed: Kitchens of pull requests that are no longer open are deleted', () => {
+  const workflow = parse(fs.readFileSync(path.join(ROOT, 'examples', 'ci', 'kitchen-per-pr.yml'), 'utf8'));
+  const sweep: Step = (workflow.jobs.sweep.steps as Step[]).find(
+    (s) => s.name === 'Delete the Kitchens of closed pull requests',
+  )!;
+  const config = exampleConfig();
+  const dev = config.environments.find((e) => e.name === 'dev')!;
+
+  it('should delete the Kitchen of a closed pull request (closed with merge conflicts: no workflow saw it), and keep the rest', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-sweep-'));
+    const credentials = await developmentCredentials(dev);
+    const cfn = new CloudFormationClient({ region: dev.region, endpoint: motoEndpoint(), credentials });
+    // GIVEN three Kitchens: of pull request 7 (closed), of pull request 8 (open), and a developer's own
+    const owners: Record<string, string> = {
+      'sweep-closed': 'pull-request-7',
+      'sweep-open': 'pull-request-8',
+      'sweep-own': 'alice',
+    };
+    const names = Object.keys(owners);
+    const synthesized = synthesizeKitchens(config, names);
+    for (const [i, k] of synthesized.entries()) {
+      const tags = Object.fromEntries(k.tags.map((t) => [t.Key, t.Value]));
+      await putStack(cfn, k.stackName, { ...tags, 'kitchens:owner': owners[names[i]] });
+    }
+    const gh = fakeGh(
+      dir,
+      `if [ "$1 $2" = "pr view" ]; then case "$3" in 7) echo CLOSED;; 8) echo OPEN;; *) exit 1;; esac; else exit 1; fi`,
+    );
+    // WHEN the sweep step runs
+    const result = runStep(
+      sweep,
+      { 'github.token': 'token', 'github.repository': 'acme/data' },
+      {
+        PATH: gh.path,
+        AWS_ENDPOINT_URL: motoEndpoint(),
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: credentials.sessionToken,
+      },
+    );
+    fs.rmSync(path.join(ROOT, 'kitchens.json'), { force: true }); // the step's working file, in the workspace
+    // THEN only the closed pull request's Kitchen is gone; the developer's own was never looked up
+    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toStrictEqual({
+      status: 0,
+      stderr: '',
+    });
+    expect(result.stdout).toContain('Kitchen sweep-closed: pull request #7 is CLOSED; deleting it');
+    expect(result.stdout).toContain('Kitchen sweep-open: pull request #8 is open; kept');
+    expect(gh.calls().sort()).toStrictEqual([
+      'pr view 7 --repo acme/data --json state --jq .state',
+      'pr view 8 --repo acme/data --json state --jq .state',
+    ]);
+    const stack = (name: string) => synthesized[names.indexOf(name)].stackName;
+    expect(await describeKitchenStack(cfn, stack('sweep-closed'))).toBeUndefined();
+    expect(await describeKitchenStack(cfn, stack('sweep-open'))).toBeDefined();
+    expect(await describeKitchenStack(cfn, stack('sweep-own'))).toBeDefined();
+    for (const name of ['sweep-open', 'sweep-own']) await deleteStack(cfn, stack(name));
+    cfn.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 600_000);
+});
+
+describe('the CI recipe comment, executed', () => {
+  const workflow = parse(fs.readFileSync(path.join(ROOT, 'examples', 'ci', 'ci.yml'), 'utf8'));
+  const build: Step[] = workflow.jobs.build.steps;
+  const conclusions = build.find((s) => s.name === 'What the checks concluded')!;
+  const comment: Step = (workflow.jobs.comment.steps as Step[]).find((s) => s.run !== undefined)!;
+
+  /** Runs a step in `dir` (the job's workspace). */
+  const inDir = (dir: string, step: Step, values: Record<string, string>, env: Record<string, string>) => {
+    const script = step.run!.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, e: string) => values[e]);
+    const stepEnv = Object.fromEntries(
+      Object.entries(step.env ?? {}).map(([k, v]) => [
+        k,
+        v.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, e: string) => values[e] ?? ''),
+      ]),
+    );
+    return spawnSync('bash', ['-e', '-o', 'pipefail', '-c', script], {
+      cwd: dir,
+      env: { ...process.env, ...stepEnv, ...env },
+      encoding: 'utf8',
+    });
+  };
+
+  it('should tell what every check concluded above the report, also when tests and the gate failed', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-conclusions-'));
+    fs.writeFileSync(path.join(dir, 'promotion-comment.md'), '# Promotion report: production\n');
+    const summary = path.join(dir, 'summary.md');
+    const outcomes: Record<string, string> = {
+      'steps.install.outcome': 'success',
+      'steps.typecheck.outcome': 'success',
+      'steps.lint.outcome': 'success',
+      'steps.format.outcome': 'success',
+      'steps.tests.outcome': 'failure',
+      'steps.synth.outcome': 'success',
+      'steps.cfnlint.outcome': 'success',
+      'steps.gate.outcome': 'failure',
+      'steps.kitchen-gate.outcome': 'success',
+      'steps.report.outcome': 'success',
+      'github.event.pull_request.number': '42',
+    };
+    const result = inDir(dir, conclusions, outcomes, { GITHUB_STEP_SUMMARY: summary });
+    expect(result.stderr).toBe('');
+    const body = fs.readFileSync(path.join(dir, 'comment.md'), 'utf8');
+    expect(body).toContain('| tests | failure |\n');
+    expect(body).toContain('| alignment gate | failure |\n');
+    expect(body).toContain('| promotion report | success |\n\n# Promotion report: production\n');
+    expect(fs.readFileSync(path.join(dir, 'pull-request-number.txt'), 'utf8')).toBe('42\n');
+    expect(fs.readFileSync(summary, 'utf8')).toBe(body);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    [
+      'updates its earlier comment',
+      'echo 99',
+      0,
+      'api --method PATCH repos/acme/data/issues/comments/99 -F body=@body.md',
+    ],
+    ['posts a first comment', 'echo ""', 0, 'api --method POST repos/acme/data/issues/42/comments -F body=@body.md'],
+    [
+      'degrades to a notice on a read-only token (Dependabot)',
+      'echo "gh: Resource not accessible by integration (HTTP 403)" >&2; exit 1',
+      0,
+      undefined,
+    ],
+    ['fails on any other error', 'echo "gh: Server Error (HTTP 500)" >&2; exit 1', 1, undefined],
+  ])('%s', (_what, listing, status, call) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-comment-'));
+    fs.writeFileSync(path.join(dir, 'comment.md'), '## Checks\n');
+    fs.writeFileSync(path.join(dir, 'pull-request-number.txt'), '42\n');
+    const gh = fakeGh(dir, `if [ "$1 $2" = "api repos/acme/data/issues/42/comments" ]; then ${listing}; fi`);
+    const result = inDir(
+      dir,
+      comment,
+      { 'github.token': 'token', 'github.repository': 'acme/data' },
+      { PATH: gh.path },
+    );
+    expect(result.status).toBe(status);
+    if (call) expect(gh.calls()).toContain(call);
+    if (status === 0 && !call) expect(result.stdout).toContain('::notice::cannot comment with a read-only token');
+    if (status === 1) expect(result.stderr).toContain('HTTP 500');
+    if (call)
+      expect(fs.readFileSync(path.join(dir, 'body.md'), 'utf8')).toBe(
+        '<!-- cdk-kitchens:promotion-report -->\n## Checks\n',
+      );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
