@@ -34,15 +34,19 @@ function assemblyTemplates(
   return out;
 }
 
-/** The templates and asset fingerprints of environments' stacks in the app's cloud assembly. */
+/** The templates, asset fingerprints and construct paths of environments' stacks in the app's cloud assembly. */
 export function assemblyEnvironments(
   app: AppAssembly,
   config: KitchensConfig,
   environments: readonly EnvironmentConfig[],
-): { templates: Record<string, import('../../align').Template>; assets: Record<string, Map<string, string>> } {
+): {
+  templates: Record<string, import('../../align').Template>;
+  assets: Record<string, Map<string, string>>;
+  paths: Record<string, Map<string, string>>;
+} {
   /* eslint-disable @typescript-eslint/no-require-imports -- aws-cdk-lib loads only when a command reads templates */
   const { CloudAssembly } = require('aws-cdk-lib/cx-api') as typeof import('aws-cdk-lib/cx-api');
-  const { assetFingerprints } = require('../../align') as typeof import('../../align');
+  const { assetFingerprints, constructPaths } = require('../../align') as typeof import('../../align');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const directory = app.assembly.cloudAssembly.directory!;
   const assembly = new CloudAssembly(directory, { skipVersionCheck: true, skipEnumCheck: true });
@@ -53,12 +57,15 @@ export function assemblyEnvironments(
   );
   const templates: Record<string, import('../../align').Template> = {};
   const assets: Record<string, Map<string, string>> = {};
+  // Construct paths from the assembly's aws:cdk:logicalId metadata: what pairs resources and scopes divergence.
+  const paths: Record<string, Map<string, string>> = {};
   environments.forEach((env, i) => {
     const { template, artifactId } = read[names[i].stackName];
     templates[env.name] = template;
     assets[env.name] = assetFingerprints(assembly, artifactId);
+    paths[env.name] = constructPaths(assembly, artifactId);
   });
-  return { templates, assets };
+  return { templates, assets, paths };
 }
 
 /**
