@@ -35,6 +35,29 @@ export interface LoadOptions {
   readonly undeclaredDivergence?: 'refuse' | 'allow';
 }
 
+/**
+ * Set to `allow` by `kitchen align` and `promote-report` for the app they synthesize (a child process that calls
+ * `loadConfig` itself): the app then builds both environments, and the command reports their config difference as
+ * drift instead of the app failing on it.
+ */
+export const UNDECLARED_DIVERGENCE_ENV = 'KITCHENS_UNDECLARED_DIVERGENCE';
+
+/** Runs `work` (which synthesizes an app in a child process) with {@link UNDECLARED_DIVERGENCE_ENV} set to `allow`. */
+export async function allowingUndeclaredDivergence<T>(work: () => Promise<T>): Promise<T> {
+  const saved = process.env[UNDECLARED_DIVERGENCE_ENV];
+  process.env[UNDECLARED_DIVERGENCE_ENV] = 'allow';
+  try {
+    return await work();
+  } finally {
+    if (saved === undefined) delete process.env[UNDECLARED_DIVERGENCE_ENV];
+    else process.env[UNDECLARED_DIVERGENCE_ENV] = saved;
+  }
+}
+
+function undeclaredDivergence(options: LoadOptions): 'refuse' | 'allow' {
+  return options.undeclaredDivergence ?? (process.env[UNDECLARED_DIVERGENCE_ENV] === 'allow' ? 'allow' : 'refuse');
+}
+
 /** Problems that span fields: one production environment, unique names, files, CIDRs, divergence. */
 function crossFieldProblems(file: string, config: RawConfig, baseDir: string, options: LoadOptions = {}): string[] {
   const problems: string[] = [];
@@ -133,7 +156,7 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string, op
   }
 
   // Development may differ from production only where alignment.divergence says so.
-  if (production.length === 1 && options.undeclaredDivergence !== 'allow') {
+  if (production.length === 1 && undeclaredDivergence(options) !== 'allow') {
     const [prodName, prod] = production[0];
     for (const [name, env] of envs) {
       if (env.stage !== 'development') continue;

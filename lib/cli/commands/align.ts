@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/loader';
+import { allowingUndeclaredDivergence, loadConfig } from '../../config/loader';
 import type { EnvironmentConfig, KitchensConfig } from '../../config/model';
 import { kitchenEnvironment } from '../../kitchen/args';
 import { findStack, loadAppModule, stackPipelines, type AppAssembly, type AppSource } from '../../kitchen/app-source';
@@ -140,7 +140,9 @@ async function alignKitchen(
   // The app's own assembly, synthesized with the Kitchen's context: its environment's stack and the Kitchen's.
   const started = Date.now();
   const env = kitchenEnvironment(config, opts.env);
-  const app = await readApp(source, config, output, { kitchen, kitchenEnv: env.name });
+  const app = await allowingUndeclaredDivergence(() =>
+    readApp(source, config, output, { kitchen, kitchenEnv: env.name }),
+  );
   let result: import('../../align').KitchenAlignmentResult;
   try {
     const envStack = findStack(app, environmentStackName(config, env), `environment ${env.name}`);
@@ -214,7 +216,7 @@ export function register(program: Command): void {
       } else {
         const started = Date.now();
         const { from, to } = synthesizing('kitchen align', () => align.resolveEnvironments(config, opts.from, opts.to));
-        const app = await readApp(source, config, output);
+        const app = await allowingUndeclaredDivergence(() => readApp(source, config, output));
         try {
           const synthesized = assemblyEnvironments(app, config, [from, to]);
           result = { ...align.compareEnvironments(config, from, to, synthesized), durationMs: Date.now() - started };

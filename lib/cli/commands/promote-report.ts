@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/loader';
+import { allowingUndeclaredDivergence, loadConfig } from '../../config/loader';
 import { findEnvironment, productionEnvironment, relativeFile } from '../../config/model';
 import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
@@ -94,7 +94,7 @@ export function register(program: Command): void {
           return { template: synthesized.templates[to.name], alignment, pipelines: loadPipelines(config) };
         });
       } else {
-        const app = await readApp(source, config, output);
+        const app = await allowingUndeclaredDivergence(() => readApp(source, config, output));
         try {
           const synthesized = assemblyEnvironments(app, config, [from, to]);
           head = {
