@@ -206,11 +206,12 @@ export function columnsQuery(tables: readonly TablePlan[], sourceSchema: string)
       `(table_name = ${literal(t.name)} AND column_name IN (${t.masking.map((m) => literal(m.column)).join(', ')}))`,
   );
   const key = "CAST(table_name AS VARCHAR(128)) || '.' || CAST(column_name AS VARCHAR(128))";
-  const type =
-    'CASE' +
-    (hashed.length > 0 ? ` WHEN ${key} IN (${hashed.join(', ')}) THEN '${HASH_TYPE}'` : '') +
-    (redacted.length > 0 ? ` WHEN ${key} IN (${redacted.join(', ')}) THEN 'varchar(${REDACTED.length})'` : '') +
-    ` ELSE ${SOURCE_TYPE} END`;
+  const cases = [
+    ...(hashed.length > 0 ? [`WHEN ${key} IN (${hashed.join(', ')}) THEN '${HASH_TYPE}'`] : []),
+    ...(redacted.length > 0 ? [`WHEN ${key} IN (${redacted.join(', ')}) THEN 'varchar(${REDACTED.length})'`] : []),
+  ];
+  // A plan that only keeps and nulls has no masked type: the source type as it is (a CASE needs a WHEN).
+  const type = cases.length > 0 ? `CASE ${cases.join(' ')} ELSE ${SOURCE_TYPE} END` : SOURCE_TYPE;
   return (
     'SELECT CAST(table_name AS VARCHAR(128)) AS table_name, CAST(column_name AS VARCHAR(128)) AS column_name, ' +
     `CAST(ordinal_position AS INTEGER) AS ordinal_position, ${type} AS masked_type ` +
