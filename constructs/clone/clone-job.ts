@@ -10,14 +10,22 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { TablePlan } from '../../lib/clone/planner';
-import { CLONER_USER, fingerprint, keyStatement, publishStatements, setupStatements } from '../../lib/clone/sql';
+import {
+  checkDataApiLimits,
+  CLONER_USER,
+  DATA_API_MAX_BATCH_STATEMENTS,
+  fingerprint,
+  keyStatement,
+  publishStatements,
+  setupStatements,
+} from '../../lib/clone/sql';
 import { JOB_ROLE, type CloneTransfer } from '../../lib/clone/transfer';
 import { ENVIRONMENT_PARAMETERS } from '../../lib/parameters';
 import { acknowledge, nagPartition } from '../core/nag';
 import { CloneSetupRun } from './clone-setup-run';
 
 /** Redshift's BatchExecuteStatement takes at most 40 statements. */
-export const MAX_BATCH_STATEMENTS = 40;
+export const MAX_BATCH_STATEMENTS = DATA_API_MAX_BATCH_STATEMENTS;
 const RUN_PLACEHOLDER = 'KITCHENSRUNPLACEHOLDER';
 /** How long the clone's SQL steps wait between two Data API status polls of a statement. */
 export const CLONE_POLL_INTERVAL = Duration.seconds(10);
@@ -93,11 +101,12 @@ export class CloneJob extends Construct {
       'redshift',
       RUN_PLACEHOLDER,
     );
-    if (publish.length > MAX_BATCH_STATEMENTS) {
-      throw new Error(
-        `${props.planAt}.tables must list at most ${MAX_BATCH_STATEMENTS - 2} tables (one Redshift transaction of at most ${MAX_BATCH_STATEMENTS} statements), got: ${props.tables.length}`,
-      );
-    }
+    // Checked with the longest run id (80 characters), which the placeholder stands for.
+    checkDataApiLimits(
+      publish.map((sql) => sql.split(RUN_PLACEHOLDER).join('r'.repeat(80))),
+      props.tables,
+      props.planAt,
+    );
     const exportBucket = s3.Bucket.fromBucketName(this, 'ExportBucket', transfer.exportBucket);
 
     // The job: as the cloner user, never as the administrator.

@@ -13,10 +13,11 @@ export interface CatalogColumn {
   readonly isText: boolean;
 }
 
+/** A foreign key: `columns` of the child refer to `keys` of `table`, paired by position (one or more columns). */
 export interface CatalogForeignKey {
-  readonly column: string;
+  readonly columns: readonly string[];
   readonly table: string;
-  readonly key: string;
+  readonly keys: readonly string[];
 }
 
 export interface CatalogTable {
@@ -64,20 +65,51 @@ export function sqlType(
   }
 }
 
+interface ForeignKeyRow {
+  constraint_name: string;
+  table_name: string;
+  column_name: string;
+  ref_table: string;
+  ref_column: string;
+}
+
+/** PostgreSQL allows at most 32 columns in a key. */
+const MAX_KEY_COLUMNS = 32;
+
+/**
+ * Every foreign key between tables of a schema, one row per column pair: the i-th column of the constraint with
+ * the i-th column of the key it refers to (the pairing information_schema gives as `position_in_unique_constraint`).
+ * Read from pg_catalog, which every user may read in both engines: PostgreSQL's information_schema shows
+ * constraints (table_constraints, referential_constraints, constraint_column_usage) only to a table's owner or to a
+ * role with a privilege other than SELECT, and the cloner only reads. Positions come from a list of numbers joined
+ * to the key arrays (no unnest or generate_series, which Redshift's leader node does not run on catalog tables).
+ */
+export function foreignKeysQuery(schema: string): string {
+  const positions = Array.from({ length: MAX_KEY_COLUMNS }, (_, i) => `SELECT ${i + 1} AS i`).join(' UNION ALL ');
+  return (
+    'SELECT CAST(c.conname AS VARCHAR(128)) AS constraint_name, CAST(child.relname AS VARCHAR(128)) AS table_name, ' +
+    'CAST(ca.attname AS VARCHAR(128)) AS column_name, CAST(parent.relname AS VARCHAR(128)) AS ref_table, ' +
+    'CAST(pa.attname AS VARCHAR(128)) AS ref_column, p.i AS position ' +
+    'FROM pg_catalog.pg_constraint c ' +
+    'JOIN pg_catalog.pg_class child ON child.oid = c.conrelid ' +
+    'JOIN pg_catalog.pg_namespace cn ON cn.oid = child.relnamespace ' +
+    'JOIN pg_catalog.pg_class parent ON parent.oid = c.confrelid ' +
+    'JOIN pg_catalog.pg_namespace pn ON pn.oid = parent.relnamespace ' +
+    `CROSS JOIN (${positions}) p ` +
+    'JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = c.conkey[p.i] ' +
+    'JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[p.i] ' +
+    `WHERE c.contype = 'f' AND cn.nspname = ${literal(schema)} AND pn.nspname = ${literal(schema)} ` +
+    'ORDER BY 2, 1, 6'
+  );
+}
+
 /** Reads the catalog of one schema. */
 export async function readCatalog(executor: SqlExecutor, schema: string): Promise<Catalog> {
   const columns = await executor.query<ColumnRow>(
     'SELECT table_name, column_name, data_type, character_maximum_length, numeric_precision, numeric_scale ' +
       `FROM information_schema.columns WHERE table_schema = ${literal(schema)} ORDER BY table_name, ordinal_position`,
   );
-  const fks = await executor.query<{ table_name: string; column_name: string; ref_table: string; ref_column: string }>(
-    'SELECT kcu.table_name, kcu.column_name, ccu.table_name AS ref_table, ccu.column_name AS ref_column ' +
-      'FROM information_schema.table_constraints tc ' +
-      'JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name AND kcu.constraint_schema = tc.constraint_schema ' +
-      'JOIN information_schema.constraint_column_usage ccu ON ccu.constraint_name = tc.constraint_name AND ccu.constraint_schema = tc.constraint_schema ' +
-      `WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = ${literal(schema)} ` +
-      'ORDER BY kcu.table_name, kcu.column_name',
-  );
+  const fks = await executor.query<ForeignKeyRow>(foreignKeysQuery(schema));
   const estimates = await executor.estimateRows(schema);
   const byTable = new Map<string, { columns: CatalogColumn[]; foreignKeys: CatalogForeignKey[] }>();
   for (const c of columns) {
@@ -85,8 +117,19 @@ export async function readCatalog(executor: SqlExecutor, schema: string): Promis
     entry.columns.push({ name: c.column_name, type: sqlType(c), isText: TEXT_TYPES.has(c.data_type) });
     byTable.set(c.table_name, entry);
   }
-  for (const fk of fks) {
-    byTable.get(fk.table_name)?.foreignKeys.push({ column: fk.column_name, table: fk.ref_table, key: fk.ref_column });
+  // One row per column pair, ordered by constraint and position: group them into one key per constraint.
+  let current: { name: string; table: string; fk: { columns: string[]; table: string; keys: string[] } } | undefined;
+  for (const row of fks) {
+    if (current === undefined || current.name !== row.constraint_name || current.table !== row.table_name) {
+      current = {
+        name: row.constraint_name,
+        table: row.table_name,
+        fk: { columns: [], table: row.ref_table, keys: [] },
+      };
+      byTable.get(row.table_name)?.foreignKeys.push(current.fk);
+    }
+    current.fk.columns.push(row.column_name);
+    current.fk.keys.push(row.ref_column);
   }
   const tables = new Map<string, CatalogTable>();
   for (const [name, entry] of byTable) {

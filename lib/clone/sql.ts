@@ -11,7 +11,7 @@
 import { createHash } from 'crypto';
 import type { Dialect } from './executor';
 import type { CloneFilter, FilterValue, MaskStrategy } from './plan';
-import type { TablePlan } from './planner';
+import type { ResolvedReference, TablePlan } from './planner';
 
 /** Table in the Kitchen schema recording what each cloned table was built from (makes re-runs no-ops). */
 export const STATE_TABLE = 'kitchens_clone_state';
@@ -127,14 +127,69 @@ export function bucketOf(hashExpr: string): string {
 export interface SampleContext {
   readonly sourceSchema: string;
   readonly tables: readonly TablePlan[];
+  /** The run id: it names the session's staging tables. */
+  readonly run: string;
+}
+
+/** Production-only procedure of the cloner: runs the closure statements until none adds a row. */
+export const CLOSE_PROCEDURE = 'close_references';
+/** A closure that still adds rows after this many rounds fails the run (chains longer than this are refused). */
+export const MAX_CLOSURE_ROUNDS = 10000;
+/** Redshift VARCHAR maximum: the closure statements are passed to the procedure as one such value. */
+const MAX_VARCHAR = 65535;
+
+/**
+ * The session's staging table of a table's sampled rows (unmasked, declared columns only): a temporary table of the
+ * cloner's own session inside production, which children, the closure and the UNLOAD read. It never leaves the
+ * warehouse and ends with the session.
+ */
+export function sampleTable(table: TablePlan, ctx: SampleContext): string {
+  const index = ctx.tables.findIndex((t) => t.name === table.name);
+  return ident(`kitchens_sample_${index}_${ctx.run}`);
+}
+
+/** Tables whose sampled rows are staged: every table another (or itself) refers to. */
+export function stagedTables(tables: readonly TablePlan[]): Set<string> {
+  return new Set(tables.flatMap((t) => t.references.map((r) => r.table)));
 }
 
 /**
- * SELECT of the sampled, unmasked source rows of a table (its declared columns only). A child re-runs its parents'
- * samples (same source, same transaction), so every foreign key of the snapshot resolves.
+ * Tables the closure can add rows to: the parent of a self-reference (a sampled row brings its ancestors), then,
+ * until nothing changes, every parent of a table that can gain rows (the ancestors bring their own parents).
  */
-export function sampledRows(table: TablePlan, ctx: SampleContext, depth = 0): string {
-  const s = `s${depth}`;
+export function growingTables(tables: readonly TablePlan[]): Set<string> {
+  const growing = new Set(tables.filter((t) => t.references.some((r) => r.table === t.name)).map((t) => t.name));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const t of tables) {
+      if (!growing.has(t.name)) continue;
+      for (const r of t.references) {
+        if (!growing.has(r.table)) {
+          growing.add(r.table);
+          changed = true;
+        }
+      }
+    }
+  }
+  return growing;
+}
+
+function parentOf(r: ResolvedReference, ctx: SampleContext): TablePlan {
+  return ctx.tables.find((t) => t.name === r.table)!;
+}
+
+/** Pairs of a reference: child column of alias `child` = key column of alias `parent`. */
+function joinPairs(r: ResolvedReference, child: string, parent: string): string {
+  return r.columns.map((c, k) => `${parent}.${ident(r.keys[k])} = ${child}.${ident(c)}`).join(' AND ');
+}
+
+/**
+ * SELECT of the rows a table's sample chooses (its declared columns only, unmasked): its own filter, fraction and
+ * limit, and every foreign key to another table resolving in that parent's staged rows (a key with a NULL column
+ * refers to nothing, as in SQL's MATCH SIMPLE). Self-references are resolved afterwards, by the closure.
+ */
+export function sampledRows(table: TablePlan, ctx: SampleContext): string {
+  const s = 's';
   const names = table.masking.map((m) => m.column);
   const columns = names.map((c) => `${s}.${ident(c)}`).join(', ');
   const conditions: string[] = [];
@@ -146,18 +201,18 @@ export function sampledRows(table: TablePlan, ctx: SampleContext, depth = 0): st
     const threshold = Math.round(table.sample.fraction * SAMPLE_BUCKETS);
     conditions.push(`${bucketOf(`${s}.${SAMPLE_HASH}`)} < ${threshold}`);
   }
-  table.references.forEach((r, i) => {
-    const parent = ctx.tables.find((t) => t.name === r.table)!;
-    const p = `p${depth}_${i}`;
-    const keys = `SELECT ${p}.${ident(r.key)} FROM (${sampledRows(parent, ctx, depth + 1)}) AS ${p}`;
-    conditions.push(`(${s}.${ident(r.column)} IS NULL OR ${s}.${ident(r.column)} IN (${keys}))`);
-  });
+  for (const r of table.references) {
+    if (r.table === table.name) continue;
+    const missing = r.columns.map((c) => `${s}.${ident(c)} IS NULL`).join(' OR ');
+    const staged = sampleTable(parentOf(r, ctx), ctx);
+    conditions.push(`(${missing} OR EXISTS (SELECT 1 FROM ${staged} AS p WHERE ${joinPairs(r, s, 'p')}))`);
+  }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   const source = qualified(ctx.sourceSchema, table.name);
   if (key === undefined) {
     return `SELECT ${columns} FROM ${source} AS ${s}${where}`;
   }
-  const t = `t${depth}`;
+  const t = 't';
   const picked = [...new Set([key, ...names])].map((c) => `${t}.${ident(c)}`).join(', ');
   const hashed = `SELECT ${picked}, md5(${asText(`${t}.${ident(key)}`)}) AS ${SAMPLE_HASH} FROM ${source} AS ${t}`;
   const order =
@@ -169,6 +224,31 @@ export function sampledRows(table: TablePlan, ctx: SampleContext, depth = 0): st
   return `SELECT ${columns} FROM (${hashed}) AS ${s}${where}${order}`;
 }
 
+/**
+ * One statement of the closure for a reference whose child can gain rows: adds to the parent's staged rows the
+ * source rows some staged child row refers to and the parent does not hold yet. Run until no statement adds a row,
+ * every foreign key of the snapshot resolves, cycles in the data included (a row already staged is never added
+ * again, so each round adds at least one new source row or ends the loop).
+ */
+export function closureStatement(child: TablePlan, r: ResolvedReference, ctx: SampleContext): string {
+  const parent = parentOf(r, ctx);
+  const names = parent.masking.map((m) => ident(m.column));
+  const staged = sampleTable(parent, ctx);
+  const keyOf = (alias: string) => r.keys.map((k) => `${alias}.${ident(k)} = s.${ident(k)}`).join(' AND ');
+  return (
+    `INSERT INTO ${staged} (${names.join(', ')}) SELECT ${names.map((n) => `s.${n}`).join(', ')} ` +
+    `FROM ${qualified(ctx.sourceSchema, parent.name)} AS s ` +
+    `WHERE EXISTS (SELECT 1 FROM ${sampleTable(child, ctx)} AS c WHERE ${joinPairs(r, 'c', 's')}) ` +
+    `AND NOT EXISTS (SELECT 1 FROM ${staged} AS q WHERE ${keyOf('q')})`
+  );
+}
+
+/** The closure of a plan: one statement per reference whose child can gain rows (none without self-references). */
+export function closureStatements(ctx: SampleContext): string[] {
+  const growing = growingTables(ctx.tables);
+  return ctx.tables.flatMap((t) => (growing.has(t.name) ? t.references.map((r) => closureStatement(t, r, ctx)) : []));
+}
+
 /** SELECT of the sampled and masked rows, columns in source order; the key relation joins only when needed. */
 export function maskedSelect(table: TablePlan, ctx: SampleContext, dialect: Dialect): string {
   const select = table.masking
@@ -177,7 +257,8 @@ export function maskedSelect(table: TablePlan, ctx: SampleContext, dialect: Dial
   const keyed = table.masking.some((m) => m.strategy === 'hash')
     ? ` CROSS JOIN (SELECT inner_key, outer_key FROM ${qualified(CLONE_SCHEMA, KEY_TABLE)}) AS ${KEY_ALIAS}`
     : '';
-  return `SELECT ${select} FROM (${sampledRows(table, ctx)}) AS r${keyed}`;
+  const rows = stagedTables(ctx.tables).has(table.name) ? sampleTable(table, ctx) : `(${sampledRows(table, ctx)})`;
+  return `SELECT ${select} FROM ${rows} AS r${keyed}`;
 }
 
 /** Type of a source column in SQL both engines accept, computed from information_schema.columns. */
@@ -285,14 +366,58 @@ export function publishStatements(
   run: string,
 ): string[] {
   checkRun(run);
-  const ctx: SampleContext = { sourceSchema, tables };
+  const ctx: SampleContext = { sourceSchema, tables, run };
+  const staged = stagedTables(tables);
+  const closure = closureStatements(ctx);
+  const closureText = closure.join(';');
+  if (closureText.length > MAX_VARCHAR) {
+    throw new Error(
+      `the clone plan's closure (${closure.length} statements for self-references and their ancestors) is ` +
+        `${closureText.length} characters, more than the ${MAX_VARCHAR} one procedure argument holds: clone fewer tables that refer to each other`,
+    );
+  }
   return [
     `CALL ${qualified(CLONE_SCHEMA, CHECK_PROCEDURE)}()`,
+    ...tables
+      .filter((t) => staged.has(t.name))
+      .map((t) => `CREATE TEMPORARY TABLE ${sampleTable(t, ctx)} AS ${sampledRows(t, ctx)}`),
+    ...(closure.length > 0 ? [`CALL ${qualified(CLONE_SCHEMA, CLOSE_PROCEDURE)}(${literal(closureText)})`] : []),
     ...tables.map((t) =>
       exportStatement(maskedSelect(t, ctx, dialect), tableLocation(location, run, t.name), location, 'table'),
     ),
     exportStatement(columnsQuery(tables, sourceSchema), columnsLocation(location, run), location, 'columns'),
   ];
+}
+
+/** The Redshift Data API's limits: 100 KB per statement, 40 statements per BatchExecuteStatement. */
+export const DATA_API_MAX_STATEMENT_BYTES = 100 * 1024;
+export const DATA_API_MAX_BATCH_STATEMENTS = 40;
+
+/**
+ * Refuses a publication the Data API would refuse, before anything is deployed: every statement under 100 KB and
+ * at most 40 in the batch (one transaction). `planAt` names where the plan is declared.
+ */
+export function checkDataApiLimits(statements: readonly string[], tables: readonly TablePlan[], planAt: string): void {
+  const problems: string[] = [];
+  if (statements.length > DATA_API_MAX_BATCH_STATEMENTS) {
+    const staged = stagedTables(tables).size;
+    problems.push(
+      `${planAt}.tables make a publication of ${statements.length} statements; one Redshift transaction ` +
+        `(BatchExecuteStatement) takes at most ${DATA_API_MAX_BATCH_STATEMENTS}: one UNLOAD per table (${tables.length}), ` +
+        `one staging per table others refer to (${staged}), the guard, the closure and the column list`,
+    );
+  }
+  statements.forEach((sql, i) => {
+    const bytes = Buffer.byteLength(sql, 'utf8');
+    if (bytes > DATA_API_MAX_STATEMENT_BYTES) {
+      const table = tables.find((t) => sql.includes(`tables/${t.name}/`) || sql.includes(`AS ${ident(t.name)}`));
+      problems.push(
+        `${planAt}: statement ${i + 1} of the publication${table ? ` (table ${table.name})` : ''} is ${bytes} bytes; ` +
+          `the Redshift Data API takes at most ${DATA_API_MAX_STATEMENT_BYTES} bytes per statement: shorten its filter's value lists`,
+      );
+    }
+  });
+  if (problems.length > 0) throw new Error(problems.join('\n'));
 }
 
 /** What the setup needs to know beyond the plan. */
@@ -335,6 +460,42 @@ function guardProcedure(tables: readonly TablePlan[], options: SetupOptions): st
 }
 
 /**
+ * The closure procedure: runs the `;`-separated statements it is given, in order, again and again until a round
+ * adds no row (Redshift's recursive CTE allows UNION ALL only, so it cannot stop on cyclic data by itself: a loop
+ * that stops when nothing is added can). A closure still adding rows after {@link MAX_CLOSURE_ROUNDS} rounds fails
+ * the run rather than publish rows whose ancestors are missing. It runs with its caller's rights (the cloner's):
+ * it adds no privilege, and the setup grants it to the cloner user only.
+ */
+function closeProcedure(): string {
+  return [
+    `CREATE OR REPLACE PROCEDURE ${qualified(CLONE_SCHEMA, CLOSE_PROCEDURE)}(statements VARCHAR(${MAX_VARCHAR})) AS $$`,
+    'DECLARE',
+    '  added INTEGER;',
+    '  total INTEGER;',
+    '  rounds INTEGER := 0;',
+    '  i INTEGER;',
+    'BEGIN',
+    '  LOOP',
+    '    total := 0;',
+    '    i := 1;',
+    "    WHILE split_part(statements, ';', i) <> '' LOOP",
+    "      EXECUTE split_part(statements, ';', i);",
+    '      GET DIAGNOSTICS added := ROW_COUNT;',
+    '      total := total + added;',
+    '      i := i + 1;',
+    '    END LOOP;',
+    '    EXIT WHEN total = 0;',
+    '    rounds := rounds + 1;',
+    `    IF rounds >= ${MAX_CLOSURE_ROUNDS} THEN`,
+    `      RAISE EXCEPTION 'clone refused: the foreign key closure still adds rows after ${MAX_CLOSURE_ROUNDS} rounds (a chain of references longer than that)';`,
+    '    END IF;',
+    '  END LOOP;',
+    'END;',
+    '$$ LANGUAGE plpgsql',
+  ].join('\n');
+}
+
+/**
  * The statement that creates the hash key once, inside the warehouse, so it never appears in a statement text.
  * PostgreSQL draws it from gen_random_uuid() (a cryptographic generator); Redshift has no such function, so the
  * setup state machine binds two values drawn from Step Functions' random UUIDs as Data API parameters
@@ -362,6 +523,7 @@ export function setupStatements(tables: readonly TablePlan[], options: SetupOpti
   const keyTable = qualified(CLONE_SCHEMA, KEY_TABLE);
   const guard = `${qualified(CLONE_SCHEMA, CHECK_PROCEDURE)}()`;
   const ensureUser = `${qualified(CLONE_SCHEMA, 'ensure_user')}()`;
+  const close = `${qualified(CLONE_SCHEMA, CLOSE_PROCEDURE)}(VARCHAR)`;
   const create = options.dialect === 'redshift' ? `CREATE USER ${user} PASSWORD DISABLE` : `CREATE USER ${user}`;
   const statements = [
     `CREATE SCHEMA IF NOT EXISTS ${schema}`,
@@ -389,6 +551,9 @@ export function setupStatements(tables: readonly TablePlan[], options: SetupOpti
     guardProcedure(tables, options),
     `REVOKE ALL ON PROCEDURE ${guard} FROM PUBLIC`,
     `GRANT EXECUTE ON PROCEDURE ${guard} TO ${user}`,
+    closeProcedure(),
+    `REVOKE ALL ON PROCEDURE ${close} FROM PUBLIC`,
+    `GRANT EXECUTE ON PROCEDURE ${close} TO ${user}`,
   ];
   if (options.dialect === 'redshift') {
     if (options.unloadRoleChain === undefined) {

@@ -303,6 +303,42 @@ describe('the production clone job', () => {
     });
   });
 
+  it('should refuse a statement over the Data API limit of 100 KB, naming the table', () => {
+    const wide = parseClonePlan({
+      tables: [
+        {
+          name: 'orders',
+          sample: {
+            where: {
+              column: 'status',
+              op: 'in',
+              values: Array.from({ length: 1000 }, (_, i) => `${'s'.repeat(120)}${i}`),
+            },
+          },
+          mask: { order_id: 'keep', status: 'keep' },
+        },
+      ],
+    });
+    expect(
+      () =>
+        new CloneJob(
+          new Stack(new App(), 'Wide', { env: { account: production.account, region: production.region } }),
+          'Job',
+          {
+            transfer,
+            tables: planDeclared(wide),
+            sourceSchema: 'analytics',
+            schedule: 'cron(0 3 * * ? *)',
+            planAt: PLAN_AT,
+          },
+        ),
+    ).toThrow(
+      new RegExp(
+        `^${PLAN_AT}: statement 2 of the publication \\(table orders\\) is 1[0-9]{5} bytes; the Redshift Data API takes at most 102400 bytes per statement: shorten its filter's value lists$`,
+      ),
+    );
+  });
+
   it('should refuse a plan too large for one Redshift transaction', () => {
     const many = parseClonePlan({
       tables: Array.from({ length: 39 }, (_, i) => ({ name: `t${i}`, mask: { id: 'keep' } })),
@@ -321,7 +357,7 @@ describe('the production clone job', () => {
           },
         ),
     ).toThrow(
-      `${PLAN_AT}.tables must list at most 38 tables (one Redshift transaction of at most 40 statements), got: 39`,
+      `${PLAN_AT}.tables make a publication of 41 statements; one Redshift transaction (BatchExecuteStatement) takes at most 40: one UNLOAD per table (39), one staging per table others refer to (0), the guard, the closure and the column list`,
     );
   });
 });

@@ -67,16 +67,22 @@ describe('clone SQL', () => {
   it('should publish on Redshift with the guard first, then UNLOAD through the role chain', () => {
     const statements = publishStatements(tables, 'analytics', S3, 'redshift', 'exec-1');
     expect(statements[0]).toBe('CALL "kitchens_clone"."check_plan"()');
-    expect(statements[1]).toMatch(
-      /^UNLOAD \('SELECT r\."customer_id" AS "customer_id", sha2\(kitchens_key\.outer_key .* CROSS JOIN \(SELECT inner_key, outer_key FROM "kitchens_clone"\."hash_key"\) AS kitchens_key'\) TO 's3:\/\/acme-dev-export-222222222222\/snapshots\/production\/exec-1\/tables\/customers\/' IAM_ROLE '[^']+' FORMAT AS PARQUET CLEANPATH$/,
+    // customers is a parent (orders follows it by the catalog's foreign key): its sample is staged in the session.
+    expect(statements[1]).toMatch(/^CREATE TEMPORARY TABLE "kitchens_sample_0_exec-1" AS SELECT s\."customer_id", /);
+    expect(statements[1]).toContain(`WHERE (s."country" <> 'O''Hare')`);
+    expect(statements[2]).toMatch(
+      /^UNLOAD \('SELECT r\."customer_id" AS "customer_id", sha2\(kitchens_key\.outer_key .* FROM "kitchens_sample_0_exec-1" AS r CROSS JOIN \(SELECT inner_key, outer_key FROM "kitchens_clone"\."hash_key"\) AS kitchens_key'\) TO 's3:\/\/acme-dev-export-222222222222\/snapshots\/production\/exec-1\/tables\/customers\/' IAM_ROLE '[^']+' FORMAT AS PARQUET CLEANPATH$/,
     );
-    expect(statements[1]).toContain(`WHERE (s0."country" <> ''O''''Hare'')`);
-    expect(statements[1]).toContain(`IAM_ROLE '${CHAIN}'`);
-    expect(statements[1]).toContain(`CASE WHEN 1 = 0 THEN r."birth_date" END AS "birth_date"`);
-    expect(statements[3]).toMatch(
+    expect(statements[2]).toContain(`IAM_ROLE '${CHAIN}'`);
+    expect(statements[2]).toContain(`CASE WHEN 1 = 0 THEN r."birth_date" END AS "birth_date"`);
+    expect(statements[3]).toContain(
+      `WHERE (s."customer_id" IS NULL OR EXISTS (SELECT 1 FROM "kitchens_sample_0_exec-1" AS p WHERE p."customer_id" = s."customer_id"))`,
+    );
+    expect(statements[4]).toMatch(
       /^UNLOAD \('SELECT CAST\(table_name AS VARCHAR\(128\)\) AS table_name, .*'\) TO 's3:\/\/acme-dev-export-222222222222\/snapshots\/production\/exec-1\/columns\/' IAM_ROLE '[^']+' FORMAT AS CSV PARALLEL OFF CLEANPATH$/,
     );
-    expect(statements).toHaveLength(4);
+    // No self-reference: nothing can add ancestors, so no closure runs.
+    expect(statements).toHaveLength(5);
     expect(() => publishStatements(tables, 'analytics', S3, 'redshift', "x' --")).toThrow(
       'snapshot run id must be 1 to 80 letters, digits, "-" or "_", got: "x\' --"',
     );
