@@ -3,12 +3,13 @@
  * row-count estimates. Read through information_schema (PostgreSQL and Redshift both have it) plus one
  * dialect-specific statistics query.
  */
-import type { SqlExecutor } from './executor';
+import type { Dialect, SqlExecutor } from './executor';
 import { literal } from './sql';
+import { columnType, isTextType, type TypeRow } from './types';
 
 export interface CatalogColumn {
   readonly name: string;
-  /** SQL type both engines accept in CAST and CREATE TABLE, such as `varchar(120)` or `integer`. */
+  /** The exact SQL type, such as `varchar(120)`, `numeric`, `text`, `bit(8)` or `integer[]` (types.ts). */
   readonly type: string;
   readonly isText: boolean;
 }
@@ -30,40 +31,18 @@ export interface CatalogTable {
 
 export interface Catalog {
   readonly schema: string;
+  /** The engine it was read from: types are checked for it. @default 'redshift' (the stricter) */
+  readonly dialect?: Dialect;
   readonly tables: ReadonlyMap<string, CatalogTable>;
 }
 
-interface ColumnRow {
+interface ColumnRow extends TypeRow {
   table_name: string;
   column_name: string;
-  data_type: string;
-  character_maximum_length: number | string | null;
-  numeric_precision: number | string | null;
-  numeric_scale: number | string | null;
 }
 
-const TEXT_TYPES = new Set(['character varying', 'character', 'text', 'varchar', 'char', 'bpchar']);
-
-/** Renders an information_schema type as a type name both engines accept. */
-export function sqlType(
-  row: Pick<ColumnRow, 'data_type' | 'character_maximum_length' | 'numeric_precision' | 'numeric_scale'>,
-): string {
-  const length = row.character_maximum_length === null ? undefined : Number(row.character_maximum_length);
-  switch (row.data_type) {
-    case 'character varying':
-      return length === undefined ? 'varchar(65535)' : `varchar(${length})`;
-    case 'character':
-      return `char(${length ?? 1})`;
-    case 'text':
-      return 'varchar(65535)';
-    case 'numeric':
-      return row.numeric_precision === null
-        ? 'numeric(38,10)'
-        : `numeric(${Number(row.numeric_precision)},${Number(row.numeric_scale ?? 0)})`;
-    default:
-      return row.data_type;
-  }
-}
+/** Renders an information_schema type exactly (see types.ts). */
+export const sqlType = columnType;
 
 interface ForeignKeyRow {
   constraint_name: string;
@@ -106,7 +85,7 @@ export function foreignKeysQuery(schema: string): string {
 /** Reads the catalog of one schema. */
 export async function readCatalog(executor: SqlExecutor, schema: string): Promise<Catalog> {
   const columns = await executor.query<ColumnRow>(
-    'SELECT table_name, column_name, data_type, character_maximum_length, numeric_precision, numeric_scale ' +
+    'SELECT table_name, column_name, data_type, udt_name, character_maximum_length, numeric_precision, numeric_scale ' +
       `FROM information_schema.columns WHERE table_schema = ${literal(schema)} ORDER BY table_name, ordinal_position`,
   );
   const fks = await executor.query<ForeignKeyRow>(foreignKeysQuery(schema));
@@ -114,7 +93,8 @@ export async function readCatalog(executor: SqlExecutor, schema: string): Promis
   const byTable = new Map<string, { columns: CatalogColumn[]; foreignKeys: CatalogForeignKey[] }>();
   for (const c of columns) {
     const entry = byTable.get(c.table_name) ?? { columns: [], foreignKeys: [] };
-    entry.columns.push({ name: c.column_name, type: sqlType(c), isText: TEXT_TYPES.has(c.data_type) });
+    const type = columnType(c);
+    entry.columns.push({ name: c.column_name, type, isText: isTextType(type) });
     byTable.set(c.table_name, entry);
   }
   // One row per column pair, ordered by constraint and position: group them into one key per constraint.
@@ -135,5 +115,5 @@ export async function readCatalog(executor: SqlExecutor, schema: string): Promis
   for (const [name, entry] of byTable) {
     tables.set(name, { name, ...entry, estimatedRows: estimates.get(name) ?? 0 });
   }
-  return { schema, tables };
+  return { schema, dialect: executor.dialect, tables };
 }

@@ -61,7 +61,7 @@ const keyColumns = (t: GeneratedTable): string[] => (t.composite ? ['ka', 'kb'] 
 /** The key of row n (1..ROWS) as SQL expressions, per key column. */
 const keyValues = (t: GeneratedTable, n: string): string[] =>
   t.composite ? [`(${n}) % 10`, `'b' || ((${n}) / 10)`] : [`${n}`];
-const fkColumns = (t: GeneratedTable, k: number, parent: GeneratedTable): string[] =>
+const fkColumns = (k: number, parent: GeneratedTable): string[] =>
   keyColumns(parent).map((c) => `fk${k}_${c}`);
 
 function ddl(schema: string, s: GeneratedSchema): string[] {
@@ -71,7 +71,7 @@ function ddl(schema: string, s: GeneratedSchema): string[] {
       'id integer NOT NULL',
       ...(t.composite ? ['ka integer NOT NULL', 'kb varchar(12) NOT NULL'] : []),
       ...t.keys.flatMap((k, j) =>
-        fkColumns(t, j, s.tables[k.parent]).map((c) => `${c} ${c.endsWith('kb') ? 'varchar(12)' : 'integer'}`),
+        fkColumns(j, s.tables[k.parent]).map((c) => `${c} ${c.endsWith('kb') ? 'varchar(12)' : 'integer'}`),
       ),
       'label varchar(40)',
     ];
@@ -85,7 +85,7 @@ function ddl(schema: string, s: GeneratedSchema): string[] {
   s.tables.forEach((t, i) => {
     t.keys.forEach((k, j) => {
       const parent = s.tables[k.parent];
-      const columns = fkColumns(t, j, parent);
+      const columns = fkColumns(j, parent);
       const n = `1 + (id * ${k.spread} + ${j}) % ${ROWS}`;
       const values = keyValues(parent, n);
       const set = columns.map((c, x) =>
@@ -108,7 +108,7 @@ function rawPlan(schema: string, s: GeneratedSchema, fraction: number): unknown 
       const columns = [
         'id',
         ...(t.composite ? ['ka', 'kb'] : []),
-        ...t.keys.flatMap((k, j) => fkColumns(t, j, s.tables[k.parent])),
+        ...t.keys.flatMap((k, j) => fkColumns(j, s.tables[k.parent])),
       ];
       return {
         name: `g${i}`,
@@ -116,7 +116,7 @@ function rawPlan(schema: string, s: GeneratedSchema, fraction: number): unknown 
         ...(s.declared
           ? {
               references: t.keys.map((k, j) => ({
-                columns: fkColumns(t, j, s.tables[k.parent]),
+                columns: fkColumns(j, s.tables[k.parent]),
                 table: `g${k.parent}`,
                 keys: keyColumns(s.tables[k.parent]),
               })),
@@ -133,7 +133,7 @@ function orphansQuery(schema: string, s: GeneratedSchema): string {
     .flatMap((t, i) =>
       t.keys.map((k, j) => {
         const parent = s.tables[k.parent];
-        const columns = fkColumns(t, j, parent);
+        const columns = fkColumns(j, parent);
         const on = columns.map((c, x) => `p.${keyColumns(parent)[x]} = c.${c}`).join(' AND ');
         return (
           `SELECT 'g${i}.${columns.join(',')}' AS fk, count(*) AS orphans FROM ${schema}.g${i} c ` +
