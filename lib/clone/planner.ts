@@ -8,6 +8,7 @@ import { ConfigError } from '../config/errors';
 import { zodProblems } from '../config/zod-problems';
 import type { Catalog, CatalogColumn, CatalogTable } from './catalog';
 import type { ColumnMasking } from './masking';
+import { typeProblem } from './types';
 import {
   ClonePlan,
   clonePlanSchema,
@@ -25,6 +26,8 @@ export interface PlanLocation {
 }
 
 const MASK_CHOICES = MASK_STRATEGIES.join(', ');
+/** The type of a column planned without the catalog (planDeclared): checked by the guard at publish instead. */
+const DECLARED_TYPE = 'declared';
 
 export const DEFAULT_LOCATION: PlanLocation = { file: 'kitchens.config.yaml', at: 'clone' };
 
@@ -88,6 +91,7 @@ export function filterColumns(filter: CloneFilter): string[] {
 /** Resolves and checks a plan against the source catalog; throws ConfigError listing every problem. */
 export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLocation = DEFAULT_LOCATION): TablePlan[] {
   const problems: string[] = [];
+  const dialect = catalog.dialect ?? 'redshift';
   const at = (i: number, rest = '') => `${location.file}: ${location.at}.tables[${i}]${rest}`;
   const planned = new Map<string, number>();
   plan.tables.forEach((t, i) => {
@@ -194,6 +198,10 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
     }
     for (const m of masking) {
       const column = table.columns.find((c) => c.name === m.column)!;
+      const typeIssue = column.type === DECLARED_TYPE ? undefined : typeProblem(column.type, m.strategy, dialect);
+      if (typeIssue !== undefined) {
+        problems.push(`${at(i, `.mask.${m.column}`)} (${t.name}.${m.column}) ${typeIssue}`);
+      }
       if (m.strategy === 'redact' && !column.isText) {
         problems.push(
           `${at(i, `.mask.${m.column}`)} must be hash, null or keep for non-text column ${t.name}.${m.column} (${column.type}): redact writes text, got: "redact"`,
@@ -341,7 +349,7 @@ export function planDeclared(plan: ClonePlan, location: PlanLocation = DEFAULT_L
     if (tables.has(t.name)) continue;
     tables.set(t.name, {
       name: t.name,
-      columns: Object.keys(t.mask ?? {}).map((name) => ({ name, type: 'declared', isText: true })),
+      columns: Object.keys(t.mask ?? {}).map((name) => ({ name, type: DECLARED_TYPE, isText: true })),
       foreignKeys: [],
       estimatedRows: 0,
     });

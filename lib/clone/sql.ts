@@ -12,6 +12,7 @@ import { createHash } from 'crypto';
 import type { Dialect } from './executor';
 import type { CloneFilter, FilterValue, MaskStrategy } from './plan';
 import type { ResolvedReference, TablePlan } from './planner';
+import { columnTypeSql, REDSHIFT_MAX_HASH_INPUT } from './types';
 
 /** Table in the Kitchen schema recording what each cloned table was built from (makes re-runs no-ops). */
 export const STATE_TABLE = 'kitchens_clone_state';
@@ -79,8 +80,12 @@ export function renderFilter(filter: CloneFilter, alias: string): string {
   }
 }
 
-function asText(expr: string): string {
-  return `CAST(${expr} AS VARCHAR(65535))`;
+/**
+ * A value as text, whole: PostgreSQL's `text` has no length limit; Redshift's longest VARCHAR is 65,535 bytes, the
+ * most any Redshift column holds (longer hash inputs are refused by the planner and the guard, never truncated).
+ */
+function asText(expr: string, dialect: Dialect): string {
+  return dialect === 'redshift' ? `CAST(${expr} AS VARCHAR(65535))` : `CAST(${expr} AS text)`;
 }
 
 /** Lowercase hex SHA-256 of the UTF-8 bytes of a text expression, in each engine (NULL stays NULL). */
@@ -98,7 +103,7 @@ const KEY_ALIAS = 'kitchens_key';
  * inner block keys the hash, so a value cannot be tested without the key and length extension does not apply.
  */
 export function keyedHash(expr: string, dialect: Dialect): string {
-  const inner = sha256Hex(`${KEY_ALIAS}.inner_key || ${asText(expr)}`, dialect);
+  const inner = sha256Hex(`${KEY_ALIAS}.inner_key || ${asText(expr, dialect)}`, dialect);
   return sha256Hex(`${KEY_ALIAS}.outer_key || ${inner}`, dialect);
 }
 
@@ -129,6 +134,7 @@ export interface SampleContext {
   readonly tables: readonly TablePlan[];
   /** The run id: it names the session's staging tables. */
   readonly run: string;
+  readonly dialect: Dialect;
 }
 
 /** Production-only procedure of the cloner: runs the closure statements until none adds a row. */
@@ -214,7 +220,7 @@ export function sampledRows(table: TablePlan, ctx: SampleContext): string {
   }
   const t = 't';
   const picked = [...new Set([key, ...names])].map((c) => `${t}.${ident(c)}`).join(', ');
-  const hashed = `SELECT ${picked}, md5(${asText(`${t}.${ident(key)}`)}) AS ${SAMPLE_HASH} FROM ${source} AS ${t}`;
+  const hashed = `SELECT ${picked}, md5(${asText(`${t}.${ident(key)}`, ctx.dialect)}) AS ${SAMPLE_HASH} FROM ${source} AS ${t}`;
   const order =
     table.sample.limit !== undefined
       ? ` ORDER BY ${s}.${SAMPLE_HASH}, ${[key, ...names.filter((c) => c !== key)]
@@ -261,13 +267,8 @@ export function maskedSelect(table: TablePlan, ctx: SampleContext, dialect: Dial
   return `SELECT ${select} FROM ${rows} AS r${keyed}`;
 }
 
-/** Type of a source column in SQL both engines accept, computed from information_schema.columns. */
-const SOURCE_TYPE =
-  "CASE data_type WHEN 'character varying' THEN 'varchar(' || COALESCE(CAST(character_maximum_length AS VARCHAR(12)), '65535') || ')' " +
-  "WHEN 'character' THEN 'char(' || COALESCE(CAST(character_maximum_length AS VARCHAR(12)), '1') || ')' " +
-  "WHEN 'text' THEN 'varchar(65535)' " +
-  "WHEN 'numeric' THEN 'numeric(' || COALESCE(CAST(numeric_precision AS VARCHAR(12)), '38') || ',' || COALESCE(CAST(numeric_scale AS VARCHAR(12)), '10') || ')' " +
-  'ELSE CAST(data_type AS VARCHAR(128)) END';
+/** Type of a source column, computed from information_schema.columns exactly as the planner renders it. */
+const SOURCE_TYPE = columnTypeSql();
 
 function columnKey(table: string, column: string): string {
   return literal(`${table}.${column}`);
@@ -366,7 +367,7 @@ export function publishStatements(
   run: string,
 ): string[] {
   checkRun(run);
-  const ctx: SampleContext = { sourceSchema, tables, run };
+  const ctx: SampleContext = { sourceSchema, tables, run, dialect };
   const staged = stagedTables(tables);
   const closure = closureStatements(ctx);
   const closureText = closure.join(';');
@@ -436,11 +437,44 @@ function guardProcedure(tables: readonly TablePlan[], options: SetupOptions): st
       `(table_name = ${literal(t.name)} AND column_name IN (${t.masking.map((m) => literal(m.column)).join(', ')}))`,
   );
   const planned = tables.map((t) => literal(t.name)).join(', ');
+  const columnsWith = (strategies: readonly MaskStrategy[]) => {
+    const parts = tables
+      .map((t) => ({
+        t,
+        names: t.masking.filter((m) => strategies.includes(m.strategy)).map((m) => literal(m.column)),
+      }))
+      .filter(({ names }) => names.length > 0)
+      .map(({ t, names }) => `(table_name = ${literal(t.name)} AND column_name IN (${names.join(', ')}))`);
+    return parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE';
+  };
+  // What types.ts refuses at plan time, found again in the warehouse (the job is synthesized without the catalog).
+  const redshiftTypes = [
+    'smallint',
+    'integer',
+    'bigint',
+    'real',
+    'double precision',
+    'boolean',
+    'date',
+    'timestamp without time zone',
+    'timestamp with time zone',
+    'numeric',
+    'character varying',
+    'character',
+  ]
+    .map(literal)
+    .join(', ');
+  const refusedType =
+    options.dialect === 'redshift'
+      ? `(data_type NOT IN (${redshiftTypes}) OR (${columnsWith(['hash'])} AND data_type = 'character varying' AND character_maximum_length > ${REDSHIFT_MAX_HASH_INPUT}))`
+      : `(${columnsWith(['keep', 'null'])} AND data_type IN ('ARRAY', 'USER-DEFINED')) OR (${columnsWith(['hash'])} AND (data_type = 'ARRAY' OR (data_type = 'USER-DEFINED' AND udt_name <> 'citext')))`;
+  const checkedColumns = columnsWith(['keep', 'null', 'hash']);
   return [
     `CREATE OR REPLACE PROCEDURE ${qualified(CLONE_SCHEMA, CHECK_PROCEDURE)}() AS $$`,
     'DECLARE',
     '  rec RECORD;',
     "  undeclared VARCHAR(65535) := '';",
+    "  refused VARCHAR(65535) := '';",
     '  keys INTEGER;',
     'BEGIN',
     `  FOR rec IN SELECT CAST(table_name AS VARCHAR(128)) AS t, CAST(column_name AS VARCHAR(128)) AS c FROM information_schema.columns WHERE table_schema = ${literal(options.sourceSchema)} AND table_name IN (${planned}) AND NOT (${declared.join(' OR ')}) ORDER BY 1, ordinal_position LOOP`,
@@ -449,6 +483,13 @@ function guardProcedure(tables: readonly TablePlan[], options: SetupOptions): st
     '  END LOOP;',
     "  IF undeclared <> '' THEN",
     `    RAISE EXCEPTION 'clone plan refused: columns without a declared strategy in ${options.planAt.replace(/'/g, "''")}: %', undeclared;`,
+    '  END IF;',
+    `  FOR rec IN SELECT CAST(table_name AS VARCHAR(128)) AS t, CAST(column_name AS VARCHAR(128)) AS c, CAST(data_type AS VARCHAR(128)) AS d FROM information_schema.columns WHERE table_schema = ${literal(options.sourceSchema)} AND ${checkedColumns} AND (${refusedType}) ORDER BY 1, ordinal_position LOOP`,
+    "    IF refused <> '' THEN refused := refused || ', '; END IF;",
+    "    refused := refused || rec.t || '.' || rec.c || ' (' || rec.d || ')';",
+    '  END LOOP;',
+    "  IF refused <> '' THEN",
+    `    RAISE EXCEPTION 'clone plan refused: types the Kitchen cannot hold unchanged (keep, null) or hash whole (hash) in ${options.planAt.replace(/'/g, "''")}: %', refused;`,
     '  END IF;',
     `  SELECT INTO keys count(*) FROM ${qualified(CLONE_SCHEMA, KEY_TABLE)};`,
     '  IF keys <> 1 THEN',

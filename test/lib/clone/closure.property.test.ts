@@ -61,8 +61,7 @@ const keyColumns = (t: GeneratedTable): string[] => (t.composite ? ['ka', 'kb'] 
 /** The key of row n (1..ROWS) as SQL expressions, per key column. */
 const keyValues = (t: GeneratedTable, n: string): string[] =>
   t.composite ? [`(${n}) % 10`, `'b' || ((${n}) / 10)`] : [`${n}`];
-const fkColumns = (k: number, parent: GeneratedTable): string[] =>
-  keyColumns(parent).map((c) => `fk${k}_${c}`);
+const fkColumns = (k: number, parent: GeneratedTable): string[] => keyColumns(parent).map((c) => `fk${k}_${c}`);
 
 function ddl(schema: string, s: GeneratedSchema): string[] {
   const statements = [`CREATE SCHEMA ${schema}`];

@@ -60,7 +60,7 @@ describe('clone SQL', () => {
       'sha2(kitchens_key.outer_key || sha2(kitchens_key.inner_key || CAST(r."email" AS VARCHAR(65535)), 256), 256)',
     );
     expect(keyedHash('r."email"', 'postgres')).toBe(
-      "encode(sha256(convert_to(kitchens_key.outer_key || encode(sha256(convert_to(kitchens_key.inner_key || CAST(r.\"email\" AS VARCHAR(65535)), 'UTF8')), 'hex'), 'UTF8')), 'hex')",
+      "encode(sha256(convert_to(kitchens_key.outer_key || encode(sha256(convert_to(kitchens_key.inner_key || CAST(r.\"email\" AS text), 'UTF8')), 'hex'), 'UTF8')), 'hex')",
     );
   });
 
