@@ -19,6 +19,7 @@ import {
   publishStatements,
   setupStatements,
 } from '../../lib/clone/sql';
+import type { TextPattern } from '../../lib/clone/scan';
 import { JOB_ROLE, type CloneTransfer } from '../../lib/clone/transfer';
 import { ENVIRONMENT_PARAMETERS } from '../../lib/parameters';
 import { acknowledge, nagPartition } from '../core/nag';
@@ -57,6 +58,8 @@ export interface CloneJobProps {
   readonly planAt: string;
   /** Declared non-personal prefixes published with every run. @default - none */
   readonly objects?: readonly PublishedObjects[];
+  /** Personal-data patterns the plan adds to the guard's scan of kept text. @default - none */
+  readonly textPatterns?: readonly TextPattern[];
 }
 
 /** A statement as a States.Format template with the run id as its only argument (`{}`). */
@@ -191,6 +194,7 @@ export class CloneJob extends Construct {
       sourceSchema: props.sourceSchema,
       planAt: props.planAt,
       unloadRoleChain: transfer.unloadRoleChain,
+      textPatterns: props.textPatterns,
     });
     const keyAt = setup.indexOf(keyStatement('redshift'));
     const asAdmin = { ClusterIdentifier: cluster, Database: database, SecretArn: adminSecretArn };

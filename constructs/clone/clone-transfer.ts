@@ -67,6 +67,7 @@ export class CloneExportStack extends EnvironmentBoundStack {
         schedule: transfer.plan.schedule ?? DEFAULT_SCHEDULE,
         planAt: at,
         objects: transfer.plan.objects.map((o) => ({ role: o.bucket, prefix: o.prefix })),
+        textPatterns: transfer.plan.textPatterns,
       });
     }
   }

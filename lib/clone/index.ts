@@ -12,3 +12,4 @@ export * from './snapshot';
 export * from './transfer';
 export * from './starter';
 export * from './types';
+export * from './scan';

@@ -155,6 +155,19 @@ export const cloneTableSchema = z.strictObject({
     .array(referenceSchema, { error: 'must be a list of { column, table, key } or { columns, table, keys }' })
     .optional(),
   /**
+   * Columns kept as they are that a reviewer checked hold no personal data, each with the reason: they are not
+   * scanned at publish (every other kept text column is, and a hit fails the job). @default - none
+   */
+  reviewed: z
+    .record(
+      identifier('column name'),
+      z
+        .string({ error: 'must say why the kept text holds no personal data (at least 10 characters)' })
+        .min(10, { error: 'must say why the kept text holds no personal data (at least 10 characters)' }),
+      { error: 'must be a map of column name to the reason a reviewer accepted' },
+    )
+    .optional(),
+  /**
    * The strategy of every column (deny by default: a column of the source without one refuses the plan and fails
    * the production job). `kitchen clone plan --init` writes suggestions for a reviewer to confirm.
    */
@@ -212,6 +225,38 @@ export const clonePlanSchema = z.strictObject({
     })
     .optional(),
   tables: z.array(cloneTableSchema, { error: 'must be a list of tables' }).default([]),
+  /**
+   * Personal-data patterns the scan of kept text adds to email, phone and card numbers: `{ name, regex }`, a POSIX
+   * regular expression without backslashes (both engines' `~`). @default - none
+   */
+  textPatterns: z
+    .array(
+      z.strictObject({
+        name: identifier('pattern name'),
+        regex: z
+          .string({
+            error: 'must be a POSIX regular expression without backslashes, such as "[0-9]{3} [0-9]{3} [0-9]{4}"',
+          })
+          .min(1)
+          .max(1000)
+          .refine((r) => !r.includes('\\') && !r.includes('$$'), {
+            error: 'must not contain a backslash (write [.] for a literal dot) or "$$"',
+          })
+          .refine(
+            (r) => {
+              try {
+                new RegExp(r);
+                return true;
+              } catch {
+                return false;
+              }
+            },
+            { error: 'must be a regular expression that compiles, such as "[0-9]{3} [0-9]{3} [0-9]{4}"' },
+          ),
+      }),
+      { error: 'must be a list of { name, regex }' },
+    )
+    .default([]),
   /** Prefixes a reviewer declared free of personal data: the only files production publishes. @default - none */
   nonPersonal: z.array(nonPersonalSchema, { error: 'must be a list of { bucket, prefix, reason }' }).default([]),
   objects: z

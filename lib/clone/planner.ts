@@ -49,6 +49,8 @@ export interface TablePlan {
   readonly masking: readonly ColumnMasking[];
   readonly sample: CloneSample;
   readonly references: readonly ResolvedReference[];
+  /** Kept columns a reviewer declared free of personal data (not scanned at publish), with the reason. */
+  readonly reviewed: Readonly<Record<string, string>>;
   readonly estimatedSourceRows: number;
   /** Rows expected in the Kitchen: statistics times fraction, capped by limit and by the parents' share. */
   readonly estimatedRows: number;
@@ -227,12 +229,21 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
         }
       }
     }
+    const reviewed = t.reviewed ?? {};
+    for (const column of Object.keys(reviewed)) {
+      if (declaredMask[column] !== 'keep') {
+        problems.push(
+          `${at(i, `.reviewed.${column}`)} must name a column of table ${t.name} kept as it is (only kept text is scanned), got: ${JSON.stringify(column)} (${declaredMask[column] ?? 'no strategy'})`,
+        );
+      }
+    }
     resolved.push({
       name: t.name,
       columns: table.columns,
       masking,
       sample,
       references,
+      reviewed,
       estimatedSourceRows: table.estimatedRows,
       estimatedRows: 0,
     });

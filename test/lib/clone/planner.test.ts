@@ -280,7 +280,7 @@ describe('clone plan', () => {
     ).toStrictEqual([
       'kitchens.config.yaml: environments.dev.clone.tables[0].sample.fraction must be a number from 0 to 1 (exclusive of 0), such as 0.1, got: 1.5',
       'kitchens.config.yaml: environments.dev.clone.tables[1].mask.amount must be one of keep, hash, redact, null, got: "scramble"',
-      'kitchens.config.yaml: environments.dev.clone.personal is not a known setting; allowed here: from, schema, schedule, tables, nonPersonal, objects, concurrency, secrets',
+      'kitchens.config.yaml: environments.dev.clone.personal is not a known setting; allowed here: from, schema, schedule, tables, textPatterns, nonPersonal, objects, concurrency, secrets',
     ]);
     const noKey = parseClonePlan(
       { tables: [{ name: 'orders', sample: { fraction: 0.5 }, mask: ORDERS_MASK }] },

@@ -50,6 +50,9 @@ const ALL_KEPT = {
   at: 'keep',
 } as const;
 
+/** The fixture's jsonb holds an email on purpose (the scan of kept text finds it): reviewed, to test types alone. */
+const REVIEWED = { doc: 'test fixture: carried as it is to prove jsonb reaches the Kitchen unchanged' };
+
 function problems(run: () => unknown): string[] {
   try {
     run();
@@ -115,7 +118,10 @@ describe('column types per dialect', () => {
   });
 
   it('should carry every value unchanged on PostgreSQL: unconstrained numeric, 70,000-character text, bit(8), jsonb', async () => {
-    const plan = parseClonePlan({ schema: 'typed', tables: [{ name: 'measures', mask: ALL_KEPT }] }, LOCATION);
+    const plan = parseClonePlan(
+      { schema: 'typed', tables: [{ name: 'measures', mask: ALL_KEPT, reviewed: REVIEWED }] },
+      LOCATION,
+    );
     const tables = planTables(plan, catalog_, LOCATION);
     await setupProduction(admin, tables, 'typed');
     await admin.query('CREATE SCHEMA k_typed; GRANT ALL ON SCHEMA k_typed TO kitchens_seeder');
@@ -147,7 +153,10 @@ describe('column types per dialect', () => {
 
   it('should hash a text longer than 65,535 characters whole (values differing only at the end differ)', async () => {
     const plan = parseClonePlan(
-      { schema: 'typed', tables: [{ name: 'measures', mask: { ...ALL_KEPT, note: 'hash', free: 'null' } }] },
+      {
+        schema: 'typed',
+        tables: [{ name: 'measures', mask: { ...ALL_KEPT, note: 'hash', free: 'null' }, reviewed: REVIEWED }],
+      },
       LOCATION,
     );
     const tables = planTables(plan, catalog_, LOCATION);
