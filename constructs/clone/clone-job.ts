@@ -154,13 +154,20 @@ export class CloneJob extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     const steps = (props.objects ?? []).map((o, i) => this.objectsStep(i, o, exportBucket));
-    const definition = sfn.Chain.start(start).next(unload.start);
     let tail: sfn.INextable = unload.end;
     for (const step of steps) {
       tail.next(step);
       tail = step;
     }
-    tail.next(pointer);
+    // Everything that writes below the run's prefix runs in one branch: when it fails (a statement, a copy) or the
+    // pointer cannot be written, the run's files are removed before the execution fails with the original error,
+    // so a failed run leaves nothing behind and latest.json stays on the previous run.
+    const publishRun = new sfn.Parallel(this, 'Publish the run', { resultPath: sfn.JsonPath.DISCARD });
+    publishRun.branch(unload.start);
+    const cleanup = this.cleanupSteps(exportBucket);
+    publishRun.addCatch(cleanup, { resultPath: '$.failure' });
+    pointer.addCatch(cleanup, { resultPath: '$.failure' });
+    const definition = sfn.Chain.start(start).next(publishRun).next(pointer);
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       stateMachineName: names.stateMachineName('clone-publish'),
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
@@ -357,6 +364,59 @@ export class CloneJob extends Construct {
         .otherwise(wait),
     );
     return { start: submit, end: done };
+  }
+
+  /**
+   * Removes every file below the failed run's prefix (list, delete each listed file, list again until none is left),
+   * then fails with the error that started the cleanup. An inline Map: the local runner executes it, and a failed
+   * run holds a few files per table plus the copied objects (each file costs about five history events).
+   */
+  private cleanupSteps(exportBucket: s3.IBucket): sfn.IChainable {
+    const transfer = this.transfer;
+    const list = new tasks.CallAwsService(this, 'Cleanup: list the failed run', {
+      service: 's3',
+      action: 'listObjectsV2',
+      parameters: {
+        Bucket: transfer.exportBucket,
+        Prefix: sfn.JsonPath.format(`${transfer.snapshotPrefix}{}/`, sfn.JsonPath.stringAt('$.run')),
+        MaxKeys: 1000,
+      },
+      iamResources: [exportBucket.bucketArn],
+      iamAction: 's3:ListBucket',
+      resultSelector: { 'count.$': '$.KeyCount', 'contents.$': '$' },
+      resultPath: '$.listing',
+    });
+    const remove = new tasks.CallAwsService(this, 'Cleanup: remove a file', {
+      service: 's3',
+      action: 'deleteObject',
+      parameters: { Bucket: transfer.exportBucket, 'Key.$': '$.key' },
+      iamResources: [exportBucket.arnForObjects(`${transfer.snapshotPrefix}*`)],
+      iamAction: 's3:DeleteObject',
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    remove.addRetry({
+      errors: ['S3.SlowDownException', 'S3.S3Exception'],
+      maxAttempts: 6,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    const each = new sfn.Map(this, 'Cleanup: remove the listed files', {
+      itemsPath: '$.listing.contents.Contents',
+      itemSelector: { 'key.$': '$$.Map.Item.Value.Key' },
+      maxConcurrency: 10,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    each.itemProcessor(remove);
+    const failed = new sfn.Fail(this, 'The run failed (its files were removed)', {
+      errorPath: sfn.JsonPath.stringAt('$.failure.Error'),
+      causePath: sfn.JsonPath.stringAt('$.failure.Cause'),
+    });
+    each.next(list);
+    list.next(
+      new sfn.Choice(this, 'Cleanup: files left?')
+        .when(sfn.Condition.numberGreaterThan('$.listing.count', 0), each)
+        .otherwise(failed),
+    );
+    return list;
   }
 
   /** Copies one declared non-personal prefix into the run (server-side CopyObject per object, Distributed Map). */

@@ -72,6 +72,10 @@ describe('the production clone job', () => {
     });
     const submitted: any[] = [];
     const pointers: any[] = [];
+    const listed: any[] = [];
+    const removed: string[] = [];
+    // What the failed run wrote before failing: two pages, then nothing left.
+    let files = Array.from({ length: 1003 }, (_, i) => `snapshots/production/RUN/tables/customers/000${i}.parquet`);
     const execution = machine.run({}, {
       overrides: {
         waitTimeOverrides: { 'Publish tables: wait': 0 },
@@ -89,10 +93,23 @@ describe('the production clone job', () => {
             pointers.push(input);
             return {};
           },
+          'Cleanup: list the failed run': async (input: any) => {
+            listed.push(input);
+            const page = files.slice(0, input.MaxKeys).map((k) => k.replace('RUN', input.Prefix.split('/')[2]));
+            return {
+              KeyCount: page.length,
+              ...(page.length > 0 ? { Contents: page.map((Key) => ({ Key, Size: 1 })) } : {}),
+            };
+          },
+          'Cleanup: remove a file': async (input: any) => {
+            removed.push(input.Key);
+            files = files.filter((k) => k.replace('RUN', input.Key.split('/')[2]) !== input.Key);
+            return {};
+          },
         },
       },
     } as never);
-    return { execution, submitted, pointers };
+    return { execution, submitted, pointers, listed, removed };
   }
 
   it('should send exactly the publish statements, as the cloner user, then point latest at the run', async () => {
@@ -127,6 +144,26 @@ describe('the production clone job', () => {
     const { execution, pointers } = await runJob('FAILED');
     await expect(execution.result).rejects.toThrow('clone plan refused: columns without a declared strategy');
     expect(pointers).toHaveLength(0);
+  });
+
+  it('should remove every file of a failed run, page by page, before failing with the original error', async () => {
+    const { execution, submitted, listed, removed } = await runJob('FAILED');
+    await expect(execution.result).rejects.toThrow(
+      'Publish tables: ERROR: clone plan refused: columns without a declared strategy in x: customers.phonenumber',
+    );
+    const run = submitted[0].Sqls.join('\n').match(/snapshots\/production\/([0-9a-f-]{36})\//)[1];
+    expect(listed.map((l) => `${l.Bucket} ${l.Prefix} ${l.MaxKeys}`)).toStrictEqual(
+      Array(3).fill(`acme-dev-export-222222222222 snapshots/production/${run}/ 1000`),
+    );
+    expect(removed).toHaveLength(1003);
+    expect(new Set(removed).size).toBe(1003);
+    expect(removed.every((k) => k.startsWith(`snapshots/production/${run}/tables/customers/`))).toBe(true);
+  });
+
+  it('should not clean up after a run that succeeded', async () => {
+    const { execution, listed, removed } = await runJob('FINISHED');
+    await execution.result;
+    expect([listed.length, removed.length]).toStrictEqual([0, 0]);
   });
 
   it('should run the setup as the administrator with the key drawn inside the state machine', () => {

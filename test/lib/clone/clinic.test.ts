@@ -2,12 +2,14 @@
  * The cloner on a schema it was not shaped around (clinic.ts), on PostgreSQL: plans that only keep and null,
  * self-referencing and composite foreign keys, read from the catalog by a role that does not own the tables.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Client } from 'pg';
 import { parse } from 'yaml';
 import { readCatalog } from '../../../lib/clone/catalog';
 import { PostgresExecutor } from '../../../lib/clone/executor';
 import { describeSample, parseClonePlan, planDeclared, planTables, TablePlan } from '../../../lib/clone/planner';
-import { publishSnapshot, seedKitchen } from '../../../lib/clone/snapshot';
+import { publishSnapshot, readDirectoryPointer, seedKitchen } from '../../../lib/clone/snapshot';
 import { publishStatements } from '../../../lib/clone/sql';
 import { starterPlan } from '../../../lib/clone/starter';
 import { CLINIC_MASKS, CLINIC_SCHEMA, orphanQuery } from './clinic';
@@ -251,5 +253,36 @@ describe('the cloner on a clinic schema (PostgreSQL)', () => {
     // Every table others (or itself) refer to is staged once: clinics, patients, enrol, visits and prescriptions.
     expect(statements.filter((sql) => sql.startsWith('CREATE TEMPORARY TABLE'))).toHaveLength(5);
     expect(statements.filter((sql) => sql.startsWith('CALL "kitchens_clone"."close_references"'))).toHaveLength(1);
+  });
+
+  it('should leave nothing behind when a publication fails half-way (files removed, pointer unchanged)', async () => {
+    const plan = {
+      schema: 'clinic',
+      tables: [
+        { name: 'clinics', mask: CLINIC_MASKS.clinics },
+        { name: 'enrol', mask: CLINIC_MASKS.enrol },
+      ],
+    };
+    const { location, pointer } = await cloneInto('k_clinic_half', plan, 'good');
+    // The second table's export fails after the first table's file was written.
+    await admin.query('REVOKE SELECT ON clinic.enrol FROM kitchens_cloner');
+    const cloner = new PostgresExecutor(asUser(url, 'kitchens_cloner'));
+    const reader = new PostgresExecutor(url);
+    const tables = planTables(parseClonePlan(plan, LOCATION), await readCatalog(reader, 'clinic'), LOCATION);
+    await reader.close();
+    const written: string[] = [];
+    const watcher = fs.watch(location.path, { recursive: true }, (_, name) => name && written.push(String(name)));
+    try {
+      await expect(
+        publishSnapshot({ executor: cloner, tables, sourceSchema: 'clinic', location, run: 'half' }),
+      ).rejects.toThrow('permission denied for table enrol');
+    } finally {
+      watcher.close();
+      await cloner.close();
+    }
+    // The first table was written, then removed with the whole run; the pointer still names the good run.
+    expect(written).toContain(path.join('half', 'clinics.csv'));
+    expect(fs.existsSync(path.join(location.path, 'half'))).toBe(false);
+    expect(readDirectoryPointer(location)).toStrictEqual(pointer);
   });
 });
