@@ -15,15 +15,17 @@ import {
   CLONER_USER,
   DATA_API_MAX_BATCH_STATEMENTS,
   fingerprint,
-  keyStatement,
+  KEY_FILE_PLACEHOLDER,
+  keyStatements,
   publishStatements,
   setupStatements,
 } from '../../lib/clone/sql';
 import type { TextPattern } from '../../lib/clone/scan';
 import { JOB_ROLE, type CloneTransfer } from '../../lib/clone/transfer';
 import { ENVIRONMENT_PARAMETERS } from '../../lib/parameters';
-import { acknowledge, nagPartition } from '../core/nag';
+import { acknowledge, nagPartition, resourceFinding } from '../core/nag';
 import { CloneSetupRun } from './clone-setup-run';
+import { HashKeyDrop } from './hash-key-drop';
 
 /** Redshift's BatchExecuteStatement takes at most 40 statements. */
 export const MAX_BATCH_STATEMENTS = DATA_API_MAX_BATCH_STATEMENTS;
@@ -86,6 +88,8 @@ export class CloneJob extends Construct {
   /** The deploy-time run of the setup, which the deploy waits for. */
   public readonly setupRun: CloneSetupRun;
   public readonly role: iam.Role;
+  /** The function and bucket that draw the hash key and hand it to the warehouse (never to Step Functions). */
+  public readonly keyDrop: HashKeyDrop;
   private readonly transfer: CloneTransfer;
 
   constructor(scope: Construct, id: string, props: CloneJobProps) {
@@ -196,6 +200,7 @@ export class CloneJob extends Construct {
       this,
       names.parameterName(ENVIRONMENT_PARAMETERS.keyArn),
     );
+    const vaultKey = kms.Key.fromKeyArn(this, 'VaultKey', vaultKeyArn);
     const setup = setupStatements(props.tables, {
       dialect: 'redshift',
       sourceSchema: props.sourceSchema,
@@ -203,34 +208,69 @@ export class CloneJob extends Construct {
       unloadRoleChain: transfer.unloadRoleChain,
       textPatterns: props.textPatterns,
     });
-    const keyAt = setup.indexOf(keyStatement('redshift'));
+    const keyFileRole = transfer.unloadRoleChain.split(',')[0];
+    const keySql = keyStatements('redshift', keyFileRole);
+    const keyAt = setup.indexOf(keySql[0]);
     const asAdmin = { ClusterIdentifier: cluster, Database: database, SecretArn: adminSecretArn };
-    const draw = () =>
-      sfn.JsonPath.hash(
-        sfn.JsonPath.format('{}{}{}', sfn.JsonPath.uuid(), sfn.JsonPath.uuid(), sfn.JsonPath.uuid()),
-        'SHA-256',
-      );
     const before = this.sqlStep('Setup: schema and key table', clusterArn, {
       action: 'batchExecuteStatement',
       parameters: { ...asAdmin, Sqls: setup.slice(0, keyAt) },
     });
+    // The key: drawn by a function with Secrets Manager's random generator into the key-drop bucket (production,
+    // its own KMS key), loaded with COPY through the warehouse's role, then the file is deleted. The state machine
+    // only ever holds the file's name.
+    this.keyDrop = new HashKeyDrop(this, 'KeyDrop', {
+      warehouseRoleArn: keyFileRole,
+      logEncryptionKey: vaultKey,
+      logRetention: transfer.source.retention.logDays as logs.RetentionDays,
+    });
+    const drawKey = new tasks.LambdaInvoke(this, 'Setup: draw the key', {
+      lambdaFunction: this.keyDrop.function,
+      payload: sfn.TaskInput.fromObject({
+        key: sfn.JsonPath.format('hash-key/{}.csv', sfn.JsonPath.stringAt('$$.Execution.Name')),
+      }),
+      payloadResponseOnly: true,
+      resultSelector: { 'bucket.$': '$.bucket', 'key.$': '$.key' },
+      resultPath: '$.keyFile',
+    });
+    const keyFileUri = sfn.JsonPath.format(
+      's3://{}/{}',
+      sfn.JsonPath.stringAt('$.keyFile.bucket'),
+      sfn.JsonPath.stringAt('$.keyFile.key'),
+    );
     const key = this.sqlStep('Setup: key (once)', clusterArn, {
-      action: 'executeStatement',
+      action: 'batchExecuteStatement',
       parameters: {
         ...asAdmin,
-        Sql: setup[keyAt],
-        Parameters: [
-          { Name: 'inner_key', Value: draw() },
-          { Name: 'outer_key', Value: draw() },
-        ],
+        Sqls: sfn.JsonPath.array(
+          ...keySql.map((sql) => {
+            const parts = sql
+              .replace(/\\/g, '\\\\')
+              .replace(/[{}]/g, (c) => `\\${c}`)
+              .split(KEY_FILE_PLACEHOLDER);
+            return parts.length === 1
+              ? sql
+              : sfn.JsonPath.format(parts.join('{}'), ...parts.slice(1).map(() => keyFileUri));
+          }),
+        ),
       },
+    });
+    const removeKeyFile = new tasks.CallAwsService(this, 'Setup: delete the key file', {
+      service: 's3',
+      action: 'deleteObject',
+      parameters: { Bucket: this.keyDrop.bucket.bucketName, 'Key.$': '$.keyFile.key' },
+      iamResources: [this.keyDrop.bucket.arnForObjects('hash-key/*')],
+      iamAction: 's3:DeleteObject',
+      resultPath: sfn.JsonPath.DISCARD,
     });
     const after = this.sqlStep('Setup: cloner user and grants', clusterArn, {
       action: 'batchExecuteStatement',
-      parameters: { ...asAdmin, Sqls: setup.slice(keyAt + 1) },
+      parameters: { ...asAdmin, Sqls: setup.slice(keyAt + keySql.length) },
     });
-    before.end.next(key.start);
-    key.end.next(after.start);
+    before.end.next(drawKey);
+    drawKey.next(key.start);
+    key.end.next(removeKeyFile);
+    removeKeyFile.next(after.start);
     this.setupStateMachine = new sfn.StateMachine(this, 'Setup', {
       stateMachineName: names.stateMachineName('clone-setup'),
       definitionBody: sfn.DefinitionBody.fromChainable(before.start),
@@ -246,7 +286,6 @@ export class CloneJob extends Construct {
     this.setupStateMachine.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [adminSecretArn] }),
     );
-    const vaultKey = kms.Key.fromKeyArn(this, 'VaultKey', vaultKeyArn);
     vaultKey.grantDecrypt(this.setupStateMachine);
     if (steps.length > 0) {
       // The data lake buckets are encrypted with the vault key; the job reads only the declared prefixes.
@@ -293,6 +332,16 @@ export class CloneJob extends Construct {
         'Read actions of bucket.grantRead on declared non-personal prefixes only.',
       );
     }
+    acknowledge(
+      this.setupStateMachine,
+      `AwsSolutions-IAM5[${resourceFinding(this, `${this.keyDrop.function.functionArn}:*`)}]`,
+      'Invokes the key function of this job (any version of that one function), nothing else.',
+    );
+    acknowledge(
+      this.setupStateMachine,
+      `AwsSolutions-IAM5[${resourceFinding(this, this.keyDrop.bucket.arnForObjects('hash-key/*'))}]`,
+      'Deletes the key file of its own run below hash-key/ of the key-drop bucket once the warehouse has loaded it.',
+    );
     for (const machine of [this.role, this.setupStateMachine]) {
       acknowledge(
         machine,

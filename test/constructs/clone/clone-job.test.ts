@@ -5,7 +5,7 @@ import { CLONE_POLL_INTERVAL, CLONE_SETUP_TIMEOUT, CloneJob } from '../../../con
 import { buildApp } from '../../../lib/app';
 import { parseClonePlan, planDeclared } from '../../../lib/clone/planner';
 import { parsePointer } from '../../../lib/clone/snapshot';
-import { fingerprint, publishStatements, setupStatements } from '../../../lib/clone/sql';
+import { fingerprint, KEY_FILE_PLACEHOLDER, publishStatements, setupStatements } from '../../../lib/clone/sql';
 import { cloneTransfer } from '../../../lib/clone/transfer';
 import { resolveDefinition } from '../../../lib/local/definition';
 import { exampleConfig } from '../../support/app';
@@ -166,22 +166,24 @@ describe('the production clone job', () => {
     expect([listed.length, removed.length]).toStrictEqual([0, 0]);
   });
 
-  it('should run the setup as the administrator with the key drawn inside the state machine', () => {
+  it('should run the setup as the administrator, the key drawn by the key function and loaded by COPY', () => {
     const definition = JSON.stringify(resolveDefinition(job.setupStateMachine));
     for (const sql of setupStatements(tables, {
       dialect: 'redshift',
       sourceSchema: 'analytics',
       planAt: PLAN_AT,
       unloadRoleChain: transfer.unloadRoleChain,
-    })) {
+    }).filter((sql) => !sql.includes(KEY_FILE_PLACEHOLDER))) {
       expect(definition).toContain(JSON.stringify(sql).slice(1, -1));
     }
     expect(definition).toContain(
-      "States.Hash(States.Format('{}{}{}', States.UUID(), States.UUID(), States.UUID()), 'SHA-256')",
+      "States.Format('COPY kitchens_key_load FROM \\\\'{}\\\\' IAM_ROLE \\\\'arn:aws:iam::111111111111:role/acme-production-warehouse\\\\' FORMAT AS CSV', States.Format('s3://{}/{}', $.keyFile.bucket, $.keyFile.key))",
     );
+    // Nothing in the state machine draws or carries a key: no UUIDs, no hashes, no statement parameters.
+    expect(definition).not.toMatch(/States\.(UUID|Hash)|"Parameters":\[/);
   });
 
-  it('fails the setup with Redshift message only, never the statement parameters (the key), when the key step fails', async () => {
+  it('fails the setup with Redshift message only when the key step fails', async () => {
     // GIVEN the setup executed locally, its key step failing in the warehouse
     const { StateMachine } = await import('aws-local-stepfunctions');
     // (asl-validator's schema refuses the dollar-quoted procedure bodies of the setup; the engine runs them as text)
@@ -191,44 +193,36 @@ describe('the production clone job', () => {
         validationOptions: { noValidate: true },
       } as never,
     );
-    const keys: string[] = [];
-    const submitted = async (input: any) => {
-      for (const p of input.Parameters ?? []) keys.push(p.Value);
-      return { Id: input.Sql ? 'key' : 'batch' };
-    };
     const status = (Status: string) => async (input: any) => ({
       Id: input.Id,
       Status,
-      QueryString: 'INSERT INTO ... SELECT :inner_key, :outer_key WHERE ...',
-      QueryParameters: keys.map((value, i) => ({ name: i === 0 ? 'inner_key' : 'outer_key', value })),
       Error: 'ERROR: permission denied for relation hash_key',
     });
     const waits = ['Setup: schema and key table', 'Setup: key (once)', 'Setup: cloner user and grants'];
     const execution = machine.run({ setup: 'x' }, {
+      context: { Execution: { Name: 'setup-x-1' } },
       overrides: {
         waitTimeOverrides: Object.fromEntries(waits.map((w) => [`${w}: wait`, 0])),
         taskResourceLocalHandlers: {
-          'Setup: schema and key table': submitted,
+          'Setup: schema and key table': async () => ({ Id: 'batch' }),
           'Setup: schema and key table: status': status('FINISHED'),
-          'Setup: key (once)': submitted,
+          'Setup: draw the key': async (input: any) => ({ bucket: 'drop', key: input.key }),
+          'Setup: key (once)': async () => ({ Id: 'key' }),
           'Setup: key (once): status': status('FAILED'),
         },
       },
     } as never);
-    // THEN the execution fails with the step and Redshift's message, and the drawn keys appear nowhere in it
+    // THEN the execution fails with the step and Redshift's message
     const failure = await execution.result.then(
       () => undefined,
       (e: any) => e,
     );
-    expect(keys).toHaveLength(2);
-    expect(keys[0]).toMatch(/^[0-9a-f]{64}$/);
     // aws-local-stepfunctions: the Fail state's error is the cause's name, its cause the cause's message
     const { name, message } = failure.cause;
     expect([name, message]).toStrictEqual([
       'CloneStatementFailed',
       'Setup: key (once): ERROR: permission denied for relation hash_key',
     ]);
-    for (const key of keys) expect(`${name} ${message}`).not.toContain(key);
   });
 
   describe('the deploy-time setup run (template)', () => {
@@ -253,7 +247,9 @@ describe('the production clone job', () => {
       const handlers = Object.values<any>(json.Resources)
         .filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.'))
         .map((r) => [r.Properties.Handler, r.Properties.Runtime]);
+      // the provider's two handlers, and the function that draws the hash key (HashKeyDrop)
       expect(handlers.sort()).toStrictEqual([
+        ['index.handler', 'nodejs24.x'],
         ['index.isComplete', 'nodejs24.x'],
         ['index.onEvent', 'nodejs24.x'],
       ]);
@@ -332,7 +328,9 @@ describe('the production clone job', () => {
       );
       expect(waiter.Properties.LoggingConfiguration.Level).toBe('ALL');
       // the handlers and the framework's three functions write only into those groups
-      const functions = Object.values<any>(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+      const functions = Object.entries<any>(json.Resources)
+        .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('JobSetupRun'))
+        .map(([, r]) => r);
       expect(functions).toHaveLength(5);
       for (const fn of functions) {
         expect(groups.map(([id]) => id)).toContain(fn.Properties.LoggingConfig.LogGroup.Ref);

@@ -101,9 +101,11 @@ describe('clone SQL', () => {
     ]);
     expect(statements).toContain('GRANT SELECT ON "analytics"."customers", "analytics"."orders" TO "kitchens_cloner"');
     expect(statements).toContain('REVOKE ALL ON ALL TABLES IN SCHEMA "analytics" FROM "kitchens_cloner"');
+    // The key is loaded from the key file through the warehouse's own role (the first of the chain), never a parameter.
     expect(statements).toContain(
-      'INSERT INTO "kitchens_clone"."hash_key" (inner_key, outer_key) SELECT :inner_key, :outer_key WHERE NOT EXISTS (SELECT 1 FROM "kitchens_clone"."hash_key")',
+      `COPY kitchens_key_load FROM 'KITCHENSKEYFILEPLACEHOLDER' IAM_ROLE '${CHAIN.split(',')[0]}' FORMAT AS CSV`,
     );
+    expect(statements.filter((s) => s.includes(':inner_key') || s.includes(':outer_key'))).toStrictEqual([]);
     expect(statements.filter((s) => /GRANT (?!USAGE|SELECT|EXECUTE|ASSUMEROLE)/.test(s))).toStrictEqual([]);
     expect(() => setupStatements(tables, { dialect: 'redshift', sourceSchema: 'analytics', planAt: 'x' })).toThrow(
       'the Redshift clone setup needs the UNLOAD role chain to grant it to the cloner user',
