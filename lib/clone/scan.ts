@@ -48,11 +48,23 @@ function luhn(n: string): string {
   return `(length(${n}) BETWEEN 13 AND ${MAX_CARD_DIGITS} AND (${terms.join(' + ')}) % 10 = 0)`;
 }
 
-/** SQL true when text `v` holds a card number (one of its first candidates passes Luhn). */
-export function cardCondition(v: string): string {
-  return Array.from({ length: CARD_OCCURRENCES }, (_, k) =>
-    luhn(`translate(COALESCE(regexp_substr(${v}, '${CARD_CANDIDATE}', 1, ${k + 1}), ''), ' -', '')`),
-  ).join(' OR ');
+/**
+ * The scanned relation around `inner` (a SELECT of one text column `v`): `v` and its first card candidates
+ * `n1`..`n3`, digits only, computed once per value, and only for values that hold a candidate at all (a cheap match
+ * first; the Luhn sums then read columns instead of re-running the regular expression in every term).
+ */
+export function scanFrom(inner: string): string {
+  const candidates = Array.from(
+    { length: CARD_OCCURRENCES },
+    (_, k) =>
+      `CASE WHEN v ~ '${CARD_CANDIDATE}' THEN translate(COALESCE(regexp_substr(v, '${CARD_CANDIDATE}', 1, ${k + 1}), ''), ' -', '') ELSE '' END AS n${k + 1}`,
+  );
+  return `(SELECT v, ${candidates.join(', ')} FROM (${inner}) AS y) AS x`;
+}
+
+/** SQL true when a row of {@link scanFrom} holds a card number (one of its first candidates passes Luhn). */
+export function cardCondition(): string {
+  return Array.from({ length: CARD_OCCURRENCES }, (_, k) => luhn(`n${k + 1}`)).join(' OR ');
 }
 
 /** The names of the counts, in order: email, phone, card, then the plan's patterns. */
@@ -61,14 +73,14 @@ export function patternNames(extra: readonly TextPattern[]): string[] {
 }
 
 /**
- * The SELECT list counting, over a relation with one text column `v`, the values that match each pattern (named
- * c0, c1, ... in {@link patternNames} order).
+ * The SELECT list counting, over {@link scanFrom}, the values that match each pattern (named c0, c1, ... in
+ * {@link patternNames} order).
  */
 export function countsSelect(extra: readonly TextPattern[]): string {
   const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const regexes = [...BUILT_IN_PATTERNS, ...extra];
   const counts = regexes.map((p) => `count(CASE WHEN v ~ ${quote(p.regex)} THEN 1 END)`);
-  counts.splice(BUILT_IN_PATTERNS.length, 0, `count(CASE WHEN ${cardCondition('v')} THEN 1 END)`);
+  counts.splice(BUILT_IN_PATTERNS.length, 0, `count(CASE WHEN ${cardCondition()} THEN 1 END)`);
   return counts.map((c, i) => `${c} AS c${i}`).join(', ');
 }
 

@@ -12,7 +12,7 @@ import { createHash } from 'crypto';
 import type { Dialect } from './executor';
 import type { CloneFilter, FilterValue, MaskStrategy } from './plan';
 import type { ResolvedReference, TablePlan } from './planner';
-import { countsSelect, patternNames, scannedText, type TextPattern } from './scan';
+import { countsSelect, patternNames, scanFrom, scannedText, type TextPattern } from './scan';
 import { columnTypeSql, REDSHIFT_MAX_HASH_INPUT } from './types';
 
 /** Table in the Kitchen schema recording what each cloned table was built from (makes re-runs no-ops). */
@@ -453,7 +453,12 @@ function scanBlock(tables: readonly TablePlan[], options: SetupOptions): { decla
   const extra = options.textPatterns ?? [];
   const names = patternNames(extra);
   const schema = literal(options.sourceSchema);
-  const [castOpen, castClose] = scannedText('KITCHENSCOLUMN', options.dialect).split('KITCHENSCOLUMN');
+  const marker = 'KITCHENSCOLUMN';
+  const [fromOpen, fromClose] = scanFrom(
+    `SELECT ${scannedText(marker, options.dialect)} AS v FROM KITCHENSTABLE`,
+  ).split(`${marker}`);
+  const [middle, fromEnd] = fromClose.split('KITCHENSTABLE');
+  const quoted = (text: string) => text.replace(/'/g, "''");
   return {
     declare: [
       '  counts RECORD;',
@@ -463,7 +468,7 @@ function scanBlock(tables: readonly TablePlan[], options: SetupOptions): { decla
     ],
     body: [
       `  FOR rec IN SELECT CAST(table_name AS VARCHAR(128)) AS t, CAST(column_name AS VARCHAR(128)) AS c FROM information_schema.columns WHERE table_schema = ${schema} AND (${kept.join(' OR ')}) AND (data_type IN ('character varying', 'character', 'text', 'json', 'jsonb') OR udt_name = 'citext') ORDER BY 1, ordinal_position LOOP`,
-      `    EXECUTE 'SELECT ' || scan || ' FROM (SELECT ${castOpen.replace(/'/g, "''")}' || quote_ident(rec.c) || '${castClose.replace(/'/g, "''")} AS v FROM ' || quote_ident(${schema}) || '.' || quote_ident(rec.t) || ') AS x' INTO counts;`,
+      `    EXECUTE 'SELECT ' || scan || ' FROM ${quoted(fromOpen)}' || quote_ident(rec.c) || '${quoted(middle)}' || quote_ident(${schema}) || '.' || quote_ident(rec.t) || '${quoted(fromEnd)}' INTO counts;`,
       "    found_in := '';",
       ...names.map(
         (n, i) =>
