@@ -15,10 +15,15 @@ export interface TextPattern {
 }
 
 /** The built-in patterns besides card numbers (which also need the Luhn check). */
-export const BUILT_IN_PATTERNS: readonly TextPattern[] = [
-  { name: 'email', regex: '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)*[.][A-Za-z]{2,}' },
+export const BUILT_IN_PATTERNS: readonly (TextPattern & { readonly requires: string })[] = [
+  {
+    name: 'email',
+    requires: 'at_sign > 0',
+    regex: '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)*[.][A-Za-z]{2,}',
+  },
   {
     name: 'phone',
+    requires: 'digits >= 8',
     // International (+44 20 7000 1234, +447700900123) or grouped with a separator (020 7946 0958, (020) 7946-0958);
     // a bare run of digits is not a phone number here (ids, amounts and hashes are).
     regex:
@@ -57,9 +62,12 @@ export function scanFrom(inner: string): string {
   const candidates = Array.from(
     { length: CARD_OCCURRENCES },
     (_, k) =>
-      `CASE WHEN v ~ '${CARD_CANDIDATE}' THEN translate(COALESCE(regexp_substr(v, '${CARD_CANDIDATE}', 1, ${k + 1}), ''), ' -', '') ELSE '' END AS n${k + 1}`,
+      `CASE WHEN digits >= 13 THEN CASE WHEN v ~ '${CARD_CANDIDATE}' THEN translate(COALESCE(regexp_substr(v, '${CARD_CANDIDATE}', 1, ${k + 1}), ''), ' -', '') ELSE '' END ELSE '' END AS n${k + 1}`,
   );
-  return `(SELECT v, ${candidates.join(', ')} FROM (${inner}) AS y) AS x`;
+  // Cheap counts first: a pattern's regular expression runs only on values that can hold it (an "@" for an email,
+  // 8 digits for a phone number, 13 for a card).
+  const counted = `SELECT v, strpos(v, '@') AS at_sign, length(v) - length(translate(v, '0123456789', '')) AS digits FROM (${inner}) AS z`;
+  return `(SELECT v, at_sign, digits, ${candidates.join(', ')} FROM (${counted}) AS y) AS x`;
 }
 
 /** SQL true when a row of {@link scanFrom} holds a card number (one of its first candidates passes Luhn). */
@@ -78,8 +86,12 @@ export function patternNames(extra: readonly TextPattern[]): string[] {
  */
 export function countsSelect(extra: readonly TextPattern[]): string {
   const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
-  const regexes = [...BUILT_IN_PATTERNS, ...extra];
-  const counts = regexes.map((p) => `count(CASE WHEN v ~ ${quote(p.regex)} THEN 1 END)`);
+  const counts = [
+    ...BUILT_IN_PATTERNS.map(
+      (p) => `count(CASE WHEN ${p.requires} THEN CASE WHEN v ~ ${quote(p.regex)} THEN 1 END END)`,
+    ),
+    ...extra.map((p) => `count(CASE WHEN v ~ ${quote(p.regex)} THEN 1 END)`),
+  ];
   counts.splice(BUILT_IN_PATTERNS.length, 0, `count(CASE WHEN ${cardCondition()} THEN 1 END)`);
   return counts.map((c, i) => `${c} AS c${i}`).join(', ');
 }
