@@ -6,8 +6,13 @@
  *     UNLOAD) and seeded into a Kitchen (server-side COPY FROM), and the bytes that crossed the clients' sockets;
  *   - the keyed hash (SHA-256, nested, key from the key table) against the old md5(salt || value), over the same
  *     1,000,000 values in the same run;
+ *   - publish+seed against the masked floor: the same guard (deny by default, scan of kept text), sampling and
+ *     masking expressions materialized with CREATE TABLE AS in the warehouse (no export, no import), alternated three
+ *     times in the same process;
  *   - objects per second for a 5,000-object server-side S3 clone against moto, and the HTTP body bytes the client
  *     sent and received (request/response XML only: no object data passes through the client).
+ * `--only=clone` or `--only=floor` loads the source and runs just one publish+seed or one floor, for comparing whole
+ * processes.
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
@@ -19,7 +24,8 @@ import { PostgresExecutor } from '../lib/clone/executor';
 import { cloneObjects } from '../lib/clone/objects';
 import { parseClonePlan, planTables } from '../lib/clone/planner';
 import { publishSnapshot, seedKitchen } from '../lib/clone/snapshot';
-import { keyedHash, setupStatements } from '../lib/clone/sql';
+import type { TablePlan } from '../lib/clone/planner';
+import { keyedHash, maskedSelect, publishStatements, qualified, setupStatements } from '../lib/clone/sql';
 import { SHOP_CUSTOMERS_MASK, SHOP_ORDERS_MASK } from '../test/lib/clone/fixtures';
 import { startMoto, startPostgres } from '../test/support/services';
 
@@ -32,7 +38,7 @@ function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 }
 
-async function benchPostgres(url: string): Promise<void> {
+async function benchPostgres(url: string, only?: 'clone' | 'floor'): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   process.stdout.write(`PostgreSQL: loading ${CUSTOMERS + ORDERS} source rows... `);
@@ -82,6 +88,25 @@ async function benchPostgres(url: string): Promise<void> {
   const location = { kind: 'directory' as const, path: dir };
   const cloner = new PostgresExecutor(asUser('kitchens_cloner'));
   const seeder = new PostgresExecutor(asUser('kitchens_seeder'));
+  if (only === 'floor') {
+    await admin.query('CREATE SCHEMA k_floor; GRANT ALL ON SCHEMA k_floor TO kitchens_cloner');
+    const t = process.hrtime.bigint();
+    await cloner.transaction(floorStatements(tables, 'k_floor', 'floor'));
+    console.log(`masked CREATE TABLE AS floor: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(2)} s`);
+  }
+  if (only !== undefined) {
+    if (only === 'clone') {
+      const t = process.hrtime.bigint();
+      const p = await publishSnapshot({ executor: cloner, tables, sourceSchema: 'analytics', location, run: 'only' });
+      await seedKitchen({ executor: seeder, targetSchema: 'k_bench', location, pointer: p });
+      console.log(`publish+seed: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(2)} s`);
+    }
+    await cloner.close();
+    await seeder.close();
+    await admin.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const clonerBefore = cloner.traffic;
   const started = process.hrtime.bigint();
   const pointer = await publishSnapshot({
@@ -115,6 +140,36 @@ async function benchPostgres(url: string): Promise<void> {
     `  re-run: ${rerun.filter((r) => r.action === 'unchanged').length}/${rerun.length} tables unchanged in ${rerunSeconds.toFixed(3)} s`,
   );
 
+  // The masked floor against publish+seed, alternated three times in this process (median of each).
+  const clones: number[] = [];
+  const floors: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await admin.query(
+      `DROP SCHEMA IF EXISTS k_floor CASCADE; CREATE SCHEMA k_floor; GRANT ALL ON SCHEMA k_floor TO kitchens_cloner`,
+    );
+    let t = process.hrtime.bigint();
+    await cloner.transaction(floorStatements(tables, 'k_floor', `floor${i}`));
+    floors.push(Number(process.hrtime.bigint() - t) / 1e9);
+    await admin.query(
+      `DROP SCHEMA IF EXISTS k_again CASCADE; CREATE SCHEMA k_again; GRANT ALL ON SCHEMA k_again TO kitchens_seeder`,
+    );
+    t = process.hrtime.bigint();
+    const again = await publishSnapshot({
+      executor: cloner,
+      tables,
+      sourceSchema: 'analytics',
+      location,
+      run: `again${i}`,
+    });
+    await seedKitchen({ executor: seeder, targetSchema: 'k_again', location, pointer: again });
+    clones.push(Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+  console.log(
+    `  publish+seed ${median(clones).toFixed(2)} s against the masked CREATE TABLE AS floor ${median(floors).toFixed(2)} s ` +
+      `(same guard, scan of kept text, sampling and masking; median of 3 alternated): ${(median(clones) / median(floors)).toFixed(2)}x`,
+  );
+
   // The masking cost alone, same values, same run: old md5(salt || value) against the keyed hash.
   const timed = async (sql: string): Promise<number> => {
     const times: number[] = [];
@@ -144,6 +199,26 @@ async function benchPostgres(url: string): Promise<void> {
   await seeder.close();
   await admin.close();
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The masked floor: what the warehouse must do at least to produce the same masked rows, with the same guard (the
+ * deny-by-default check and the scan of kept text), the same sampling (staged parents, the closure) and the same
+ * masking expressions, but materialized in place with CREATE TABLE AS: no export, no import, no bookkeeping.
+ */
+export function floorStatements(tables: readonly TablePlan[], targetSchema: string, run: string): string[] {
+  const statements = publishStatements(
+    tables,
+    'analytics',
+    { kind: 'directory', path: '/unused' },
+    'postgres',
+    run,
+  ).filter((sql) => !sql.startsWith('COPY ('));
+  const ctx = { sourceSchema: 'analytics', tables, run, dialect: 'postgres' as const };
+  return [
+    ...statements,
+    ...tables.map((t) => `CREATE TABLE ${qualified(targetSchema, t.name)} AS ${maskedSelect(t, ctx, 'postgres')}`),
+  ];
 }
 
 async function benchS3(endpoint: string): Promise<void> {
@@ -235,11 +310,22 @@ async function benchS3(endpoint: string): Promise<void> {
   );
 }
 
+/** `--only=clone` or `--only=floor`: load the source, then run just that once (for whole-process comparisons). */
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (onlyArg !== undefined && onlyArg !== 'clone' && onlyArg !== 'floor') {
+  throw new Error(`--only must be clone or floor, got: ${JSON.stringify(onlyArg)}`);
+}
+const only = onlyArg as 'clone' | 'floor' | undefined;
+
 async function main(): Promise<void> {
   const [pg, moto] = await Promise.all([startPostgres(), startMoto()]);
   try {
-    await benchPostgres(pg.url);
-    await benchS3(moto.endpoint);
+    if (only !== undefined) {
+      await benchPostgres(pg.url, only);
+    } else {
+      await benchPostgres(pg.url);
+      await benchS3(moto.endpoint);
+    }
   } finally {
     pg.stop();
     moto.stop();

@@ -10,14 +10,25 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { TablePlan } from '../../lib/clone/planner';
-import { CLONER_USER, fingerprint, keyStatement, publishStatements, setupStatements } from '../../lib/clone/sql';
+import {
+  checkDataApiLimits,
+  CLONER_USER,
+  DATA_API_MAX_BATCH_STATEMENTS,
+  fingerprint,
+  KEY_FILE_PLACEHOLDER,
+  keyStatements,
+  publishStatements,
+  setupStatements,
+} from '../../lib/clone/sql';
+import type { TextPattern } from '../../lib/clone/scan';
 import { JOB_ROLE, type CloneTransfer } from '../../lib/clone/transfer';
 import { ENVIRONMENT_PARAMETERS } from '../../lib/parameters';
-import { acknowledge, nagPartition } from '../core/nag';
+import { acknowledge, nagPartition, resourceFinding } from '../core/nag';
 import { CloneSetupRun } from './clone-setup-run';
+import { HashKeyDrop } from './hash-key-drop';
 
 /** Redshift's BatchExecuteStatement takes at most 40 statements. */
-export const MAX_BATCH_STATEMENTS = 40;
+export const MAX_BATCH_STATEMENTS = DATA_API_MAX_BATCH_STATEMENTS;
 const RUN_PLACEHOLDER = 'KITCHENSRUNPLACEHOLDER';
 /** How long the clone's SQL steps wait between two Data API status polls of a statement. */
 export const CLONE_POLL_INTERVAL = Duration.seconds(10);
@@ -49,6 +60,8 @@ export interface CloneJobProps {
   readonly planAt: string;
   /** Declared non-personal prefixes published with every run. @default - none */
   readonly objects?: readonly PublishedObjects[];
+  /** Personal-data patterns the plan adds to the guard's scan of kept text. @default - none */
+  readonly textPatterns?: readonly TextPattern[];
 }
 
 /** A statement as a States.Format template with the run id as its only argument (`{}`). */
@@ -75,6 +88,8 @@ export class CloneJob extends Construct {
   /** The deploy-time run of the setup, which the deploy waits for. */
   public readonly setupRun: CloneSetupRun;
   public readonly role: iam.Role;
+  /** The function and bucket that draw the hash key and hand it to the warehouse (never to Step Functions). */
+  public readonly keyDrop: HashKeyDrop;
   private readonly transfer: CloneTransfer;
 
   constructor(scope: Construct, id: string, props: CloneJobProps) {
@@ -93,11 +108,12 @@ export class CloneJob extends Construct {
       'redshift',
       RUN_PLACEHOLDER,
     );
-    if (publish.length > MAX_BATCH_STATEMENTS) {
-      throw new Error(
-        `${props.planAt}.tables must list at most ${MAX_BATCH_STATEMENTS - 2} tables (one Redshift transaction of at most ${MAX_BATCH_STATEMENTS} statements), got: ${props.tables.length}`,
-      );
-    }
+    // Checked with the longest run id (80 characters), which the placeholder stands for.
+    checkDataApiLimits(
+      publish.map((sql) => sql.split(RUN_PLACEHOLDER).join('r'.repeat(80))),
+      props.tables,
+      props.planAt,
+    );
     const exportBucket = s3.Bucket.fromBucketName(this, 'ExportBucket', transfer.exportBucket);
     // Encrypts the job's log groups too, like every log group of the environment.
     const vaultKeyArn = ssm.StringParameter.valueForStringParameter(
@@ -148,13 +164,20 @@ export class CloneJob extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     const steps = (props.objects ?? []).map((o, i) => this.objectsStep(i, o, exportBucket));
-    const definition = sfn.Chain.start(start).next(unload.start);
     let tail: sfn.INextable = unload.end;
     for (const step of steps) {
       tail.next(step);
       tail = step;
     }
-    tail.next(pointer);
+    // Everything that writes below the run's prefix runs in one branch: when it fails (a statement, a copy) or the
+    // pointer cannot be written, the run's files are removed before the execution fails with the original error,
+    // so a failed run leaves nothing behind and latest.json stays on the previous run.
+    const publishRun = new sfn.Parallel(this, 'Publish the run', { resultPath: sfn.JsonPath.DISCARD });
+    publishRun.branch(unload.start);
+    const cleanup = this.cleanupSteps(exportBucket);
+    publishRun.addCatch(cleanup, { resultPath: '$.failure' });
+    pointer.addCatch(cleanup, { resultPath: '$.failure' });
+    const definition = sfn.Chain.start(start).next(publishRun).next(pointer);
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       stateMachineName: names.stateMachineName('clone-publish'),
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
@@ -187,35 +210,71 @@ export class CloneJob extends Construct {
       sourceSchema: props.sourceSchema,
       planAt: props.planAt,
       unloadRoleChain: transfer.unloadRoleChain,
+      textPatterns: props.textPatterns,
     });
-    const keyAt = setup.indexOf(keyStatement('redshift'));
+    const keyFileRole = transfer.unloadRoleChain.split(',')[0];
+    const keySql = keyStatements('redshift', keyFileRole);
+    const keyAt = setup.indexOf(keySql[0]);
     const asAdmin = { ClusterIdentifier: cluster, Database: database, SecretArn: adminSecretArn };
-    const draw = () =>
-      sfn.JsonPath.hash(
-        sfn.JsonPath.format('{}{}{}', sfn.JsonPath.uuid(), sfn.JsonPath.uuid(), sfn.JsonPath.uuid()),
-        'SHA-256',
-      );
     const before = this.sqlStep('Setup: schema and key table', clusterArn, {
       action: 'batchExecuteStatement',
       parameters: { ...asAdmin, Sqls: setup.slice(0, keyAt) },
     });
+    // The key: drawn by a function with Secrets Manager's random generator into the key-drop bucket (production,
+    // its own KMS key), loaded with COPY through the warehouse's role, then the file is deleted. The state machine
+    // only ever holds the file's name.
+    this.keyDrop = new HashKeyDrop(this, 'KeyDrop', {
+      warehouseRoleArn: keyFileRole,
+      logEncryptionKey: vaultKey,
+      logRetention: transfer.source.retention.logDays as logs.RetentionDays,
+    });
+    const drawKey = new tasks.LambdaInvoke(this, 'Setup: draw the key', {
+      lambdaFunction: this.keyDrop.function,
+      payload: sfn.TaskInput.fromObject({
+        key: sfn.JsonPath.format('hash-key/{}.csv', sfn.JsonPath.stringAt('$$.Execution.Name')),
+      }),
+      payloadResponseOnly: true,
+      resultSelector: { 'bucket.$': '$.bucket', 'key.$': '$.key' },
+      resultPath: '$.keyFile',
+    });
+    const keyFileUri = sfn.JsonPath.format(
+      's3://{}/{}',
+      sfn.JsonPath.stringAt('$.keyFile.bucket'),
+      sfn.JsonPath.stringAt('$.keyFile.key'),
+    );
     const key = this.sqlStep('Setup: key (once)', clusterArn, {
-      action: 'executeStatement',
+      action: 'batchExecuteStatement',
       parameters: {
         ...asAdmin,
-        Sql: setup[keyAt],
-        Parameters: [
-          { Name: 'inner_key', Value: draw() },
-          { Name: 'outer_key', Value: draw() },
-        ],
+        Sqls: sfn.JsonPath.array(
+          ...keySql.map((sql) => {
+            const parts = sql
+              .replace(/\\/g, '\\\\')
+              .replace(/[{}]/g, (c) => `\\${c}`)
+              .split(KEY_FILE_PLACEHOLDER);
+            return parts.length === 1
+              ? sql
+              : sfn.JsonPath.format(parts.join('{}'), ...parts.slice(1).map(() => keyFileUri));
+          }),
+        ),
       },
+    });
+    const removeKeyFile = new tasks.CallAwsService(this, 'Setup: delete the key file', {
+      service: 's3',
+      action: 'deleteObject',
+      parameters: { Bucket: this.keyDrop.bucket.bucketName, 'Key.$': '$.keyFile.key' },
+      iamResources: [this.keyDrop.bucket.arnForObjects('hash-key/*')],
+      iamAction: 's3:DeleteObject',
+      resultPath: sfn.JsonPath.DISCARD,
     });
     const after = this.sqlStep('Setup: cloner user and grants', clusterArn, {
       action: 'batchExecuteStatement',
-      parameters: { ...asAdmin, Sqls: setup.slice(keyAt + 1) },
+      parameters: { ...asAdmin, Sqls: setup.slice(keyAt + keySql.length) },
     });
-    before.end.next(key.start);
-    key.end.next(after.start);
+    before.end.next(drawKey);
+    drawKey.next(key.start);
+    key.end.next(removeKeyFile);
+    removeKeyFile.next(after.start);
     this.setupStateMachine = new sfn.StateMachine(this, 'Setup', {
       stateMachineName: names.stateMachineName('clone-setup'),
       definitionBody: sfn.DefinitionBody.fromChainable(before.start),
@@ -280,6 +339,16 @@ export class CloneJob extends Construct {
         'Read actions of bucket.grantRead on declared non-personal prefixes only.',
       );
     }
+    acknowledge(
+      this.setupStateMachine,
+      `AwsSolutions-IAM5[${resourceFinding(this, `${this.keyDrop.function.functionArn}:*`)}]`,
+      'Invokes the key function of this job (any version of that one function), nothing else.',
+    );
+    acknowledge(
+      this.setupStateMachine,
+      `AwsSolutions-IAM5[${resourceFinding(this, this.keyDrop.bucket.arnForObjects('hash-key/*'))}]`,
+      'Deletes the key file of its own run below hash-key/ of the key-drop bucket once the warehouse has loaded it.',
+    );
     for (const machine of [this.role, this.setupStateMachine]) {
       acknowledge(
         machine,
@@ -351,6 +420,59 @@ export class CloneJob extends Construct {
         .otherwise(wait),
     );
     return { start: submit, end: done };
+  }
+
+  /**
+   * Removes every file below the failed run's prefix (list, delete each listed file, list again until none is left),
+   * then fails with the error that started the cleanup. An inline Map: the local runner executes it, and a failed
+   * run holds a few files per table plus the copied objects (each file costs about five history events).
+   */
+  private cleanupSteps(exportBucket: s3.IBucket): sfn.IChainable {
+    const transfer = this.transfer;
+    const list = new tasks.CallAwsService(this, 'Cleanup: list the failed run', {
+      service: 's3',
+      action: 'listObjectsV2',
+      parameters: {
+        Bucket: transfer.exportBucket,
+        Prefix: sfn.JsonPath.format(`${transfer.snapshotPrefix}{}/`, sfn.JsonPath.stringAt('$.run')),
+        MaxKeys: 1000,
+      },
+      iamResources: [exportBucket.bucketArn],
+      iamAction: 's3:ListBucket',
+      resultSelector: { 'count.$': '$.KeyCount', 'contents.$': '$' },
+      resultPath: '$.listing',
+    });
+    const remove = new tasks.CallAwsService(this, 'Cleanup: remove a file', {
+      service: 's3',
+      action: 'deleteObject',
+      parameters: { Bucket: transfer.exportBucket, 'Key.$': '$.key' },
+      iamResources: [exportBucket.arnForObjects(`${transfer.snapshotPrefix}*`)],
+      iamAction: 's3:DeleteObject',
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    remove.addRetry({
+      errors: ['S3.SlowDownException', 'S3.S3Exception'],
+      maxAttempts: 6,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    const each = new sfn.Map(this, 'Cleanup: remove the listed files', {
+      itemsPath: '$.listing.contents.Contents',
+      itemSelector: { 'key.$': '$$.Map.Item.Value.Key' },
+      maxConcurrency: 10,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    each.itemProcessor(remove);
+    const failed = new sfn.Fail(this, 'The run failed (its files were removed)', {
+      errorPath: sfn.JsonPath.stringAt('$.failure.Error'),
+      causePath: sfn.JsonPath.stringAt('$.failure.Cause'),
+    });
+    each.next(list);
+    list.next(
+      new sfn.Choice(this, 'Cleanup: files left?')
+        .when(sfn.Condition.numberGreaterThan('$.listing.count', 0), each)
+        .otherwise(failed),
+    );
+    return list;
   }
 
   /** Copies one declared non-personal prefix into the run (server-side CopyObject per object, Distributed Map). */

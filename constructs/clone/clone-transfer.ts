@@ -71,6 +71,7 @@ export class CloneExportStack extends EnvironmentBoundStack {
         schedule: transfer.plan.schedule ?? DEFAULT_SCHEDULE,
         planAt: at,
         objects: transfer.plan.objects.map((o) => ({ role: o.bucket, prefix: o.prefix })),
+        textPatterns: transfer.plan.textPatterns,
       });
       // A failed or timed-out publish or setup alarms (and resolves) on the source environment's alert topic.
       const topicArn = ssm.StringParameter.valueForStringParameter(
@@ -150,8 +151,18 @@ export class CloneImportStack extends EnvironmentBoundStack {
       new iam.PolicyStatement({
         sid: 'PublishFromSourceJob',
         principals: [new iam.ArnPrincipal(transfer.jobRoleArn)],
-        actions: ['s3:PutObject'],
+        // DeleteObject and ListBucket: a failed run's files are removed by the job.
+        actions: ['s3:PutObject', 's3:DeleteObject'],
         resources: [this.exportBucket.arnForObjects(EXPORT_KEYS)],
+      }),
+    );
+    this.exportBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListFromSourceJob',
+        principals: [new iam.ArnPrincipal(transfer.jobRoleArn)],
+        actions: ['s3:ListBucket'],
+        resources: [this.exportBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [EXPORT_KEYS] } },
       }),
     );
     this.copyRole = new iam.Role(this, 'CopyRole', {

@@ -11,3 +11,5 @@ export * from './sql';
 export * from './snapshot';
 export * from './transfer';
 export * from './starter';
+export * from './types';
+export * from './scan';

@@ -112,14 +112,36 @@ export const sampleSchema = z.strictObject({
   limit: positiveInteger.optional(),
 });
 
-export const referenceSchema = z.strictObject({
+const singleReference = z.strictObject({
   /** The column of this table that refers to the parent. */
   column: identifier('column name'),
-  /** The parent table in the plan. */
+  /** The parent table in the plan (this table itself for a self-reference such as refill_of -> rx_id). */
   table: identifier('table name'),
   /** The parent's key column. */
   key: identifier('column name'),
 });
+
+const compositeReference = z
+  .strictObject({
+    /** The columns of this table that refer to the parent, in the order of the parent's key columns. */
+    columns: z.array(identifier('column name')).min(1).max(32),
+    table: identifier('table name'),
+    /** The parent's key columns, paired by position with `columns`. */
+    keys: z.array(identifier('column name')).min(1).max(32),
+  })
+  .refine((r) => r.columns.length === r.keys.length, {
+    error: 'must pair as many columns as keys: { columns: [a, b], table, keys: [x, y] }',
+  });
+
+const REFERENCE_SHAPE =
+  'must be { column, table, key } or, for a composite key, { columns: [...], table, keys: [...] } paired by position';
+
+export const referenceSchema = z.union([singleReference, compositeReference], { error: REFERENCE_SHAPE });
+
+/** A reference of the plan as column lists (a single-column one is a list of one). */
+export function referencePairs(r: CloneReference): { readonly columns: string[]; readonly keys: string[] } {
+  return 'column' in r ? { columns: [r.column], keys: [r.key] } : { columns: [...r.columns], keys: [...r.keys] };
+}
 
 export const cloneTableSchema = z.strictObject({
   name: identifier('table name'),
@@ -129,7 +151,22 @@ export const cloneTableSchema = z.strictObject({
    * Parents this table follows, in addition to the foreign keys declared in the source catalog: only rows whose
    * parent row was sampled are kept, so every foreign key of the Kitchen resolves.
    */
-  references: z.array(referenceSchema, { error: 'must be a list of { column, table, key }' }).optional(),
+  references: z
+    .array(referenceSchema, { error: 'must be a list of { column, table, key } or { columns, table, keys }' })
+    .optional(),
+  /**
+   * Columns kept as they are that a reviewer checked hold no personal data, each with the reason: they are not
+   * scanned at publish (every other kept text column is, and a hit fails the job). @default - none
+   */
+  reviewed: z
+    .record(
+      identifier('column name'),
+      z
+        .string({ error: 'must say why the kept text holds no personal data (at least 10 characters)' })
+        .min(10, { error: 'must say why the kept text holds no personal data (at least 10 characters)' }),
+      { error: 'must be a map of column name to the reason a reviewer accepted' },
+    )
+    .optional(),
   /**
    * The strategy of every column (deny by default: a column of the source without one refuses the plan and fails
    * the production job). `kitchen clone plan --init` writes suggestions for a reviewer to confirm.
@@ -188,6 +225,38 @@ export const clonePlanSchema = z.strictObject({
     })
     .optional(),
   tables: z.array(cloneTableSchema, { error: 'must be a list of tables' }).default([]),
+  /**
+   * Personal-data patterns the scan of kept text adds to email, phone and card numbers: `{ name, regex }`, a POSIX
+   * regular expression without backslashes (both engines' `~`). @default - none
+   */
+  textPatterns: z
+    .array(
+      z.strictObject({
+        name: identifier('pattern name'),
+        regex: z
+          .string({
+            error: 'must be a POSIX regular expression without backslashes, such as "[0-9]{3} [0-9]{3} [0-9]{4}"',
+          })
+          .min(1)
+          .max(1000)
+          .refine((r) => !r.includes('\\') && !r.includes('$$'), {
+            error: 'must not contain a backslash (write [.] for a literal dot) or "$$"',
+          })
+          .refine(
+            (r) => {
+              try {
+                new RegExp(r);
+                return true;
+              } catch {
+                return false;
+              }
+            },
+            { error: 'must be a regular expression that compiles, such as "[0-9]{3} [0-9]{3} [0-9]{4}"' },
+          ),
+      }),
+      { error: 'must be a list of { name, regex }' },
+    )
+    .default([]),
   /** Prefixes a reviewer declared free of personal data: the only files production publishes. @default - none */
   nonPersonal: z.array(nonPersonalSchema, { error: 'must be a list of { bucket, prefix, reason }' }).default([]),
   objects: z

@@ -8,7 +8,16 @@ import { ConfigError } from '../config/errors';
 import { zodProblems } from '../config/zod-problems';
 import type { Catalog, CatalogColumn, CatalogTable } from './catalog';
 import type { ColumnMasking } from './masking';
-import { ClonePlan, clonePlanSchema, MASK_STRATEGIES, CloneFilter, CloneSample, declaredNonPersonal } from './plan';
+import { typeProblem } from './types';
+import {
+  ClonePlan,
+  clonePlanSchema,
+  MASK_STRATEGIES,
+  CloneFilter,
+  CloneSample,
+  declaredNonPersonal,
+  referencePairs,
+} from './plan';
 
 /** Where the plan was declared, for messages: `kitchens.config.yaml: environments.dev.clone`. */
 export interface PlanLocation {
@@ -17,13 +26,19 @@ export interface PlanLocation {
 }
 
 const MASK_CHOICES = MASK_STRATEGIES.join(', ');
+/** The type of a column planned without the catalog (planDeclared): checked by the guard at publish instead. */
+const DECLARED_TYPE = 'declared';
 
 export const DEFAULT_LOCATION: PlanLocation = { file: 'kitchens.config.yaml', at: 'clone' };
 
+/**
+ * A foreign key the clone keeps resolvable: `columns` of the table refer to `keys` of `table`, paired by position.
+ * `table` may be the table itself (a self-reference): then a sampled row brings its ancestors along.
+ */
 export interface ResolvedReference {
-  readonly column: string;
+  readonly columns: readonly string[];
   readonly table: string;
-  readonly key: string;
+  readonly keys: readonly string[];
   /** Declared in the plan, or found as a foreign key in the source catalog. */
   readonly origin: 'plan' | 'catalog';
 }
@@ -34,6 +49,8 @@ export interface TablePlan {
   readonly masking: readonly ColumnMasking[];
   readonly sample: CloneSample;
   readonly references: readonly ResolvedReference[];
+  /** Kept columns a reviewer declared free of personal data (not scanned at publish), with the reason. */
+  readonly reviewed: Readonly<Record<string, string>>;
   readonly estimatedSourceRows: number;
   /** Rows expected in the Kitchen: statistics times fraction, capped by limit and by the parents' share. */
   readonly estimatedRows: number;
@@ -76,6 +93,7 @@ export function filterColumns(filter: CloneFilter): string[] {
 /** Resolves and checks a plan against the source catalog; throws ConfigError listing every problem. */
 export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLocation = DEFAULT_LOCATION): TablePlan[] {
   const problems: string[] = [];
+  const dialect = catalog.dialect ?? 'redshift';
   const at = (i: number, rest = '') => `${location.file}: ${location.at}.tables[${i}]${rest}`;
   const planned = new Map<string, number>();
   plan.tables.forEach((t, i) => {
@@ -121,30 +139,37 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
     const references: ResolvedReference[] = [];
     (t.references ?? []).forEach((r, j) => {
       const parent = catalog.tables.get(r.table);
-      if (!hasColumn(r.column)) {
-        problems.push(
-          `${at(i, `.references[${j}].column`)} must name a column of table ${t.name}, got: ${JSON.stringify(r.column)}; columns are: ${columnsText}`,
-        );
-      }
+      const { columns, keys } = referencePairs(r);
+      const single = 'column' in r;
+      const where = (field: 'column' | 'key', k: number) =>
+        at(i, `.references[${j}].${single ? field : `${field}s[${k}]`}`);
+      columns.forEach((c, k) => {
+        if (!hasColumn(c)) {
+          problems.push(
+            `${where('column', k)} must name a column of table ${t.name}, got: ${JSON.stringify(c)}; columns are: ${columnsText}`,
+          );
+        }
+      });
       if (!planned.has(r.table) || !parent) {
         problems.push(
-          `${at(i, `.references[${j}].table`)} must name another table of the plan, got: ${JSON.stringify(r.table)}; tables in the plan are: ${[...planned.keys()].join(', ')}`,
+          `${at(i, `.references[${j}].table`)} must name a table of the plan (or ${t.name} itself), got: ${JSON.stringify(r.table)}; tables in the plan are: ${[...planned.keys()].join(', ')}`,
         );
-      } else if (!parent.columns.some((c) => c.name === r.key)) {
-        problems.push(
-          `${at(i, `.references[${j}].key`)} must name a column of table ${r.table}, got: ${JSON.stringify(r.key)}; columns are: ${parent.columns.map((c) => c.name).join(', ')}`,
-        );
-      } else if (r.table === t.name) {
-        problems.push(
-          `${at(i, `.references[${j}].table`)} must name a table other than ${t.name} itself, got: ${JSON.stringify(r.table)}`,
-        );
+      } else {
+        keys.forEach((key, k) => {
+          if (!parent.columns.some((c) => c.name === key)) {
+            problems.push(
+              `${where('key', k)} must name a column of table ${r.table}, got: ${JSON.stringify(key)}; columns are: ${parent.columns.map((c) => c.name).join(', ')}`,
+            );
+          }
+        });
       }
-      references.push({ ...r, origin: 'plan' });
+      references.push({ columns, table: r.table, keys, origin: 'plan' });
     });
+    const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, k) => x === b[k]);
     for (const fk of table.foreignKeys) {
-      const alreadyDeclared = references.some((r) => r.column === fk.column && r.table === fk.table);
-      if (planned.has(fk.table) && fk.table !== t.name && !alreadyDeclared) {
-        references.push({ ...fk, origin: 'catalog' });
+      const alreadyDeclared = references.some((r) => r.table === fk.table && same(r.columns, fk.columns));
+      if (planned.has(fk.table) && !alreadyDeclared) {
+        references.push({ columns: [...fk.columns], table: fk.table, keys: [...fk.keys], origin: 'catalog' });
       }
     }
 
@@ -175,6 +200,10 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
     }
     for (const m of masking) {
       const column = table.columns.find((c) => c.name === m.column)!;
+      const typeIssue = column.type === DECLARED_TYPE ? undefined : typeProblem(column.type, m.strategy, dialect);
+      if (typeIssue !== undefined) {
+        problems.push(`${at(i, `.mask.${m.column}`)} (${t.name}.${m.column}) ${typeIssue}`);
+      }
       if (m.strategy === 'redact' && !column.isText) {
         problems.push(
           `${at(i, `.mask.${m.column}`)} must be hash, null or keep for non-text column ${t.name}.${m.column} (${column.type}): redact writes text, got: "redact"`,
@@ -192,11 +221,20 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
         );
       }
       for (const r of references) {
-        if (r.column === m.column) {
+        const k = r.columns.indexOf(m.column);
+        if (k >= 0) {
           problems.push(
-            `${at(i, `.mask.${m.column}`)} must be "keep": ${m.column} refers to ${r.table}.${r.key} and children are sampled by their parent's keys; got: ${JSON.stringify(m.strategy)}`,
+            `${at(i, `.mask.${m.column}`)} must be "keep": ${m.column} refers to ${r.table}.${r.keys[k]} and children are sampled by their parent's keys; got: ${JSON.stringify(m.strategy)}`,
           );
         }
+      }
+    }
+    const reviewed = t.reviewed ?? {};
+    for (const column of Object.keys(reviewed)) {
+      if (declaredMask[column] !== 'keep') {
+        problems.push(
+          `${at(i, `.reviewed.${column}`)} must name a column of table ${t.name} kept as it is (only kept text is scanned), got: ${JSON.stringify(column)} (${declaredMask[column] ?? 'no strategy'})`,
+        );
       }
     }
     resolved.push({
@@ -205,6 +243,7 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
       masking,
       sample,
       references,
+      reviewed,
       estimatedSourceRows: table.estimatedRows,
       estimatedRows: 0,
     });
@@ -214,13 +253,15 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
   for (const child of resolved) {
     for (const r of child.references) {
       const parent = resolved.find((p) => p.name === r.table);
-      const m = parent?.masking.find((x) => x.column === r.key);
-      if (parent && m && m.strategy !== 'keep') {
-        const i = plan.tables.findIndex((t) => t.name === parent.name);
-        problems.push(
-          `${at(i, `.mask.${r.key}`)} must be "keep": ${parent.name}.${r.key} is the key ${child.name}.${r.column} refers to and children are sampled by their parent's keys; got: ${JSON.stringify(m.strategy)}`,
-        );
-      }
+      r.keys.forEach((key, k) => {
+        const m = parent?.masking.find((x) => x.column === key);
+        if (parent && m && m.strategy !== 'keep') {
+          const i = plan.tables.findIndex((t) => t.name === parent.name);
+          problems.push(
+            `${at(i, `.mask.${key}`)} must be "keep": ${parent.name}.${key} is the key ${child.name}.${r.columns[k]} refers to and children are sampled by their parent's keys; got: ${JSON.stringify(m.strategy)}`,
+          );
+        }
+      });
     }
   }
 
@@ -230,7 +271,7 @@ export function planTables(plan: ClonePlan, catalog: Catalog, location: PlanLoca
     ),
   );
   if (problems.length > 0) {
-    throw new ConfigError(problems);
+    throw new ConfigError([...new Set(problems)]);
   }
   return estimate(ordered);
 }
@@ -252,7 +293,8 @@ function orderParentsFirst(tables: readonly TablePlan[], onCycle: (cycle: string
     visiting.push(t.name);
     for (const r of t.references) {
       const parent = byName.get(r.table);
-      if (parent) visit(parent);
+      // A self-reference orders nothing: the table's own ancestors come in with it (sql.ts, the closure).
+      if (parent && parent.name !== t.name) visit(parent);
     }
     visiting.pop();
     if (!done.has(t.name)) {
@@ -269,7 +311,7 @@ function estimate(ordered: readonly TablePlan[]): TablePlan[] {
   return ordered.map((t) => {
     // A `where` filter has unknown selectivity: the estimate assumes it keeps every row.
     let ratio = t.sample.fraction ?? 1;
-    for (const r of t.references) ratio *= share.get(r.table) ?? 1;
+    for (const r of t.references) if (r.table !== t.name) ratio *= share.get(r.table) ?? 1;
     let rows = Math.round(t.estimatedSourceRows * ratio);
     if (t.sample.limit !== undefined) rows = Math.min(rows, t.sample.limit);
     share.set(t.name, t.estimatedSourceRows > 0 ? rows / t.estimatedSourceRows : ratio);
@@ -283,7 +325,15 @@ export function describeSample(t: TablePlan): string {
   if (t.sample.fraction !== undefined) parts.push(`${t.sample.fraction * 100}% by hash of ${t.sample.key}`);
   if (t.sample.where !== undefined) parts.push(`where ${describeFilter(t.sample.where)}`);
   if (t.sample.limit !== undefined) parts.push(`at most ${t.sample.limit} rows`);
-  for (const r of t.references) parts.push(`${r.column} in sampled ${r.table}.${r.key}`);
+  for (const r of t.references) {
+    const columns = r.columns.length === 1 ? r.columns[0] : `(${r.columns.join(', ')})`;
+    const keys = r.keys.length === 1 ? r.keys[0] : `(${r.keys.join(', ')})`;
+    parts.push(
+      r.table === t.name
+        ? `with the rows ${columns} refers to (ancestors by ${keys})`
+        : `${columns} in sampled ${r.table}.${keys}`,
+    );
+  }
   return parts.length > 0 ? parts.join('; ') : 'all rows';
 }
 
@@ -310,7 +360,7 @@ export function planDeclared(plan: ClonePlan, location: PlanLocation = DEFAULT_L
     if (tables.has(t.name)) continue;
     tables.set(t.name, {
       name: t.name,
-      columns: Object.keys(t.mask ?? {}).map((name) => ({ name, type: 'declared', isText: true })),
+      columns: Object.keys(t.mask ?? {}).map((name) => ({ name, type: DECLARED_TYPE, isText: true })),
       foreignKeys: [],
       estimatedRows: 0,
     });

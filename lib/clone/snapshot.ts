@@ -85,7 +85,14 @@ export async function publishSnapshot(options: PublishOptions): Promise<Snapshot
   fs.mkdirSync(dir, { recursive: true });
   // The server process writes the files (it runs as another OS user).
   fs.chmodSync(dir, 0o777);
-  await options.executor.transaction(statements);
+  try {
+    await options.executor.transaction(statements);
+  } catch (e) {
+    // A failed run leaves nothing behind: the files its statements wrote before the failure go with it (a COPY TO a
+    // server file, like an UNLOAD, is not undone by the rollback), and the pointer stays on the previous run.
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const pointer: SnapshotPointer = {
     run,
     publishedAt: now.toISOString(),

@@ -36,20 +36,23 @@ export function starterPlan(catalog: Catalog, options: StarterOptions): string {
   for (const name of wanted) {
     const table = catalog.tables.get(name)!;
     lines.push(`    - name: ${name}`);
-    const references = table.foreignKeys.filter((fk) => wanted.includes(fk.table) && fk.table !== name);
+    // Every foreign key to a table of the plan, self-references included (a sampled row brings its ancestors).
+    const references = table.foreignKeys.filter((fk) => wanted.includes(fk.table));
     if (references.length > 0) {
       lines.push('      references:');
       for (const fk of references) {
-        lines.push(`        - { column: ${fk.column}, table: ${fk.table}, key: ${fk.key} }`);
+        lines.push(
+          fk.columns.length === 1
+            ? `        - { column: ${fk.columns[0]}, table: ${fk.table}, key: ${fk.keys[0]} }`
+            : `        - { columns: [${fk.columns.join(', ')}], table: ${fk.table}, keys: [${fk.keys.join(', ')}] }`,
+        );
       }
     }
     const keys = new Set([
-      ...references.map((r) => r.column),
-      ...(catalog.tables.size > 0
-        ? [...catalog.tables.values()].flatMap((t) =>
-            t.foreignKeys.filter((fk) => fk.table === name).map((fk) => fk.key),
-          )
-        : []),
+      ...references.flatMap((r) => r.columns),
+      ...[...catalog.tables.values()].flatMap((t) =>
+        t.foreignKeys.filter((fk) => fk.table === name && wanted.includes(t.name)).flatMap((fk) => fk.keys),
+      ),
     ]);
     lines.push('      mask:');
     const width = Math.max(...table.columns.map((c) => c.name.length));

@@ -6,7 +6,7 @@ import { newestNodeRuntime } from '../../../constructs/core/runtime';
 import { buildApp } from '../../../lib/app';
 import { parseClonePlan, planDeclared } from '../../../lib/clone/planner';
 import { parsePointer } from '../../../lib/clone/snapshot';
-import { fingerprint, publishStatements, setupStatements } from '../../../lib/clone/sql';
+import { fingerprint, KEY_FILE_PLACEHOLDER, publishStatements, setupStatements } from '../../../lib/clone/sql';
 import { cloneTransfer } from '../../../lib/clone/transfer';
 import { resolveDefinition } from '../../../lib/local/definition';
 import { exampleConfig } from '../../support/app';
@@ -73,6 +73,10 @@ describe('the production clone job', () => {
     });
     const submitted: any[] = [];
     const pointers: any[] = [];
+    const listed: any[] = [];
+    const removed: string[] = [];
+    // What the failed run wrote before failing: two pages, then nothing left.
+    let files = Array.from({ length: 1003 }, (_, i) => `snapshots/production/RUN/tables/customers/000${i}.parquet`);
     const execution = machine.run({}, {
       overrides: {
         waitTimeOverrides: { 'Publish tables: wait': 0 },
@@ -90,10 +94,23 @@ describe('the production clone job', () => {
             pointers.push(input);
             return {};
           },
+          'Cleanup: list the failed run': async (input: any) => {
+            listed.push(input);
+            const page = files.slice(0, input.MaxKeys).map((k) => k.replace('RUN', input.Prefix.split('/')[2]));
+            return {
+              KeyCount: page.length,
+              ...(page.length > 0 ? { Contents: page.map((Key) => ({ Key, Size: 1 })) } : {}),
+            };
+          },
+          'Cleanup: remove a file': async (input: any) => {
+            removed.push(input.Key);
+            files = files.filter((k) => k.replace('RUN', input.Key.split('/')[2]) !== input.Key);
+            return {};
+          },
         },
       },
     } as never);
-    return { execution, submitted, pointers };
+    return { execution, submitted, pointers, listed, removed };
   }
 
   it('should send exactly the publish statements, as the cloner user, then point latest at the run', async () => {
@@ -130,22 +147,44 @@ describe('the production clone job', () => {
     expect(pointers).toHaveLength(0);
   });
 
-  it('should run the setup as the administrator with the key drawn inside the state machine', () => {
+  it('should remove every file of a failed run, page by page, before failing with the original error', async () => {
+    const { execution, submitted, listed, removed } = await runJob('FAILED');
+    await expect(execution.result).rejects.toThrow(
+      'Publish tables: ERROR: clone plan refused: columns without a declared strategy in x: customers.phonenumber',
+    );
+    const run = submitted[0].Sqls.join('\n').match(/snapshots\/production\/([0-9a-f-]{36})\//)[1];
+    expect(listed.map((l) => `${l.Bucket} ${l.Prefix} ${l.MaxKeys}`)).toStrictEqual(
+      Array(3).fill(`acme-dev-export-222222222222 snapshots/production/${run}/ 1000`),
+    );
+    expect(removed).toHaveLength(1003);
+    expect(new Set(removed).size).toBe(1003);
+    expect(removed.every((k) => k.startsWith(`snapshots/production/${run}/tables/customers/`))).toBe(true);
+  });
+
+  it('should not clean up after a run that succeeded', async () => {
+    const { execution, listed, removed } = await runJob('FINISHED');
+    await execution.result;
+    expect([listed.length, removed.length]).toStrictEqual([0, 0]);
+  });
+
+  it('should run the setup as the administrator, the key drawn by the key function and loaded by COPY', () => {
     const definition = JSON.stringify(resolveDefinition(job.setupStateMachine));
     for (const sql of setupStatements(tables, {
       dialect: 'redshift',
       sourceSchema: 'analytics',
       planAt: PLAN_AT,
       unloadRoleChain: transfer.unloadRoleChain,
-    })) {
+    }).filter((sql) => !sql.includes(KEY_FILE_PLACEHOLDER))) {
       expect(definition).toContain(JSON.stringify(sql).slice(1, -1));
     }
     expect(definition).toContain(
-      "States.Hash(States.Format('{}{}{}', States.UUID(), States.UUID(), States.UUID()), 'SHA-256')",
+      "States.Format('COPY kitchens_key_load FROM \\\\'{}\\\\' IAM_ROLE \\\\'arn:aws:iam::111111111111:role/acme-production-warehouse\\\\' FORMAT AS CSV', States.Format('s3://{}/{}', $.keyFile.bucket, $.keyFile.key))",
     );
+    // Nothing in the state machine draws or carries a key: no UUIDs, no hashes, no statement parameters.
+    expect(definition).not.toMatch(/States\.(UUID|Hash)|"Parameters":\[/);
   });
 
-  it('fails the setup with Redshift message only, never the statement parameters (the key), when the key step fails', async () => {
+  it('fails the setup with Redshift message only when the key step fails', async () => {
     // GIVEN the setup executed locally, its key step failing in the warehouse
     const { StateMachine } = await import('aws-local-stepfunctions');
     // (asl-validator's schema refuses the dollar-quoted procedure bodies of the setup; the engine runs them as text)
@@ -155,44 +194,36 @@ describe('the production clone job', () => {
         validationOptions: { noValidate: true },
       } as never,
     );
-    const keys: string[] = [];
-    const submitted = async (input: any) => {
-      for (const p of input.Parameters ?? []) keys.push(p.Value);
-      return { Id: input.Sql ? 'key' : 'batch' };
-    };
     const status = (Status: string) => async (input: any) => ({
       Id: input.Id,
       Status,
-      QueryString: 'INSERT INTO ... SELECT :inner_key, :outer_key WHERE ...',
-      QueryParameters: keys.map((value, i) => ({ name: i === 0 ? 'inner_key' : 'outer_key', value })),
       Error: 'ERROR: permission denied for relation hash_key',
     });
     const waits = ['Setup: schema and key table', 'Setup: key (once)', 'Setup: cloner user and grants'];
     const execution = machine.run({ setup: 'x' }, {
+      context: { Execution: { Name: 'setup-x-1' } },
       overrides: {
         waitTimeOverrides: Object.fromEntries(waits.map((w) => [`${w}: wait`, 0])),
         taskResourceLocalHandlers: {
-          'Setup: schema and key table': submitted,
+          'Setup: schema and key table': async () => ({ Id: 'batch' }),
           'Setup: schema and key table: status': status('FINISHED'),
-          'Setup: key (once)': submitted,
+          'Setup: draw the key': async (input: any) => ({ bucket: 'drop', key: input.key }),
+          'Setup: key (once)': async () => ({ Id: 'key' }),
           'Setup: key (once): status': status('FAILED'),
         },
       },
     } as never);
-    // THEN the execution fails with the step and Redshift's message, and the drawn keys appear nowhere in it
+    // THEN the execution fails with the step and Redshift's message
     const failure = await execution.result.then(
       () => undefined,
       (e: any) => e,
     );
-    expect(keys).toHaveLength(2);
-    expect(keys[0]).toMatch(/^[0-9a-f]{64}$/);
     // aws-local-stepfunctions: the Fail state's error is the cause's name, its cause the cause's message
     const { name, message } = failure.cause;
     expect([name, message]).toStrictEqual([
       'CloneStatementFailed',
       'Setup: key (once): ERROR: permission denied for relation hash_key',
     ]);
-    for (const key of keys) expect(`${name} ${message}`).not.toContain(key);
   });
 
   describe('the deploy-time setup run (template)', () => {
@@ -217,7 +248,9 @@ describe('the production clone job', () => {
       const handlers = Object.values<any>(json.Resources)
         .filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.'))
         .map((r) => [r.Properties.Handler, r.Properties.Runtime]);
+      // the provider's two handlers, and the function that draws the hash key (HashKeyDrop)
       expect(handlers.sort()).toStrictEqual([
+        ['index.handler', newestNodeRuntime().name],
         ['index.isComplete', newestNodeRuntime().name],
         ['index.onEvent', newestNodeRuntime().name],
       ]);
@@ -296,12 +329,50 @@ describe('the production clone job', () => {
       );
       expect(waiter.Properties.LoggingConfiguration.Level).toBe('ALL');
       // the handlers and the framework's three functions write only into those groups
-      const functions = Object.values<any>(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+      const functions = Object.entries<any>(json.Resources)
+        .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('JobSetupRun'))
+        .map(([, r]) => r);
       expect(functions).toHaveLength(5);
       for (const fn of functions) {
         expect(groups.map(([id]) => id)).toContain(fn.Properties.LoggingConfig.LogGroup.Ref);
       }
     });
+  });
+
+  it('should refuse a statement over the Data API limit of 100 KB, naming the table', () => {
+    const wide = parseClonePlan({
+      tables: [
+        {
+          name: 'orders',
+          sample: {
+            where: {
+              column: 'status',
+              op: 'in',
+              values: Array.from({ length: 1000 }, (_, i) => `${'s'.repeat(120)}${i}`),
+            },
+          },
+          mask: { order_id: 'keep', status: 'keep' },
+        },
+      ],
+    });
+    expect(
+      () =>
+        new CloneJob(
+          new Stack(new App(), 'Wide', { env: { account: production.account, region: production.region } }),
+          'Job',
+          {
+            transfer,
+            tables: planDeclared(wide),
+            sourceSchema: 'analytics',
+            schedule: 'cron(0 3 * * ? *)',
+            planAt: PLAN_AT,
+          },
+        ),
+    ).toThrow(
+      new RegExp(
+        `^${PLAN_AT}: statement 2 of the publication \\(table orders\\) is 1[0-9]{5} bytes; the Redshift Data API takes at most 102400 bytes per statement: shorten its filter's value lists$`,
+      ),
+    );
   });
 
   it('should refuse a plan too large for one Redshift transaction', () => {
@@ -322,7 +393,7 @@ describe('the production clone job', () => {
           },
         ),
     ).toThrow(
-      `${PLAN_AT}.tables must list at most 38 tables (one Redshift transaction of at most 40 statements), got: 39`,
+      `${PLAN_AT}.tables make a publication of 41 statements; one Redshift transaction (BatchExecuteStatement) takes at most 40: one UNLOAD per table (39), one staging per table others refer to (0), the guard, the closure and the column list`,
     );
   });
 });

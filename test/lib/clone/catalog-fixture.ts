@@ -29,13 +29,13 @@ const tables: CatalogTable[] = [
       col('customer_email', 'varchar(200)'),
       col('amount', 'numeric(12,2)'),
     ],
-    foreignKeys: [{ column: 'customer_id', table: 'customers', key: 'customer_id' }],
+    foreignKeys: [{ columns: ['customer_id'], table: 'customers', keys: ['customer_id'] }],
     estimatedRows: 10000,
   },
   {
     name: 'order_items',
     columns: [col('item_id', 'integer'), col('order_id', 'integer'), col('sku', 'varchar(20)')],
-    foreignKeys: [{ column: 'order_id', table: 'orders', key: 'order_id' }],
+    foreignKeys: [{ columns: ['order_id'], table: 'orders', keys: ['order_id'] }],
     estimatedRows: 30000,
   },
 ];

@@ -259,7 +259,7 @@ describe('kitchen clone', () => {
     );
     expect({ code, stdout }).toStrictEqual({ code: 0, stdout: expect.stringContaining('review every strategy') });
     const text = fs.readFileSync(file, 'utf8');
-    expect(text).toContain('        email:       hash   # varchar(200); looks like personal data');
+    expect(text).toContain('        email:       hash   # varchar(200); looks like an email address');
     expect(text).toContain('        - { column: customer_id, table: customers, key: customer_id }');
     const plan = parseClonePlan(YAML.parse(text).clone);
     const reader = new PostgresExecutor(url);

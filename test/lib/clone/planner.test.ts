@@ -37,7 +37,7 @@ describe('clone plan', () => {
     it('should order parents before children, following catalog foreign keys', () => {
       expect(tables.map((t) => t.name)).toStrictEqual(['customers', 'orders', 'order_items']);
       expect(tables[1].references).toStrictEqual([
-        { column: 'customer_id', table: 'customers', key: 'customer_id', origin: 'catalog' },
+        { columns: ['customer_id'], table: 'customers', keys: ['customer_id'], origin: 'catalog' },
       ]);
     });
 
@@ -223,7 +223,7 @@ describe('clone plan', () => {
       'kitchens.config.yaml: environments.dev.clone.tables[1].mask.emial must name a column of table customers, got: "emial"; columns are: customer_id, email, full_name, country, birth_date, vip',
       'kitchens.config.yaml: environments.dev.clone.tables[1].sample.key must name a column of table customers, got: "id"; columns are: customer_id, email, full_name, country, birth_date, vip',
       'kitchens.config.yaml: environments.dev.clone.tables[2].references[0].column must name a column of table orders, got: "cust"; columns are: order_id, customer_id, customer_email, amount',
-      'kitchens.config.yaml: environments.dev.clone.tables[2].references[0].table must name another table of the plan, got: "clients"; tables in the plan are: ordrs, customers, orders',
+      'kitchens.config.yaml: environments.dev.clone.tables[2].references[0].table must name a table of the plan (or orders itself), got: "clients"; tables in the plan are: ordrs, customers, orders',
     ]);
   });
 
@@ -280,7 +280,7 @@ describe('clone plan', () => {
     ).toStrictEqual([
       'kitchens.config.yaml: environments.dev.clone.tables[0].sample.fraction must be a number from 0 to 1 (exclusive of 0), such as 0.1, got: 1.5',
       'kitchens.config.yaml: environments.dev.clone.tables[1].mask.amount must be one of keep, hash, redact, null, got: "scramble"',
-      'kitchens.config.yaml: environments.dev.clone.personal is not a known setting; allowed here: from, schema, schedule, tables, nonPersonal, objects, concurrency, secrets',
+      'kitchens.config.yaml: environments.dev.clone.personal is not a known setting; allowed here: from, schema, schedule, tables, textPatterns, nonPersonal, objects, concurrency, secrets',
     ]);
     const noKey = parseClonePlan(
       { tables: [{ name: 'orders', sample: { fraction: 0.5 }, mask: ORDERS_MASK }] },

@@ -60,23 +60,29 @@ describe('clone SQL', () => {
       'sha2(kitchens_key.outer_key || sha2(kitchens_key.inner_key || CAST(r."email" AS VARCHAR(65535)), 256), 256)',
     );
     expect(keyedHash('r."email"', 'postgres')).toBe(
-      "encode(sha256(convert_to(kitchens_key.outer_key || encode(sha256(convert_to(kitchens_key.inner_key || CAST(r.\"email\" AS VARCHAR(65535)), 'UTF8')), 'hex'), 'UTF8')), 'hex')",
+      "encode(sha256(convert_to(kitchens_key.outer_key || encode(sha256(convert_to(kitchens_key.inner_key || CAST(r.\"email\" AS text), 'UTF8')), 'hex'), 'UTF8')), 'hex')",
     );
   });
 
   it('should publish on Redshift with the guard first, then UNLOAD through the role chain', () => {
     const statements = publishStatements(tables, 'analytics', S3, 'redshift', 'exec-1');
     expect(statements[0]).toBe('CALL "kitchens_clone"."check_plan"()');
-    expect(statements[1]).toMatch(
-      /^UNLOAD \('SELECT r\."customer_id" AS "customer_id", sha2\(kitchens_key\.outer_key .* CROSS JOIN \(SELECT inner_key, outer_key FROM "kitchens_clone"\."hash_key"\) AS kitchens_key'\) TO 's3:\/\/acme-dev-export-222222222222\/snapshots\/production\/exec-1\/tables\/customers\/' IAM_ROLE '[^']+' FORMAT AS PARQUET CLEANPATH$/,
+    // customers is a parent (orders follows it by the catalog's foreign key): its sample is staged in the session.
+    expect(statements[1]).toMatch(/^CREATE TEMPORARY TABLE "kitchens_sample_0_exec-1" AS SELECT s\."customer_id", /);
+    expect(statements[1]).toContain(`WHERE (s."country" <> 'O''Hare')`);
+    expect(statements[2]).toMatch(
+      /^UNLOAD \('SELECT r\."customer_id" AS "customer_id", sha2\(kitchens_key\.outer_key .* FROM "kitchens_sample_0_exec-1" AS r CROSS JOIN \(SELECT inner_key, outer_key FROM "kitchens_clone"\."hash_key"\) AS kitchens_key'\) TO 's3:\/\/acme-dev-export-222222222222\/snapshots\/production\/exec-1\/tables\/customers\/' IAM_ROLE '[^']+' FORMAT AS PARQUET CLEANPATH$/,
     );
-    expect(statements[1]).toContain(`WHERE (s0."country" <> ''O''''Hare'')`);
-    expect(statements[1]).toContain(`IAM_ROLE '${CHAIN}'`);
-    expect(statements[1]).toContain(`CASE WHEN 1 = 0 THEN r."birth_date" END AS "birth_date"`);
-    expect(statements[3]).toMatch(
+    expect(statements[2]).toContain(`IAM_ROLE '${CHAIN}'`);
+    expect(statements[2]).toContain(`CASE WHEN 1 = 0 THEN r."birth_date" END AS "birth_date"`);
+    expect(statements[3]).toContain(
+      `WHERE (s."customer_id" IS NULL OR EXISTS (SELECT 1 FROM "kitchens_sample_0_exec-1" AS p WHERE p."customer_id" = s."customer_id"))`,
+    );
+    expect(statements[4]).toMatch(
       /^UNLOAD \('SELECT CAST\(table_name AS VARCHAR\(128\)\) AS table_name, .*'\) TO 's3:\/\/acme-dev-export-222222222222\/snapshots\/production\/exec-1\/columns\/' IAM_ROLE '[^']+' FORMAT AS CSV PARALLEL OFF CLEANPATH$/,
     );
-    expect(statements).toHaveLength(4);
+    // No self-reference: nothing can add ancestors, so no closure runs.
+    expect(statements).toHaveLength(5);
     expect(() => publishStatements(tables, 'analytics', S3, 'redshift', "x' --")).toThrow(
       'snapshot run id must be 1 to 80 letters, digits, "-" or "_", got: "x\' --"',
     );
@@ -95,9 +101,11 @@ describe('clone SQL', () => {
     ]);
     expect(statements).toContain('GRANT SELECT ON "analytics"."customers", "analytics"."orders" TO "kitchens_cloner"');
     expect(statements).toContain('REVOKE ALL ON ALL TABLES IN SCHEMA "analytics" FROM "kitchens_cloner"');
+    // The key is loaded from the key file through the warehouse's own role (the first of the chain), never a parameter.
     expect(statements).toContain(
-      'INSERT INTO "kitchens_clone"."hash_key" (inner_key, outer_key) SELECT :inner_key, :outer_key WHERE NOT EXISTS (SELECT 1 FROM "kitchens_clone"."hash_key")',
+      `COPY kitchens_key_load FROM 'KITCHENSKEYFILEPLACEHOLDER' IAM_ROLE '${CHAIN.split(',')[0]}' FORMAT AS CSV`,
     );
+    expect(statements.filter((s) => s.includes(':inner_key') || s.includes(':outer_key'))).toStrictEqual([]);
     expect(statements.filter((s) => /GRANT (?!USAGE|SELECT|EXECUTE|ASSUMEROLE)/.test(s))).toStrictEqual([]);
     expect(() => setupStatements(tables, { dialect: 'redshift', sourceSchema: 'analytics', planAt: 'x' })).toThrow(
       'the Redshift clone setup needs the UNLOAD role chain to grant it to the cloner user',

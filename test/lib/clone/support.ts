@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { Client } from 'pg';
 import { PostgresExecutor, SqlExecutor } from '../../../lib/clone/executor';
 import type { TablePlan } from '../../../lib/clone/planner';
-import { setupStatements } from '../../../lib/clone/sql';
+import { setupStatements, type SetupOptions } from '../../../lib/clone/sql';
 
 export const PLAN_AT = 'kitchens.config.yaml: environments.dev.clone';
 
@@ -34,9 +34,10 @@ export async function setupProduction(
   admin: Client,
   tables: readonly TablePlan[],
   sourceSchema = 'analytics',
+  options: Pick<SetupOptions, 'textPatterns'> = {},
 ): Promise<void> {
   await withRoleLock(admin, async () => {
-    for (const sql of setupStatements(tables, { dialect: 'postgres', sourceSchema, planAt: PLAN_AT })) {
+    for (const sql of setupStatements(tables, { dialect: 'postgres', sourceSchema, planAt: PLAN_AT, ...options })) {
       await admin.query(sql);
     }
   });
