@@ -335,6 +335,9 @@ export class Pipeline extends Construct {
           { Name: 'started_at', 'Value.$': PATHS.startedAt },
           { Name: 'finished_at', 'Value.$': '$$.State.EnteredTime' },
           { Name: 'execution', 'Value.$': '$$.Execution.Id' },
+          ...(failed
+            ? [{ Name: 'cause', 'Value.$': "States.Format('{}: {}', $.failure.Error, $.failure.Cause)" }]
+            : []),
         ],
         name: `${this.definition.id}: ${label}`,
         what: 'the run record',

@@ -15,6 +15,8 @@ import { runOutcome } from '../pipeline/outcome';
 import { evaluateTemplate, takeJsonataTask } from './jsonata';
 import { LocalMetricCall, putMetricData } from './metrics';
 
+export { describeContainerEvent } from './messages';
+
 // aws-local-stepfunctions declares Node 22; on Node 20 it only lacks Promise.withResolvers.
 const promiseWithResolvers = Promise as unknown as { withResolvers?: () => unknown };
 if (!promiseWithResolvers.withResolvers) {
@@ -64,8 +66,19 @@ export type LocalEvent =
       readonly type: 'container';
       readonly state: string;
       readonly app: string;
+      /** False when the container never started (no command, or the process could not be spawned). */
+      readonly started: boolean;
       readonly exitCode: number | null;
       readonly output: string;
+      /** Why a container that never started did not (ECS's stopped reason, as the stand-in gives it). */
+      readonly reason?: string;
+    }
+  | {
+      readonly type: 'execution';
+      /** The child state machine's name (the last part of its ARN). */
+      readonly stateMachine: string;
+      /** The execution's name, as the starting Task state gave it. */
+      readonly name: string;
     };
 
 export interface LocalRunOptions {
@@ -100,11 +113,15 @@ export interface LocalRunOptions {
   readonly input?: unknown;
   /**
    * Errors Task states raise before doing their work, to rehearse failures: `{ Curate: { error:
-   * 'RedshiftData.ThrottlingException', times: 2 } }` fails the first two attempts of state "Curate".
+   * 'RedshiftData.ThrottlingException', times: 2 } }` fails the first two attempts of state "Curate". With `after:
+   * true` the error is raised after the work is done (a call that succeeded but whose answer was lost).
    * @default - none
    */
   readonly injectErrors?: Readonly<
-    Record<string, { readonly error: string; readonly message?: string; readonly times: number }>
+    Record<
+      string,
+      { readonly error: string; readonly message?: string; readonly times: number; readonly after?: boolean }
+    >
   >;
 }
 
@@ -301,12 +318,9 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       );
       const taskArn = `arn:aws:ecs:local:000000000000:task/${randomUUID()}`;
       if (!command || command.length === 0) {
-        return {
-          TaskArn: taskArn,
-          LastStatus: 'STOPPED',
-          Containers: [{ Name: app }],
-          StoppedReason: `CannotStartContainerError: no local command for app "${app}"`,
-        };
+        const reason = `CannotStartContainerError: no local command for app "${app}"`;
+        emit({ type: 'container', state, app, started: false, exitCode: null, output: '', reason });
+        return { TaskArn: taskArn, LastStatus: 'STOPPED', Containers: [{ Name: app }], StoppedReason: reason };
       }
       const env: Record<string, string> = {
         ...(process.env as Record<string, string>),
@@ -330,15 +344,12 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         child.on('error', (e) => resolve({ exitCode: null, output, spawnError: e.message }));
         child.on('close', (code) => resolve({ exitCode: code, output }));
       });
-      emit({ type: 'container', state, app, exitCode, output });
       if (spawnError !== undefined) {
-        return {
-          TaskArn: taskArn,
-          LastStatus: 'STOPPED',
-          Containers: [{ Name: app }],
-          StoppedReason: `CannotStartContainerError: ${spawnError}`,
-        };
+        const reason = `CannotStartContainerError: ${spawnError}`;
+        emit({ type: 'container', state, app, started: false, exitCode: null, output, reason });
+        return { TaskArn: taskArn, LastStatus: 'STOPPED', Containers: [{ Name: app }], StoppedReason: reason };
       }
+      emit({ type: 'container', state, app, started: true, exitCode, output });
       return {
         TaskArn: taskArn,
         LastStatus: 'STOPPED',
@@ -422,9 +433,34 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     if (!child) {
       throw new LocalError('StepFunctions.StateMachineDoesNotExistException', `State machine ${arn} does not exist`);
     }
-    const name = randomUUID();
-    const executionArn = `arn:aws:states:local:000000000000:execution:${arn}:${name}`;
+    const name = input.Name === undefined ? randomUUID() : String(input.Name);
+    const machineName = arn.split(':').pop()!;
+    const executionArn = `arn:aws:states:local:000000000000:execution:${machineName}:${name}`;
     const described = { ExecutionArn: executionArn, StateMachineArn: arn, Name: name, Input: input.Input };
+    // As Step Functions does for a standard workflow: the same name and input while that execution runs is that
+    // execution; once it has ended (or with another input), the name is refused.
+    const key = `${machineName}:${name}`;
+    const earlier = started.get(key);
+    if (earlier) {
+      if (earlier.running && JSON.stringify(earlier.input) === JSON.stringify(input.Input)) return earlier.result;
+      throw new LocalError(
+        'StepFunctions.ExecutionAlreadyExistsException',
+        `Execution already exists: '${executionArn}'`,
+      );
+    }
+    const entry: { running: boolean; input: unknown; result: Promise<unknown> } = {
+      running: true,
+      input: input.Input,
+      result: undefined as unknown as Promise<unknown>,
+    };
+    started.set(key, entry);
+    emit({ type: 'execution', stateMachine: machineName, name });
+    entry.result = runChild(child, input, described).finally(() => (entry.running = false));
+    return entry.result;
+  };
+  const started = new Map<string, { running: boolean; input: unknown; result: Promise<unknown> }>();
+  const runChild = async (child: Record<string, any>, input: any, described: Record<string, unknown>) => {
+    const { Name: name } = described as { Name: string };
     try {
       const output: any = await execute(child, input.Input ?? {}, name);
       if (output && typeof output.test === 'string' && typeof output.status === 'string') {
@@ -490,15 +526,22 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       handlers[name] = async (input) => {
         emit({ type: 'state', state: name });
         const inject = options.injectErrors?.[name];
-        if (inject && (injected.get(name) ?? 0) < inject.times) {
-          const count = (injected.get(name) ?? 0) + 1;
-          injected.set(name, count);
-          throw new LocalError(
-            inject.error,
-            inject.message ?? `${inject.error} injected (${count} of ${inject.times})`,
-          );
+        const raise = () => {
+          if (inject && (injected.get(name) ?? 0) < inject.times) {
+            const count = (injected.get(name) ?? 0) + 1;
+            injected.set(name, count);
+            throw new LocalError(
+              inject.error,
+              inject.message ?? `${inject.error} injected (${count} of ${inject.times})`,
+            );
+          }
+        };
+        if (!inject?.after) raise();
+        if (!jsonataTask) {
+          const result = await handler(input);
+          if (inject?.after) raise();
+          return result;
         }
-        if (!jsonataTask) return handler(input);
         let args: unknown;
         try {
           args = await evaluateTemplate(jsonataTask.arguments ?? '{% $states.input %}', { input });

@@ -31,6 +31,8 @@ export interface RunRecord {
   readonly finishedAt: string;
   /** The execution ARN. */
   readonly execution: string | null;
+  /** A failed run's error and cause (`Kitchens.SqlFailed: SQL of step ...`); null otherwise and for older records. */
+  readonly cause?: string | null;
 }
 
 /** What `readHistory` reads: the test rows and the run rows of the last runs. */
@@ -48,6 +50,8 @@ export interface RunSummary {
   readonly durationSeconds: number | null;
   /** The execution ARN from the run record, when there is one. */
   readonly execution: string | null;
+  /** Why a failed run failed (its error and cause) from the run record; null when unknown or not failed. */
+  readonly cause: string | null;
   /**
    * The run record's outcome (`succeeded` -> `passed`, `succeeded with warnings` -> `warned`, `failed`), which also
    * counts failures outside tests. Without a record: `failed` when an error-level test did not pass, `warned` when a
@@ -99,11 +103,20 @@ export async function readHistory(
   const found = new Set(exists.rows.map((r) => String(r.table_name)));
   if (!found.has(name)) return { rows: [], records: [] };
   const hasRuns = found.size === 2;
+  // Runs tables of an older release have no cause column (the next run's setup adds it).
+  const hasCause =
+    hasRuns &&
+    (
+      await client.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'cause'",
+        [schema, runs.slice(runs.lastIndexOf('.') + 1)],
+      )
+    ).rows.length > 0;
   const starts =
     `SELECT run_id, recorded_at AS at FROM ${table} WHERE pipeline = $1` +
     (hasRuns ? ` UNION ALL SELECT run_id, started_at AS at FROM ${runs} WHERE pipeline = $1` : '');
   const result = await client.query(
-    `SELECT r.run_id, ${hasRuns ? 'x.outcome, x.started_at, x.finished_at, x.execution' : 'NULL AS outcome'}, ` +
+    `SELECT r.run_id, ${hasRuns ? `x.outcome, x.started_at, x.finished_at, x.execution, ${hasCause ? 'x.cause' : 'NULL AS cause'}` : 'NULL AS outcome'}, ` +
       'h.step, h.test, h.level, h.status, h.value, h.expectation, h.recorded_at ' +
       `FROM (SELECT run_id, MAX(at) AS at FROM (${starts}) u GROUP BY run_id ORDER BY at DESC, run_id LIMIT $2) r ` +
       (hasRuns ? `LEFT JOIN ${runs} x ON x.run_id = r.run_id AND x.pipeline = $1 ` : '') +
@@ -121,6 +134,7 @@ export async function readHistory(
         startedAt: recordedAt(r.started_at),
         finishedAt: recordedAt(r.finished_at),
         execution: missing(r.execution) ? null : String(r.execution),
+        cause: missing(r.cause) ? null : String(r.cause),
       });
     }
     if (missing(r.test)) continue;
@@ -194,12 +208,18 @@ export function summarizeRuns(rows: readonly HistoryRow[], records: readonly Run
       finishedAt: record?.finishedAt ?? null,
       durationSeconds: record ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : null,
       execution: record?.execution ?? null,
+      cause: record?.cause ?? null,
       outcome,
       tests: tests.length,
       failed: failed.map(label),
       warned: warned.map(label),
     };
   });
+}
+
+/** The causes of the failed runs among `runs`, one line each (`RUN failed: CAUSE`), newest last. */
+export function failureCauses(runs: readonly RunSummary[]): string[] {
+  return runs.filter((r) => r.outcome === 'failed' && r.cause).map((r) => `run ${r.runId} failed: ${r.cause}`);
 }
 
 /** A run's duration for people: `0.8s` under a minute, else as `kitchen metrics` prints durations; `-` when unknown. */

@@ -81,12 +81,14 @@ export function testRunEvents(test: TestDefinition): number {
   );
 }
 
-/**
- * Events a test adds to the pipeline's own history: its Task state, and for an error test the verdict Choice and the
- * Pass that names the failure.
- */
-export function testEvents(test: TestDefinition): number {
-  return EVENTS.syncTask + (test.level === 'error' ? 2 * EVENTS.pass : 0);
+/** Events a test adds to the pipeline's own history: its Task state. */
+export function testEvents(_test: TestDefinition): number {
+  return EVENTS.syncTask;
+}
+
+/** The verdict Choice after a step's tests and the Pass that names a failed error test (none without error tests). */
+export function verdictEvents(step: StepDefinition): number {
+  return step.tests.some((t) => t.level === 'error') ? 2 * EVENTS.pass : 0;
 }
 
 /** Events a step adds to the pipeline's own history (its child executions have their own). */
@@ -103,7 +105,7 @@ export function stepEvents(step: StepDefinition): number {
       events = EVENTS.task + 2 * EVENTS.pass + EVENTS.map + step.maxObjects * EVENTS.mapItem;
       break;
   }
-  return events + FAILURE_EVENTS + step.tests.reduce((sum, t) => sum + testEvents(t), 0);
+  return events + FAILURE_EVENTS + step.tests.reduce((sum, t) => sum + testEvents(t), 0) + verdictEvents(step);
 }
 
 /** The worst case of the largest child execution a step starts (0 for container and copy steps without tests). */

@@ -24,6 +24,12 @@ export const HISTORY_ADDED_COLUMNS: readonly (readonly [string, string])[] = [
   ['message', 'VARCHAR(256)'],
 ];
 
+/** Columns added to the runs table after its first release: name and type, in the order they were added. */
+export const RUNS_ADDED_COLUMNS: readonly (readonly [string, string])[] = [['cause', 'VARCHAR(4096)']];
+
+/** Characters of a failed run's error and cause the runs table keeps (4096 bytes hold them in any UTF-8). */
+export const RUN_CAUSE_CHARS = 1000;
+
 /**
  * Creates the history table when it is missing and adds the columns a table of an older release lacks. Runs as one
  * batch (one transaction) before every run, so it is idempotent and safe to re-run after a failure. Redshift has no
@@ -44,20 +50,25 @@ export function historySetupStatements(historyTable: string): string[] {
       'level VARCHAR(16) NOT NULL, status VARCHAR(16) NOT NULL, value DOUBLE PRECISION, expectation VARCHAR(256), ' +
       'band_low DOUBLE PRECISION, band_high DOUBLE PRECISION, message VARCHAR(256), recorded_at TIMESTAMP NOT NULL)',
   );
+  const runs = runsTableOf(historyTable);
+  statements.push(`CREATE TABLE IF NOT EXISTS ${runs} (${RUNS_COLUMNS_DDL})`);
   // Unquoted identifiers are stored in lower case by both engines.
   const schemaMatch = schema ? sqlString(schema.toLowerCase()) : 'current_schema()';
   const procedure = `${schema ? `${schema}.` : ''}kitchens_upgrade_${table}`;
-  const addMissing = HISTORY_ADDED_COLUMNS.map(
-    ([column, type]) =>
-      `IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = ${schemaMatch} ` +
-      `AND table_name = ${sqlString(table.toLowerCase())} AND column_name = '${column}') THEN ` +
-      `EXECUTE ${sqlString(`ALTER TABLE ${historyTable} ADD COLUMN ${column} ${type}`)}; END IF; `,
-  ).join('');
+  const addMissing = (tableName: string, columns: readonly (readonly [string, string])[]) =>
+    columns
+      .map(
+        ([column, type]) =>
+          `IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = ${schemaMatch} ` +
+          `AND table_name = ${sqlString(tableName.slice(tableName.lastIndexOf('.') + 1).toLowerCase())} AND column_name = '${column}') THEN ` +
+          `EXECUTE ${sqlString(`ALTER TABLE ${tableName} ADD COLUMN ${column} ${type}`)}; END IF; `,
+      )
+      .join('');
   statements.push(
-    `CREATE OR REPLACE PROCEDURE ${procedure}() AS $$ BEGIN ${addMissing}END; $$ LANGUAGE plpgsql`,
+    `CREATE OR REPLACE PROCEDURE ${procedure}() AS $$ BEGIN ${addMissing(historyTable, HISTORY_ADDED_COLUMNS)}` +
+      `${addMissing(runs, RUNS_ADDED_COLUMNS)}END; $$ LANGUAGE plpgsql`,
     `CALL ${procedure}()`,
     `DROP PROCEDURE ${procedure}()`,
-    `CREATE TABLE IF NOT EXISTS ${runsTableOf(historyTable)} (${RUNS_COLUMNS_DDL})`,
   );
   return statements;
 }
@@ -72,23 +83,25 @@ export function runsTableOf(historyTable: string): string {
 
 const RUNS_COLUMNS_DDL =
   'run_id VARCHAR(64) NOT NULL, pipeline VARCHAR(64) NOT NULL, outcome VARCHAR(32) NOT NULL, ' +
-  'started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, execution VARCHAR(1024)';
+  'started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, execution VARCHAR(1024), cause VARCHAR(4096)';
 
 /**
  * Records one run of `pipeline` in the runs table, once (a second call for the same run adds nothing). Every value
  * that comes from the execution is a Data API parameter (`:run_id`, `:started_at`, `:finished_at`, `:execution`),
- * never text spliced into the statement: an execution name may hold a quote. `failed` records a failed run; otherwise
- * the outcome is `succeeded with warnings` when the history table holds a warning test of the run that did not pass
- * or any test of it that errored (the rule of lib/pipeline/outcome.ts), else `succeeded`.
+ * never text spliced into the statement: an execution name may hold a quote. `failed` records a failed run with its
+ * error and cause (`:cause`, the first RUN_CAUSE_CHARS characters kept); otherwise the outcome is `succeeded with
+ * warnings` when the history table holds a warning test of the run that did not pass or any test of it that errored
+ * (the rule of lib/pipeline/outcome.ts), else `succeeded`.
  */
 export function runRecordStatement(historyTable: string, pipeline: string, failed: boolean): string {
   const runs = runsTableOf(historyTable);
   const p = sqlString(pipeline);
   const outcome = failed ? "'failed'" : "CASE WHEN w.n > 0 THEN 'succeeded with warnings' ELSE 'succeeded' END";
+  const cause = failed ? `CAST(LEFT(CAST(:cause AS VARCHAR(65535)), ${RUN_CAUSE_CHARS}) AS VARCHAR(4096))` : 'NULL';
   return (
-    `INSERT INTO ${runs} (run_id, pipeline, outcome, started_at, finished_at, execution) ` +
+    `INSERT INTO ${runs} (run_id, pipeline, outcome, started_at, finished_at, execution, cause) ` +
     `SELECT CAST(:run_id AS VARCHAR(64)), ${p}, ${outcome}, CAST(:started_at AS TIMESTAMP), ` +
-    `CAST(:finished_at AS TIMESTAMP), CAST(:execution AS VARCHAR(1024)) ` +
+    `CAST(:finished_at AS TIMESTAMP), CAST(:execution AS VARCHAR(1024)), ${cause} ` +
     `FROM (SELECT COUNT(*) AS n FROM ${historyTable} WHERE run_id = CAST(:run_id AS VARCHAR(64)) AND pipeline = ${p} ` +
     `AND (status = 'errored' OR (level = 'warning' AND status <> 'passed'))) w ` +
     `WHERE NOT EXISTS (SELECT 1 FROM ${runs} r WHERE r.run_id = CAST(:run_id AS VARCHAR(64)) AND r.pipeline = ${p})`

@@ -91,8 +91,15 @@ export function register(program: Command): void {
       // The same table the pipeline writes: its history_table variable for this environment or Kitchen.
       const historyTable = localTarget(config, env, opts.kitchen).variables.history_table;
 
-      const { readHistory, summarizeRuns, testSeries, defaultChartTest, renderChart, formatRunDuration } =
-        await import('../../observability/history');
+      const {
+        readHistory,
+        summarizeRuns,
+        testSeries,
+        defaultChartTest,
+        renderChart,
+        formatRunDuration,
+        failureCauses,
+      } = await import('../../observability/history');
       let history;
       if (opts.local) {
         const { Client } = await import('pg');
@@ -164,6 +171,8 @@ export function register(program: Command): void {
                 ]),
             ]),
           ];
+          const causes = failureCauses(runs);
+          if (causes.length > 0) lines.push('', 'Why runs failed:', ...causes);
           if (chartTest) lines.push('', `Test "${chartTest}":`, renderChart(series));
           return lines.join('\n');
         },

@@ -9,6 +9,7 @@ import * as path from 'path';
 import type { Command } from 'commander';
 import { findEnvironment, type EnvironmentConfig, type KitchensConfig } from '../../config/model';
 import { loadConfig } from '../../config/loader';
+import { describeContainerEvent } from '../../local/messages';
 import type { LocalEvent, LocalRunResult, LocalTestResult } from '../../local/runner';
 import { kitchenNameProblem, Names } from '../../naming';
 import { loadPipelineFile } from '../../pipeline/loader';
@@ -159,10 +160,10 @@ export async function runLocal(
     if (event.type === 'test') write(describeTest(event.result));
     if (event.type === 'alert')
       write(`ALERT ${event.alert.title}: ${String(event.alert.message?.content?.description ?? '').trim()}`);
-    if (event.type === 'container' && event.exitCode !== 0)
-      write(
-        `      container ${event.app} exited with ${event.exitCode}: ${event.output.trim().split('\n').slice(-5).join(' | ')}`,
-      );
+    if (event.type === 'container') {
+      const line = describeContainerEvent(event);
+      if (line) write(`      ${line}`);
+    }
   };
   const result = await runPipelineLocally({
     definition: asl,

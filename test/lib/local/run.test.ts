@@ -6,7 +6,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { bindParameters, LocalEvent, localCommand, runPipelineLocally } from '../../../lib/local/runner';
+import {
+  bindParameters,
+  describeContainerEvent,
+  LocalEvent,
+  localCommand,
+  runPipelineLocally,
+} from '../../../lib/local/runner';
+import { failureCauses, readHistory, summarizeRuns } from '../../../lib/observability/history';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
@@ -45,7 +52,7 @@ async function run(
     /** Compiled once by the caller for a series of runs. */
     compiled?: ReturnType<typeof compileTestPipeline>;
     events?: LocalEvent[];
-    injectErrors?: Record<string, { error: string; times: number }>;
+    injectErrors?: Record<string, { error: string; times: number; after?: boolean }>;
     stageWeight?: number;
     executionName?: string;
   } = {},
@@ -286,6 +293,49 @@ describe('test levels', () => {
     ]);
   });
 
+  it('should run and record every test of a step after an error test fails, then fail the step naming the first', async () => {
+    // GIVEN a step whose first error test fails, followed by a warning test, a second (failing) error test and a
+    // passing one
+    const definition = new PipelineBuilder('alltests')
+      .sql('check', {
+        sql: 'SELECT 1',
+        tests: [
+          { ...countCustomers, name: 'too few', rule: { min: 10 }, level: 'error' },
+          { ...countCustomers, name: 'volume', rule: { max: 2 }, level: 'warning' },
+          { ...countCustomers, name: 'exact', rule: { equals: 5 }, level: 'error' },
+          { ...countCustomers, name: 'some', rule: { min: 1 }, level: 'error' },
+        ],
+      })
+      .sql('after-check', { after: ['check'], sql: `CREATE TABLE ${schema}.after_alltests AS SELECT 1 AS x` })
+      .build(context);
+    // WHEN
+    const result = await run(definition);
+    // THEN every test ran and is recorded, the step fails with the first error test that did not pass
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.cause).toBe(
+      'Test "too few" of step "Check" did not pass (expected >= 10): see the alert and the run output',
+    );
+    expect(result.tests.map((t) => [t.test, t.status])).toStrictEqual([
+      ['too few', 'failed'],
+      ['volume', 'failed'],
+      ['exact', 'failed'],
+      ['some', 'passed'],
+    ]);
+    expect((await historyOf('alltests')).map((r) => [r.test, r.status])).toStrictEqual([
+      ['exact', 'failed'],
+      ['some', 'passed'],
+      ['too few', 'failed'],
+      ['volume', 'failed'],
+    ]);
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([
+      ':x: dev / alltests: test "too few" failed (error)',
+      ':warning: dev / alltests: test "volume" failed (warning)',
+      ':x: dev / alltests: test "exact" failed (error)',
+    ]);
+    expect(await tableExists('after_alltests')).toBe(false);
+  });
+
   it('should record a failing log test without alerting', async () => {
     const definition = new PipelineBuilder('logonly')
       .sql('check', {
@@ -404,13 +454,16 @@ describe('step failures', () => {
       'Step "Load": container app ingest stopped: Essential container in task exited (containers: [{"Name":"ingest","ExitCode":3,"LastStatus":"STOPPED"}])',
     );
     expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / badapp: run failed']);
-    expect(events).toContainEqual({
+    const event = {
       type: 'container',
       state: 'Load',
       app: 'ingest',
+      started: true,
       exitCode: 3,
       output: 'no input files\n',
-    });
+    } as const;
+    expect(events).toContainEqual(event);
+    expect(describeContainerEvent(event)).toBe('container ingest exited with 3: no input files');
     expect(await tableExists('after_container')).toBe(false);
   });
 
@@ -492,6 +545,85 @@ describe('retries and catches', () => {
     expect(events.filter((e) => e.type === 'state' && e.state === execute)).toHaveLength(6);
     expect(result.error).toBe('RedshiftData.InternalServerException');
     expect(result.alerts).toHaveLength(1);
+  });
+});
+
+describe('child executions', () => {
+  const definition = new PipelineBuilder('children')
+    .sql('load', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { min: 1 } }] })
+    .sql('curate', { after: ['load'], sql: 'SELECT 2' })
+    .build(context);
+  const executions = (events: LocalEvent[]) =>
+    events.flatMap((e) => (e.type === 'execution' ? [`${e.stateMachine} ${e.name}`] : []));
+
+  it('should name each child execution after the run and its state, the same in every compile', async () => {
+    const events: LocalEvent[] = [];
+    const result = await run(definition, { events });
+    expect(result.status).toBe('succeeded');
+    const runId = result.output.run.id as string;
+    const names = executions(events);
+    expect(names).toHaveLength(5);
+    expect(new Set(names).size).toBe(5);
+    for (const name of names) {
+      expect(name).toMatch(new RegExp(`^acme-dev-children_(sql|test) ${runId}-[a-z0-9-]{1,32}-[0-9a-f]{8}$`));
+      expect(name.split(' ')[1].length).toBeLessThanOrEqual(80);
+    }
+    expect(names.map((n) => n.replace(runId, 'RUN').replace(/-[0-9a-f]{8}$/, ''))).toStrictEqual([
+      'acme-dev-children_sql RUN-prepare-run-history',
+      'acme-dev-children_sql RUN-load',
+      'acme-dev-children_test RUN-test-customer-count',
+      'acme-dev-children_sql RUN-curate',
+      'acme-dev-children_sql RUN-record-run',
+    ]);
+    // A second run: other run id, the same state suffixes
+    const again: LocalEvent[] = [];
+    const second = await run(definition, { events: again });
+    expect(executions(again).map((n) => n.replace(second.output.run.id, 'RUN'))).toStrictEqual(
+      names.map((n) => n.replace(runId, 'RUN')),
+    );
+  });
+
+  it('should retry a throttled start of a child execution and run the child once', async () => {
+    const events: LocalEvent[] = [];
+    const result = await run(definition, {
+      events,
+      injectErrors: {
+        'Test: customer count': { error: 'StepFunctions.ThrottlingException', times: 2 },
+        Curate: { error: 'StepFunctions.ExecutionLimitExceededException', times: 1 },
+      },
+    });
+    expect(result.status).toBe('succeeded');
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Test: customer count')).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(2);
+    expect(executions(events)).toHaveLength(5);
+    expect(result.tests).toHaveLength(1);
+  });
+
+  it('should not start a second run when a retry follows a start whose answer was lost', async () => {
+    // The child ran to its end, then the parent's call failed with a service error: the retry uses the same name,
+    // which Step Functions refuses for an execution that has ended; the SQL ran once and the step fails.
+    const events: LocalEvent[] = [];
+    const result = await run(definition, {
+      events,
+      injectErrors: { Curate: { error: 'StepFunctions.AWSStepFunctionsException', times: 1, after: true } },
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('StepFunctions.ExecutionAlreadyExistsException');
+    expect(result.cause).toMatch(
+      /^Execution already exists: 'arn:aws:states:local:000000000000:execution:acme-dev-children_sql:[0-9a-f-]{36}-curate-[0-9a-f]{8}'$/,
+    );
+    expect(events.filter((e) => e.type === 'sql' && e.sql === 'SELECT 2')).toHaveLength(1);
+  });
+
+  it('should never retry a failed child (a failed SQL step is not idempotent)', async () => {
+    const broken = new PipelineBuilder('childfail')
+      .sql('load', { sql: `SELECT * FROM ${schema}.no_table` })
+      .build(context);
+    const events: LocalEvent[] = [];
+    const result = await run(broken, { events });
+    expect(result.error).toBe('Kitchens.SqlFailed');
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Load')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'sql' && e.error !== undefined)).toHaveLength(1);
   });
 });
 
@@ -652,7 +784,7 @@ describe('the run record', () => {
   const runs = `${history}_runs`;
   async function runRows(pipeline: string) {
     const result = await client.query(
-      `SELECT run_id, outcome, execution, EXTRACT(EPOCH FROM started_at) * 1000 AS started, ` +
+      `SELECT run_id, outcome, execution, cause, EXTRACT(EPOCH FROM started_at) * 1000 AS started, ` +
         `EXTRACT(EPOCH FROM finished_at) * 1000 AS finished FROM ${runs} WHERE pipeline = $1 ORDER BY started_at`,
       [pipeline],
     );
@@ -660,6 +792,7 @@ describe('the run record', () => {
       runId: r.run_id as string,
       outcome: r.outcome as string,
       execution: r.execution as string,
+      cause: r.cause as string | null,
       started: Number(r.started),
       finished: Number(r.finished),
     }));
@@ -723,7 +856,29 @@ describe('the run record', () => {
       .build(context);
     const { result, row } = await runAndRecord(definition);
     expectOneSqlFailureAlert(result, 'rec-step', 'Broken', 'rec_missing');
-    expect(row).toMatchObject({ outcome: 'failed', runId: result.alerts[0].context.runId });
+    expect(row).toMatchObject({
+      outcome: 'failed',
+      runId: result.alerts[0].context.runId,
+      cause: `Kitchens.SqlFailed: ${result.cause}`,
+    });
+    // `kitchen history` reads it back and says why the run failed
+    const { rows, records } = await readHistory(client, history, 'rec-step', 10);
+    expect(failureCauses(summarizeRuns(rows, records))).toStrictEqual([
+      `run ${row.runId} failed: Kitchens.SqlFailed: SQL of step "Broken" failed: ERROR: relation "${schema}.rec_missing" does not exist`,
+    ]);
+  });
+
+  it('should record why a run whose container failed failed, and no cause for a run that passed', async () => {
+    const definition = new PipelineBuilder('rec-container')
+      .container('load', { app: 'ingest', command: ['node', '-e', 'process.exit(4)'] })
+      .build(context);
+    const { result, row } = await runAndRecord(definition);
+    expect(result.error).toBe('Kitchens.ContainerFailed');
+    expect(row.cause).toBe(`Kitchens.ContainerFailed: ${result.cause}`);
+    const passed = await runAndRecord(
+      new PipelineBuilder('rec-nocause').sql('load', { sql: 'SELECT 1' }).build(context),
+    );
+    expect(passed.row.cause).toBeNull();
   });
 
   it('should record a staged run once, from the parent, with the parent execution start and end', async () => {
@@ -980,6 +1135,9 @@ describe('errored tests', () => {
     const result = await run(definition);
     expect(result.status).toBe('failed');
     expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.cause).toBe(
+      'Test "broken query" of step "Check" errored: SQL of test "broken query" of step "Check" failed: ERROR: division by zero',
+    );
     expect(result.tests.map((t) => [t.status, t.error])).toStrictEqual([
       ['errored', 'SQL of test "broken query" of step "Check" failed: ERROR: division by zero'],
     ]);
@@ -1028,13 +1186,36 @@ describe('a container that never started', () => {
     // No local command and no command override: the stand-in stops the task the way ECS does when a container
     // cannot start (no exit code, a stopped reason).
     const definition = new PipelineBuilder('nostart').container('load', { app: 'ingest' }).build(context);
-    const result = await run(definition);
+    const events: LocalEvent[] = [];
+    const result = await run(definition, { events });
     expect(result.status).toBe('failed');
-    expect(result.error).toBe('Kitchens.ContainerFailed');
+    expect(result.error).toBe('Kitchens.ContainerNotStarted');
     expect(result.cause).toBe(
-      'Step "Load": container app ingest stopped: CannotStartContainerError: no local command for app "ingest" (containers: [{"Name":"ingest"}])',
+      'Step "Load": container app ingest never started: CannotStartContainerError: no local command for app "ingest"',
     );
     expect(result.alerts.map((a) => a.context.cause)).toStrictEqual([result.cause]);
+    // What `kitchen run --local` prints for it: never "exited with null".
+    const container = events.find((e) => e.type === 'container');
+    expect(container).toMatchObject({ started: false, exitCode: null });
+    expect(describeContainerEvent(container as Extract<LocalEvent, { type: 'container' }>)).toBe(
+      'container ingest never started: CannotStartContainerError: no local command for app "ingest"',
+    );
+  });
+
+  it('should say so when the local command cannot be spawned', async () => {
+    const definition = new PipelineBuilder('nospawn')
+      .container('load', { app: 'ingest', command: ['/no/such/kitchens-binary'] })
+      .build(context);
+    const events: LocalEvent[] = [];
+    const result = await run(definition, { events });
+    expect(result.error).toBe('Kitchens.ContainerNotStarted');
+    expect(result.cause).toBe(
+      'Step "Load": container app ingest never started: CannotStartContainerError: spawn /no/such/kitchens-binary ENOENT',
+    );
+    const container = events.find((e) => e.type === 'container') as Extract<LocalEvent, { type: 'container' }>;
+    expect(describeContainerEvent(container)).toBe(
+      'container ingest never started: CannotStartContainerError: spawn /no/such/kitchens-binary ENOENT',
+    );
   });
 
   it('pins aws-local-stepfunctions 3.0.0: IsPresent false never matches, Not(IsPresent true) does', async () => {

@@ -7,6 +7,7 @@ import {
   stepEvents,
   testEvents,
   testRunEvents,
+  verdictEvents,
 } from '../../../lib/pipeline/limits';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
 
@@ -31,7 +32,7 @@ describe('history event bound', () => {
     expect(sqlRunEvents(10)).toBe(2 + 2 + 5 + 10 * 11 + 2 + 2);
   });
 
-  it('should count a test as one child Task state, plus the verdict for an error test', () => {
+  it('should count a test as one child Task state, plus one verdict for a step with error tests', () => {
     const [step] = new PipelineBuilder('p')
       .container('c', {
         app: 'ingest',
@@ -41,9 +42,11 @@ describe('history event bound', () => {
         ],
       })
       .build(context).steps;
-    // Task (6); for an error test its verdict Choice and the Pass naming the failure (2 each).
-    expect(testEvents(step.tests[0])).toBe(6 + 2 + 2);
+    // Task (6) each; the step's verdict Choice and the Pass naming a failed error test (2 each), once per step.
+    expect(testEvents(step.tests[0])).toBe(6);
     expect(testEvents(step.tests[1])).toBe(6);
+    expect(verdictEvents(step)).toBe(2 + 2);
+    expect(verdictEvents({ ...step, tests: [step.tests[1]] })).toBe(0);
     // Start and end (2), evaluate (5), 10 polls (11 each), read and result record (5 + 2), the error path (7), the
     // test's metrics: three PutMetricData calls and the band Choice, then the verdict and alert Choices (15 + 2 + 4),
     // the alert (5), two Pass states (4) and the Fail (2).

@@ -258,6 +258,23 @@ describe('pipeline validation messages', () => {
     ]);
   });
 
+  it('fails on two tests whose names give the same result key, naming both', () => {
+    const steps = [
+      sql('load', { tests: [{ name: 'row count', query: 'q', rule: { min: 1 } }] }),
+      sql('curate', {
+        tests: [
+          { name: 'Row-Count', query: 'q', rule: { min: 1 } },
+          { name: 'rows (total)', query: 'q', rule: { min: 1 } },
+          { name: 'rows total', query: 'q', rule: { min: 1 } },
+        ],
+      }),
+    ];
+    expect(problemsOf(parse({ id: 'orders', steps }))).toStrictEqual([
+      'pipelines/orders.yaml: steps[1].tests[0].name must give a result key unique in the pipeline, got "Row-Count", which like "row count" (steps[0].tests[0]) becomes the result key "row_count" (names are lowercased and every run of other characters than letters and digits becomes "_")',
+      'pipelines/orders.yaml: steps[1].tests[2].name must give a result key unique in the pipeline, got "rows total", which like "rows (total)" (steps[1].tests[1]) becomes the result key "rows_total" (names are lowercased and every run of other characters than letters and digits becomes "_")',
+    ]);
+  });
+
   it('fails on a copy prefix that adds the data prefix itself', () => {
     const steps = [
       { id: 'a', type: 'copy', from: { bucket: 'landing', prefix: '{{prefix}}orders/' }, to: { bucket: 'raw' } },
