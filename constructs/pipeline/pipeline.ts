@@ -15,8 +15,7 @@ import {
   checkLimits,
   MERGE_FAN_IN,
   pipelineStages,
-  SETUP_MAX_POLLS,
-  SETUP_POLL_SECONDS,
+  SETUP_POLL_PLAN,
   STAGE_WEIGHT,
 } from '../../lib/pipeline/limits';
 import { renderPipeline } from '../../lib/pipeline/loader';
@@ -341,8 +340,7 @@ export class Pipeline extends Construct {
         ],
         name: `${this.definition.id}: ${label}`,
         what: 'the run record',
-        pollSeconds: SETUP_POLL_SECONDS,
-        maxPolls: SETUP_MAX_POLLS,
+        ...SETUP_POLL_PLAN,
       },
       { resultPath: sfn.JsonPath.DISCARD },
     );
@@ -366,8 +364,7 @@ export class Pipeline extends Construct {
         sqls: historySetupStatements(context.target.historyTable),
         name: `${this.definition.id}: ${label}`,
         what: 'the test history setup',
-        pollSeconds: SETUP_POLL_SECONDS,
-        maxPolls: SETUP_MAX_POLLS,
+        ...SETUP_POLL_PLAN,
       },
       { resultPath: sfn.JsonPath.DISCARD },
     );

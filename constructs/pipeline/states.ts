@@ -210,18 +210,19 @@ export const EXECUTION_NAME_MAX = 80;
 
 /**
  * The part of a child execution's name after the run id: the state's name as lowercase letters, digits and hyphens
- * (at most 32 characters), then 8 hex digits of a hash of the state's construct path, so that two states whose names
- * read alike still start differently named executions. With the run id (a UUID, 36 characters) and two hyphens the
- * name is at most 78 characters.
+ * (at most 32 characters), then 8 hex digits of a hash of the whole name, so that two states whose names read alike
+ * (state names are unique across a pipeline's machines) still start differently named executions. Nothing of the
+ * environment or Kitchen is in it, so their machines stay aligned. With the run id (a UUID, 36 characters) and two
+ * hyphens the name is at most 78 characters.
  */
-export function childExecutionSuffix(stateName: string, path: string): string {
+export function childExecutionSuffix(stateName: string): string {
   const slug = stateName
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 32)
     .replace(/-+$/, '');
-  const hash = createHash('sha256').update(path).digest('hex').slice(0, 8);
+  const hash = createHash('sha256').update(stateName).digest('hex').slice(0, 8);
   return `${slug === '' ? 'state' : slug}-${hash}`;
 }
 
@@ -247,10 +248,7 @@ export function startChild(
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
     input: sfn.TaskInput.fromObject(input),
-    name: sfn.JsonPath.format(
-      `{}-${childExecutionSuffix(stateName, `${scope.node.path}/${id}`)}`,
-      sfn.JsonPath.stringAt(PATHS.runId),
-    ),
+    name: sfn.JsonPath.format(`{}-${childExecutionSuffix(stateName)}`, sfn.JsonPath.stringAt(PATHS.runId)),
     resultSelector: options.resultSelector,
     resultPath: options.resultPath,
   });

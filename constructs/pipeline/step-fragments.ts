@@ -12,7 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ConfigError } from '../../lib/config/errors';
 import { copySourceExpression } from '../../lib/copy-source';
-import { maxPolls } from '../../lib/pipeline/limits';
+import { sqlPollPlan } from '../../lib/pipeline/limits';
 import type { ContainerStep, CopyStep, SqlStep, StepDefinition } from '../../lib/pipeline/model';
 import {
   catchChild,
@@ -186,8 +186,7 @@ export class SqlStepFragment extends StepFragment {
         ...(single ? { sql: step.statements[0] } : { sqls: [...step.statements] }),
         name: `${definition.id}: ${step.name}`,
         what: `step "${step.name}"`,
-        pollSeconds: step.pollSeconds,
-        maxPolls: maxPolls(step.timeoutMinutes * 60, step.pollSeconds),
+        ...sqlPollPlan(step),
       },
       { resultPath: sfn.JsonPath.DISCARD },
     );

@@ -7,7 +7,7 @@
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { maxPolls, TEST_POLL_SECONDS } from '../../lib/pipeline/limits';
+import { testPollPlan } from '../../lib/pipeline/limits';
 import type { StepDefinition, TestDefinition, TestRule } from '../../lib/pipeline/model';
 import { testSqlParts } from '../../lib/pipeline/sql';
 import { testResultKey } from '../../lib/pipeline/validate';
@@ -85,8 +85,7 @@ export class TestFragment extends sfn.StateMachineFragment {
         'runId.$': PATHS.runId,
         'startedAt.$': PATHS.startedAt,
         what: `test "${test.name}" of step "${step.name}"`,
-        pollSeconds: TEST_POLL_SECONDS,
-        maxPolls: maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS),
+        ...testPollPlan(test),
       },
       {
         resultSelector: Object.fromEntries(TEST_RESULT_FIELDS.map((f) => [`${f}.$`, `$.Output.${f}`])),

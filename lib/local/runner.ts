@@ -81,6 +81,14 @@ export type LocalEvent =
       readonly name: string;
     };
 
+/** Time for Wait states of a simulated run (see `LocalRunOptions.clock`). */
+export interface LocalClock {
+  /** Seconds since the clock started. */
+  now(): number;
+  /** Resolves when the clock has advanced by `seconds`. */
+  sleep(seconds: number): Promise<void>;
+}
+
 export interface LocalRunOptions {
   /** The ASL definition (see compileWithStandIns / resolveDefinition). */
   readonly definition: Record<string, any>;
@@ -89,8 +97,29 @@ export interface LocalRunOptions {
    * its Task states pass. @default - none
    */
   readonly stateMachines?: Readonly<Record<string, Record<string, any>>>;
-  /** PostgreSQL connection URL standing in for the warehouse. */
-  readonly pgUrl: string;
+  /**
+   * PostgreSQL connection URL standing in for the warehouse. Required unless `bindings.redshiftData` binds the Data
+   * API otherwise.
+   */
+  readonly pgUrl?: string;
+  /**
+   * Local handlers that replace the built-in stand-ins, for simulations (bench/pipeline-latency.ts): the Data API
+   * calls by action, and container runs. @default - PostgreSQL for the Data API, local processes for containers
+   */
+  readonly bindings?: {
+    readonly redshiftData?: (state: string, action: string) => (input: any) => Promise<unknown>;
+    readonly container?: (state: string) => (input: any) => Promise<unknown>;
+  };
+  /**
+   * A clock that Wait states advance: each Wait state runs as a local step that sleeps its seconds (`Seconds` or
+   * `SecondsPath`, as compiled) on this clock. @default - Wait states take no time (or real time with `realWaits`)
+   */
+  readonly clock?: LocalClock;
+  /**
+   * Honour every Wait state as compiled, in real time (`kitchen run --local --real-waits`), so a run takes as long
+   * as its waits would on AWS. @default false - Wait states take no time
+   */
+  readonly realWaits?: boolean;
   /**
    * The local command of each container app (`{ ingest: ['node', 'ingest.js'] }`), in place of the image. Steps
    * of an app without an entry run the step's command override, else the app's command (`appCommands`).
@@ -138,6 +167,8 @@ export interface LocalRunResult {
   readonly alerts: readonly LocalAlert[];
   /** PutMetricData calls CloudWatch accepted, in order. */
   readonly metrics: readonly LocalMetricCall[];
+  /** States entered (billed state transitions), over the run and every child execution it started. */
+  readonly transitions: number;
 }
 
 interface StatementResult {
@@ -172,6 +203,15 @@ function walkStates(states: Record<string, any>, visit: (name: string, state: an
     const processor = state.ItemProcessor ?? state.Iterator;
     if (processor) walkStates(processor.States, visit);
   }
+}
+
+/** The value at a simple JSONPath (`$.a.b`) of a state's input. */
+function readPath(input: unknown, jsonPath: string): unknown {
+  if (!/^\$(\.[A-Za-z0-9_]+)*$/.test(jsonPath)) throw new Error(`readPath: unsupported path ${jsonPath}`);
+  return jsonPath
+    .split('.')
+    .slice(1)
+    .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], input);
 }
 
 function toField(value: unknown): Record<string, unknown> {
@@ -233,8 +273,12 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   const metrics: LocalMetricCall[] = [];
   const statements = new Map<string, Statement>();
   const emit = (event: LocalEvent) => options.onEvent?.(event);
-  const client = new Client({ connectionString: options.pgUrl });
-  await client.connect();
+  if (options.pgUrl === undefined && options.bindings?.redshiftData === undefined) {
+    throw new Error('runPipelineLocally: give pgUrl, or bindings.redshiftData');
+  }
+  const client = options.pgUrl === undefined ? undefined : new Client({ connectionString: options.pgUrl });
+  await client?.connect();
+  let transitions = 0;
   // Statements run one at a time on one connection, like one Data API session.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -245,6 +289,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
 
   const runSql = (state: string, sqls: readonly string[], values: readonly string[] = []): Promise<string> =>
     serial(async () => {
+      if (!client) throw new LocalError('Kitchens.LocalUnsupported', 'no PostgreSQL stands in for the warehouse');
       const id = randomUUID();
       const statement: Statement = { id, status: 'FINISHED', queryString: sqls.join(';\n'), results: new Map() };
       statements.set(id, statement);
@@ -324,7 +369,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       }
       const env: Record<string, string> = {
         ...(process.env as Record<string, string>),
-        KITCHENS_LOCAL_PG_URL: options.pgUrl,
+        ...(options.pgUrl === undefined ? {} : { KITCHENS_LOCAL_PG_URL: options.pgUrl }),
       };
       if (options.dataLakeDirectory) env.KITCHENS_LOCAL_DATA_LAKE = path.resolve(options.dataLakeDirectory);
       for (const { Name, Value } of override.Environment ?? []) env[Name] = Value;
@@ -505,7 +550,24 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     const waits: Record<string, number> = {};
     const retries: Record<string, number> = {};
     walkStates(definition.States, (name, state) => {
-      if (state.Type === 'Wait') waits[name] = 0;
+      if (state.Type === 'Wait' && options.clock) {
+        // A local step that sleeps the Wait state's seconds on the clock (Seconds or SecondsPath, as compiled).
+        const { Seconds: seconds, SecondsPath: secondsPath } = state;
+        if (seconds === undefined && secondsPath === undefined) {
+          throw new Error(`Wait state "${name}" has neither Seconds nor SecondsPath, which the local clock needs`);
+        }
+        delete state.Seconds;
+        delete state.SecondsPath;
+        state.Type = 'Task';
+        state.Resource = 'arn:aws:states:::kitchens:wait';
+        const clock = options.clock;
+        handlers[name] = async (input) => {
+          await clock.sleep(seconds ?? Number(readPath(input, secondsPath)));
+          return input;
+        };
+        return;
+      }
+      if (state.Type === 'Wait' && !options.realWaits) waits[name] = 0;
       if (state.Retry) retries[name] = 0;
       if (state.Type !== 'Task') return;
       // Local SQL runs to completion inside the Execute call: give it the time AWS gives the poll loop, not the
@@ -515,11 +577,13 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       const resource = String(state.Resource);
       const sdk = /:aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
       let handler: Handler;
-      if (sdk?.[1] === 'redshiftdata') handler = redshiftData(name, sdk[2]);
+      if (sdk?.[1] === 'redshiftdata')
+        handler = options.bindings?.redshiftData?.(name, sdk[2]) ?? redshiftData(name, sdk[2]);
       else if (sdk?.[1] === 's3') handler = s3(sdk[2]);
       else if (sdk?.[1] === 'cloudwatch' && sdk[2] === 'putMetricData')
         handler = putMetricData(name, (call) => (metrics.push(call), emit({ type: 'metrics', call })));
-      else if (/:states:::ecs:runTask/.test(resource)) handler = runContainer(name);
+      else if (/:states:::ecs:runTask/.test(resource))
+        handler = options.bindings?.container?.(name) ?? runContainer(name);
       else if (/:states:::sns:publish$/.test(resource)) handler = publish;
       else if (/:states:::states:startExecution\.sync:2$/.test(resource)) handler = startExecution;
       else throw new Error(`Task state "${name}" uses ${resource}, which has no local binding`);
@@ -578,7 +642,14 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         },
       } as any,
     });
-    return execution.result;
+    const counting = (async () => {
+      for await (const event of execution.eventLogs) if (event.type === 'StateEntered') transitions++;
+    })();
+    try {
+      return await execution.result;
+    } finally {
+      await counting.catch(() => undefined);
+    }
   };
   // Injected errors count per state name, across child executions.
   const injected = new Map<string, number>();
@@ -593,6 +664,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       tests,
       alerts,
       metrics,
+      transitions,
     };
   } catch (e) {
     if (e instanceof ExecutionError) {
@@ -605,11 +677,12 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         tests,
         alerts,
         metrics,
+        transitions,
       };
     }
     throw e;
   } finally {
     await queue.catch(() => undefined);
-    await client.end();
+    await client?.end();
   }
 }

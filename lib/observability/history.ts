@@ -96,22 +96,21 @@ export async function readHistory(
     throw new Error(`history table must be [schema.]name in lowercase, got: ${JSON.stringify(table)}`);
   const runs = runsTableOf(table);
   const [schema, name] = table.includes('.') ? table.split('.') : ['public', table];
-  const exists = await client.query(
-    'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ($2, $3)',
-    [schema, name, runs.slice(runs.lastIndexOf('.') + 1)],
+  // One query: which of the two tables exist (both have run_id), and whether the runs table has the cause column
+  // (a runs table of an older release has not; the next run's setup adds it).
+  const runsName = runs.slice(runs.lastIndexOf('.') + 1);
+  const columns = await client.query(
+    'SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name IN ($2, $3) ' +
+      "AND column_name IN ('run_id', 'cause')",
+    [schema, name, runsName],
   );
-  const found = new Set(exists.rows.map((r) => String(r.table_name)));
+  const found = new Set(
+    columns.rows.filter((r) => String(r.column_name) === 'run_id').map((r) => String(r.table_name)),
+  );
   if (!found.has(name)) return { rows: [], records: [] };
-  const hasRuns = found.size === 2;
-  // Runs tables of an older release have no cause column (the next run's setup adds it).
+  const hasRuns = found.has(runsName);
   const hasCause =
-    hasRuns &&
-    (
-      await client.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'cause'",
-        [schema, runs.slice(runs.lastIndexOf('.') + 1)],
-      )
-    ).rows.length > 0;
+    hasRuns && columns.rows.some((r) => String(r.table_name) === runsName && String(r.column_name) === 'cause');
   const starts =
     `SELECT run_id, recorded_at AS at FROM ${table} WHERE pipeline = $1` +
     (hasRuns ? ` UNION ALL SELECT run_id, started_at AS at FROM ${runs} WHERE pipeline = $1` : '');

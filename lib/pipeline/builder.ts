@@ -91,7 +91,11 @@ export interface ContainerStepInput extends StepInput {
 export interface SqlStepInput extends StepInput {
   /** One statement, or several that run in one transaction; `{{variables}}` are substituted. */
   readonly sql: string | readonly string[];
-  /** Seconds between checks of whether the statement has finished. @default 15 */
+  /**
+   * Longest wait, in seconds, between checks of whether the statement has finished (1 to 300). Checks start 1 s
+   * after the statement and then wait 10 % of its running time so far (at least 1 s), up to this.
+   * @default 60
+   */
   readonly pollSeconds?: number;
 }
 

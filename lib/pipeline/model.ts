@@ -58,6 +58,7 @@ export interface SqlStep extends StepBase {
   readonly type: 'sql';
   /** One statement runs with ExecuteStatement, several in one transaction with BatchExecuteStatement. */
   readonly statements: readonly string[];
+  /** Longest wait between polls of the statement (polls start at 1 s and back off: lib/pipeline/limits.ts). */
   readonly pollSeconds: number;
 }
 

@@ -20,7 +20,7 @@ export const DEFAULTS = {
   testLevel: 'error',
   testTimeoutSeconds: 300,
   sqlTimeoutMinutes: 30,
-  sqlPollSeconds: 15,
+  sqlPollSeconds: 60,
   containerTimeoutMinutes: 120,
   copyTimeoutMinutes: 30,
   copyMaxObjects: 100,

@@ -24,6 +24,7 @@ export interface RunOptions extends RemoteRunOptions {
   readonly pgUrl?: string;
   readonly appCommand?: readonly string[];
   readonly dataLake?: string;
+  readonly realWaits?: boolean;
 }
 
 export const DEFAULT_LOCAL_DATA_LAKE = '.kitchen/data-lake';
@@ -173,6 +174,7 @@ export async function runLocal(
     appCommands: Object.fromEntries(config.apps.filter((a) => a.command).map((a) => [a.name, [...a.command!]])),
     dataLakeDirectory: dataLake,
     onEvent,
+    realWaits: opts.realWaits,
   });
   output.result({ pipeline: definition.id, environment: env.name, kitchen: opts.kitchen, ...result }, () =>
     result.status === 'succeeded'
@@ -195,6 +197,7 @@ export function register(program: Command): void {
       'with --local: local command for a container app, e.g. ingest="node ingest.js" (repeatable)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
+    .option('--real-waits', 'with --local: honour every Wait state as compiled (real time), to time a run')
     .option(
       '--data-lake <dir>',
       `with --local: directory standing in for S3, one subdirectory per bucket (default: ${DEFAULT_LOCAL_DATA_LAKE})`,

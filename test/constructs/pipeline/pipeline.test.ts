@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
+import { POLL_SCHEDULE } from '../../../lib/pipeline/limits';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import { compileTestPipeline, renderMainPath, TEST_APPS } from '../../support/pipeline-target';
@@ -269,8 +270,10 @@ describe('Pipeline steps and tests', () => {
     expect(asl.States.Curate.Parameters.Input).toMatchObject({
       sqls: ['DELETE FROM analytics.orders', 'INSERT INTO analytics.orders SELECT * FROM analytics.raw_orders'],
       what: 'step "Curate"',
-      pollSeconds: 15,
-      maxPolls: 120,
+      // The default poll plan: at most 60 s apart, 77 polls for the default 30 minutes, the longest wait from poll 57.
+      pollSeconds: 60,
+      maxPolls: 77,
+      capPolls: 57,
     });
     const machine = stateMachines['acme-dev-orders_sql'];
     expect(machine.States['One statement or a batch?'].Choices[0]).toStrictEqual({
@@ -281,15 +284,26 @@ describe('Pipeline steps and tests', () => {
     expect(machine.States['Wait for the statement']).toStrictEqual({
       Type: 'Wait',
       QueryLanguage: 'JSONPath',
-      SecondsPath: '$.pollSeconds',
+      SecondsPath: '$.statement.wait',
       Next: 'Check the statement',
+    });
+    // The first poll 1 s after the statement starts; each later wait from the schedule, or the longest wait.
+    expect(machine.States['Execute the statements in one transaction'].ResultSelector).toStrictEqual({
+      'id.$': '$.Id',
+      polls: 0,
+      wait: 1,
     });
     expect(machine.States['Statement done?'].Choices.map((c: any) => c.Next)).toStrictEqual([
       'SQL failed',
       'SQL stopped',
       'Statement finished',
       'SQL stopped',
+      'Count the poll, longest wait',
     ]);
+    expect(machine.States['Count the poll'].Parameters['wait.$']).toBe(
+      `States.ArrayGetItem(States.Array(${POLL_SCHEDULE.join(', ')}), States.MathAdd($.statement.polls, 1))`,
+    );
+    expect(machine.States['Count the poll, longest wait'].Parameters['wait.$']).toBe('$.pollSeconds');
   });
 
   it('should retry transient errors with backoff and catch every task into an alert', () => {

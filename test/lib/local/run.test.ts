@@ -627,6 +627,49 @@ describe('child executions', () => {
   });
 });
 
+describe('adaptive polling, run by the local engine', () => {
+  it('should poll 1 s after a statement starts, then back off by 10 % of its running time, noticing it within max(1 s, 10 %)', async () => {
+    // GIVEN a step whose statement runs 45 s, the bookkeeping statements none, on a clock the Wait states advance
+    let now = 0;
+    const sleeps: number[] = [];
+    const clock = {
+      now: () => now,
+      sleep: async (seconds: number) => {
+        sleeps.push(seconds);
+        now += seconds;
+      },
+    };
+    const statements = new Map<string, { start: number; seconds: number }>();
+    const redshiftData = (_state: string, action: string) => async (input: { Id?: string; StatementName?: string }) => {
+      if (action === 'describeStatement') {
+        const { start, seconds } = statements.get(input.Id!)!;
+        return { Id: input.Id, Status: now >= start + seconds ? 'FINISHED' : 'STARTED' };
+      }
+      const id = `s${statements.size + 1}`;
+      statements.set(id, { start: now, seconds: input.StatementName === 'adaptive: Slow' ? 45 : 0 });
+      return { Id: id };
+    };
+    const definition = new PipelineBuilder('adaptive').sql('slow', { sql: 'SELECT 1' }).build(context);
+    const { asl, stateMachines } = compileTestPipeline(definition, { schema });
+    // WHEN
+    const result = await runPipelineLocally({ definition: asl, stateMachines, bindings: { redshiftData }, clock });
+    // THEN the setup is noticed after 1 s, the 45 s statement at 46 s (1 s late, within 4.5 s), the record after 1 s
+    expect(result.status).toBe('succeeded');
+    expect(sleeps).toStrictEqual([1, ...Array(20).fill(1), 2, 2, 2, 2, 2, 3, 3, 3, 3, 4, 1]);
+    expect(now).toBe(1 + 46 + 1);
+  });
+
+  it('should honour every Wait state as compiled with realWaits', async () => {
+    // Setup, the step and the run record each wait 1 s before their first poll.
+    const definition = new PipelineBuilder('realwaits').sql('load', { sql: 'SELECT 1' }).build(context);
+    const { asl, stateMachines } = compileTestPipeline(definition, { schema });
+    const started = Date.now();
+    const result = await runPipelineLocally({ definition: asl, stateMachines, pgUrl, realWaits: true });
+    expect(result.status).toBe('succeeded');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+  });
+});
+
 describe('parallel branches', () => {
   it('should alert once and fail when a step in a branch fails', async () => {
     const definition = new PipelineBuilder('branchfail')
