@@ -26,7 +26,7 @@ export function describeRule(rule: TestRule): string {
     case 'between':
       return `between ${rule.min} and ${rule.max}`;
     case 'in_control':
-      return `within ${rule.k} standard deviations of the last ${rule.last} passed values`;
+      return `within ${rule.k} robust standard deviations of the median of the last ${rule.last} passed values`;
   }
 }
 

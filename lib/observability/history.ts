@@ -233,7 +233,7 @@ export function bandOf(expectation: string | null): { lower: number; upper: numb
   return match ? { lower: Number(match[1]), upper: Number(match[2]) } : undefined;
 }
 
-const IN_CONTROL = /\(mean \+\/- |^in control \(learning/;
+const IN_CONTROL = /\((mean|median) \+\/- |^in control \(learning/;
 
 /** The test to chart when none is named: the first `in_control` test, else the first with a band, else the first. */
 export function defaultChartTest(rows: readonly HistoryRow[]): string | undefined {

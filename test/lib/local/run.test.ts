@@ -365,7 +365,7 @@ describe('test levels', () => {
     expect(await historyOf('logonly')).toHaveLength(1);
   });
 
-  it('should pass in_control while learning, then catch a value outside mean +/- k sd of the recorded history', async () => {
+  it('should pass in_control while learning, then catch a value outside median +/- k robust sd of the recorded history', async () => {
     await client.query(`CREATE TABLE ${schema}.volume (n INTEGER)`);
     await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 100)`);
     const definition = new PipelineBuilder('control')
@@ -389,22 +389,27 @@ describe('test levels', () => {
         `${result.output.tests.volume_in_control.status}: ${result.output.tests.volume_in_control.expectation}`,
       );
     }
-    // Recorded 100, 102, 106: mean 102.67, sd 3.06 -> [96.56, 108.78]; 106 is inside.
+    // Recorded 100, 102, 106: median 102, quartiles 101 and 104 (IQR 3, robust sd 2.224), widened 10.6 times for 3
+    // values -> 102 +/- 47.146; 106 is inside.
     expect(expectations).toStrictEqual([
       'passed: in control (learning: 0 of 3 values recorded)',
       'passed: in control (learning: 1 of 3 values recorded)',
       'passed: in control (learning: 2 of 3 values recorded)',
-      'passed: between 96.5566 and 108.7768 (mean +/- 2 sd of the last 3 passed values, at least +/- 0 and 1%)',
+      'passed: between 54.8540 and 149.1460 (median +/- 2 robust sd of the last 3 passed values, widened for their number, at least +/- 0 and 1%)',
     ]);
     await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 400)`);
     const outlier = await run(definition);
     expect(outlier.status).toBe('succeeded');
     expect(outlier.output.tests.volume_in_control).toMatchObject({ status: 'failed', value: '506' });
-    // Recorded 100, 102, 106, 106: mean 103.5, sd 3 -> [97.5, 109.5]; 506 is far outside.
+    // Recorded 100, 102, 106, 106: median 104, quartiles 101.5 and 106 (IQR 4.5, robust sd 3.336), widened 5.3
+    // times for 4 values -> 104 +/- 35.36; 506 is far outside.
     expect(outlier.alerts.map((a) => a.context.expectation)).toStrictEqual([
-      'between 97.5000 and 109.5000 (mean +/- 2 sd of the last 4 passed values, at least +/- 0 and 1%)',
+      'between 68.6405 and 139.3595 (median +/- 2 robust sd of the last 4 passed values, widened for their number, at least +/- 0 and 1%)',
     ]);
-    expect(outlier.output.tests.volume_in_control.band).toStrictEqual({ low: '97.5', high: '109.5' });
+    expect(outlier.output.tests.volume_in_control.band).toMatchObject({
+      low: expect.stringMatching(/^68\.640/),
+      high: expect.stringMatching(/^139\.359/),
+    });
   });
 });
 
@@ -1038,6 +1043,16 @@ describe('a history table from an older release', () => {
 });
 
 describe('in_control that holds', () => {
+  it('should not let one value recorded while learning widen the band (5000, then four runs of 1000)', async () => {
+    // With the mean and standard deviation the band was -3567..7167, so 3000 and 4500 passed and joined the baseline.
+    const results = await controlled('learned_outlier', [5000, 1000, 1000, 1000, 1000, 3000, 4500, 1005]);
+    expect(results.slice(5).map((r) => [r.status, r.band])).toStrictEqual([
+      ['failed', { low: '990', high: '1010' }],
+      ['failed', { low: '990', high: '1010' }],
+      ['passed', { low: '990', high: '1010' }],
+    ]);
+  });
+
   jest.setTimeout(300_000);
   /** A pipeline whose test reads the value from table `<id>_value`, which each run sets. */
   async function controlled(id: string, values: number[], rule: Record<string, unknown> = {}) {
@@ -1079,17 +1094,18 @@ describe('in_control that holds', () => {
       'failed',
       'failed',
     ]);
-    // Baseline of the last value: the five passed values (mean 100, sd 1.58), not 5000.
-    expect(results[6].band).toStrictEqual({ low: '95.25658350974743', high: '104.74341649025257' });
+    // Baseline of the last value: the five passed values (median 100, quartiles 99 and 101: robust sd 1.483,
+    // widened 10.1 times for 5 values), not 5000.
+    expect(results[6].band).toStrictEqual({ low: '55.077835433654556', high: '144.92216456634543' });
     expect(results[6].expectation).toBe(
-      'between 95.2566 and 104.7434 (mean +/- 3 sd of the last 5 passed values, at least +/- 0 and 1%)',
+      'between 55.0778 and 144.9222 (median +/- 3 robust sd of the last 5 passed values, widened for their number, at least +/- 0 and 1%)',
     );
     const rows = await client.query(
       `SELECT status, value, band_low, band_high FROM ${history} WHERE pipeline = 'outlier' ORDER BY recorded_at`,
     );
     expect(rows.rows.slice(5)).toStrictEqual([
-      { status: 'failed', value: 5000, band_low: 95.25658350974743, band_high: 104.74341649025257 },
-      { status: 'failed', value: 190, band_low: 95.25658350974743, band_high: 104.74341649025257 },
+      { status: 'failed', value: 5000, band_low: 55.077835433654556, band_high: 144.92216456634543 },
+      { status: 'failed', value: 190, band_low: 55.077835433654556, band_high: 144.92216456634543 },
     ]);
   });
 
@@ -1105,8 +1121,8 @@ describe('in_control that holds', () => {
     });
     expect(results.slice(5).map((r) => [r.status, r.band])).toStrictEqual([
       ['passed', { low: '5', high: '15' }],
-      // 14 passed and joined the baseline: mean 10.67, 3 sd = 4.9 < 5, so the tolerance sets the band.
-      ['failed', { low: '5.666666666666666', high: '15.666666666666666' }],
+      // 14 passed and joined the baseline: its median and quartiles stay 10, so the tolerance sets the band.
+      ['failed', { low: '5', high: '15' }],
     ]);
   });
 
