@@ -6,7 +6,7 @@
  */
 import * as asciichart from 'asciichart';
 import { runOutcome, type RunOutcome as PipelineOutcome } from '../pipeline/outcome';
-import { runsTableOf } from '../pipeline/sql';
+import { rebaselineStatement, runsTableOf } from '../pipeline/sql';
 import { formatDuration } from './delivery';
 
 export interface HistoryRow {
@@ -214,6 +214,32 @@ export function summarizeRuns(rows: readonly HistoryRow[], records: readonly Run
       warned: warned.map(label),
     };
   });
+}
+
+/**
+ * `kitchen history PIPELINE --rebaseline TEST`: the in_control test's baseline restarts from its latest recorded run
+ * (lib/pipeline/sql.ts `rebaselineStatement`). Returns when that run was recorded; fails when the test has none.
+ */
+export async function rebaselineTest(
+  client: SqlClient,
+  table: string,
+  pipeline: string,
+  test: string,
+): Promise<string> {
+  if (!TABLE_NAME.test(table))
+    throw new Error(`history table must be [schema.]name in lowercase, got: ${JSON.stringify(table)}`);
+  const latest = await client.query(`SELECT MAX(recorded_at) AS at FROM ${table} WHERE pipeline = $1 AND test = $2`, [
+    pipeline,
+    test,
+  ]);
+  const at = latest.rows[0]?.at;
+  if (missing(at)) {
+    throw new Error(
+      `--rebaseline must name a test of pipeline ${pipeline} with a value recorded in ${table}, got: ${JSON.stringify(test)}`,
+    );
+  }
+  await client.query(rebaselineStatement(table, pipeline, test));
+  return recordedAt(at);
 }
 
 /** The causes of the failed runs among `runs`, one line each (`RUN failed: CAUSE`), newest last. */

@@ -22,7 +22,14 @@ export const HISTORY_ADDED_COLUMNS: readonly (readonly [string, string])[] = [
   ['band_low', 'DOUBLE PRECISION'],
   ['band_high', 'DOUBLE PRECISION'],
   ['message', 'VARCHAR(256)'],
+  ['baseline_since', 'TIMESTAMP'],
 ];
+
+/**
+ * Consecutive runs of an `in_control` test beyond its band on the same side (the current one included) that make a
+ * level shift: the run is flagged `level shift` and the baseline restarts from those runs.
+ */
+export const LEVEL_SHIFT_RUNS = 5;
 
 /** Columns added to the runs table after its first release: name and type, in the order they were added. */
 export const RUNS_ADDED_COLUMNS: readonly (readonly [string, string])[] = [['cause', 'VARCHAR(4096)']];
@@ -48,7 +55,8 @@ export function historySetupStatements(historyTable: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${historyTable} (` +
       'run_id VARCHAR(64) NOT NULL, pipeline VARCHAR(64) NOT NULL, step VARCHAR(64) NOT NULL, test VARCHAR(128) NOT NULL, ' +
       'level VARCHAR(16) NOT NULL, status VARCHAR(16) NOT NULL, value DOUBLE PRECISION, expectation VARCHAR(256), ' +
-      'band_low DOUBLE PRECISION, band_high DOUBLE PRECISION, message VARCHAR(256), recorded_at TIMESTAMP NOT NULL)',
+      'band_low DOUBLE PRECISION, band_high DOUBLE PRECISION, message VARCHAR(256), recorded_at TIMESTAMP NOT NULL, ' +
+      'baseline_since TIMESTAMP)',
   );
   const runs = runsTableOf(historyTable);
   statements.push(`CREATE TABLE IF NOT EXISTS ${runs} (${RUNS_COLUMNS_DDL})`);
@@ -119,6 +127,8 @@ interface RuleSql {
   readonly learning?: string;
   readonly bandLow?: string;
   readonly bandHigh?: string;
+  /** in_control: this run completes a level shift (see LEVEL_SHIFT_RUNS). */
+  readonly shift?: string;
 }
 
 function ruleSql(rule: TestRule): RuleSql {
@@ -147,7 +157,11 @@ function ruleSql(rule: TestRule): RuleSql {
       const low = `b.center - ${half}`;
       const high = `b.center + ${half}`;
       const learning = `b.n < ${rule.minHistory}`;
+      const shift =
+        `(NOT (${learning}) AND p.n = ${LEVEL_SHIFT_RUNS - 1} AND ((t.value > ${high} AND p.lo > ${high}) OR ` +
+        `(t.value < ${low} AND p.hi < ${low})))`;
       return {
+        shift,
         condition: `t.value BETWEEN ${low} AND ${high}`,
         learning,
         bandLow: `CASE WHEN ${learning} THEN NULL ELSE ${low} END`,
@@ -206,7 +220,7 @@ export interface TestSqlContext {
 }
 
 const HISTORY_COLUMNS =
-  'run_id, pipeline, step, test, level, status, value, expectation, band_low, band_high, message, recorded_at';
+  'run_id, pipeline, step, test, level, status, value, expectation, band_low, band_high, message, recorded_at, baseline_since';
 
 /** The rule-specific SQL of one test, filled into `testStatementTemplate` (at run time, by the Evaluate test machine). */
 export interface TestSqlParts {
@@ -217,8 +231,12 @@ export interface TestSqlParts {
   readonly expectation: string;
   readonly bandLow: string;
   readonly bandHigh: string;
-  /** ` CROSS JOIN (...) b` for in_control, else empty. */
+  /** ` CROSS JOIN (...) b` (and `p`, the runs before) for in_control, else empty. */
   readonly baseline: string;
+  /** in_control: the start of a new baseline when this run completes a level shift; `NULL` otherwise. */
+  readonly baselineSince: string;
+  /** in_control: the level shift message when this run completes one; `NULL` otherwise. */
+  readonly note: string;
 }
 
 export const TEST_SQL_PARTS: readonly (keyof TestSqlParts)[] = [
@@ -229,6 +247,8 @@ export const TEST_SQL_PARTS: readonly (keyof TestSqlParts)[] = [
   'bandLow',
   'bandHigh',
   'baseline',
+  'baselineSince',
+  'note',
 ];
 
 export function testSqlParts(test: TestDefinition, context: TestSqlContext): TestSqlParts {
@@ -241,6 +261,11 @@ export function testSqlParts(test: TestDefinition, context: TestSqlContext): Tes
     expectation: rule.expectation,
     bandLow: rule.bandLow ?? 'NULL',
     bandHigh: rule.bandHigh ?? 'NULL',
+    baselineSince: rule.shift ? `CASE WHEN ${rule.shift} THEN p.first_at END` : 'NULL',
+    note: rule.shift
+      ? `CASE WHEN ${rule.shift} THEN 'level shift: ${LEVEL_SHIFT_RUNS} runs in a row ' || ` +
+        `CASE WHEN t.value > b.center THEN 'above' ELSE 'below' END || ' the band; the baseline restarts from them' END`
+      : 'NULL',
     baseline:
       test.rule.kind === 'in_control'
         ? // The median and the quartiles: robust, so no single value can widen the band. Three PERCENTILE_CONT calls
@@ -249,8 +274,17 @@ export function testSqlParts(test: TestDefinition, context: TestSqlContext): Tes
           ` CROSS JOIN (SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY h.value) AS center, ` +
           `(PERCENTILE_CONT(0.75) WITHIN GROUP (ORDER BY h.value) - PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY h.value)) / 1.349 AS scale, ` +
           `COUNT(h.value) AS n FROM ` +
-          `(SELECT value FROM ${context.historyTable} WHERE ${keys} AND status = 'passed' AND value IS NOT NULL ` +
-          `ORDER BY recorded_at DESC LIMIT ${test.rule.last}) h) b`
+          // The baseline: passed values, since the last re-baseline (a level shift or `kitchen history
+          // --rebaseline`) with the runs that made it (up to the row that set `baseline_since`) whatever their status.
+          `(SELECT h0.value FROM ${context.historyTable} h0 CROSS JOIN (SELECT MAX(baseline_since) AS since, ` +
+          `MAX(CASE WHEN baseline_since IS NOT NULL THEN recorded_at END) AS shifted FROM ${context.historyTable} ` +
+          `WHERE ${keys}) s WHERE ${keys} AND h0.value IS NOT NULL AND h0.status <> 'errored' ` +
+          `AND (s.since IS NULL OR h0.recorded_at >= s.since) AND (h0.status = 'passed' OR h0.recorded_at <= s.shifted) ` +
+          `ORDER BY h0.recorded_at DESC LIMIT ${test.rule.last}) h) b` +
+          // The runs before this one, for the level shift rule.
+          ` CROSS JOIN (SELECT MIN(v.value) AS lo, MAX(v.value) AS hi, COUNT(*) AS n, MIN(v.recorded_at) AS first_at ` +
+          `FROM (SELECT value, recorded_at FROM ${context.historyTable} WHERE ${keys} AND status <> 'errored' ` +
+          `AND value IS NOT NULL ORDER BY recorded_at DESC LIMIT ${LEVEL_SHIFT_RUNS - 1}) v) p`
         : '',
   };
 }
@@ -274,7 +308,7 @@ export function testStatementTemplate(historyTable: string, pipeline: string): s
     `INSERT INTO ${historyTable} (${HISTORY_COLUMNS}) ` +
     `SELECT '${RUN_ID}', ${sqlString(pipeline)}, '${m('step')}', '${m('test')}', '${m('level')}', ` +
     `${status}, CASE WHEN t.n = 1 THEN t.value END, ${m('expectation')}, ${m('bandLow')}, ${m('bandHigh')}, ` +
-    `${shape}, CAST('${STARTED_AT}' AS TIMESTAMP) ` +
+    `COALESCE(${shape}, ${m('note')}), CAST('${STARTED_AT}' AS TIMESTAMP), ${m('baselineSince')} ` +
     `FROM (SELECT COUNT(*) AS n, CAST(MIN(q.v) AS DOUBLE PRECISION) AS value FROM (${m('query')}) q(v)) t${m('baseline')}`
   );
 }
@@ -306,12 +340,24 @@ export function testReadBackStatement(historyTable: string, pipeline: string): s
   );
 }
 
+/**
+ * `kitchen history --rebaseline TEST`: the test's baseline restarts from its latest recorded run (that value and
+ * the passed ones after it), for a deliberate change of level. Sets `baseline_since` on that row.
+ */
+export function rebaselineStatement(historyTable: string, pipeline: string, test: string): string {
+  const keys = `pipeline = ${sqlString(pipeline)} AND test = ${sqlString(test)}`;
+  return (
+    `UPDATE ${historyTable} SET baseline_since = recorded_at WHERE ${keys} AND recorded_at = ` +
+    `(SELECT MAX(recorded_at) FROM ${historyTable} WHERE ${keys})`
+  );
+}
+
 /** Records a test whose query failed (markers: runId, startedAt, step, test, level, expectation). */
 export function erroredTestStatement(historyTable: string, pipeline: string): string {
   return (
     `INSERT INTO ${historyTable} (${HISTORY_COLUMNS}) VALUES ('${RUN_ID}', ${sqlString(pipeline)}, ` +
     `'${marker('step')}', '${marker('test')}', '${marker('level')}', 'errored', NULL, '${marker('expectation')}', NULL, NULL, ` +
-    `'the test query failed', CAST('${STARTED_AT}' AS TIMESTAMP))`
+    `'the test query failed', CAST('${STARTED_AT}' AS TIMESTAMP), NULL)`
   );
 }
 

@@ -13,7 +13,7 @@ import {
   localCommand,
   runPipelineLocally,
 } from '../../../lib/local/runner';
-import { failureCauses, readHistory, summarizeRuns } from '../../../lib/observability/history';
+import { failureCauses, readHistory, rebaselineTest, summarizeRuns } from '../../../lib/observability/history';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
@@ -1019,6 +1019,7 @@ describe('a history table from an older release', () => {
       'band_low',
       'band_high',
       'message',
+      'baseline_since',
     ]);
     const rows = await client.query(
       `SELECT run_id, value, message FROM ${old}.kitchens_test_history ORDER BY recorded_at`,
@@ -1107,6 +1108,32 @@ describe('in_control that holds', () => {
       { status: 'failed', value: 5000, band_low: 55.077835433654556, band_high: 144.92216456634543 },
       { status: 'failed', value: 190, band_low: 55.077835433654556, band_high: 144.92216456634543 },
     ]);
+  });
+
+  it('should call five runs in a row beyond the band on one side a level shift, and restart the baseline from them', async () => {
+    const results = await controlled('shift', [100, 101, 99, 100, 102, 200, 201, 199, 200, 202, 201]);
+    expect(results.map((r) => r.status)).toStrictEqual([
+      ...Array(5).fill('passed'),
+      ...Array(5).fill('failed'),
+      'passed',
+    ]);
+    expect(results.slice(5, 9).map((r) => r.message)).toStrictEqual(['', '', '', '']);
+    expect(results[9].message).toBe('level shift: 5 runs in a row above the band; the baseline restarts from them');
+    // The new baseline: the five shifted runs (median 200, quartiles 200 and 201)
+    expect(results[10].expectation).toBe(
+      'between 177.5389 and 222.4611 (median +/- 3 robust sd of the last 5 passed values, widened for their number, at least +/- 0 and 1%)',
+    );
+  });
+
+  it('should restart the baseline from the latest run with kitchen history --rebaseline', async () => {
+    const before = await controlled('rebase', [100, 100, 100, 100, 100, 150]);
+    expect(before[5].status).toBe('failed');
+    expect(await rebaselineTest(client, history, 'rebase', 'volume')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const after = await controlled('rebase', [151]);
+    expect(after[0]).toMatchObject({ status: 'passed', expectation: 'in control (learning: 1 of 5 values recorded)' });
+    await expect(rebaselineTest(client, history, 'rebase', 'no such test')).rejects.toThrow(
+      `--rebaseline must name a test of pipeline rebase with a value recorded in ${history}, got: "no such test"`,
+    );
   });
 
   it('should not flag a 0.1% change of a constant series (the band is at least 1% of the mean)', async () => {

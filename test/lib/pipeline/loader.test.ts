@@ -76,7 +76,7 @@ describe('loadPipelineFile', () => {
         ],
         type: 'sql',
         statements: ['SELECT 1'],
-        pollSeconds: 15,
+        pollSeconds: 60,
         timeoutMinutes: 30,
       },
     ]);
