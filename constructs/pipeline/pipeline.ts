@@ -17,8 +17,7 @@ import {
   checkLimits,
   MERGE_FAN_IN,
   pipelineStages,
-  SETUP_MAX_POLLS,
-  SETUP_POLL_SECONDS,
+  SETUP_POLL_PLAN,
   STAGE_WEIGHT,
 } from '../../lib/pipeline/limits';
 import { renderPipeline } from '../../lib/pipeline/loader';
@@ -337,11 +336,13 @@ export class Pipeline extends Construct {
           { Name: 'started_at', 'Value.$': PATHS.startedAt },
           { Name: 'finished_at', 'Value.$': '$$.State.EnteredTime' },
           { Name: 'execution', 'Value.$': '$$.Execution.Id' },
+          ...(failed
+            ? [{ Name: 'cause', 'Value.$': "States.Format('{}: {}', $.failure.Error, $.failure.Cause)" }]
+            : []),
         ],
         name: `${this.definition.id}: ${label}`,
         what: 'the run record',
-        pollSeconds: SETUP_POLL_SECONDS,
-        maxPolls: SETUP_MAX_POLLS,
+        ...SETUP_POLL_PLAN,
       },
       { resultPath: sfn.JsonPath.DISCARD },
     );
@@ -365,8 +366,7 @@ export class Pipeline extends Construct {
         sqls: historySetupStatements(context.target.historyTable),
         name: `${this.definition.id}: ${label}`,
         what: 'the test history setup',
-        pollSeconds: SETUP_POLL_SECONDS,
-        maxPolls: SETUP_MAX_POLLS,
+        ...SETUP_POLL_PLAN,
       },
       { resultPath: sfn.JsonPath.DISCARD },
     );

@@ -18,6 +18,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { POLL_SCHEDULE } from '../../lib/pipeline/limits';
 import {
   erroredTestStatement,
   TEST_SQL_PARTS,
@@ -41,14 +42,17 @@ export interface SqlRunInput {
   readonly name: string;
   /** What the statement belongs to, for failure causes: `step "Load raw"`. */
   readonly what: string;
+  /** The poll plan (lib/pipeline/limits.ts `pollPlan`): longest wait, poll budget, where the longest wait starts. */
   readonly pollSeconds: number;
   readonly maxPolls: number;
+  readonly capPolls: number;
 }
 
 /**
- * Waits for the statement at `$.statement.id`: Wait `$.pollSeconds`, DescribeStatement, then `{ Error, Cause }` at
- * `$.failure` and `onFailure` on FAILED, ABORTED or after `$.maxPolls` polls; loops while running; `finished`
- * when FINISHED. Failure causes name `$.what`.
+ * Waits for the statement at `$.statement.id`: Wait `$.statement.wait` (1 s first, then POLL_SCHEDULE's next
+ * entry, at most `$.pollSeconds`: lib/pipeline/limits.ts), DescribeStatement, then `{ Error, Cause }` at `$.failure`
+ * and `onFailure` on FAILED, ABORTED or after `$.maxPolls` polls; loops while running; `finished` when FINISHED.
+ * Failure causes name `$.what`.
  */
 function statementLoop(
   scope: Construct,
@@ -59,7 +63,7 @@ function statementLoop(
 ): sfn.State {
   const wait = new sfn.Wait(scope, 'Wait', {
     stateName: 'Wait for the statement',
-    time: sfn.WaitTime.secondsPath('$.pollSeconds'),
+    time: sfn.WaitTime.secondsPath('$.statement.wait'),
   });
   const describe = dataApiTask(
     scope,
@@ -82,11 +86,25 @@ function statementLoop(
     'Stopped',
     'SQL stopped',
     'Kitchens.SqlStopped',
-    "States.Format('SQL of {} stopped with status {} after {} polls of {} seconds', $.what, $.statement.description.Status, $.statement.polls, $.pollSeconds)",
+    "States.Format('SQL of {} stopped with status {} after {} polls, at most {} seconds apart', $.what, $.statement.description.Status, $.statement.polls, $.pollSeconds)",
   );
+  // The next wait: the schedule's entry for the next poll, or the longest wait once the schedule reaches it.
   const count = new sfn.Pass(scope, 'Count', {
     stateName: 'Count the poll',
-    parameters: { 'id.$': '$.statement.id', 'polls.$': 'States.MathAdd($.statement.polls, 1)' },
+    parameters: {
+      'id.$': '$.statement.id',
+      'polls.$': 'States.MathAdd($.statement.polls, 1)',
+      'wait.$': `States.ArrayGetItem(States.Array(${POLL_SCHEDULE.join(', ')}), States.MathAdd($.statement.polls, 1))`,
+    },
+    resultPath: '$.statement',
+  });
+  const countLongest = new sfn.Pass(scope, 'CountLongest', {
+    stateName: 'Count the poll, longest wait',
+    parameters: {
+      'id.$': '$.statement.id',
+      'polls.$': 'States.MathAdd($.statement.polls, 1)',
+      'wait.$': '$.pollSeconds',
+    },
     resultPath: '$.statement',
   });
   const done = new sfn.Choice(scope, 'Done', { stateName: 'Statement done?' })
@@ -102,8 +120,10 @@ function statementLoop(
     .when(sfn.Condition.stringEquals(status, 'ABORTED'), stopped)
     .when(sfn.Condition.stringEquals(status, 'FINISHED'), finished)
     .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.statement.polls', '$.maxPolls'), stopped)
+    .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.statement.polls', '$.capPolls'), countLongest)
     .otherwise(count);
   count.next(wait);
+  countLongest.next(wait);
   wait.next(describe).next(done);
   return wait;
 }
@@ -164,7 +184,7 @@ function sqlMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
     parameters: { 'id.$': '$.statement.id', 'polls.$': '$.statement.polls' },
   });
   const loop = statementLoop(new Construct(scope, 'SqlPoll'), context, failed, finished, catchTo);
-  const options = { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: '$.statement' };
+  const options = { resultSelector: { 'id.$': '$.Id', polls: 0, wait: POLL_SCHEDULE[0] }, resultPath: '$.statement' };
   const single = dataApiTask(
     scope,
     'SqlExecute',
@@ -226,8 +246,10 @@ export interface TestRunInput {
   readonly runId: string;
   readonly startedAt: string;
   readonly what: string;
+  /** The poll plan (lib/pipeline/limits.ts `pollPlan`): longest wait, poll budget, where the longest wait starts. */
   readonly pollSeconds: number;
   readonly maxPolls: number;
+  readonly capPolls: number;
 }
 
 /**
@@ -418,7 +440,7 @@ function testMachine(scope: Construct, context: BaseContext): sfn.StateMachine {
       'StatementName.$': "States.Format('Test: {}', $.test)",
     },
     target,
-    { resultSelector: { 'id.$': '$.Id', polls: 0 }, resultPath: '$.statement' },
+    { resultSelector: { 'id.$': '$.Id', polls: 0, wait: POLL_SCHEDULE[0] }, resultPath: '$.statement' },
   );
   catchTo(evaluate);
   evaluate.next(loop);

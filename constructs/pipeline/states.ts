@@ -3,6 +3,7 @@
  * calls and their poll loop, and the run's failure handler. Step and test fragments build on these; nothing here
  * imports a fragment, so the pipeline modules form no import circle.
  */
+import { createHash } from 'crypto';
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -51,6 +52,14 @@ export const RETRYABLE = {
   ],
   sns: ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KmsThrottlingException'],
   s3: ['S3.SlowDownException', 'S3.InternalErrorException', 'S3.ServiceUnavailableException', 'S3.SdkClientException'],
+  // Starting a child execution (startExecution.sync:2): throttling, the running-executions quota and service errors.
+  // Never States.TaskFailed (a failed child): a failed SQL step is not idempotent.
+  stepFunctions: [
+    'StepFunctions.ThrottlingException',
+    'StepFunctions.ExecutionLimitExceededException',
+    'StepFunctions.AWSStepFunctionsException',
+    'StepFunctions.SdkClientException',
+  ],
 } as const;
 
 export function retryTransient(
@@ -196,9 +205,34 @@ export function describeFailure(
   }).next(onFailure);
 }
 
+/** Longest execution name Step Functions accepts. */
+export const EXECUTION_NAME_MAX = 80;
+
+/**
+ * The part of a child execution's name after the run id: the state's name as lowercase letters, digits and hyphens
+ * (at most 32 characters), then 8 hex digits of a hash of the whole name, so that two states whose names read alike
+ * (state names are unique across a pipeline's machines) still start differently named executions. Nothing of the
+ * environment or Kitchen is in it, so their machines stay aligned. With the run id (a UUID, 36 characters) and two
+ * hyphens the name is at most 78 characters.
+ */
+export function childExecutionSuffix(stateName: string): string {
+  const slug = stateName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
+  const hash = createHash('sha256').update(stateName).digest('hex').slice(0, 8);
+  return `${slug === '' ? 'state' : slug}-${hash}`;
+}
+
 /**
  * Starts a child execution (`startExecution.sync:2`) and waits for it, linked to the parent in the console. A failed
- * child fails this state with States.TaskFailed (caught by the caller).
+ * child fails this state with States.TaskFailed (caught by the caller). The child's name is the run id and the
+ * state (`childExecutionSuffix`), the same on every attempt: Step Functions treats a second StartExecution with the
+ * same name and input as the running execution (and refuses it once that one has ended), so a retry of this state
+ * can never start a second run of the child. Throttling and service errors are retried with backoff; a failed child
+ * never is.
  */
 export function startChild(
   scope: Construct,
@@ -214,10 +248,11 @@ export function startChild(
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
     input: sfn.TaskInput.fromObject(input),
+    name: sfn.JsonPath.format(`{}-${childExecutionSuffix(stateName)}`, sfn.JsonPath.stringAt(PATHS.runId)),
     resultSelector: options.resultSelector,
     resultPath: options.resultPath,
   });
-  // No Retry here (about 200 bytes a state): the child retries its own Data API and SNS calls.
+  retryTransient(task, RETRYABLE.stepFunctions, Duration.seconds(1));
   return task;
 }
 
@@ -267,7 +302,11 @@ export function failureTargets(
           parameters: { 'Error.$': '$.failure.execution.Error', 'Cause.$': '$.failure.execution.Cause' },
           resultPath: PATHS.failure,
         });
-        child = parse.next(name).next(handler);
+        // In a Catch, States.TaskFailed matches every error but States.Timeout: only a failed child's cause is its
+        // DescribeExecution JSON. Any other (a refused start, say) goes on as it is.
+        child = new sfn.Choice(scope, `${id}ChildOrCall`, { stateName: `${label}: child or call failed?` })
+          .when(sfn.Condition.stringMatches('$.failure.Cause', '{*'), parse.next(name).next(handler))
+          .otherwise(handler);
       }
       return child;
     },

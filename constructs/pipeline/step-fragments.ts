@@ -12,7 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ConfigError } from '../../lib/config/errors';
 import { copySourceExpression } from '../../lib/copy-source';
-import { maxPolls } from '../../lib/pipeline/limits';
+import { sqlPollPlan } from '../../lib/pipeline/limits';
 import type { ContainerStep, CopyStep, SqlStep, StepDefinition } from '../../lib/pipeline/model';
 import {
   catchChild,
@@ -25,7 +25,7 @@ import {
   retryTransient,
   startChild,
 } from './states';
-import { TestFragment } from './test-fragment';
+import { stepVerdict, TestFragment } from './test-fragment';
 
 /** Base of the step fragments: the failure handler, the catch on every task, and the step's tests. */
 abstract class StepFragment extends sfn.StateMachineFragment {
@@ -65,7 +65,10 @@ abstract class StepFragment extends sfn.StateMachineFragment {
   /** For Task states that start a child execution. */
   protected catchChild = (task: sfn.TaskStateBase): void => catchChild(task, this.targets, this.caught);
 
-  /** Chains the step's tests after `body`. */
+  /**
+   * Chains the step's tests after `body`, every one of them whatever the others' results, then the verdict of its
+   * error tests (which fails the step when one did not pass).
+   */
   protected withTests(body: sfn.Chain): sfn.Chain {
     let chain = body;
     this.step.tests.forEach((test, i) => {
@@ -74,11 +77,11 @@ abstract class StepFragment extends sfn.StateMachineFragment {
         step: this.step,
         test,
         catchTo: this.catchChild,
-        onFailed: () => this.targets.testFailed,
       });
       chain = chain.next(fragment);
     });
-    return chain;
+    const verdict = stepVerdict(this, this.step, () => this.targets.testFailed);
+    return verdict ? chain.next(verdict.afterwards({ includeOtherwise: true })) : chain;
   }
 }
 
@@ -142,11 +145,19 @@ export class ContainerStepFragment extends StepFragment {
       `States.Format('Step "${escapeLiteral(step.name)}": container app ${escapeLiteral(step.app)} stopped: {} (containers: {})', $.container.stoppedReason, States.JsonToString($.container.containers))`,
       this.onFailure,
     );
-    // A container that never started has no exit code. Two rules, in order, rather than one Or: a numeric
-    // comparison on a missing path is a runtime error, and aws-local-stepfunctions 3.0.0 evaluates
-    // `IsPresent: false` wrongly, so the first rule is written as Not(IsPresent: true).
+    // A container that never started has no exit code: it fails saying so, with ECS's stopped reason. Two rules, in
+    // order, rather than one Or: a numeric comparison on a missing path is a runtime error, and
+    // aws-local-stepfunctions 3.0.0 evaluates `IsPresent: false` wrongly, so the first rule is Not(IsPresent: true).
+    const neverStarted = describeFailure(
+      this,
+      'NotStarted',
+      `Container not started: ${step.name}`,
+      'Kitchens.ContainerNotStarted',
+      `States.Format('Step "${escapeLiteral(step.name)}": container app ${escapeLiteral(step.app)} never started: {}', $.container.stoppedReason)`,
+      this.onFailure,
+    );
     const check = new sfn.Choice(this, 'CheckExit', { stateName: `Exit code: ${step.name}` })
-      .when(sfn.Condition.not(sfn.Condition.isPresent(exitCode)), failed)
+      .when(sfn.Condition.not(sfn.Condition.isPresent(exitCode)), neverStarted)
       .when(sfn.Condition.not(sfn.Condition.numberEquals(exitCode, 0)), failed);
     const chain = this.withTests(sfn.Chain.start(run).next(check.afterwards({ includeOtherwise: true })));
     this.startState = run;
@@ -175,8 +186,7 @@ export class SqlStepFragment extends StepFragment {
         ...(single ? { sql: step.statements[0] } : { sqls: [...step.statements] }),
         name: `${definition.id}: ${step.name}`,
         what: `step "${step.name}"`,
-        pollSeconds: step.pollSeconds,
-        maxPolls: maxPolls(step.timeoutMinutes * 60, step.pollSeconds),
+        ...sqlPollPlan(step),
       },
       { resultPath: sfn.JsonPath.DISCARD },
     );

@@ -1,24 +1,17 @@
 /**
  * The fragment of one data test, a state a person can see: `Test: <name>` starts the pipeline's shared
  * `Evaluate test` machine (see runners.ts), which records the value and verdict in the history table, alerts, and
- * returns the result record into `$.tests.<key>`. An `error` test that did not pass then fails the run
- * (`Verdict: <name>` -> `Failed: <name>`, which names the failure and hands it to the scope's `testFailed` target);
- * `warning` and `log` tests continue.
+ * returns the result record into `$.tests.<key>`. Every test of a step runs and is recorded; then an `error` test
+ * that did not pass fails the step (`Verdict: <step>` -> `Failed: <test>` or `Errored: <test>`, which names the
+ * failure and hands it to the scope's `testFailed` target); `warning` and `log` tests never fail it.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { maxPolls, TEST_POLL_SECONDS } from '../../lib/pipeline/limits';
+import { testPollPlan } from '../../lib/pipeline/limits';
 import type { StepDefinition, TestDefinition, TestRule } from '../../lib/pipeline/model';
 import { testSqlParts } from '../../lib/pipeline/sql';
-import { CompileContext, PATHS, startChild } from './states';
-
-/** The key of a test's result in `$.tests` and in the execution output: `orders row count` -> `orders_row_count`. */
-export function testResultKey(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
-}
+import { testResultKey } from '../../lib/pipeline/validate';
+import { CompileContext, escapeLiteral, PATHS, startChild } from './states';
 
 export function describeRule(rule: TestRule): string {
   switch (rule.kind) {
@@ -33,7 +26,7 @@ export function describeRule(rule: TestRule): string {
     case 'between':
       return `between ${rule.min} and ${rule.max}`;
     case 'in_control':
-      return `within ${rule.k} standard deviations of the last ${rule.last} passed values`;
+      return `within ${rule.k} robust standard deviations of the median of the last ${rule.last} passed values`;
   }
 }
 
@@ -62,11 +55,6 @@ export interface TestFragmentProps {
   readonly test: TestDefinition;
   /** Catches the test's Task state (a child execution). */
   readonly catchTo: (task: sfn.TaskStateBase) => void;
-  /**
-   * Where an `error` test that did not pass goes, with `{ Error, Cause }` at `$.failure`: the scope's
-   * `FailureTargets.testFailed`. Read only for `error` tests.
-   */
-  readonly onFailed: () => sfn.IChainable;
 }
 
 export class TestFragment extends sfn.StateMachineFragment {
@@ -97,8 +85,7 @@ export class TestFragment extends sfn.StateMachineFragment {
         'runId.$': PATHS.runId,
         'startedAt.$': PATHS.startedAt,
         what: `test "${test.name}" of step "${step.name}"`,
-        pollSeconds: TEST_POLL_SECONDS,
-        maxPolls: maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS),
+        ...testPollPlan(test),
       },
       {
         resultSelector: Object.fromEntries(TEST_RESULT_FIELDS.map((f) => [`${f}.$`, `$.Output.${f}`])),
@@ -106,22 +93,46 @@ export class TestFragment extends sfn.StateMachineFragment {
       },
     );
     props.catchTo(evaluate);
-    let chain = sfn.Chain.start(evaluate);
-    if (test.level === 'error') {
-      const verdict = new sfn.Choice(this, 'Verdict', { stateName: `Verdict: ${test.name}` }).when(
-        sfn.Condition.not(sfn.Condition.stringEquals(`${PATHS.tests}.${key}.status`, 'passed')),
-        new sfn.Pass(this, 'Failed', {
-          stateName: `Failed: ${test.name}`,
-          parameters: {
-            Error: 'Kitchens.TestFailed',
-            Cause: `Test "${test.name}" of step "${step.name}" did not pass (expected ${describeRule(test.rule)}): see the alert and the run output`,
-          },
-          resultPath: PATHS.failure,
-        }).next(props.onFailed()),
-      );
-      chain = chain.next(verdict.afterwards({ includeOtherwise: true }));
-    }
     this.startState = evaluate;
-    this.endStates = chain.endStates;
+    this.endStates = [evaluate];
   }
+}
+
+/**
+ * The verdict of a step's `error` tests, after every test of the step has run and been recorded: the first error
+ * test (in declaration order) that errored or did not pass fails the step, naming it; an errored one says so with the
+ * database's error. Undefined for a step without error tests.
+ */
+export function stepVerdict(
+  scope: Construct,
+  step: StepDefinition,
+  onFailed: () => sfn.IChainable,
+): sfn.Choice | undefined {
+  const errorTests = step.tests.filter((t) => t.level === 'error');
+  if (errorTests.length === 0) return undefined;
+  const verdict = new sfn.Choice(scope, 'Verdict', { stateName: `Verdict: ${step.name}` });
+  errorTests.forEach((test, i) => {
+    const status = `${PATHS.tests}.${testResultKey(test.name)}.status`;
+    const what = escapeLiteral(`Test "${test.name}" of step "${step.name}"`);
+    const failure = (id: string, stateName: string, cause: Record<string, string>) =>
+      new sfn.Pass(scope, id, {
+        stateName,
+        parameters: { Error: 'Kitchens.TestFailed', ...cause },
+        resultPath: PATHS.failure,
+      }).next(onFailed());
+    verdict
+      .when(
+        sfn.Condition.stringEquals(status, 'errored'),
+        failure(`Errored${i}`, `Errored: ${test.name}`, {
+          'Cause.$': `States.Format('${what} errored: {}', ${PATHS.tests}.${testResultKey(test.name)}.error)`,
+        }),
+      )
+      .when(
+        sfn.Condition.not(sfn.Condition.stringEquals(status, 'passed')),
+        failure(`Failed${i}`, `Failed: ${test.name}`, {
+          Cause: `Test "${test.name}" of step "${step.name}" did not pass (expected ${describeRule(test.rule)}): see the alert and the run output`,
+        }),
+      );
+  });
+  return verdict;
 }

@@ -16,6 +16,8 @@ import { evaluateTemplate, takeJsonataTask } from './jsonata';
 import { LocalMetricCall, putMetricData } from './metrics';
 import { installPromiseWithResolvers } from './node20';
 
+export { describeContainerEvent } from './messages';
+
 // aws-local-stepfunctions declares Node 22; on Node 20 it only lacks Promise.withResolvers (node20.ts).
 installPromiseWithResolvers();
 
@@ -54,9 +56,28 @@ export type LocalEvent =
       readonly type: 'container';
       readonly state: string;
       readonly app: string;
+      /** False when the container never started (no command, or the process could not be spawned). */
+      readonly started: boolean;
       readonly exitCode: number | null;
       readonly output: string;
+      /** Why a container that never started did not (ECS's stopped reason, as the stand-in gives it). */
+      readonly reason?: string;
+    }
+  | {
+      readonly type: 'execution';
+      /** The child state machine's name (the last part of its ARN). */
+      readonly stateMachine: string;
+      /** The execution's name, as the starting Task state gave it. */
+      readonly name: string;
     };
+
+/** Time for Wait states of a simulated run (see `LocalRunOptions.clock`). */
+export interface LocalClock {
+  /** Seconds since the clock started. */
+  now(): number;
+  /** Resolves when the clock has advanced by `seconds`. */
+  sleep(seconds: number): Promise<void>;
+}
 
 export interface LocalRunOptions {
   /** The ASL definition (see compileWithStandIns / resolveDefinition). */
@@ -66,8 +87,29 @@ export interface LocalRunOptions {
    * its Task states pass. @default - none
    */
   readonly stateMachines?: Readonly<Record<string, Record<string, any>>>;
-  /** PostgreSQL connection URL standing in for the warehouse. */
-  readonly pgUrl: string;
+  /**
+   * PostgreSQL connection URL standing in for the warehouse. Required unless `bindings.redshiftData` binds the Data
+   * API otherwise.
+   */
+  readonly pgUrl?: string;
+  /**
+   * Local handlers that replace the built-in stand-ins, for simulations (bench/pipeline-latency.ts): the Data API
+   * calls by action, and container runs. @default - PostgreSQL for the Data API, local processes for containers
+   */
+  readonly bindings?: {
+    readonly redshiftData?: (state: string, action: string) => (input: any) => Promise<unknown>;
+    readonly container?: (state: string) => (input: any) => Promise<unknown>;
+  };
+  /**
+   * A clock that Wait states advance: each Wait state runs as a local step that sleeps its seconds (`Seconds` or
+   * `SecondsPath`, as compiled) on this clock. @default - Wait states take no time (or real time with `realWaits`)
+   */
+  readonly clock?: LocalClock;
+  /**
+   * Honour every Wait state as compiled, in real time (`kitchen run --local --real-waits`), so a run takes as long
+   * as its waits would on AWS. @default false - Wait states take no time
+   */
+  readonly realWaits?: boolean;
   /**
    * The local command of each container app (`{ ingest: ['node', 'ingest.js'] }`), in place of the image. Steps
    * of an app without an entry run the step's command override, else the app's command (`appCommands`).
@@ -90,11 +132,15 @@ export interface LocalRunOptions {
   readonly input?: unknown;
   /**
    * Errors Task states raise before doing their work, to rehearse failures: `{ Curate: { error:
-   * 'RedshiftData.ThrottlingException', times: 2 } }` fails the first two attempts of state "Curate".
+   * 'RedshiftData.ThrottlingException', times: 2 } }` fails the first two attempts of state "Curate". With `after:
+   * true` the error is raised after the work is done (a call that succeeded but whose answer was lost).
    * @default - none
    */
   readonly injectErrors?: Readonly<
-    Record<string, { readonly error: string; readonly message?: string; readonly times: number }>
+    Record<
+      string,
+      { readonly error: string; readonly message?: string; readonly times: number; readonly after?: boolean }
+    >
   >;
 }
 
@@ -111,6 +157,8 @@ export interface LocalRunResult {
   readonly alerts: readonly LocalAlert[];
   /** PutMetricData calls CloudWatch accepted, in order. */
   readonly metrics: readonly LocalMetricCall[];
+  /** States entered (billed state transitions), over the run and every child execution it started. */
+  readonly transitions: number;
 }
 
 interface StatementResult {
@@ -145,6 +193,15 @@ function walkStates(states: Record<string, any>, visit: (name: string, state: an
     const processor = state.ItemProcessor ?? state.Iterator;
     if (processor) walkStates(processor.States, visit);
   }
+}
+
+/** The value at a simple JSONPath (`$.a.b`) of a state's input. */
+function readPath(input: unknown, jsonPath: string): unknown {
+  if (!/^\$(\.[A-Za-z0-9_]+)*$/.test(jsonPath)) throw new Error(`readPath: unsupported path ${jsonPath}`);
+  return jsonPath
+    .split('.')
+    .slice(1)
+    .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], input);
 }
 
 function toField(value: unknown): Record<string, unknown> {
@@ -206,8 +263,12 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
   const metrics: LocalMetricCall[] = [];
   const statements = new Map<string, Statement>();
   const emit = (event: LocalEvent) => options.onEvent?.(event);
-  const client = new Client({ connectionString: options.pgUrl });
-  await client.connect();
+  if (options.pgUrl === undefined && options.bindings?.redshiftData === undefined) {
+    throw new Error('runPipelineLocally: give pgUrl, or bindings.redshiftData');
+  }
+  const client = options.pgUrl === undefined ? undefined : new Client({ connectionString: options.pgUrl });
+  await client?.connect();
+  let transitions = 0;
   // Statements run one at a time on one connection, like one Data API session.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -218,6 +279,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
 
   const runSql = (state: string, sqls: readonly string[], values: readonly string[] = []): Promise<string> =>
     serial(async () => {
+      if (!client) throw new LocalError('Kitchens.LocalUnsupported', 'no PostgreSQL stands in for the warehouse');
       const id = randomUUID();
       const statement: Statement = { id, status: 'FINISHED', queryString: sqls.join(';\n'), results: new Map() };
       statements.set(id, statement);
@@ -291,16 +353,13 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       );
       const taskArn = `arn:aws:ecs:local:000000000000:task/${randomUUID()}`;
       if (!command || command.length === 0) {
-        return {
-          TaskArn: taskArn,
-          LastStatus: 'STOPPED',
-          Containers: [{ Name: app }],
-          StoppedReason: `CannotStartContainerError: no local command for app "${app}"`,
-        };
+        const reason = `CannotStartContainerError: no local command for app "${app}"`;
+        emit({ type: 'container', state, app, started: false, exitCode: null, output: '', reason });
+        return { TaskArn: taskArn, LastStatus: 'STOPPED', Containers: [{ Name: app }], StoppedReason: reason };
       }
       const env: Record<string, string> = {
         ...(process.env as Record<string, string>),
-        KITCHENS_LOCAL_PG_URL: options.pgUrl,
+        ...(options.pgUrl === undefined ? {} : { KITCHENS_LOCAL_PG_URL: options.pgUrl }),
       };
       if (options.dataLakeDirectory) env.KITCHENS_LOCAL_DATA_LAKE = path.resolve(options.dataLakeDirectory);
       for (const { Name, Value } of override.Environment ?? []) env[Name] = Value;
@@ -320,15 +379,12 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         child.on('error', (e) => resolve({ exitCode: null, output, spawnError: e.message }));
         child.on('close', (code) => resolve({ exitCode: code, output }));
       });
-      emit({ type: 'container', state, app, exitCode, output });
       if (spawnError !== undefined) {
-        return {
-          TaskArn: taskArn,
-          LastStatus: 'STOPPED',
-          Containers: [{ Name: app }],
-          StoppedReason: `CannotStartContainerError: ${spawnError}`,
-        };
+        const reason = `CannotStartContainerError: ${spawnError}`;
+        emit({ type: 'container', state, app, started: false, exitCode: null, output, reason });
+        return { TaskArn: taskArn, LastStatus: 'STOPPED', Containers: [{ Name: app }], StoppedReason: reason };
       }
+      emit({ type: 'container', state, app, started: true, exitCode, output });
       return {
         TaskArn: taskArn,
         LastStatus: 'STOPPED',
@@ -412,9 +468,34 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     if (!child) {
       throw new LocalError('StepFunctions.StateMachineDoesNotExistException', `State machine ${arn} does not exist`);
     }
-    const name = randomUUID();
-    const executionArn = `arn:aws:states:local:000000000000:execution:${arn}:${name}`;
+    const name = input.Name === undefined ? randomUUID() : String(input.Name);
+    const machineName = arn.split(':').pop()!;
+    const executionArn = `arn:aws:states:local:000000000000:execution:${machineName}:${name}`;
     const described = { ExecutionArn: executionArn, StateMachineArn: arn, Name: name, Input: input.Input };
+    // As Step Functions does for a standard workflow: the same name and input while that execution runs is that
+    // execution; once it has ended (or with another input), the name is refused.
+    const key = `${machineName}:${name}`;
+    const earlier = started.get(key);
+    if (earlier) {
+      if (earlier.running && JSON.stringify(earlier.input) === JSON.stringify(input.Input)) return earlier.result;
+      throw new LocalError(
+        'StepFunctions.ExecutionAlreadyExistsException',
+        `Execution already exists: '${executionArn}'`,
+      );
+    }
+    const entry: { running: boolean; input: unknown; result: Promise<unknown> } = {
+      running: true,
+      input: input.Input,
+      result: undefined as unknown as Promise<unknown>,
+    };
+    started.set(key, entry);
+    emit({ type: 'execution', stateMachine: machineName, name });
+    entry.result = runChild(child, input, described).finally(() => (entry.running = false));
+    return entry.result;
+  };
+  const started = new Map<string, { running: boolean; input: unknown; result: Promise<unknown> }>();
+  const runChild = async (child: Record<string, any>, input: any, described: Record<string, unknown>) => {
+    const { Name: name } = described as { Name: string };
     try {
       const output: any = await execute(child, input.Input ?? {}, name);
       if (output && typeof output.test === 'string' && typeof output.status === 'string') {
@@ -459,7 +540,24 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
     const waits: Record<string, number> = {};
     const retries: Record<string, number> = {};
     walkStates(definition.States, (name, state) => {
-      if (state.Type === 'Wait') waits[name] = 0;
+      if (state.Type === 'Wait' && options.clock) {
+        // A local step that sleeps the Wait state's seconds on the clock (Seconds or SecondsPath, as compiled).
+        const { Seconds: seconds, SecondsPath: secondsPath } = state;
+        if (seconds === undefined && secondsPath === undefined) {
+          throw new Error(`Wait state "${name}" has neither Seconds nor SecondsPath, which the local clock needs`);
+        }
+        delete state.Seconds;
+        delete state.SecondsPath;
+        state.Type = 'Task';
+        state.Resource = 'arn:aws:states:::kitchens:wait';
+        const clock = options.clock;
+        handlers[name] = async (input) => {
+          await clock.sleep(seconds ?? Number(readPath(input, secondsPath)));
+          return input;
+        };
+        return;
+      }
+      if (state.Type === 'Wait' && !options.realWaits) waits[name] = 0;
       if (state.Retry) retries[name] = 0;
       if (state.Type !== 'Task') return;
       // Local SQL runs to completion inside the Execute call: give it the time AWS gives the poll loop, not the
@@ -469,26 +567,35 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       const resource = String(state.Resource);
       const sdk = /:aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
       let handler: Handler;
-      if (sdk?.[1] === 'redshiftdata') handler = redshiftData(name, sdk[2]);
+      if (sdk?.[1] === 'redshiftdata')
+        handler = options.bindings?.redshiftData?.(name, sdk[2]) ?? redshiftData(name, sdk[2]);
       else if (sdk?.[1] === 's3') handler = s3(sdk[2]);
       else if (sdk?.[1] === 'cloudwatch' && sdk[2] === 'putMetricData')
         handler = putMetricData(name, (call) => (metrics.push(call), emit({ type: 'metrics', call })));
-      else if (/:states:::ecs:runTask/.test(resource)) handler = runContainer(name);
+      else if (/:states:::ecs:runTask/.test(resource))
+        handler = options.bindings?.container?.(name) ?? runContainer(name);
       else if (/:states:::sns:publish$/.test(resource)) handler = publish;
       else if (/:states:::states:startExecution\.sync:2$/.test(resource)) handler = startExecution;
       else throw new Error(`Task state "${name}" uses ${resource}, which has no local binding`);
       handlers[name] = async (input) => {
         emit({ type: 'state', state: name });
         const inject = options.injectErrors?.[name];
-        if (inject && (injected.get(name) ?? 0) < inject.times) {
-          const count = (injected.get(name) ?? 0) + 1;
-          injected.set(name, count);
-          throw new LocalError(
-            inject.error,
-            inject.message ?? `${inject.error} injected (${count} of ${inject.times})`,
-          );
+        const raise = () => {
+          if (inject && (injected.get(name) ?? 0) < inject.times) {
+            const count = (injected.get(name) ?? 0) + 1;
+            injected.set(name, count);
+            throw new LocalError(
+              inject.error,
+              inject.message ?? `${inject.error} injected (${count} of ${inject.times})`,
+            );
+          }
+        };
+        if (!inject?.after) raise();
+        if (!jsonataTask) {
+          const result = await handler(input);
+          if (inject?.after) raise();
+          return result;
         }
-        if (!jsonataTask) return handler(input);
         let args: unknown;
         try {
           args = await evaluateTemplate(jsonataTask.arguments ?? '{% $states.input %}', { input });
@@ -525,7 +632,14 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         },
       } as any,
     });
-    return execution.result;
+    const counting = (async () => {
+      for await (const event of execution.eventLogs) if (event.type === 'StateEntered') transitions++;
+    })();
+    try {
+      return await execution.result;
+    } finally {
+      await counting.catch(() => undefined);
+    }
   };
   // Injected errors count per state name, across child executions.
   const injected = new Map<string, number>();
@@ -540,6 +654,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
       tests,
       alerts,
       metrics,
+      transitions,
     };
   } catch (e) {
     if (e instanceof ExecutionError) {
@@ -552,11 +667,12 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<Loca
         tests,
         alerts,
         metrics,
+        transitions,
       };
     }
     throw e;
   } finally {
     await queue.catch(() => undefined);
-    await client.end();
+    await client?.end();
   }
 }

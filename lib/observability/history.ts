@@ -6,7 +6,7 @@
  */
 import * as asciichart from 'asciichart';
 import { runOutcome, type RunOutcome as PipelineOutcome } from '../pipeline/outcome';
-import { runsTableOf } from '../pipeline/sql';
+import { rebaselineStatement, runsTableOf } from '../pipeline/sql';
 import { formatDuration } from './delivery';
 
 export interface HistoryRow {
@@ -31,6 +31,8 @@ export interface RunRecord {
   readonly finishedAt: string;
   /** The execution ARN. */
   readonly execution: string | null;
+  /** A failed run's error and cause (`Kitchens.SqlFailed: SQL of step ...`); null otherwise and for older records. */
+  readonly cause?: string | null;
 }
 
 /** What `readHistory` reads: the test rows and the run rows of the last runs. */
@@ -48,6 +50,8 @@ export interface RunSummary {
   readonly durationSeconds: number | null;
   /** The execution ARN from the run record, when there is one. */
   readonly execution: string | null;
+  /** Why a failed run failed (its error and cause) from the run record; null when unknown or not failed. */
+  readonly cause: string | null;
   /**
    * The run record's outcome (`succeeded` -> `passed`, `succeeded with warnings` -> `warned`, `failed`), which also
    * counts failures outside tests. Without a record: `failed` when an error-level test did not pass, `warned` when a
@@ -92,18 +96,26 @@ export async function readHistory(
     throw new Error(`history table must be [schema.]name in lowercase, got: ${JSON.stringify(table)}`);
   const runs = runsTableOf(table);
   const [schema, name] = table.includes('.') ? table.split('.') : ['public', table];
-  const exists = await client.query(
-    'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ($2, $3)',
-    [schema, name, runs.slice(runs.lastIndexOf('.') + 1)],
+  // One query: which of the two tables exist (both have run_id), and whether the runs table has the cause column
+  // (a runs table of an older release has not; the next run's setup adds it).
+  const runsName = runs.slice(runs.lastIndexOf('.') + 1);
+  const columns = await client.query(
+    'SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name IN ($2, $3) ' +
+      "AND column_name IN ('run_id', 'cause')",
+    [schema, name, runsName],
   );
-  const found = new Set(exists.rows.map((r) => String(r.table_name)));
+  const found = new Set(
+    columns.rows.filter((r) => String(r.column_name) === 'run_id').map((r) => String(r.table_name)),
+  );
   if (!found.has(name)) return { rows: [], records: [] };
-  const hasRuns = found.size === 2;
+  const hasRuns = found.has(runsName);
+  const hasCause =
+    hasRuns && columns.rows.some((r) => String(r.table_name) === runsName && String(r.column_name) === 'cause');
   const starts =
     `SELECT run_id, recorded_at AS at FROM ${table} WHERE pipeline = $1` +
     (hasRuns ? ` UNION ALL SELECT run_id, started_at AS at FROM ${runs} WHERE pipeline = $1` : '');
   const result = await client.query(
-    `SELECT r.run_id, ${hasRuns ? 'x.outcome, x.started_at, x.finished_at, x.execution' : 'NULL AS outcome'}, ` +
+    `SELECT r.run_id, ${hasRuns ? `x.outcome, x.started_at, x.finished_at, x.execution, ${hasCause ? 'x.cause' : 'NULL AS cause'}` : 'NULL AS outcome'}, ` +
       'h.step, h.test, h.level, h.status, h.value, h.expectation, h.recorded_at ' +
       `FROM (SELECT run_id, MAX(at) AS at FROM (${starts}) u GROUP BY run_id ORDER BY at DESC, run_id LIMIT $2) r ` +
       (hasRuns ? `LEFT JOIN ${runs} x ON x.run_id = r.run_id AND x.pipeline = $1 ` : '') +
@@ -121,6 +133,7 @@ export async function readHistory(
         startedAt: recordedAt(r.started_at),
         finishedAt: recordedAt(r.finished_at),
         execution: missing(r.execution) ? null : String(r.execution),
+        cause: missing(r.cause) ? null : String(r.cause),
       });
     }
     if (missing(r.test)) continue;
@@ -194,12 +207,44 @@ export function summarizeRuns(rows: readonly HistoryRow[], records: readonly Run
       finishedAt: record?.finishedAt ?? null,
       durationSeconds: record ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : null,
       execution: record?.execution ?? null,
+      cause: record?.cause ?? null,
       outcome,
       tests: tests.length,
       failed: failed.map(label),
       warned: warned.map(label),
     };
   });
+}
+
+/**
+ * `kitchen history PIPELINE --rebaseline TEST`: the in_control test's baseline restarts from its latest recorded run
+ * (lib/pipeline/sql.ts `rebaselineStatement`). Returns when that run was recorded; fails when the test has none.
+ */
+export async function rebaselineTest(
+  client: SqlClient,
+  table: string,
+  pipeline: string,
+  test: string,
+): Promise<string> {
+  if (!TABLE_NAME.test(table))
+    throw new Error(`history table must be [schema.]name in lowercase, got: ${JSON.stringify(table)}`);
+  const latest = await client.query(`SELECT MAX(recorded_at) AS at FROM ${table} WHERE pipeline = $1 AND test = $2`, [
+    pipeline,
+    test,
+  ]);
+  const at = latest.rows[0]?.at;
+  if (missing(at)) {
+    throw new Error(
+      `--rebaseline must name a test of pipeline ${pipeline} with a value recorded in ${table}, got: ${JSON.stringify(test)}`,
+    );
+  }
+  await client.query(rebaselineStatement(table, pipeline, test));
+  return recordedAt(at);
+}
+
+/** The causes of the failed runs among `runs`, one line each (`RUN failed: CAUSE`), newest last. */
+export function failureCauses(runs: readonly RunSummary[]): string[] {
+  return runs.filter((r) => r.outcome === 'failed' && r.cause).map((r) => `run ${r.runId} failed: ${r.cause}`);
 }
 
 /** A run's duration for people: `0.8s` under a minute, else as `kitchen metrics` prints durations; `-` when unknown. */
@@ -214,7 +259,7 @@ export function bandOf(expectation: string | null): { lower: number; upper: numb
   return match ? { lower: Number(match[1]), upper: Number(match[2]) } : undefined;
 }
 
-const IN_CONTROL = /\(mean \+\/- |^in control \(learning/;
+const IN_CONTROL = /\((mean|median) \+\/- |^in control \(learning/;
 
 /** The test to chart when none is named: the first `in_control` test, else the first with a band, else the first. */
 export function defaultChartTest(rows: readonly HistoryRow[]): string | undefined {

@@ -31,7 +31,7 @@ export interface TestInput {
     /** The value must lie in `[min, max]`, both included. @default - not this rule */
     readonly between?: readonly [number, number];
     /**
-     * The value must lie within a band around the mean of the test's own recent passed values (its recorded
+     * The value must lie within a band around the median of the test's own recent passed values (its recorded
      * history). `true` takes every setting's default.
      *
      * @default - not this rule
@@ -39,7 +39,10 @@ export interface TestInput {
     readonly in_control?:
       | true
       | {
-          /** Half-width of the band, in standard deviations of the baseline. @default 3 */
+          /**
+           * Half-width of the band around the baseline's median, in robust standard deviations (interquartile range /
+           * 1.349), widened for a small baseline. @default 3
+           */
           readonly k?: number;
           /** How many of the most recent passed values form the baseline (at most 1000). @default 20 */
           readonly last?: number;
@@ -49,9 +52,9 @@ export interface TestInput {
            * @default 5
            */
           readonly min_history?: number;
-          /** The band is never narrower than mean +/- this absolute amount. @default 0 - no absolute floor */
+          /** The band is never narrower than median +/- this absolute amount. @default 0 - no absolute floor */
           readonly tolerance?: number;
-          /** The band is never narrower than mean +/- this fraction of the mean's magnitude (0.01 = 1%), from 0 to 1. @default 0.01 */
+          /** The band is never narrower than median +/- this fraction of the median's magnitude (0.01 = 1%), from 0 to 1. @default 0.01 */
           readonly relative_tolerance?: number;
         };
   };
@@ -91,7 +94,11 @@ export interface ContainerStepInput extends StepInput {
 export interface SqlStepInput extends StepInput {
   /** One statement, or several that run in one transaction; `{{variables}}` are substituted. */
   readonly sql: string | readonly string[];
-  /** Seconds between checks of whether the statement has finished. @default 15 */
+  /**
+   * Longest wait, in seconds, between checks of whether the statement has finished (1 to 300). Checks start 1 s
+   * after the statement and then wait 10 % of its running time so far (at least 1 s), up to this.
+   * @default 60
+   */
   readonly pollSeconds?: number;
 }
 

@@ -5,7 +5,7 @@
  * fixed number of events per step and test, and each child's by its poll budget.
  */
 import { ConfigError } from '../config/errors';
-import type { PipelineDefinition, StepDefinition, TestDefinition } from './model';
+import type { PipelineDefinition, SqlStep, StepDefinition, TestDefinition } from './model';
 import { planStages, planStepIds, type PlanNode, type StagedPlan } from './graph';
 import { historySetupStatements, runRecordStatement, testStatement } from './sql';
 
@@ -15,11 +15,68 @@ export const LIMITS = {
   statementBytes: 100 * 1024,
 } as const;
 
-/** Poll interval of test statements (seconds). */
-export const TEST_POLL_SECONDS = 5;
-/** Poll interval of the history table setup statement (seconds) and its poll budget. */
+/**
+ * Statements are polled adaptively: the first DescribeStatement 1 s after the statement starts, then every
+ * max(1 s, POLL_FRACTION of the time since it started) seconds (whole seconds, rounded down), up to a longest wait
+ * (`pollSeconds` of a SQL step). A statement that finishes is noticed within max(1 s, 10 % of its running time), and a
+ * statement of T seconds costs about 10 + 10 ln(T / 10) polls instead of T / interval.
+ */
+export const POLL_FRACTION = 0.1;
+/** The longest wait between polls a step may ask for (the schema's limit of `pollSeconds`). */
+export const MAX_POLL_SECONDS = 300;
+/**
+ * The waits before each poll, in order, until one reaches MAX_POLL_SECONDS: 1, 1, ... (20 times), 2, 2, 2, ... The
+ * `Run SQL` and `Evaluate test` machines hold this list once each and pick the next wait from it.
+ */
+export const POLL_SCHEDULE: readonly number[] = (() => {
+  const waits: number[] = [];
+  let elapsed = 0;
+  for (;;) {
+    const wait = Math.max(1, Math.floor(elapsed * POLL_FRACTION + 1e-9));
+    waits.push(wait);
+    elapsed += wait;
+    if (wait >= MAX_POLL_SECONDS) return waits;
+  }
+})();
+
+/** Longest wait between two polls of a test statement (seconds). */
+export const TEST_POLL_SECONDS = 30;
+/** Longest wait between two polls of the history table setup and the run record (seconds), and their timeout. */
 export const SETUP_POLL_SECONDS = 5;
-export const SETUP_MAX_POLLS = 24;
+export const SETUP_TIMEOUT_SECONDS = 120;
+
+/** How a statement is polled: `maxPolls`, the poll budget, and from which poll on the wait is `pollSeconds`. */
+export interface PollPlan {
+  /** The longest wait between polls. */
+  readonly pollSeconds: number;
+  /**
+   * The machine gives up (the statement `stopped`) when it has counted this many polls: the waits before them add up
+   * to at least the timeout.
+   */
+  readonly maxPolls: number;
+  /** From this count of polls on, the next wait is `pollSeconds` rather than the schedule's (never past its end). */
+  readonly capPolls: number;
+}
+
+/** The poll plan of a statement with a timeout, polled at most every `pollSeconds` (1 to MAX_POLL_SECONDS). */
+export function pollPlan(timeoutSeconds: number, pollSeconds: number): PollPlan {
+  if (!Number.isInteger(pollSeconds) || pollSeconds < 1 || pollSeconds > MAX_POLL_SECONDS) {
+    throw new Error(`pollPlan: pollSeconds must be an integer from 1 to ${MAX_POLL_SECONDS}, got: ${pollSeconds}`);
+  }
+  const capIndex = POLL_SCHEDULE.findIndex((w) => w >= pollSeconds);
+  const wait = (j: number) => (j < capIndex ? POLL_SCHEDULE[j] : pollSeconds);
+  // The Choice after poll k+1 sees `polls` = k and stops at k >= maxPolls; the waits before it are wait(0..k).
+  let waited = wait(0);
+  let k = 0;
+  while (waited < timeoutSeconds) {
+    k++;
+    waited += wait(k);
+  }
+  return { pollSeconds, maxPolls: Math.max(1, k), capPolls: Math.max(0, capIndex - 1) };
+}
+
+/** The history table setup's and the run record's poll plan. */
+export const SETUP_POLL_PLAN = pollPlan(SETUP_TIMEOUT_SECONDS, SETUP_POLL_SECONDS);
 /**
  * Largest stage, by weight (a step counts 1, each of its tests 1 more). A pipeline heavier than this compiles to a
  * parent machine that runs stage child machines one after another, each with its own 1 MB definition and 25,000
@@ -48,8 +105,11 @@ const POLL_EVENTS = EVENTS.pass + EVENTS.task + EVENTS.pass + EVENTS.pass;
 /** Name the step in the failure, alert, fail. */
 const FAILURE_EVENTS = EVENTS.pass + EVENTS.task + EVENTS.fail;
 
-export const maxPolls = (timeoutSeconds: number, pollSeconds: number) =>
-  Math.max(1, Math.ceil(timeoutSeconds / pollSeconds));
+/** The poll plan of a SQL step. */
+export const sqlPollPlan = (step: SqlStep): PollPlan => pollPlan(step.timeoutMinutes * 60, step.pollSeconds);
+
+/** The poll plan of a test. */
+export const testPollPlan = (test: TestDefinition): PollPlan => pollPlan(test.timeoutSeconds, TEST_POLL_SECONDS);
 
 /** Worst case of one `Run SQL` child execution: Choice, execute, every poll, then fail with the error. */
 export function sqlRunEvents(polls: number): number {
@@ -61,7 +121,7 @@ export function sqlRunEvents(polls: number): number {
  * (two PutMetricData calls, the band Choice and its call), the verdict and alert Choices, the alert.
  */
 export function testRunEvents(test: TestDefinition): number {
-  const polls = maxPolls(test.timeoutSeconds, TEST_POLL_SECONDS);
+  const polls = testPollPlan(test).maxPolls;
   // The read and the result record; the verdict Choice is counted with the alert Choice below.
   const read = EVENTS.task + EVENTS.pass;
   const errored = EVENTS.pass + EVENTS.task;
@@ -81,12 +141,14 @@ export function testRunEvents(test: TestDefinition): number {
   );
 }
 
-/**
- * Events a test adds to the pipeline's own history: its Task state, and for an error test the verdict Choice and the
- * Pass that names the failure.
- */
-export function testEvents(test: TestDefinition): number {
-  return EVENTS.syncTask + (test.level === 'error' ? 2 * EVENTS.pass : 0);
+/** Events a test adds to the pipeline's own history: its Task state. */
+export function testEvents(_test: TestDefinition): number {
+  return EVENTS.syncTask;
+}
+
+/** The verdict Choice after a step's tests and the Pass that names a failed error test (none without error tests). */
+export function verdictEvents(step: StepDefinition): number {
+  return step.tests.some((t) => t.level === 'error') ? 2 * EVENTS.pass : 0;
 }
 
 /** Events a step adds to the pipeline's own history (its child executions have their own). */
@@ -103,12 +165,12 @@ export function stepEvents(step: StepDefinition): number {
       events = EVENTS.task + 2 * EVENTS.pass + EVENTS.map + step.maxObjects * EVENTS.mapItem;
       break;
   }
-  return events + FAILURE_EVENTS + step.tests.reduce((sum, t) => sum + testEvents(t), 0);
+  return events + FAILURE_EVENTS + step.tests.reduce((sum, t) => sum + testEvents(t), 0) + verdictEvents(step);
 }
 
 /** The worst case of the largest child execution a step starts (0 for container and copy steps without tests). */
 export function stepChildEvents(step: StepDefinition): number {
-  const sql = step.type === 'sql' ? sqlRunEvents(maxPolls(step.timeoutMinutes * 60, step.pollSeconds)) : 0;
+  const sql = step.type === 'sql' ? sqlRunEvents(sqlPollPlan(step).maxPolls) : 0;
   return Math.max(sql, ...step.tests.map(testRunEvents));
 }
 
@@ -215,7 +277,7 @@ export function limitProblems(
   });
   definition.steps.forEach((step, i) => {
     if (step.type === 'sql') {
-      const events = sqlRunEvents(maxPolls(step.timeoutMinutes * 60, step.pollSeconds));
+      const events = sqlRunEvents(sqlPollPlan(step).maxPolls);
       if (events > LIMITS.historyEvents) {
         problems.push(
           `${source}: steps[${i}] (${step.id}) could record up to ${events} history events in its Run SQL execution ` +

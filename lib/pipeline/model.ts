@@ -15,15 +15,18 @@ export type TestRule =
   | { readonly kind: 'between'; readonly min: number; readonly max: number }
   | {
       readonly kind: 'in_control';
-      /** Allowed distance from the mean, in standard deviations. */
+      /**
+       * Allowed distance from the baseline's median, in robust standard deviations (interquartile range / 1.349),
+       * widened for a small baseline (lib/pipeline/sql.ts `IN_CONTROL_SMALL_SAMPLE`).
+       */
       readonly k: number;
       /** How many of the most recent recorded values form the baseline. */
       readonly last: number;
       /** Fewer recorded values than this: the test passes and says it is still learning. */
       readonly minHistory: number;
-      /** The band is at least mean +/- this much (absolute), so a near-constant series is not flagged. */
+      /** The band is at least median +/- this much (absolute), so a near-constant series is not flagged. */
       readonly tolerance: number;
-      /** The band is at least mean +/- this fraction of |mean| (0.01 = 1%). */
+      /** The band is at least median +/- this fraction of |median| (0.01 = 1%). */
       readonly relativeTolerance: number;
     };
 
@@ -58,6 +61,7 @@ export interface SqlStep extends StepBase {
   readonly type: 'sql';
   /** One statement runs with ExecuteStatement, several in one transaction with BatchExecuteStatement. */
   readonly statements: readonly string[];
+  /** Longest wait between polls of the statement (polls start at 1 s and back off: lib/pipeline/limits.ts). */
   readonly pollSeconds: number;
 }
 

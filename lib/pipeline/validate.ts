@@ -20,7 +20,7 @@ export const DEFAULTS = {
   testLevel: 'error',
   testTimeoutSeconds: 300,
   sqlTimeoutMinutes: 30,
-  sqlPollSeconds: 15,
+  sqlPollSeconds: 60,
   containerTimeoutMinutes: 120,
   copyTimeoutMinutes: 30,
   copyMaxObjects: 100,
@@ -40,6 +40,17 @@ const REQUIRED_FIELD_DESCRIPTIONS: Record<string, string> = {
 
 /** State names the compiler gives its own states; steps cannot take them. */
 export const RESERVED_STATE_NAMES = ['report results', 'prepare test history'];
+
+/**
+ * The key of a test's result in the run output (`$.tests.<key>`): `orders row count` -> `orders_row_count`. Two tests
+ * whose names give the same key are refused (see `pipelineProblems`), so no result overwrites another.
+ */
+export function testResultKey(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
 
 /** Returns a readable name for a step id: `load-raw` -> `Load raw`. */
 export function readableName(id: string): string {
@@ -171,6 +182,7 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
   const ids = new Map<string, number>();
   const names = new Map<string, string>();
   const testNames = new Map<string, string>();
+  const resultKeys = new Map<string, { where: string; name: string }>();
   raw.steps.forEach((step, i) => {
     const at = `steps[${i}]`;
     if (ids.has(step.id)) {
@@ -251,6 +263,17 @@ export function pipelineProblems(source: string, raw: RawPipeline, context: Pipe
         );
       } else {
         testNames.set(key, where);
+        const resultKey = testResultKey(test.name);
+        const first = resultKeys.get(resultKey);
+        if (first) {
+          problems.push(
+            `${source}: ${where}.name must give a result key unique in the pipeline, got ${JSON.stringify(test.name)}, ` +
+              `which like ${JSON.stringify(first.name)} (${first.where}) becomes the result key ${JSON.stringify(resultKey)} ` +
+              '(names are lowercased and every run of other characters than letters and digits becomes "_")',
+          );
+        } else {
+          resultKeys.set(resultKey, { where, name: test.name });
+        }
       }
     });
     if (step.from && /\{\{\s*prefix\s*\}\}/.test(step.from.prefix)) {

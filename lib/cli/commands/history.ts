@@ -22,6 +22,7 @@ interface HistoryOptions {
   readonly env?: string;
   readonly last: string;
   readonly test?: string;
+  readonly rebaseline?: string;
   readonly secretArn?: string;
   readonly dbUser?: string;
   readonly profile?: string;
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--env <environment>', 'the environment whose runs to show (default: the development environment)')
     .option('--last <n>', 'how many runs', '10')
     .option('--test <name>', 'the test to chart (default: the first test with a band)')
+    .option('--rebaseline <test>', 'restart the in_control baseline of this test from its latest run, then show')
     .option('--secret-arn <arn>', 'on AWS: read as the database user of this Secrets Manager secret')
     .option('--db-user <name>', 'on AWS: read as this database user (temporary credentials)')
     .option('--profile <name>', 'AWS profile')
@@ -100,14 +102,32 @@ export function register(program: Command): void {
       // The same table the pipeline writes: its history_table variable for this environment or Kitchen.
       const historyTable = localTarget(config, env, opts.kitchen).variables.history_table;
 
-      const { readHistory, summarizeRuns, testSeries, defaultChartTest, renderChart, formatRunDuration } =
-        await import('../../observability/history');
+      const {
+        readHistory,
+        summarizeRuns,
+        testSeries,
+        defaultChartTest,
+        renderChart,
+        formatRunDuration,
+        failureCauses,
+        rebaselineTest,
+      } = await import('../../observability/history');
+      const rebaseline = async (sql: import('../../observability/history').SqlClient) => {
+        if (opts.rebaseline === undefined) return;
+        try {
+          const at = await rebaselineTest(sql, historyTable, definition.id, opts.rebaseline);
+          output.progress(`test "${opts.rebaseline}": baseline restarts from its run recorded at ${at}`);
+        } catch (e) {
+          throw new CliError((e as Error).message, EXIT_USAGE);
+        }
+      };
       let history;
       if (opts.local) {
         const { Client } = await import('pg');
         const client = new Client({ connectionString: pgUrl });
         await client.connect();
         try {
+          await rebaseline(client);
           history = await readHistory(client, historyTable, definition.id, last);
         } finally {
           await client.end();
@@ -130,8 +150,11 @@ export function register(program: Command): void {
         };
         const client = new RedshiftDataClient(clientConfig(target));
         try {
-          history = await readHistory(dataApiSqlClient(client, warehouse), historyTable, definition.id, last);
+          const sql = dataApiSqlClient(client, warehouse);
+          await rebaseline(sql);
+          history = await readHistory(sql, historyTable, definition.id, last);
         } catch (e) {
+          if (e instanceof CliError) throw e;
           throw new CliError(
             `kitchen history: could not read ${historyTable} on cluster ${warehouse.clusterIdentifier} (database ${warehouse.database}, ${target.region}) through the Redshift Data API: ${sdkErrorMessage(e)}`,
             EXIT_SERVICE,
@@ -173,6 +196,8 @@ export function register(program: Command): void {
                 ]),
             ]),
           ];
+          const causes = failureCauses(runs);
+          if (causes.length > 0) lines.push('', 'Why runs failed:', ...causes);
           if (chartTest) lines.push('', `Test "${chartTest}":`, renderChart(series));
           return lines.join('\n');
         },

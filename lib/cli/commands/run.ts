@@ -9,6 +9,7 @@ import * as path from 'path';
 import type { Command } from 'commander';
 import { findEnvironment, type EnvironmentConfig, type KitchensConfig } from '../../config/model';
 import { loadConfig } from '../../config/loader';
+import { describeContainerEvent } from '../../local/messages';
 import type { LocalEvent, LocalRunResult, LocalTestResult } from '../../local/runner';
 import { kitchenNameProblem, Names } from '../../naming';
 import type { AppSource } from '../../kitchen/app-source';
@@ -23,6 +24,7 @@ export interface RunOptions extends RemoteRunOptions {
   readonly pgUrl?: string;
   readonly appCommand?: readonly string[];
   readonly dataLake?: string;
+  readonly realWaits?: boolean;
 }
 
 export const DEFAULT_LOCAL_DATA_LAKE = '.kitchen/data-lake';
@@ -154,10 +156,10 @@ export async function runLocal(
     if (event.type === 'test') write(describeTest(event.result));
     if (event.type === 'alert')
       write(`ALERT ${event.alert.title}: ${String(event.alert.message?.content?.description ?? '').trim()}`);
-    if (event.type === 'container' && event.exitCode !== 0)
-      write(
-        `      container ${event.app} exited with ${event.exitCode}: ${event.output.trim().split('\n').slice(-5).join(' | ')}`,
-      );
+    if (event.type === 'container') {
+      const line = describeContainerEvent(event);
+      if (line) write(`      ${line}`);
+    }
   };
   const result = await runPipelineLocally({
     definition: asl,
@@ -167,6 +169,7 @@ export async function runLocal(
     appCommands: Object.fromEntries(config.apps.filter((a) => a.command).map((a) => [a.name, [...a.command!]])),
     dataLakeDirectory: dataLake,
     onEvent,
+    realWaits: opts.realWaits,
   });
   output.result({ pipeline: definition.id, environment: env.name, kitchen: opts.kitchen, ...result }, () =>
     result.status === 'succeeded'
@@ -189,6 +192,7 @@ export function register(program: Command): void {
       'with --local: local command for a container app, e.g. ingest="node ingest.js" (repeatable)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
+    .option('--real-waits', 'with --local: honour every Wait state as compiled (real time), to time a run')
     .option(
       '--data-lake <dir>',
       `with --local: directory standing in for S3, one subdirectory per bucket (default: ${DEFAULT_LOCAL_DATA_LAKE})`,

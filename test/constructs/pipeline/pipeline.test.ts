@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- state machine definitions (ASL) and AWS API payloads are untyped JSON */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
+import { POLL_SCHEDULE } from '../../../lib/pipeline/limits';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import { compileTestPipeline, renderMainPath, TEST_APPS } from '../../support/pipeline-target';
@@ -170,7 +171,21 @@ describe('Pipeline steps and tests', () => {
       sql: expect.objectContaining({ condition: 't.value <= 0.05', learning: '1 = 0' }),
       'runId.$': '$.run.id',
     });
-    expect(asl.States['Verdict: orders row count'].Choices[0].Next).toBe('Failed: orders row count');
+    // Each test state starts its child under a name made of the run id and the state, the same on every attempt.
+    expect(asl.States['Test: orders row count'].Parameters['Name.$']).toMatch(
+      /^States\.Format\('\{\}-test-orders-row-count-[0-9a-f]{8}', \$\.run\.id\)$/,
+    );
+    // After every test of the step has run, one verdict per step: errored, then not passed, per error test.
+    expect(asl.States['Test: orders row count'].Next).toBe('Verdict: Load');
+    expect(asl.States['Verdict: Load'].Choices.map((c: any) => c.Next)).toStrictEqual([
+      'Errored: orders row count',
+      'Failed: orders row count',
+    ]);
+    expect(asl.States['Errored: orders row count'].Parameters).toStrictEqual({
+      Error: 'Kitchens.TestFailed',
+      'Cause.$':
+        'States.Format(\'Test "orders row count" of step "Load" errored: {}\', $.tests.orders_row_count.error)',
+    });
     // The failure is named, then the run records itself and fails without a second alert.
     expect(asl.States['Failed: orders row count']).toStrictEqual({
       Type: 'Pass',
@@ -182,8 +197,8 @@ describe('Pipeline steps and tests', () => {
       ResultPath: '$.failure',
       Next: 'Record failed run',
     });
-    // A warning test has no verdict state: it alerts from its child execution and the run continues.
-    expect(asl.States['Verdict: null rate']).toBeUndefined();
+    // A step with only warning tests has no verdict state: they alert from their child executions and the run continues.
+    expect(asl.States['Verdict: Curate']).toBeUndefined();
   });
 
   it('should evaluate, poll, read, alert and record errors in the Evaluate test machine', () => {
@@ -255,8 +270,10 @@ describe('Pipeline steps and tests', () => {
     expect(asl.States.Curate.Parameters.Input).toMatchObject({
       sqls: ['DELETE FROM analytics.orders', 'INSERT INTO analytics.orders SELECT * FROM analytics.raw_orders'],
       what: 'step "Curate"',
-      pollSeconds: 15,
-      maxPolls: 120,
+      // The default poll plan: at most 60 s apart, 77 polls for the default 30 minutes, the longest wait from poll 57.
+      pollSeconds: 60,
+      maxPolls: 77,
+      capPolls: 57,
     });
     const machine = stateMachines['acme-dev-orders_sql'];
     expect(machine.States['One statement or a batch?'].Choices[0]).toStrictEqual({
@@ -267,15 +284,26 @@ describe('Pipeline steps and tests', () => {
     expect(machine.States['Wait for the statement']).toStrictEqual({
       Type: 'Wait',
       QueryLanguage: 'JSONPath',
-      SecondsPath: '$.pollSeconds',
+      SecondsPath: '$.statement.wait',
       Next: 'Check the statement',
+    });
+    // The first poll 1 s after the statement starts; each later wait from the schedule, or the longest wait.
+    expect(machine.States['Execute the statements in one transaction'].ResultSelector).toStrictEqual({
+      'id.$': '$.Id',
+      polls: 0,
+      wait: 1,
     });
     expect(machine.States['Statement done?'].Choices.map((c: any) => c.Next)).toStrictEqual([
       'SQL failed',
       'SQL stopped',
       'Statement finished',
       'SQL stopped',
+      'Count the poll, longest wait',
     ]);
+    expect(machine.States['Count the poll'].Parameters['wait.$']).toBe(
+      `States.ArrayGetItem(States.Array(${POLL_SCHEDULE.join(', ')}), States.MathAdd($.statement.polls, 1))`,
+    );
+    expect(machine.States['Count the poll, longest wait'].Parameters['wait.$']).toBe('$.pollSeconds');
   });
 
   it('should retry transient errors with backoff and catch every task into an alert', () => {
@@ -291,11 +319,21 @@ describe('Pipeline steps and tests', () => {
     expect(tasks.length).toBeGreaterThan(5);
     for (const [name, state] of tasks as [string, any][]) {
       const child = state.Resource.endsWith('startExecution.sync:2');
-      // Child executions retry their own calls; failed children go to the unwrapping states first.
-      if (!child) expect({ name, retry: state.Retry?.[0]?.BackoffRate }).toStrictEqual({ name, retry: 2 });
+      // Every task retries with backoff; a child-starting one only throttling and service errors, never a failed
+      // child (States.TaskFailed), whose failure goes to the unwrapping states first.
+      expect({ name, retry: state.Retry?.[0]?.BackoffRate }).toStrictEqual({ name, retry: 2 });
+      if (child) {
+        expect(state.Retry).toHaveLength(1);
+        expect(state.Retry[0].ErrorEquals).toStrictEqual([
+          'StepFunctions.ThrottlingException',
+          'StepFunctions.ExecutionLimitExceededException',
+          'StepFunctions.AWSStepFunctionsException',
+          'StepFunctions.SdkClientException',
+        ]);
+      }
       const all = state.Catch[state.Catch.length - 1];
       expect({ name, catch: all.ErrorEquals }).toStrictEqual({ name, catch: ['States.ALL'] });
-      if (child) expect(state.Catch[0].Next).toMatch(/: child execution failed$/);
+      if (child) expect(state.Catch[0].Next).toMatch(/: child or call failed\?$/);
       // The catch names the step in the cause, then the run's alert.
       const caught = asl.States[all.Next];
       expect(caught.Parameters['Cause.$']).toMatch(
@@ -325,6 +363,10 @@ describe('Pipeline steps and tests', () => {
         { Name: 'started_at', 'Value.$': '$.run.startedAt' },
         { Name: 'finished_at', 'Value.$': '$$.State.EnteredTime' },
         { Name: 'execution', 'Value.$': '$$.Execution.Id' },
+        // A failed run also records why it failed.
+        ...(name === 'Record failed run'
+          ? [{ Name: 'cause', 'Value.$': "States.Format('{}: {}', $.failure.Error, $.failure.Cause)" }]
+          : []),
       ]);
       expect(record.Parameters.Input.sql).toMatch(/^INSERT INTO analytics\.kitchens_test_history_runs /);
     }

@@ -6,7 +6,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { bindParameters, LocalEvent, localCommand, runPipelineLocally } from '../../../lib/local/runner';
+import {
+  bindParameters,
+  describeContainerEvent,
+  LocalEvent,
+  localCommand,
+  runPipelineLocally,
+} from '../../../lib/local/runner';
+import { failureCauses, readHistory, rebaselineTest, summarizeRuns } from '../../../lib/observability/history';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { loadPipelineFile } from '../../../lib/pipeline/loader';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
@@ -45,7 +52,7 @@ async function run(
     /** Compiled once by the caller for a series of runs. */
     compiled?: ReturnType<typeof compileTestPipeline>;
     events?: LocalEvent[];
-    injectErrors?: Record<string, { error: string; times: number }>;
+    injectErrors?: Record<string, { error: string; times: number; after?: boolean }>;
     stageWeight?: number;
     executionName?: string;
   } = {},
@@ -286,6 +293,49 @@ describe('test levels', () => {
     ]);
   });
 
+  it('should run and record every test of a step after an error test fails, then fail the step naming the first', async () => {
+    // GIVEN a step whose first error test fails, followed by a warning test, a second (failing) error test and a
+    // passing one
+    const definition = new PipelineBuilder('alltests')
+      .sql('check', {
+        sql: 'SELECT 1',
+        tests: [
+          { ...countCustomers, name: 'too few', rule: { min: 10 }, level: 'error' },
+          { ...countCustomers, name: 'volume', rule: { max: 2 }, level: 'warning' },
+          { ...countCustomers, name: 'exact', rule: { equals: 5 }, level: 'error' },
+          { ...countCustomers, name: 'some', rule: { min: 1 }, level: 'error' },
+        ],
+      })
+      .sql('after-check', { after: ['check'], sql: `CREATE TABLE ${schema}.after_alltests AS SELECT 1 AS x` })
+      .build(context);
+    // WHEN
+    const result = await run(definition);
+    // THEN every test ran and is recorded, the step fails with the first error test that did not pass
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.cause).toBe(
+      'Test "too few" of step "Check" did not pass (expected >= 10): see the alert and the run output',
+    );
+    expect(result.tests.map((t) => [t.test, t.status])).toStrictEqual([
+      ['too few', 'failed'],
+      ['volume', 'failed'],
+      ['exact', 'failed'],
+      ['some', 'passed'],
+    ]);
+    expect((await historyOf('alltests')).map((r) => [r.test, r.status])).toStrictEqual([
+      ['exact', 'failed'],
+      ['some', 'passed'],
+      ['too few', 'failed'],
+      ['volume', 'failed'],
+    ]);
+    expect(result.alerts.map((a) => a.title)).toStrictEqual([
+      ':x: dev / alltests: test "too few" failed (error)',
+      ':warning: dev / alltests: test "volume" failed (warning)',
+      ':x: dev / alltests: test "exact" failed (error)',
+    ]);
+    expect(await tableExists('after_alltests')).toBe(false);
+  });
+
   it('should record a failing log test without alerting', async () => {
     const definition = new PipelineBuilder('logonly')
       .sql('check', {
@@ -315,7 +365,7 @@ describe('test levels', () => {
     expect(await historyOf('logonly')).toHaveLength(1);
   });
 
-  it('should pass in_control while learning, then catch a value outside mean +/- k sd of the recorded history', async () => {
+  it('should pass in_control while learning, then catch a value outside median +/- k robust sd of the recorded history', async () => {
     await client.query(`CREATE TABLE ${schema}.volume (n INTEGER)`);
     await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 100)`);
     const definition = new PipelineBuilder('control')
@@ -339,22 +389,27 @@ describe('test levels', () => {
         `${result.output.tests.volume_in_control.status}: ${result.output.tests.volume_in_control.expectation}`,
       );
     }
-    // Recorded 100, 102, 106: mean 102.67, sd 3.06 -> [96.56, 108.78]; 106 is inside.
+    // Recorded 100, 102, 106: median 102, quartiles 101 and 104 (IQR 3, robust sd 2.224), widened 10.6 times for 3
+    // values -> 102 +/- 47.146; 106 is inside.
     expect(expectations).toStrictEqual([
       'passed: in control (learning: 0 of 3 values recorded)',
       'passed: in control (learning: 1 of 3 values recorded)',
       'passed: in control (learning: 2 of 3 values recorded)',
-      'passed: between 96.5566 and 108.7768 (mean +/- 2 sd of the last 3 passed values, at least +/- 0 and 1%)',
+      'passed: between 54.8540 and 149.1460 (median +/- 2 robust sd of the last 3 passed values, widened for their number, at least +/- 0 and 1%)',
     ]);
     await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 400)`);
     const outlier = await run(definition);
     expect(outlier.status).toBe('succeeded');
     expect(outlier.output.tests.volume_in_control).toMatchObject({ status: 'failed', value: '506' });
-    // Recorded 100, 102, 106, 106: mean 103.5, sd 3 -> [97.5, 109.5]; 506 is far outside.
+    // Recorded 100, 102, 106, 106: median 104, quartiles 101.5 and 106 (IQR 4.5, robust sd 3.336), widened 5.3
+    // times for 4 values -> 104 +/- 35.36; 506 is far outside.
     expect(outlier.alerts.map((a) => a.context.expectation)).toStrictEqual([
-      'between 97.5000 and 109.5000 (mean +/- 2 sd of the last 4 passed values, at least +/- 0 and 1%)',
+      'between 68.6405 and 139.3595 (median +/- 2 robust sd of the last 4 passed values, widened for their number, at least +/- 0 and 1%)',
     ]);
-    expect(outlier.output.tests.volume_in_control.band).toStrictEqual({ low: '97.5', high: '109.5' });
+    expect(outlier.output.tests.volume_in_control.band).toMatchObject({
+      low: expect.stringMatching(/^68\.640/),
+      high: expect.stringMatching(/^139\.359/),
+    });
   });
 });
 
@@ -404,13 +459,16 @@ describe('step failures', () => {
       'Step "Load": container app ingest stopped: Essential container in task exited (containers: [{"Name":"ingest","ExitCode":3,"LastStatus":"STOPPED"}])',
     );
     expect(result.alerts.map((a) => a.title)).toStrictEqual([':x: dev / badapp: run failed']);
-    expect(events).toContainEqual({
+    const event = {
       type: 'container',
       state: 'Load',
       app: 'ingest',
+      started: true,
       exitCode: 3,
       output: 'no input files\n',
-    });
+    } as const;
+    expect(events).toContainEqual(event);
+    expect(describeContainerEvent(event)).toBe('container ingest exited with 3: no input files');
     expect(await tableExists('after_container')).toBe(false);
   });
 
@@ -492,6 +550,128 @@ describe('retries and catches', () => {
     expect(events.filter((e) => e.type === 'state' && e.state === execute)).toHaveLength(6);
     expect(result.error).toBe('RedshiftData.InternalServerException');
     expect(result.alerts).toHaveLength(1);
+  });
+});
+
+describe('child executions', () => {
+  const definition = new PipelineBuilder('children')
+    .sql('load', { sql: 'SELECT 1', tests: [{ ...countCustomers, rule: { min: 1 } }] })
+    .sql('curate', { after: ['load'], sql: 'SELECT 2' })
+    .build(context);
+  const executions = (events: LocalEvent[]) =>
+    events.flatMap((e) => (e.type === 'execution' ? [`${e.stateMachine} ${e.name}`] : []));
+
+  it('should name each child execution after the run and its state, the same in every compile', async () => {
+    const events: LocalEvent[] = [];
+    const result = await run(definition, { events });
+    expect(result.status).toBe('succeeded');
+    const runId = result.output.run.id as string;
+    const names = executions(events);
+    expect(names).toHaveLength(5);
+    expect(new Set(names).size).toBe(5);
+    for (const name of names) {
+      expect(name).toMatch(new RegExp(`^acme-dev-children_(sql|test) ${runId}-[a-z0-9-]{1,32}-[0-9a-f]{8}$`));
+      expect(name.split(' ')[1].length).toBeLessThanOrEqual(80);
+    }
+    expect(names.map((n) => n.replace(runId, 'RUN').replace(/-[0-9a-f]{8}$/, ''))).toStrictEqual([
+      'acme-dev-children_sql RUN-prepare-run-history',
+      'acme-dev-children_sql RUN-load',
+      'acme-dev-children_test RUN-test-customer-count',
+      'acme-dev-children_sql RUN-curate',
+      'acme-dev-children_sql RUN-record-run',
+    ]);
+    // A second run: other run id, the same state suffixes
+    const again: LocalEvent[] = [];
+    const second = await run(definition, { events: again });
+    expect(executions(again).map((n) => n.replace(second.output.run.id, 'RUN'))).toStrictEqual(
+      names.map((n) => n.replace(runId, 'RUN')),
+    );
+  });
+
+  it('should retry a throttled start of a child execution and run the child once', async () => {
+    const events: LocalEvent[] = [];
+    const result = await run(definition, {
+      events,
+      injectErrors: {
+        'Test: customer count': { error: 'StepFunctions.ThrottlingException', times: 2 },
+        Curate: { error: 'StepFunctions.ExecutionLimitExceededException', times: 1 },
+      },
+    });
+    expect(result.status).toBe('succeeded');
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Test: customer count')).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Curate')).toHaveLength(2);
+    expect(executions(events)).toHaveLength(5);
+    expect(result.tests).toHaveLength(1);
+  });
+
+  it('should not start a second run when a retry follows a start whose answer was lost', async () => {
+    // The child ran to its end, then the parent's call failed with a service error: the retry uses the same name,
+    // which Step Functions refuses for an execution that has ended; the SQL ran once and the step fails.
+    const events: LocalEvent[] = [];
+    const result = await run(definition, {
+      events,
+      injectErrors: { Curate: { error: 'StepFunctions.AWSStepFunctionsException', times: 1, after: true } },
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('StepFunctions.ExecutionAlreadyExistsException');
+    expect(result.cause).toMatch(
+      /^Execution already exists: 'arn:aws:states:local:000000000000:execution:acme-dev-children_sql:[0-9a-f-]{36}-curate-[0-9a-f]{8}'$/,
+    );
+    expect(events.filter((e) => e.type === 'sql' && e.sql === 'SELECT 2')).toHaveLength(1);
+  });
+
+  it('should never retry a failed child (a failed SQL step is not idempotent)', async () => {
+    const broken = new PipelineBuilder('childfail')
+      .sql('load', { sql: `SELECT * FROM ${schema}.no_table` })
+      .build(context);
+    const events: LocalEvent[] = [];
+    const result = await run(broken, { events });
+    expect(result.error).toBe('Kitchens.SqlFailed');
+    expect(events.filter((e) => e.type === 'state' && e.state === 'Load')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'sql' && e.error !== undefined)).toHaveLength(1);
+  });
+});
+
+describe('adaptive polling, run by the local engine', () => {
+  it('should poll 1 s after a statement starts, then back off by 10 % of its running time, noticing it within max(1 s, 10 %)', async () => {
+    // GIVEN a step whose statement runs 45 s, the bookkeeping statements none, on a clock the Wait states advance
+    let now = 0;
+    const sleeps: number[] = [];
+    const clock = {
+      now: () => now,
+      sleep: async (seconds: number) => {
+        sleeps.push(seconds);
+        now += seconds;
+      },
+    };
+    const statements = new Map<string, { start: number; seconds: number }>();
+    const redshiftData = (_state: string, action: string) => async (input: { Id?: string; StatementName?: string }) => {
+      if (action === 'describeStatement') {
+        const { start, seconds } = statements.get(input.Id!)!;
+        return { Id: input.Id, Status: now >= start + seconds ? 'FINISHED' : 'STARTED' };
+      }
+      const id = `s${statements.size + 1}`;
+      statements.set(id, { start: now, seconds: input.StatementName === 'adaptive: Slow' ? 45 : 0 });
+      return { Id: id };
+    };
+    const definition = new PipelineBuilder('adaptive').sql('slow', { sql: 'SELECT 1' }).build(context);
+    const { asl, stateMachines } = compileTestPipeline(definition, { schema });
+    // WHEN
+    const result = await runPipelineLocally({ definition: asl, stateMachines, bindings: { redshiftData }, clock });
+    // THEN the setup is noticed after 1 s, the 45 s statement at 46 s (1 s late, within 4.5 s), the record after 1 s
+    expect(result.status).toBe('succeeded');
+    expect(sleeps).toStrictEqual([1, ...Array(20).fill(1), 2, 2, 2, 2, 2, 3, 3, 3, 3, 4, 1]);
+    expect(now).toBe(1 + 46 + 1);
+  });
+
+  it('should honour every Wait state as compiled with realWaits', async () => {
+    // Setup, the step and the run record each wait 1 s before their first poll.
+    const definition = new PipelineBuilder('realwaits').sql('load', { sql: 'SELECT 1' }).build(context);
+    const { asl, stateMachines } = compileTestPipeline(definition, { schema });
+    const started = Date.now();
+    const result = await runPipelineLocally({ definition: asl, stateMachines, pgUrl, realWaits: true });
+    expect(result.status).toBe('succeeded');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
   });
 });
 
@@ -652,7 +832,7 @@ describe('the run record', () => {
   const runs = `${history}_runs`;
   async function runRows(pipeline: string) {
     const result = await client.query(
-      `SELECT run_id, outcome, execution, EXTRACT(EPOCH FROM started_at) * 1000 AS started, ` +
+      `SELECT run_id, outcome, execution, cause, EXTRACT(EPOCH FROM started_at) * 1000 AS started, ` +
         `EXTRACT(EPOCH FROM finished_at) * 1000 AS finished FROM ${runs} WHERE pipeline = $1 ORDER BY started_at`,
       [pipeline],
     );
@@ -660,6 +840,7 @@ describe('the run record', () => {
       runId: r.run_id as string,
       outcome: r.outcome as string,
       execution: r.execution as string,
+      cause: r.cause as string | null,
       started: Number(r.started),
       finished: Number(r.finished),
     }));
@@ -723,7 +904,29 @@ describe('the run record', () => {
       .build(context);
     const { result, row } = await runAndRecord(definition);
     expectOneSqlFailureAlert(result, 'rec-step', 'Broken', 'rec_missing');
-    expect(row).toMatchObject({ outcome: 'failed', runId: result.alerts[0].context.runId });
+    expect(row).toMatchObject({
+      outcome: 'failed',
+      runId: result.alerts[0].context.runId,
+      cause: `Kitchens.SqlFailed: ${result.cause}`,
+    });
+    // `kitchen history` reads it back and says why the run failed
+    const { rows, records } = await readHistory(client, history, 'rec-step', 10);
+    expect(failureCauses(summarizeRuns(rows, records))).toStrictEqual([
+      `run ${row.runId} failed: Kitchens.SqlFailed: SQL of step "Broken" failed: ERROR: relation "${schema}.rec_missing" does not exist`,
+    ]);
+  });
+
+  it('should record why a run whose container failed failed, and no cause for a run that passed', async () => {
+    const definition = new PipelineBuilder('rec-container')
+      .container('load', { app: 'ingest', command: ['node', '-e', 'process.exit(4)'] })
+      .build(context);
+    const { result, row } = await runAndRecord(definition);
+    expect(result.error).toBe('Kitchens.ContainerFailed');
+    expect(row.cause).toBe(`Kitchens.ContainerFailed: ${result.cause}`);
+    const passed = await runAndRecord(
+      new PipelineBuilder('rec-nocause').sql('load', { sql: 'SELECT 1' }).build(context),
+    );
+    expect(passed.row.cause).toBeNull();
   });
 
   it('should record a staged run once, from the parent, with the parent execution start and end', async () => {
@@ -816,6 +1019,7 @@ describe('a history table from an older release', () => {
       'band_low',
       'band_high',
       'message',
+      'baseline_since',
     ]);
     const rows = await client.query(
       `SELECT run_id, value, message FROM ${old}.kitchens_test_history ORDER BY recorded_at`,
@@ -840,6 +1044,16 @@ describe('a history table from an older release', () => {
 });
 
 describe('in_control that holds', () => {
+  it('should not let one value recorded while learning widen the band (5000, then four runs of 1000)', async () => {
+    // With the mean and standard deviation the band was -3567..7167, so 3000 and 4500 passed and joined the baseline.
+    const results = await controlled('learned_outlier', [5000, 1000, 1000, 1000, 1000, 3000, 4500, 1005]);
+    expect(results.slice(5).map((r) => [r.status, r.band])).toStrictEqual([
+      ['failed', { low: '990', high: '1010' }],
+      ['failed', { low: '990', high: '1010' }],
+      ['passed', { low: '990', high: '1010' }],
+    ]);
+  });
+
   jest.setTimeout(300_000);
   /** A pipeline whose test reads the value from table `<id>_value`, which each run sets. */
   async function controlled(id: string, values: number[], rule: Record<string, unknown> = {}) {
@@ -881,18 +1095,45 @@ describe('in_control that holds', () => {
       'failed',
       'failed',
     ]);
-    // Baseline of the last value: the five passed values (mean 100, sd 1.58), not 5000.
-    expect(results[6].band).toStrictEqual({ low: '95.25658350974743', high: '104.74341649025257' });
+    // Baseline of the last value: the five passed values (median 100, quartiles 99 and 101: robust sd 1.483,
+    // widened 10.1 times for 5 values), not 5000.
+    expect(results[6].band).toStrictEqual({ low: '55.077835433654556', high: '144.92216456634543' });
     expect(results[6].expectation).toBe(
-      'between 95.2566 and 104.7434 (mean +/- 3 sd of the last 5 passed values, at least +/- 0 and 1%)',
+      'between 55.0778 and 144.9222 (median +/- 3 robust sd of the last 5 passed values, widened for their number, at least +/- 0 and 1%)',
     );
     const rows = await client.query(
       `SELECT status, value, band_low, band_high FROM ${history} WHERE pipeline = 'outlier' ORDER BY recorded_at`,
     );
     expect(rows.rows.slice(5)).toStrictEqual([
-      { status: 'failed', value: 5000, band_low: 95.25658350974743, band_high: 104.74341649025257 },
-      { status: 'failed', value: 190, band_low: 95.25658350974743, band_high: 104.74341649025257 },
+      { status: 'failed', value: 5000, band_low: 55.077835433654556, band_high: 144.92216456634543 },
+      { status: 'failed', value: 190, band_low: 55.077835433654556, band_high: 144.92216456634543 },
     ]);
+  });
+
+  it('should call five runs in a row beyond the band on one side a level shift, and restart the baseline from them', async () => {
+    const results = await controlled('shift', [100, 101, 99, 100, 102, 200, 201, 199, 200, 202, 201]);
+    expect(results.map((r) => r.status)).toStrictEqual([
+      ...Array(5).fill('passed'),
+      ...Array(5).fill('failed'),
+      'passed',
+    ]);
+    expect(results.slice(5, 9).map((r) => r.message)).toStrictEqual(['', '', '', '']);
+    expect(results[9].message).toBe('level shift: 5 runs in a row above the band; the baseline restarts from them');
+    // The new baseline: the five shifted runs (median 200, quartiles 200 and 201)
+    expect(results[10].expectation).toBe(
+      'between 177.5389 and 222.4611 (median +/- 3 robust sd of the last 5 passed values, widened for their number, at least +/- 0 and 1%)',
+    );
+  });
+
+  it('should restart the baseline from the latest run with kitchen history --rebaseline', async () => {
+    const before = await controlled('rebase', [100, 100, 100, 100, 100, 150]);
+    expect(before[5].status).toBe('failed');
+    expect(await rebaselineTest(client, history, 'rebase', 'volume')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const after = await controlled('rebase', [151]);
+    expect(after[0]).toMatchObject({ status: 'passed', expectation: 'in control (learning: 1 of 5 values recorded)' });
+    await expect(rebaselineTest(client, history, 'rebase', 'no such test')).rejects.toThrow(
+      `--rebaseline must name a test of pipeline rebase with a value recorded in ${history}, got: "no such test"`,
+    );
   });
 
   it('should not flag a 0.1% change of a constant series (the band is at least 1% of the mean)', async () => {
@@ -907,8 +1148,8 @@ describe('in_control that holds', () => {
     });
     expect(results.slice(5).map((r) => [r.status, r.band])).toStrictEqual([
       ['passed', { low: '5', high: '15' }],
-      // 14 passed and joined the baseline: mean 10.67, 3 sd = 4.9 < 5, so the tolerance sets the band.
-      ['failed', { low: '5.666666666666666', high: '15.666666666666666' }],
+      // 14 passed and joined the baseline: its median and quartiles stay 10, so the tolerance sets the band.
+      ['failed', { low: '5', high: '15' }],
     ]);
   });
 
@@ -980,6 +1221,9 @@ describe('errored tests', () => {
     const result = await run(definition);
     expect(result.status).toBe('failed');
     expect(result.error).toBe('Kitchens.TestFailed');
+    expect(result.cause).toBe(
+      'Test "broken query" of step "Check" errored: SQL of test "broken query" of step "Check" failed: ERROR: division by zero',
+    );
     expect(result.tests.map((t) => [t.status, t.error])).toStrictEqual([
       ['errored', 'SQL of test "broken query" of step "Check" failed: ERROR: division by zero'],
     ]);
@@ -1028,13 +1272,36 @@ describe('a container that never started', () => {
     // No local command and no command override: the stand-in stops the task the way ECS does when a container
     // cannot start (no exit code, a stopped reason).
     const definition = new PipelineBuilder('nostart').container('load', { app: 'ingest' }).build(context);
-    const result = await run(definition);
+    const events: LocalEvent[] = [];
+    const result = await run(definition, { events });
     expect(result.status).toBe('failed');
-    expect(result.error).toBe('Kitchens.ContainerFailed');
+    expect(result.error).toBe('Kitchens.ContainerNotStarted');
     expect(result.cause).toBe(
-      'Step "Load": container app ingest stopped: CannotStartContainerError: no local command for app "ingest" (containers: [{"Name":"ingest"}])',
+      'Step "Load": container app ingest never started: CannotStartContainerError: no local command for app "ingest"',
     );
     expect(result.alerts.map((a) => a.context.cause)).toStrictEqual([result.cause]);
+    // What `kitchen run --local` prints for it: never "exited with null".
+    const container = events.find((e) => e.type === 'container');
+    expect(container).toMatchObject({ started: false, exitCode: null });
+    expect(describeContainerEvent(container as Extract<LocalEvent, { type: 'container' }>)).toBe(
+      'container ingest never started: CannotStartContainerError: no local command for app "ingest"',
+    );
+  });
+
+  it('should say so when the local command cannot be spawned', async () => {
+    const definition = new PipelineBuilder('nospawn')
+      .container('load', { app: 'ingest', command: ['/no/such/kitchens-binary'] })
+      .build(context);
+    const events: LocalEvent[] = [];
+    const result = await run(definition, { events });
+    expect(result.error).toBe('Kitchens.ContainerNotStarted');
+    expect(result.cause).toBe(
+      'Step "Load": container app ingest never started: CannotStartContainerError: spawn /no/such/kitchens-binary ENOENT',
+    );
+    const container = events.find((e) => e.type === 'container') as Extract<LocalEvent, { type: 'container' }>;
+    expect(describeContainerEvent(container)).toBe(
+      'container ingest never started: CannotStartContainerError: spawn /no/such/kitchens-binary ENOENT',
+    );
   });
 
   it('pins aws-local-stepfunctions 3.0.0: IsPresent false never matches, Not(IsPresent true) does', async () => {

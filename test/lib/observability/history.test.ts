@@ -1,6 +1,12 @@
 import { Client } from 'pg';
 import { bindParameters } from '../../../lib/local/runner';
-import { formatRunDuration, type HistoryRow, readHistory, summarizeRuns } from '../../../lib/observability/history';
+import {
+  failureCauses,
+  formatRunDuration,
+  type HistoryRow,
+  readHistory,
+  summarizeRuns,
+} from '../../../lib/observability/history';
 import { historySetupStatements, runRecordStatement } from '../../../lib/pipeline/sql';
 
 const row = (runId: string, test: string, level: string, status: string): HistoryRow => ({
@@ -68,6 +74,7 @@ describe('readHistory on PostgreSQL, across the upgrade that added the runs tabl
       { Name: 'started_at', Value: startedAt },
       { Name: 'finished_at', Value: finishedAt },
       { Name: 'execution', Value: `arn:aws:states:eu-west-1:111111111111:execution:acme-dev-orders:${runId}` },
+      ...(failed ? [{ Name: 'cause', Value: `Kitchens.SqlFailed: SQL of step "Load" failed in ${runId}` }] : []),
     ]);
     await client.query(text, values);
   };
@@ -81,8 +88,14 @@ describe('readHistory on PostgreSQL, across the upgrade that added the runs tabl
   });
 
   it('should list recorded runs with their duration, a run without test rows included, and old runs without one', async () => {
-    // GIVEN the setup of a new release (adds the columns and the runs table), then two recorded runs: one that
-    // warned, one whose step failed before any test
+    // GIVEN a runs table of the release before failed runs recorded their cause (read without one)
+    await client.query(
+      `CREATE TABLE ${table}_runs (run_id VARCHAR(64) NOT NULL, pipeline VARCHAR(64) NOT NULL, outcome VARCHAR(32) NOT NULL, ` +
+        'started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, execution VARCHAR(1024))',
+    );
+    expect((await readHistory(client, table, 'orders', 10)).records).toStrictEqual([]);
+    // and the setup of a new release (adds the columns), then two recorded runs: one that warned, one whose step
+    // failed before any test
     for (const statement of historySetupStatements(table)) await client.query(statement);
     await client.query(
       `INSERT INTO ${table} (run_id, pipeline, step, test, level, status, value, expectation, recorded_at) VALUES ` +
@@ -103,6 +116,14 @@ describe('readHistory on PostgreSQL, across the upgrade that added the runs tabl
       ['r-broken', 'failed', '2026-11-28T09:00:00.000Z', '2026-11-28T09:00:01.500Z', 1.5, 0],
     ]);
     expect(runs[2].execution).toBe('arn:aws:states:eu-west-1:111111111111:execution:acme-dev-orders:r-broken');
+    expect(runs.map((r) => r.cause)).toStrictEqual([
+      null,
+      null,
+      'Kitchens.SqlFailed: SQL of step "Load" failed in r-broken',
+    ]);
+    expect(failureCauses(runs)).toStrictEqual([
+      'run r-broken failed: Kitchens.SqlFailed: SQL of step "Load" failed in r-broken',
+    ]);
     expect(runs.map((r) => formatRunDuration(r.durationSeconds))).toStrictEqual(['-', '3m 6s', '1.5s']);
     // --last counts runs from both tables
     const lastTwo = await readHistory(client, table, 'orders', 2);

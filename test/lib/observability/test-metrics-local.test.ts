@@ -300,14 +300,15 @@ describe('an in_control test', () => {
       calls.push((await run(definition)).metrics.map((c) => c.state));
     }
     expect(calls).toStrictEqual([['Publish test metrics'], ['Publish test metrics'], ['Publish test metrics']]);
-    // Recorded 100, 102, 106: mean 102.67, sd 3.06 -> [96.5566, 108.7768]; then an outlier of 506.
+    // Recorded 100, 102, 106: median 102, robust sd 2.224 widened 10.6 times for 3 values -> [54.854, 149.146]; then an
+    // outlier of 506.
     await client.query(`INSERT INTO ${schema}.volume SELECT generate_series(1, 400)`);
     const outlier = await run(definition);
     expect(outlier.output.tests.volume_in_control).toMatchObject({ status: 'failed', value: '506' });
     expect(outlier.metrics.map((c) => c.state)).toStrictEqual(['Publish test metrics', 'Publish test band']);
     expect(items(outlier.metrics[1])).toStrictEqual([
-      { metric: 'TestBandLower', dimensions: dims('check', 'volume in control'), value: 96.5566, unit: 'None' },
-      { metric: 'TestBandUpper', dimensions: dims('check', 'volume in control'), value: 108.7768, unit: 'None' },
+      { metric: 'TestBandLower', dimensions: dims('check', 'volume in control'), value: 54.854, unit: 'None' },
+      { metric: 'TestBandUpper', dimensions: dims('check', 'volume in control'), value: 149.146, unit: 'None' },
     ]);
     expect(items(outlier.metrics[0]).find((i) => i.metric === 'TestValue')?.value).toBe(506);
   });

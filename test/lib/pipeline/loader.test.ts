@@ -76,7 +76,7 @@ describe('loadPipelineFile', () => {
         ],
         type: 'sql',
         statements: ['SELECT 1'],
-        pollSeconds: 15,
+        pollSeconds: 60,
         timeoutMinutes: 30,
       },
     ]);
@@ -255,6 +255,23 @@ describe('pipeline validation messages', () => {
     expect(problemsOf(parse({ id: 'orders', steps }))).toStrictEqual([
       'pipelines/orders.yaml: steps[1].tests[0].name must be unique in the pipeline (it names the state "Test: T1"), got a second "T1" (first at steps[0].tests[0])',
       'pipelines/orders.yaml: steps[1].tests[1].name must differ from every step name (both name states), got: "a", the name of steps[0]',
+    ]);
+  });
+
+  it('fails on two tests whose names give the same result key, naming both', () => {
+    const steps = [
+      sql('load', { tests: [{ name: 'row count', query: 'q', rule: { min: 1 } }] }),
+      sql('curate', {
+        tests: [
+          { name: 'Row-Count', query: 'q', rule: { min: 1 } },
+          { name: 'rows (total)', query: 'q', rule: { min: 1 } },
+          { name: 'rows total', query: 'q', rule: { min: 1 } },
+        ],
+      }),
+    ];
+    expect(problemsOf(parse({ id: 'orders', steps }))).toStrictEqual([
+      'pipelines/orders.yaml: steps[1].tests[0].name must give a result key unique in the pipeline, got "Row-Count", which like "row count" (steps[0].tests[0]) becomes the result key "row_count" (names are lowercased and every run of other characters than letters and digits becomes "_")',
+      'pipelines/orders.yaml: steps[1].tests[2].name must give a result key unique in the pipeline, got "rows total", which like "rows (total)" (steps[1].tests[1]) becomes the result key "rows_total" (names are lowercased and every run of other characters than letters and digits becomes "_")',
     ]);
   });
 
