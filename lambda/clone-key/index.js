@@ -38,7 +38,9 @@ function handlers(clients, sdk, env) {
   async function handler(event) {
     const key = event && event.key;
     if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
-      throw new Error(`event.key must be hash-key/NAME.csv (NAME: 1 to 80 letters, digits, "-" or "_"), got: ${JSON.stringify(key)}`);
+      throw new Error(
+        `event.key must be hash-key/NAME.csv (NAME: 1 to 80 letters, digits, "-" or "_"), got: ${JSON.stringify(key)}`,
+      );
     }
     if (!env.KEY_BUCKET || !env.KEY_ID) {
       throw new Error('KEY_BUCKET and KEY_ID must be set in the environment of the key function');
