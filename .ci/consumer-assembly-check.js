@@ -52,13 +52,14 @@ if (kind === 'consumer') {
       `builder pipeline in shop-${env} (state machines: ${names.join(', ')})`,
     );
   }
-  // The clone setup run ships its Lambda code in the package (lambda/clone-setup): the staged asset holds both handlers.
+  // The clone setup run and the hash-key drop ship their Lambda code in the package (lambda/clone-setup,
+  // lambda/clone-key): each staged asset holds the handler its function names.
   const cloneExport = template('shop-production-clone-to-dev');
   expect(resources(cloneExport, 'Custom::CloneSetup').length === 1, 'the clone setup run (Custom::CloneSetup)');
   const setup = resources(cloneExport, 'AWS::Lambda::Function').filter((f) =>
-    /^index\.(onEvent|isComplete)$/.test(f.Properties.Handler),
+    /^index\.(onEvent|isComplete|handler)$/.test(f.Properties.Handler),
   );
-  expect(setup.length === 2, 'the onEvent and isComplete functions of the clone setup run');
+  expect(setup.length === 3, 'the onEvent and isComplete functions of the clone setup run and the hash-key function');
   for (const fn of setup) {
     const asset = path.resolve(dir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
     const entry = fn.Properties.Handler.slice('index.'.length);
