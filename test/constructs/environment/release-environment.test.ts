@@ -3,13 +3,13 @@ import { compareTemplates, environmentIdentity } from '../../../lib/align/check'
 import type { Template as CfnTemplate } from '../../../lib/align/normalize';
 import { parseConfig } from '../../../lib/config';
 import { WAREHOUSE_PORT } from '../../../constructs/environment/warehouse';
-import { exampleConfig, EXAMPLE_CONFIG, synthEnvironments } from '../../support/app';
+import { constructPathsOf, exampleConfig, EXAMPLE_CONFIG, synthEnvironments } from '../../support/app';
 import { parse } from 'yaml';
 import * as fs from 'fs';
 
 describe('the bundled example: production and development', () => {
   const config = exampleConfig();
-  const { templates } = synthEnvironments(config);
+  const { built, templates } = synthEnvironments(config);
   const prod = templates.production;
   const dev = templates.dev;
 
@@ -45,6 +45,8 @@ describe('the bundled example: production and development', () => {
       fromIdentity: environmentIdentity(env('production')),
       toIdentity: environmentIdentity(env('dev')),
       divergence,
+      fromPaths: constructPathsOf(built.environments.production),
+      toPaths: constructPathsOf(built.environments.dev),
     });
   };
 

@@ -13,7 +13,7 @@ import { findEnvironment, KitchensConfig } from '../../../lib/config/model';
 import { checkDashboardMetrics } from '../../../lib/observability/dashboard-check';
 import { METRICS_NAMESPACE } from '../../../lib/observability/metrics';
 import { flattenCfnString } from '../../../lib/observability/template';
-import { exampleConfig } from '../../support/app';
+import { constructPathsOf, exampleConfig } from '../../support/app';
 
 const NOW = new Date('2026-11-22T10:00:00Z');
 const STAFF = 'arn:aws:iam::222222222222:role/analyst-jane';
@@ -26,6 +26,10 @@ function build(config: KitchensConfig = exampleConfig()) {
   });
   return {
     config,
+    paths: {
+      production: constructPathsOf(built.environments.production),
+      dev: constructPathsOf(built.environments.dev),
+    },
     production: Template.fromStack(built.environments.production).toJSON(),
     dev: Template.fromStack(built.environments.dev).toJSON(),
     kitchen: Template.fromStack(built.kitchens['profit-report']).toJSON(),
@@ -219,6 +223,7 @@ describe('the bundled app with one Kitchen', () => {
     const result = compareEnvironments(config, findEnvironment(config, 'dev'), findEnvironment(config, 'production'), {
       templates: { dev: stacks.dev, production: stacks.production },
       assets: {},
+      paths: stacks.paths,
     } as Parameters<typeof compareEnvironments>[3]);
     const observability = /^AWS::(CloudWatch::|Logs::MetricFilter)/;
     // Identity differences (names, region, account) are what normalization maps away; nothing else may differ.

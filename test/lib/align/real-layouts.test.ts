@@ -83,12 +83,12 @@ describe('a development environment in another region and account, with its own 
       build: (c, o) => {
         const built = buildApp(c, o);
         const key = built.environments.dev.releaseEnvironment.vault.key.node.defaultChild as CfnResource;
-        key.addPropertyOverride('KeyPolicy.Statement.2.Principal.Service', 'logs.us-west-2.amazonaws.com');
+        key.addPropertyOverride('KeyPolicy.Statement.3.Principal.Service', 'logs.us-west-2.amazonaws.com');
         return built;
       },
     });
     expect(drift(result)).toStrictEqual([
-      'EnvironmentVaultKey338F8E0B Properties.KeyPolicy.Statement[2].Principal.Service: "logs.us-west-2.amazonaws.com" / "logs.eu-west-1.amazonaws.com"',
+      'EnvironmentVaultKey338F8E0B Properties.KeyPolicy.Statement[3].Principal.Service: "logs.us-west-2.amazonaws.com" / "logs.eu-west-1.amazonaws.com"',
     ]);
   });
 });
