@@ -78,13 +78,57 @@ export interface DataOpsMonitoringProps {
   readonly landingBucket?: s3.IBucket;
 }
 
+/**
+ * The dashboard's first tile: the alarm status of `alarms` (read when the dashboard renders, after every alarm
+ * exists), or, when there is none, a text tile saying so (an alarm status widget must list an alarm).
+ */
+class StatusTile implements cloudwatch.IWidget {
+  public readonly width = 24;
+  public readonly height = 4;
+  public readonly warnings = undefined;
+  public readonly warningsV2 = undefined;
+  private x?: number;
+  private y?: number;
+
+  constructor(
+    private readonly title: string,
+    private readonly alarms: readonly cloudwatch.IAlarm[],
+  ) {}
+
+  public position(x: number, y: number): void {
+    this.x = x;
+    this.y = y;
+  }
+
+  public toJson(): unknown[] {
+    const size = { width: this.width, height: this.height };
+    const widget =
+      this.alarms.length > 0
+        ? new cloudwatch.AlarmStatusWidget({
+            title: this.title,
+            alarms: [...this.alarms],
+            ...size,
+            sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+          })
+        : new cloudwatch.TextWidget({
+            markdown: `### ${this.title}\nNo alarms here yet: no pipeline, no feed.`,
+            ...size,
+          });
+    if (this.x !== undefined && this.y !== undefined) widget.position(this.x, this.y);
+    return widget.toJson();
+  }
+}
+
 export class DataOpsMonitoring extends Construct {
   public readonly facade: MonitoringFacade;
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly metricFilters: readonly logs.MetricFilter[];
   public readonly alarms: readonly cloudwatch.AlarmBase[];
-  /** The composite alarm that is OK only when every alarm above is OK (the dashboard's first tile). */
-  public readonly allGreen: AllGreen;
+  /**
+   * The composite alarm that is OK only when every alarm above is OK (the dashboard's first tile); undefined when
+   * there is no alarm to watch (a Kitchen without pipelines), since a composite alarm needs a rule.
+   */
+  public readonly allGreen?: AllGreen;
 
   constructor(scope: Construct, id: string, props: DataOpsMonitoringProps) {
     super(scope, id);
@@ -115,15 +159,7 @@ export class DataOpsMonitoring extends Construct {
     // First tile: the all-green composite and every alarm's state. The widget reads this list when the dashboard
     // is rendered at synth time, after every alarm below exists.
     const statusAlarms: cloudwatch.IAlarm[] = [];
-    this.facade.addWidget(
-      new cloudwatch.AlarmStatusWidget({
-        title: `All green? ${prefix}`,
-        alarms: statusAlarms,
-        width: 24,
-        height: 4,
-        sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
-      }),
-    );
+    this.facade.addWidget(new StatusTile(`All green? ${prefix}`, statusAlarms));
     for (const pipeline of props.pipelines) {
       const id = pipeline.definition.id;
       const identity = pipelineIdentity({ names: props.names, variables: {} }, id);
@@ -311,12 +347,14 @@ export class DataOpsMonitoring extends Construct {
       return { alarm, alarmName: name };
     });
     this.alarms = named.map((a) => a.alarm);
-    this.allGreen = new AllGreen(this, 'AllGreen', {
-      alarmName: `${prefix}-all-green`,
-      subject: prefix,
-      alarms: named,
-    });
-    statusAlarms.push(this.allGreen.alarm, ...this.alarms);
+    if (named.length > 0) {
+      this.allGreen = new AllGreen(this, 'AllGreen', {
+        alarmName: `${prefix}-all-green`,
+        subject: prefix,
+        alarms: named,
+      });
+      statusAlarms.push(this.allGreen.alarm, ...this.alarms);
+    }
     this.metricFilters = filters;
     this.dashboard = this.facade.createdDashboard()!;
     // The stack's tags reach the dashboard through CDK's recent Dashboard Tags property, which the cfn-lint CI runs

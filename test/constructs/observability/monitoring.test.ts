@@ -312,3 +312,21 @@ describe('monitoring thresholds from the config file', () => {
     );
   });
 });
+
+describe('a Kitchen without pipelines', () => {
+  it('should show a text tile instead of an empty alarm status widget, and create no composite alarm', () => {
+    // GIVEN a config without pipelines: the Kitchen has nothing to alarm on
+    const config = { ...exampleConfig(), pipelines: [] };
+    const built = buildApp(config, { nag: false, now: NOW, context: { kitchen: 'no-pipes', kitchenOwner: 'jane' } });
+    const template = Template.fromStack(built.kitchens['no-pipes']).toJSON();
+    expect(ofType(template, 'AWS::CloudWatch::Alarm')).toStrictEqual([]);
+    expect(ofType(template, 'AWS::CloudWatch::CompositeAlarm')).toStrictEqual([]);
+    const [[, dashboard]] = ofType(template, 'AWS::CloudWatch::Dashboard');
+    const widgets = JSON.parse(flattenCfnString(dashboard.Properties.DashboardBody)).widgets;
+    expect(widgets[1]).toMatchObject({ type: 'text', width: 24, height: 4 });
+    expect(widgets[1].properties.markdown).toBe(
+      '### All green? acme-dev-kitchen-no-pipes\nNo alarms here yet: no pipeline, no feed.',
+    );
+    expect(widgets.filter((w: { type: string }) => w.type === 'alarm')).toStrictEqual([]);
+  });
+});
