@@ -77,6 +77,17 @@ describe('kitchen create --from a parent Kitchen --dry-run', () => {
   });
 });
 
+describe('kitchen create --from a parent Kitchen --dry-run, for people', () => {
+  it('should say that a real create seeds the child from the parent', async () => {
+    const run = await kitchen(['create', 'seed-child', '--from', 'churn-model', '--dry-run', '--owner', 'bob']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "dry run: a real create seeds Kitchen seed-child with Kitchen churn-model's tables (--no-seed skips it)",
+    );
+    expect(run.stderr).toContain('warning: dry run: the expiry of the parent Kitchen churn-model is not read');
+  });
+});
+
 describe('createKitchen dry run through the real Toolkit', () => {
   it('should build only the Kitchen stack, with the Kitchen context (cdk-nag off: the nag gate has its own test)', async () => {
     const config = loadConfig(BUNDLED_CONFIG);
