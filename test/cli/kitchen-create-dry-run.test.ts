@@ -82,7 +82,7 @@ describe('kitchen create --from a parent Kitchen --dry-run, for people', () => {
     const run = await kitchen(['create', 'seed-child', '--from', 'churn-model', '--dry-run', '--owner', 'bob']);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(
-      "dry run: a real create seeds Kitchen seed-child with Kitchen churn-model's tables (--no-seed skips it)",
+      "dry run: a real create of a new Kitchen seeds seed-child with Kitchen churn-model's tables (--no-seed skips it)",
     );
     expect(run.stderr).toContain('warning: dry run: the expiry of the parent Kitchen churn-model is not read');
   });

@@ -99,7 +99,8 @@ export function register(program: Command): void {
       // A child of a Kitchen starts with its parent's data: the tables are copied in the warehouse, as kitchen refresh does.
       const parentKitchen = !config.environments.some((e) => e.name === result.parent) ? result.parent : undefined;
       let seed: { readonly tables: number; readonly kept: readonly string[] } | undefined;
-      if (parentKitchen !== undefined && result.action !== 'synthesized' && opts.seed) {
+      // Only a new Kitchen: re-running create on an existing one would overwrite its work (kitchen refresh does that).
+      if (parentKitchen !== undefined && result.action === 'created' && opts.seed) {
         const { RedshiftDataExecutor } = await import('../../clone');
         const { RefreshError, kitchenSchemas, refreshFromParent } = await import('../../kitchen/refresh');
         const { RedshiftDataClient } = await import('@aws-sdk/client-redshift-data');
@@ -127,15 +128,19 @@ export function register(program: Command): void {
         } catch (e) {
           throw new CliError(
             `Kitchen ${name} is deployed, but seeding it from Kitchen ${parentKitchen} failed: ` +
-              `${e instanceof Error ? e.message : sdkErrorMessage(e)}; run kitchen refresh ${name} to seed it`,
+              `${sdkErrorMessage(e)}; run kitchen refresh ${name} to seed it`,
             e instanceof RefreshError ? EXIT_FAILED : EXIT_SERVICE,
           );
         } finally {
           await executor.close();
         }
+      } else if (parentKitchen !== undefined && opts.seed && result.action === 'synthesized') {
+        output.progress(
+          `dry run: a real create of a new Kitchen seeds ${name} with Kitchen ${parentKitchen}'s tables (--no-seed skips it)`,
+        );
       } else if (parentKitchen !== undefined && opts.seed) {
         output.progress(
-          `dry run: a real create seeds Kitchen ${name} with Kitchen ${parentKitchen}'s tables (--no-seed skips it)`,
+          `Kitchen ${name} existed, so it is not seeded again; kitchen refresh ${name} copies Kitchen ${parentKitchen}'s tables`,
         );
       }
       output.result(seed !== undefined ? { ...result, seed } : result, () => {
