@@ -64,8 +64,10 @@ export const KITCHEN_OUTPUTS = {
  * `deleteTimeout` is reported and left to the next run; any other failure is reported with CloudFormation's reason.
  * Every alert publish is retried and caught, so neither a bad Kitchen nor a failed publish stops the others; each
  * Kitchen ends in one outcome (`deleted`, `force-deleted`, `delete-failed`, `delete-timed-out`, `kept`,
- * `skipped-invalid-expiry`) saying whether its alert went out. It can delete only stacks named like this
- * environment's Kitchens.
+ * `skipped-invalid-expiry`, `skipped-live-children`) saying whether its alert went out. It can delete only stacks named like this
+ * environment's Kitchens. An expired Kitchen whose child Kitchens (stacks tagged `kitchens:parent` with its name)
+ * are not all DELETE_COMPLETE is reported with their names and kept until a later run finds them gone, so a parent
+ * never leaves orphaned children.
  */
 export class KitchenReaper extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -327,8 +329,142 @@ export class KitchenReaper extends Construct {
     forceRemove.next(wait);
     wait.next(check).next(count).next(deleted);
 
+    // A parent is never deleted before its children: an expired Kitchen with live child Kitchens (stacks tagged
+    // kitchens:parent = its name, not DELETE_COMPLETE) is reported and left to a later run, by when they are gone.
+    const findChildren = new tasks.CallAwsService(this, 'FindChildren', {
+      stateName: 'Find child Kitchens',
+      service: 'resourcegroupstaggingapi',
+      action: 'getResources',
+      iamResources: ['*'],
+      iamAction: 'tag:GetResources',
+      parameters: {
+        ResourceTypeFilters: ['cloudformation:stack'],
+        ResourcesPerPage: 100,
+        TagFilters: [
+          { Key: KITCHEN_TAGS.project, Values: [project] },
+          { Key: KITCHEN_TAGS.environment, Values: [environment] },
+          { Key: KITCHEN_TAGS.kitchen },
+          { Key: KITCHEN_TAGS.parent, 'Values.$': 'States.Array($.kitchen)' },
+        ],
+      },
+      resultSelector: { 'stacks.$': '$.ResourceTagMappingList' },
+      resultPath: '$.children',
+    });
+    findChildren.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
+    findChildren.addCatch(reportDeleteFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    const readChild = new sfn.Pass(this, 'ReadChild', {
+      stateName: 'Read child Kitchen',
+      parameters: {
+        'stackArn.$': '$.ResourceARN',
+        'kitchen.$': `States.ArrayGetItem($.Tags[?(@.Key == '${KITCHEN_TAGS.kitchen}')].Value, 0)`,
+      },
+    });
+    const describeChild = new tasks.CallAwsService(this, 'DescribeChild', {
+      stateName: 'Check child Kitchen',
+      service: 'cloudformation',
+      action: 'describeStacks',
+      iamAction: 'cloudformation:DescribeStacks',
+      iamResources: [kitchenStacks],
+      parameters: { 'StackName.$': '$.stackArn' },
+      resultSelector: { 'status.$': '$.Stacks[0].StackStatus' },
+      resultPath: '$.check',
+    });
+    describeChild.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
+    // A child whose status cannot be read counts as alive: the parent waits for a run that can tell.
+    describeChild.addCatch(
+      new sfn.Pass(this, 'ChildUnknown', {
+        stateName: 'Child Kitchen status unknown',
+        parameters: { 'kitchen.$': '$.kitchen', status: 'UNKNOWN', 'error.$': '$.failure.Error' },
+      }),
+      { errors: [sfn.Errors.ALL], resultPath: '$.failure' },
+    );
+    describeChild.next(
+      new sfn.Pass(this, 'ChildStatus', {
+        stateName: 'Child Kitchen status',
+        parameters: { 'kitchen.$': '$.kitchen', 'status.$': '$.check.status' },
+      }),
+    );
+    const eachChild = new sfn.Map(this, 'EachChild', {
+      stateName: 'Each child Kitchen',
+      itemsPath: '$.children.stacks',
+      maxConcurrency: 5,
+      resultPath: '$.children.states',
+    });
+    eachChild.itemProcessor(readChild.next(describeChild));
+    // Count the live children and join their names, one at a time: a JSONPath filter that matches nothing is an
+    // error, and there is no intrinsic function to join an array.
+    const tally = (id: string, stateName: string, fields: { index: string; count?: string; names?: string }) =>
+      new sfn.Pass(this, id, {
+        stateName,
+        parameters: {
+          'states.$': '$.children.states',
+          'length.$': '$.children.length',
+          'index.$': fields.index,
+          'count.$': fields.count ?? '$.children.count',
+          'names.$': fields.names ?? '$.children.names',
+        },
+        resultPath: '$.children',
+      });
+    const startTally = new sfn.Pass(this, 'StartTally', {
+      stateName: 'Count live child Kitchens',
+      parameters: {
+        'states.$': '$.children.states',
+        'length.$': 'States.ArrayLength($.children.states)',
+        index: 0,
+        count: 0,
+        names: '',
+      },
+      resultPath: '$.children',
+    });
+    const next1 = 'States.MathAdd($.children.index, 1)';
+    const pickChild = new sfn.Pass(this, 'PickChild', {
+      stateName: 'Next child Kitchen',
+      parameters: { 'value.$': 'States.ArrayGetItem($.children.states, $.children.index)' },
+      resultPath: '$.child',
+    });
+    const goneChild = tally('GoneChild', 'Child Kitchen gone', { index: next1 });
+    const firstLive = tally('FirstLiveChild', 'First live child Kitchen', {
+      index: next1,
+      count: 'States.MathAdd($.children.count, 1)',
+      names: '$.child.value.kitchen',
+    });
+    const moreLive = tally('MoreLiveChild', 'Another live child Kitchen', {
+      index: next1,
+      count: 'States.MathAdd($.children.count, 1)',
+      names: "States.Format('{}, {}', $.children.names, $.child.value.kitchen)",
+    });
+    const moreChildren = new sfn.Choice(this, 'MoreChildren', { stateName: 'More child Kitchens?' });
+    goneChild.next(moreChildren);
+    firstLive.next(moreChildren);
+    moreLive.next(moreChildren);
+    pickChild.next(
+      new sfn.Choice(this, 'ChildAlive', { stateName: 'Child Kitchen alive?' })
+        .when(sfn.Condition.stringEquals('$.child.value.status', 'DELETE_COMPLETE'), goneChild)
+        .when(sfn.Condition.numberEquals('$.children.count', 0), firstLive)
+        .otherwise(moreLive),
+    );
+    const reportLiveChildren = report(
+      'ReportLiveChildren',
+      'Report live child Kitchens',
+      `Kitchen {} expired but was not deleted: it has live child Kitchens (${environment})`,
+      {
+        'expires.$': '$.expires',
+        'outcome.$': "States.Format('skipped: has live children {}', $.children.names)",
+        'liveChildren.$': '$.children.names',
+        problem:
+          'a Kitchen is deleted only after its child Kitchens (kitchen list --tree); the next run checks again, ' +
+          'or delete them with kitchen delete --cascade',
+      },
+      outcome('SkippedLiveChildren', 'Skipped: live child Kitchens', 'skipped-live-children'),
+    );
+    findChildren.next(eachChild).next(startTally).next(moreChildren);
+    moreChildren
+      .when(sfn.Condition.numberLessThanJsonPath('$.children.index', '$.children.length'), pickChild)
+      .when(sfn.Condition.numberGreaterThan('$.children.count', 0), reportLiveChildren)
+      .otherwise(remove);
+
     const expired = new sfn.Choice(this, 'Expired', { stateName: 'Expired?' })
-      .when(sfn.Condition.timestampLessThanJsonPath('$.expires', '$.now'), remove)
+      .when(sfn.Condition.timestampLessThanJsonPath('$.expires', '$.now'), findChildren)
       .otherwise(
         new sfn.Pass(this, 'Keep', {
           stateName: 'Not expired yet',

@@ -17,7 +17,7 @@ import type {
 } from '@aws-cdk/toolkit-lib';
 import type { Stack } from '@aws-sdk/client-cloudformation';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
-import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../cli/errors';
+import { CliError, EXIT_FAILED, EXIT_SERVICE, EXIT_USAGE } from '../cli/errors';
 import { OWNER_PATTERN } from '../patterns';
 import {
   describeApp,
@@ -31,8 +31,15 @@ import {
   type ToolkitLog,
 } from './app-source';
 import { sdkErrorMessage, type AwsTarget } from './aws';
+import { capExpiry, isLive } from './hierarchy';
 import { KITCHEN_TAGS, kitchenContext, kitchenOptions } from './options';
-import { cloudFormationClient, describeKitchenStack, kitchenStackName, type CloudFormationLike } from './stacks';
+import {
+  cloudFormationClient,
+  describeKitchenStack,
+  kitchenStackName,
+  kitchenStatus,
+  type CloudFormationLike,
+} from './stacks';
 
 export { KitchenIoHost, type AssemblyStack, type SynthesizedAssembly, type ToolkitLog };
 
@@ -166,6 +173,67 @@ function defaultOwner(): string {
 }
 
 /**
+ * A child Kitchen never outlives its parent Kitchen: the expiry is cut to the parent's `kitchens:expires` tag, with a
+ * warning. A parent given with `--from` that does not exist (or is being deleted) or has expired is an error; a
+ * parent only recorded on an existing Kitchen that is gone leaves the expiry as it is, with a warning. A dry run
+ * reads no AWS, so it cannot cap and says so. A parent that is an environment caps nothing.
+ */
+async function capAtParent(
+  request: CreateKitchenRequest,
+  parent: string,
+  expires: string,
+  cloudFormation: CloudFormationLike | undefined,
+  log: ToolkitLog,
+  now: Date,
+): Promise<string> {
+  const { config, environment, name, aws } = request;
+  if (config.environments.some((e) => e.name === parent)) return expires;
+  if (request.dryRun || cloudFormation === undefined) {
+    log(
+      'warn',
+      `dry run: the expiry of the parent Kitchen ${parent} is not read (no AWS call), so Kitchen ${name} keeps ` +
+        `the expiry ${expires} even if its parent expires sooner; a real create caps it at the parent's`,
+    );
+    return expires;
+  }
+  const parentStack = kitchenStackName(config, environment, parent);
+  let found;
+  try {
+    found = await kitchenStatus({ config, environment, name: parent, cloudFormation, now });
+  } catch (e) {
+    throw new CliError(
+      `could not read the parent Kitchen ${parent} (stack ${parentStack} in ${aws.region}): ${sdkErrorMessage(e)}`,
+      EXIT_SERVICE,
+    );
+  }
+  if (found === undefined || !isLive(found)) {
+    const missing =
+      `the parent Kitchen ${parent} does not exist in environment ${environment.name} ` +
+      (found === undefined
+        ? `(no stack ${parentStack} in ${aws.region})`
+        : `(stack ${parentStack} is ${found.status})`);
+    if (request.parent === undefined) {
+      log('warn', `${missing}: Kitchen ${name}'s expiry ${expires} is not capped at it`);
+      return expires;
+    }
+    throw new CliError(
+      `${missing}: create it first, or give --from an environment (${config.environments.map((e) => e.name).join(', ')})`,
+      EXIT_FAILED,
+    );
+  }
+  if (found.expired) {
+    throw new CliError(
+      `the parent Kitchen ${parent} expired at ${found.expires}: a child Kitchen never outlives its parent; ` +
+        `give the parent a later expiry (kitchen create ${parent} --ttl ...) first`,
+      EXIT_FAILED,
+    );
+  }
+  const capped = capExpiry(name, expires, found);
+  if (capped.note !== undefined) log('warn', capped.note);
+  return capped.expires;
+}
+
+/**
  * Deploys (creates or updates) the Kitchen stack. Re-running it on an existing Kitchen updates it and keeps the
  * owner, parent and expiry recorded in the stack's tags unless new ones are given.
  */
@@ -179,8 +247,9 @@ export async function createKitchen(
   const stackName = kitchenStackName(config, environment, name);
 
   let existing: Stack | undefined;
+  let cloudFormation: CloudFormationLike | undefined;
   if (!request.dryRun) {
-    const cloudFormation = deps.cloudFormation ?? (await cloudFormationClient(aws));
+    cloudFormation = deps.cloudFormation ?? (await cloudFormationClient(aws));
     try {
       existing = await describeKitchenStack(cloudFormation, stackName);
     } catch (e) {
@@ -210,13 +279,14 @@ export async function createKitchen(
   });
   // The same validation the app runs, before the toolkit loads: errors name the context key and value.
   const options = kitchenOptions(config, context, now);
+  const expiresCapped = await capAtParent(request, options.parent, options.expires, cloudFormation, log, now);
   const resolved = kitchenContext({
     name: options.name,
     environment: options.environment.name,
     owner: options.owner,
     parent: options.parent,
     staff: options.staff,
-    expires: options.expires,
+    expires: expiresCapped,
     sshPublicKey: options.sshPublicKey,
     slackChannelId: options.slackChannelId,
   });
@@ -238,7 +308,7 @@ export async function createKitchen(
       resourceCount: Object.keys(stack.template.Resources ?? {}).length,
       owner: options.owner,
       parent: options.parent,
-      expires: options.expires,
+      expires: expiresCapped,
       context: resolved,
     };
     if (request.dryRun) {

@@ -15,6 +15,8 @@
  */
 import type { SqlExecutor } from '../clone/executor';
 import { ident, literal, qualified, STATE_TABLE } from '../clone/sql';
+import type { EnvironmentConfig, KitchensConfig } from '../config/model';
+import { kitchenNames } from './stacks';
 
 /** Suffix of the copy built beside a table before it replaces it. */
 export const REFRESH_SUFFIX = '__kitchen_refresh';
@@ -169,5 +171,18 @@ export async function refreshFromParent(executor: SqlExecutor, options: RefreshO
     childSchema,
     tables: refreshed,
     kept: [...childTables].filter((t) => !copied.has(t)).sort(),
+  };
+}
+
+/** The schemas a child Kitchen is seeded or refreshed between: its parent Kitchen's and its own. */
+export function kitchenSchemas(
+  config: KitchensConfig,
+  environment: EnvironmentConfig,
+  child: string,
+  parent: string,
+): { readonly parentSchema: string; readonly childSchema: string } {
+  return {
+    parentSchema: kitchenNames(config, environment, parent).schema(environment.warehouse.schema),
+    childSchema: kitchenNames(config, environment, child).schema(environment.warehouse.schema),
   };
 }

@@ -53,6 +53,41 @@ describe('kitchen create --dry-run', () => {
   });
 });
 
+describe('kitchen create --from a parent Kitchen --dry-run', () => {
+  it('should warn on stderr that the parent’s expiry cannot be read offline, and use the expiry given', async () => {
+    const run = await kitchen([
+      '--json',
+      'create',
+      'churn-child',
+      '--from',
+      'churn-model',
+      '--dry-run',
+      '--owner',
+      'bob',
+      '--ttl',
+      '2d',
+    ]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ action: 'synthesized', parent: 'churn-model' });
+    expect(result.context).toMatchObject({ kitchenParent: 'churn-model', kitchenExpires: result.expires });
+    expect(run.stderr).toContain(
+      `warning: dry run: the expiry of the parent Kitchen churn-model is not read (no AWS call), so Kitchen churn-child keeps the expiry ${result.expires}`,
+    );
+  });
+});
+
+describe('kitchen create --from a parent Kitchen --dry-run, for people', () => {
+  it('should say that a real create seeds the child from the parent', async () => {
+    const run = await kitchen(['create', 'seed-child', '--from', 'churn-model', '--dry-run', '--owner', 'bob']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "dry run: a real create of a new Kitchen seeds seed-child with Kitchen churn-model's tables (--no-seed skips it)",
+    );
+    expect(run.stderr).toContain('warning: dry run: the expiry of the parent Kitchen churn-model is not read');
+  });
+});
+
 describe('createKitchen dry run through the real Toolkit', () => {
   it('should build only the Kitchen stack, with the Kitchen context (cdk-nag off: the nag gate has its own test)', async () => {
     const config = loadConfig(BUNDLED_CONFIG);

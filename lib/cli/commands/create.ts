@@ -13,7 +13,9 @@ import {
   parseTtl,
   readSshKey,
 } from '../../kitchen/args';
-import { awsTarget } from '../../kitchen/aws';
+import { awsTarget, clientConfig, sdkErrorMessage } from '../../kitchen/aws';
+import { kitchenNames } from '../../kitchen/stacks';
+import { CliError, EXIT_FAILED, EXIT_SERVICE } from '../errors';
 import { appOf } from '../app';
 import { Output, table } from '../output';
 import { toolkitLog } from './kitchen-progress';
@@ -29,6 +31,8 @@ interface CreateOptions {
   readonly profile?: string;
   readonly region?: string;
   readonly dryRun?: boolean;
+  readonly seed: boolean;
+  readonly dbUser: string;
 }
 
 /** `kitchen create NAME`: deploys the Kitchen stack (creates it, or updates an existing one). */
@@ -52,6 +56,11 @@ export function register(program: Command): void {
     .option('--profile <name>', 'AWS profile')
     .option('--region <region>', "AWS region; must be the environment's region")
     .option('--dry-run', 'synthesize only: print the stack name and resource count, touch no AWS account')
+    .option(
+      '--no-seed',
+      "with --from a Kitchen: do not copy the parent Kitchen's tables into the new Kitchen after the deploy",
+    )
+    .option('--db-user <user>', 'development warehouse user the Redshift Data API seeds as', 'kitchens_cloner')
     .action(async (name: string, opts: CreateOptions) => {
       const output = new Output(program.opts());
       const config = loadConfig(program.opts().config as string);
@@ -87,7 +96,54 @@ export function register(program: Command): void {
         },
         { log: toolkitLog(output) },
       );
-      output.result(result, () => {
+      // A child of a Kitchen starts with its parent's data: the tables are copied in the warehouse, as kitchen refresh does.
+      const parentKitchen = !config.environments.some((e) => e.name === result.parent) ? result.parent : undefined;
+      let seed: { readonly tables: number; readonly kept: readonly string[] } | undefined;
+      // Only a new Kitchen: re-running create on an existing one would overwrite its work (kitchen refresh does that).
+      if (parentKitchen !== undefined && result.action === 'created' && opts.seed) {
+        const { RedshiftDataExecutor } = await import('../../clone');
+        const { RefreshError, kitchenSchemas, refreshFromParent } = await import('../../kitchen/refresh');
+        const { RedshiftDataClient } = await import('@aws-sdk/client-redshift-data');
+        const { parentSchema, childSchema } = kitchenSchemas(config, environment, name, parentKitchen);
+        const executor = new RedshiftDataExecutor(
+          new RedshiftDataClient(clientConfig(awsTarget(environment, { region, profile }))),
+          {
+            clusterIdentifier: kitchenNames(config, environment, name).clusterIdentifier(),
+            database: environment.warehouse.database,
+            dbUser: opts.dbUser,
+          },
+        );
+        try {
+          const seeded = await refreshFromParent(executor, {
+            parentSchema,
+            childSchema,
+            progress: (p) =>
+              output.progress(
+                p.table !== undefined
+                  ? `seeding ${childSchema}.${p.table} from ${parentSchema} (${p.done + 1}/${p.total})`
+                  : `seeded ${p.total} tables`,
+              ),
+          });
+          seed = { tables: seeded.tables.length, kept: seeded.kept };
+        } catch (e) {
+          throw new CliError(
+            `Kitchen ${name} is deployed, but seeding it from Kitchen ${parentKitchen} failed: ` +
+              `${sdkErrorMessage(e)}; run kitchen refresh ${name} to seed it`,
+            e instanceof RefreshError ? EXIT_FAILED : EXIT_SERVICE,
+          );
+        } finally {
+          await executor.close();
+        }
+      } else if (parentKitchen !== undefined && opts.seed && result.action === 'synthesized') {
+        output.progress(
+          `dry run: a real create of a new Kitchen seeds ${name} with Kitchen ${parentKitchen}'s tables (--no-seed skips it)`,
+        );
+      } else if (parentKitchen !== undefined && opts.seed) {
+        output.progress(
+          `Kitchen ${name} existed, so it is not seeded again; kitchen refresh ${name} copies Kitchen ${parentKitchen}'s tables`,
+        );
+      }
+      output.result(seed !== undefined ? { ...result, seed } : result, () => {
         const head =
           result.action === 'synthesized'
             ? `${result.stackName}: ${result.resourceCount} resources (dry run: nothing deployed)`
@@ -100,7 +156,8 @@ export function register(program: Command): void {
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([k, v]) => [k, v]),
         ];
-        return `${head}\n${table(rows)}`;
+        const seeded = seed !== undefined ? `\nSeeded from Kitchen ${parentKitchen}: ${seed.tables} tables copied` : '';
+        return `${head}\n${table(rows)}${seeded}`;
       });
     });
 }

@@ -73,8 +73,8 @@ export function register(program: Command): void {
           EXIT_USAGE,
         );
       }
-      const parentSchema = kitchenNames(config, environment, parent).schema(environment.warehouse.schema);
-      const childSchema = kitchenNames(config, environment, name).schema(environment.warehouse.schema);
+      const { kitchenSchemas } = await import('../../kitchen/refresh');
+      const { parentSchema, childSchema } = kitchenSchemas(config, environment, name, parent);
       if (opts.dryRun === true) {
         output.result({ child: name, parent, childSchema, parentSchema, dryRun: true }, () =>
           [

@@ -71,6 +71,7 @@ describe('the Kitchen reaper of the development environment', () => {
       'Announce forced deletion',
       'Report deletion still in progress',
       'Report failed deletion',
+      'Report live child Kitchens',
       'Report missing or invalid expiry',
       'Report stuck deletion',
     ]);
@@ -252,6 +253,7 @@ describe('the Kitchen reaper of the development environment', () => {
           ),
           taskResourceLocalHandlers: {
             'List Kitchen stacks': async (input: { PaginationToken: string }) => pages[input.PaginationToken],
+            'Find child Kitchens': async () => ({ ResourceTagMappingList: [], PaginationToken: '' }),
             'Delete expired Kitchen': deleteStack('Delete expired Kitchen'),
             'Force delete stuck Kitchen': deleteStack('Force delete stuck Kitchen'),
             'Check deletion': describe,
@@ -367,6 +369,145 @@ describe('the Kitchen reaper of the development environment', () => {
       });
       // the publish that keeps failing was tried three times, then caught
       expect(callsOf('muted-report', 'Announce deletion')).toHaveLength(3);
+    });
+
+    it('should keep an expired parent while a child Kitchen lives, and delete it on a later run once the child is gone', async () => {
+      const { StateMachine } = await import('aws-local-stepfunctions');
+      const definition = resolveDefinition(host.reaper.stateMachine);
+      const [parent, orphan] = synthesizeKitchens(config, ['parent-report', 'orphan-report'], {
+        kitchenExpires: '2026-01-05T09:00:00Z',
+      });
+      const [child, twin, done, other] = synthesizeKitchens(config, [
+        'child-report',
+        'twin-report',
+        'done-report',
+        'other-report',
+      ]);
+      // children: their stack tags as the toolkit passes them, with kitchens:parent naming the parent Kitchen
+      const childOf = (k: SynthesizedKitchen, parentName: string) =>
+        asTagged(
+          k,
+          k.tags.map((t) => (t.Key === 'kitchens:parent' ? { ...t, Value: parentName } : t)),
+        );
+      // child-report and twin-report live under parent-report, done-report (deleted) was its child too
+      const allTagged = [
+        asTagged(parent),
+        asTagged(orphan),
+        childOf(child, 'parent-report'),
+        childOf(twin, 'parent-report'),
+        childOf(done, 'parent-report'),
+        // a child of an orphan-report, but in another project: not this environment's orphan-report's child
+        {
+          ResourceARN: arn(other.stackName),
+          Tags: childOf(other, 'orphan-report').Tags.map((t) =>
+            t.Key === 'kitchens:project' ? { ...t, Value: 'other' } : t,
+          ),
+        },
+      ];
+      const status = new Map<string, string>([
+        [arn(parent.stackName), 'CREATE_COMPLETE'],
+        [arn(orphan.stackName), 'CREATE_COMPLETE'],
+        [arn(child.stackName), 'UPDATE_COMPLETE'],
+        [arn(twin.stackName), 'CREATE_COMPLETE'],
+        [arn(done.stackName), 'DELETE_COMPLETE'],
+        [arn(other.stackName), 'CREATE_COMPLETE'],
+      ]);
+      // The Resource Groups Tagging API: every stack whose tags match every filter (a filter without values
+      // matches any value), deleted ones included, so the reaper must read each child's status itself.
+      const getResources = (input: { TagFilters: { Key: string; Values?: string[] }[] }) => ({
+        ResourceTagMappingList: allTagged.filter((r) =>
+          input.TagFilters.every((f) =>
+            r.Tags.some((t) => t.Key === f.Key && (!f.Values || f.Values.includes(t.Value))),
+          ),
+        ),
+        PaginationToken: '',
+      });
+      const alerts: { Subject: string; Message: Record<string, unknown> }[] = [];
+      const deletes: string[] = [];
+      const checked: string[] = [];
+      const run = async () => {
+        alerts.length = 0;
+        deletes.length = 0;
+        checked.length = 0;
+        const machine = new StateMachine(definition as never, {
+          validationOptions: { checkPaths: false, checkArn: false },
+        });
+        const execution = machine.run({}, {
+          overrides: {
+            waitTimeOverrides: { 'Wait for deletion': 0 },
+            retryIntervalOverrides: { 'Check child Kitchen': 0 },
+            taskResourceLocalHandlers: {
+              'List Kitchen stacks': async (input: { TagFilters: { Key: string; Values?: string[] }[] }) => ({
+                ...getResources(input),
+                // the tagging API no longer lists a deleted stack in the environment's own listing
+                ResourceTagMappingList: getResources(input).ResourceTagMappingList.filter(
+                  (r) => status.get(r.ResourceARN) !== 'DELETE_COMPLETE',
+                ),
+              }),
+              'Find child Kitchens': async (input: { TagFilters: { Key: string; Values?: string[] }[] }) =>
+                getResources(input),
+              'Check child Kitchen': async (input: { StackName: string }) => {
+                checked.push(input.StackName);
+                // a status that cannot be read counts as alive
+                if (input.StackName === arn(twin.stackName) && status.get(input.StackName) !== 'DELETE_COMPLETE')
+                  throw Object.assign(new Error('Rate exceeded'), { name: 'CloudFormation.ThrottlingException' });
+                return { Stacks: [{ StackId: input.StackName, StackStatus: status.get(input.StackName) }] };
+              },
+              'Delete expired Kitchen': async (input: { StackName: string }) => {
+                deletes.push(input.StackName);
+                status.set(input.StackName, 'DELETE_IN_PROGRESS');
+                return {};
+              },
+              'Check deletion': async (input: { StackName: string }) => {
+                status.set(input.StackName, 'DELETE_COMPLETE');
+                return { Stacks: [{ StackId: input.StackName, StackStatus: 'DELETE_COMPLETE' }] };
+              },
+              ...Object.fromEntries(
+                ['Announce deletion', 'Report live child Kitchens'].map((n) => [
+                  n,
+                  async (input: { Subject: string; Message: Record<string, unknown> }) => {
+                    alerts.push(input);
+                    return { MessageId: 'm' };
+                  },
+                ]),
+              ),
+            },
+          },
+        } as never);
+        return ((await execution.result) as { outcomes: { kitchen: string; outcome: string }[] }).outcomes;
+      };
+
+      // WHEN the reaper runs while child-report lives
+      const first = await run();
+      // THEN parent-report is reported with its live child only and kept; orphan-report, whose child is gone, goes
+      expect(first.map((o) => [o.kitchen, o.outcome])).toStrictEqual([
+        ['parent-report', 'skipped-live-children'],
+        ['orphan-report', 'deleted'],
+        ['child-report', 'kept'],
+        ['twin-report', 'kept'],
+      ]);
+      expect(deletes).toStrictEqual([arn(orphan.stackName)]);
+      // each child of this project's Kitchens is checked by stack id, the other project's never
+      expect([...new Set(checked)].sort()).toStrictEqual([child, twin, done].map((k) => arn(k.stackName)).sort());
+      const skipped = alerts.find((a) => a.Subject.startsWith('Kitchen parent-report '))!;
+      expect(skipped.Subject).toBe(
+        'Kitchen parent-report expired but was not deleted: it has live child Kitchens (dev)',
+      );
+      expect(skipped.Message).toMatchObject({
+        kitchen: 'parent-report',
+        outcome: 'skipped: has live children child-report, twin-report',
+        liveChildren: 'child-report, twin-report',
+        expires: '2026-01-05T09:00:00Z',
+      });
+
+      // WHEN the children are deleted (they expired, or kitchen delete) and the reaper runs again
+      status.set(arn(child.stackName), 'DELETE_COMPLETE');
+      status.set(arn(twin.stackName), 'DELETE_COMPLETE');
+      const second = await run();
+      // THEN the parent goes too
+      expect(second.map((o) => [o.kitchen, o.outcome])).toStrictEqual([['parent-report', 'deleted']]);
+      expect(deletes).toStrictEqual([arn(parent.stackName)]);
+      expect(alerts.map((a) => a.Subject)).toStrictEqual(['Kitchen parent-report expired and was deleted (dev)']);
     });
   });
 });

@@ -358,6 +358,135 @@ describe('createKitchen and deleteKitchen with a fake Toolkit', () => {
   });
 });
 
+describe('createKitchen --from a parent Kitchen: the child never outlives its parent', () => {
+  const cfn = motoCloudFormation(REGION);
+  let config: KitchensConfig;
+  let dev: EnvironmentConfig;
+  const aws = { region: REGION };
+  // NOW is 2030-03-01T10:00:00Z; the parent expires a day later, and an expired one a day earlier
+  const PARENT_EXPIRES = '2030-03-02T10:00:00Z';
+
+  beforeAll(async () => {
+    config = exampleConfigNoCdk();
+    dev = config.environments.find((e) => e.name === 'dev')!;
+    await putStack(cfn, 'acme-dev-kitchen-cap-parent', {
+      'kitchens:project': 'acme',
+      'kitchens:environment': 'dev',
+      'kitchens:kitchen': 'cap-parent',
+      'kitchens:owner': 'alice',
+      'kitchens:parent': 'dev',
+      'kitchens:expires': PARENT_EXPIRES,
+    });
+    await putStack(cfn, 'acme-dev-kitchen-cap-lapsed', {
+      'kitchens:project': 'acme',
+      'kitchens:environment': 'dev',
+      'kitchens:kitchen': 'cap-lapsed',
+      'kitchens:expires': '2030-02-28T10:00:00Z',
+    });
+    await putStack(cfn, 'acme-dev-kitchen-cap-gone', {
+      'kitchens:project': 'acme',
+      'kitchens:environment': 'dev',
+      'kitchens:kitchen': 'cap-gone',
+      'kitchens:expires': PARENT_EXPIRES,
+    });
+    await deleteStack(cfn, 'acme-dev-kitchen-cap-gone');
+  });
+
+  const create = async (request: { name: string; parent?: string; expires?: string; dryRun?: boolean }) => {
+    const toolkit = new FakeToolkit(cfn);
+    const warnings: string[] = [];
+    const noAws = { send: async () => Promise.reject(new Error('no AWS call expected in a dry run')) };
+    const result = await createKitchen(
+      { config, environment: dev, owner: 'bob', aws, ...request },
+      {
+        toolkit,
+        cloudFormation: request.dryRun ? noAws : cfn,
+        now: NOW,
+        log: (level, message) => (level === 'warn' ? warnings.push(message) : undefined),
+      },
+    );
+    return { result, warnings, toolkit };
+  };
+
+  it('should cut a later expiry to the parent’s, deploy the child with it and say so', async () => {
+    const { result, warnings, toolkit } = await create({
+      name: 'cap-child',
+      parent: 'cap-parent',
+      expires: '2030-03-04T10:00:00Z',
+    });
+    expect(result).toMatchObject({ action: 'created', parent: 'cap-parent', expires: PARENT_EXPIRES });
+    expect(toolkit.sources[0].context).toMatchObject({ kitchenParent: 'cap-parent', kitchenExpires: PARENT_EXPIRES });
+    expect(warnings).toStrictEqual([
+      `Kitchen cap-child expires at ${PARENT_EXPIRES}, when its parent Kitchen cap-parent does, instead of ` +
+        '2030-03-04T10:00:00Z: a child Kitchen never outlives its parent',
+    ]);
+    const deployed = await describeKitchenStack(cfn, 'acme-dev-kitchen-cap-child');
+    expect(deployed!.Tags).toContainEqual({ Key: 'kitchens:expires', Value: PARENT_EXPIRES });
+  });
+
+  it('should cap the default time to live too, and on a re-run that keeps the recorded parent', async () => {
+    // kitchens.defaultTtlHours (72) would be 2030-03-04T10:00:00Z
+    const first = await create({ name: 'cap-default', parent: 'cap-parent' });
+    expect(first.result.expires).toBe(PARENT_EXPIRES);
+    expect(first.warnings).toHaveLength(1);
+    const again = await create({ name: 'cap-default', expires: '2030-03-05T10:00:00Z' });
+    expect(again.result).toMatchObject({ action: 'updated', parent: 'cap-parent', expires: PARENT_EXPIRES });
+    expect(again.warnings[0]).toContain('instead of 2030-03-05T10:00:00Z');
+  });
+
+  it('should keep an expiry the parent outlives, without a warning', async () => {
+    const { result, warnings } = await create({
+      name: 'cap-short',
+      parent: 'cap-parent',
+      expires: '2030-03-01T20:00:00Z',
+    });
+    expect(result.expires).toBe('2030-03-01T20:00:00Z');
+    expect(warnings).toStrictEqual([]);
+  });
+
+  it('should cap nothing under an environment', async () => {
+    const { result, warnings } = await create({ name: 'cap-top', parent: 'dev', expires: '2030-03-04T10:00:00Z' });
+    expect(result.expires).toBe('2030-03-04T10:00:00Z');
+    expect(warnings).toStrictEqual([]);
+  });
+
+  it.each([
+    [
+      'cap-nowhere',
+      'the parent Kitchen cap-nowhere does not exist in environment dev (no stack acme-dev-kitchen-cap-nowhere in ca-central-1): create it first, or give --from an environment',
+    ],
+    [
+      'cap-gone',
+      'the parent Kitchen cap-gone does not exist in environment dev (no stack acme-dev-kitchen-cap-gone in ca-central-1)',
+    ],
+    ['cap-lapsed', 'the parent Kitchen cap-lapsed expired at 2030-02-28T10:00:00Z'],
+  ])('fails with exit code 1, naming the parent, before the toolkit when the parent is %s', async (parent, message) => {
+    const toolkit = new FakeToolkit(cfn);
+    const attempt = createKitchen(
+      { config, environment: dev, name: 'cap-orphan', owner: 'bob', parent, aws },
+      { toolkit, cloudFormation: cfn, now: NOW },
+    );
+    await expect(attempt).rejects.toThrow(message);
+    await expect(attempt).rejects.toMatchObject({ exitCode: 1 });
+    expect(toolkit.sources).toStrictEqual([]);
+    expect(await describeKitchenStack(cfn, 'acme-dev-kitchen-cap-orphan')).toBeUndefined();
+  });
+
+  it('should warn on a dry run that the cap cannot be read, and use the options given', async () => {
+    const { result, warnings } = await create({
+      name: 'cap-dry',
+      parent: 'cap-parent',
+      expires: '2030-03-04T10:00:00Z',
+      dryRun: true,
+    });
+    expect(result).toMatchObject({ action: 'synthesized', parent: 'cap-parent', expires: '2030-03-04T10:00:00Z' });
+    expect(warnings).toStrictEqual([
+      'dry run: the expiry of the parent Kitchen cap-parent is not read (no AWS call), so Kitchen cap-dry keeps the ' +
+        "expiry 2030-03-04T10:00:00Z even if its parent expires sooner; a real create caps it at the parent's",
+    ]);
+  });
+});
+
 describe('KitchenIoHost', () => {
   it('should pass on messages above debug without colours, and answer questions with their default', async () => {
     const seen: string[] = [];

@@ -1,8 +1,15 @@
 import { Client } from 'pg';
 import { STATE_TABLE } from '../../../lib/clone/sql';
-import { REFRESH_SUFFIX, RefreshError, refreshFromParent, type RefreshProgress } from '../../../lib/kitchen/refresh';
+import {
+  kitchenSchemas,
+  REFRESH_SUFFIX,
+  RefreshError,
+  refreshFromParent,
+  type RefreshProgress,
+} from '../../../lib/kitchen/refresh';
 import { freshDatabase } from '../clone/fixtures';
 import { asUser, ensureUser, RecordingExecutor } from '../clone/support';
+import { exampleConfigNoCdk } from './config';
 
 /**
  * A development warehouse with three Kitchen schemas of a tree (staging <- feature, and an unrelated one), written by
@@ -181,5 +188,29 @@ describe('refreshing a child Kitchen from its parent, on PostgreSQL', () => {
     ],
   ])('fails on parent %s and child %s', async (parentSchema, childSchema, message) => {
     await expect(refreshFromParent(cloner, { parentSchema, childSchema })).rejects.toThrow(message);
+  });
+
+  it('should seed a new child Kitchen (kitchen create --from) in the schemas its Kitchen names give', async () => {
+    // GIVEN the schemas of Kitchens seed-parent and seed-child of the example config, as their stacks create them
+    const config = exampleConfigNoCdk();
+    const dev = config.environments.find((e) => e.name === 'dev')!;
+    const schemas = kitchenSchemas(config, dev, 'seed-child', 'seed-parent');
+    expect(schemas).toStrictEqual({ parentSchema: 'k_seed_parent', childSchema: 'k_seed_child' });
+    for (const schema of [schemas.parentSchema, schemas.childSchema]) {
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      await admin.query(`GRANT USAGE, CREATE ON SCHEMA ${schema} TO kitchens_cloner`);
+    }
+    const asCloner = new Client({ connectionString: asUser(url, 'kitchens_cloner') });
+    await asCloner.connect();
+    await asCloner.query(`CREATE TABLE k_seed_parent.accounts (id integer, plan varchar(10));
+      INSERT INTO k_seed_parent.accounts SELECT g, 'basic' FROM generate_series(1, 50) g;`);
+    await asCloner.end();
+
+    // WHEN the new, empty child is seeded
+    const result = await refreshFromParent(cloner, schemas);
+
+    // THEN it holds the parent's table
+    expect(result.tables).toStrictEqual([{ table: 'accounts', rows: 50, action: 'created' }]);
+    expect(await rows('SELECT count(*)::int AS n FROM k_seed_child.accounts')).toStrictEqual([{ n: 50 }]);
   });
 });
