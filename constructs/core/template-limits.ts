@@ -31,6 +31,9 @@ export const TEMPLATE_LIMITS = {
   resources: 500,
 } as const;
 
+/** What to do about it: one stack holds every pipeline of an environment, and nothing splits them across stacks yet. */
+const ADVICE = 'Deploy fewer or smaller pipelines in this stack (one stack holds all of its pipelines)';
+
 /** How many contributors a refusal names. */
 const TOP = 5;
 
@@ -58,7 +61,7 @@ export function sizeProblem(stackName: string, bytes: number, template: Template
     .map((r) => `${r.id} (${r.type}) ${n(r.bytes)} bytes`);
   return (
     `stack ${stackName}: the template is ${n(bytes)} bytes; CloudFormation allows at most ${n(TEMPLATE_LIMITS.bytes)}. ` +
-    `Largest resources: ${largest.join(', ')}. Split pipelines or environments into fewer steps per stack`
+    `Largest resources: ${largest.join(', ')}. ${ADVICE}`
   );
 }
 
@@ -87,7 +90,7 @@ export function resourceProblem(stackName: string, count: number, stack?: Stack)
     .map(([scope, k]) => `${scope} (${n(k)} resources)`);
   return (
     `stack ${stackName}: the template declares ${n(count)} resources; CloudFormation allows at most ` +
-    `${n(TEMPLATE_LIMITS.resources)}. Largest scopes: ${largest.join(', ')}. Split pipelines or environments across stacks`
+    `${n(TEMPLATE_LIMITS.resources)}. Largest scopes: ${largest.join(', ')}. ${ADVICE}`
   );
 }
 

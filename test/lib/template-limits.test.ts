@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { buildApp } from '../../lib/app';
 import { PipelineBuilder } from '../../lib/pipeline/builder';
 import { exampleConfig } from '../support/app';
@@ -59,7 +60,7 @@ describe('template limits', () => {
     expect(error).toMatch(
       new RegExp(
         `stack acme-dev: the template is ${bytes.toLocaleString('en-US')} bytes; CloudFormation allows at most ` +
-          `1,000,000\\. Largest resources: (${RESOURCE}, ){4}${RESOURCE}\\. Split`,
+          `1,000,000\\. Largest resources: (${RESOURCE}, ){4}${RESOURCE}\\. Deploy fewer`,
       ),
     );
     const largest = /Largest resources: (\w+) \((AWS::[\w:]+)\) ([\d,]+) bytes/.exec(error!)!;
@@ -82,8 +83,28 @@ describe('template limits', () => {
     expect(error).toMatch(
       new RegExp(
         `stack acme-dev: the template declares ${count} resources; CloudFormation allows at most 500\\. ` +
-          `Largest scopes: ([\\w/-]+ \\(\\d+ resources\\), ){4}[\\w/-]+ \\(\\d+ resources\\)\\. Split`,
+          `Largest scopes: ([\\w/-]+ \\(\\d+ resources\\), ){4}[\\w/-]+ \\(\\d+ resources\\)\\. Deploy fewer`,
       ),
     );
+  });
+
+  it("should check the resource limit on a user's own stack in the app buildApp created, but not its size", () => {
+    const outdir = tempOutdir('template-limits');
+    const built = buildApp(exampleConfig(), { nag: false, environments: ['dev'], outdir });
+    const mine = new Stack(built.app, 'mine');
+    // 501 resources, each with 2,100 bytes of metadata: over 1,000,000 bytes too.
+    for (let i = 0; i < 501; i++) new CfnWaitConditionHandle(mine, `H${i}`).addMetadata('pad', 'x'.repeat(2_100));
+    let error = '';
+    try {
+      built.app.synth();
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    expect(fs.statSync(path.join(outdir, 'mine.template.json')).size).toBeGreaterThan(1_000_000);
+    expect(error).toContain(
+      'stack mine: the template declares 501 resources; CloudFormation allows at most 500. Largest scopes: H0 (1 resources)',
+    );
+    expect(error).not.toMatch(/stack mine: the template is/);
+    expect(error).not.toMatch(/stack acme-dev/);
   });
 });
