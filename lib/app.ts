@@ -2,9 +2,10 @@
  * Builds the CDK app from a validated config: one stack per environment, plus a Kitchen stack when the
  * `kitchen` context is set. Shared by bin/app.ts, the CLI, the benchmarks and the tests.
  */
-import { App, Validations, type Stack } from 'aws-cdk-lib';
+import { App, STACK_RESOURCE_LIMIT_CONTEXT, Validations, type Stack } from 'aws-cdk-lib';
 import { CloneExportStack, CloneImportStack } from '../constructs/clone/clone-transfer';
 import { awsSolutionsChecks } from '../constructs/core/nag-checks';
+import { templateLimitChecks } from '../constructs/core/template-limits';
 import { EnvironmentStack } from '../constructs/environment/environment-stack';
 import { cloneTransfers } from './clone/transfer';
 import { KitchenHostStack } from '../constructs/kitchen/kitchen-host-stack';
@@ -146,11 +147,18 @@ export interface BuiltApp {
  * Pass your own `app` to add these stacks to it (its context, including feature flags, is used as is).
  */
 export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, app?: App): BuiltApp {
+  // aws-cdk-lib's own 500-resource check (a throw naming resource types) is replaced, in the app created here, by
+  // templateLimitChecks below, which names the construct scopes and covers every stack of the app.
+  const replaceResourceLimit = app === undefined && options.context?.[STACK_RESOURCE_LIMIT_CONTEXT] === undefined;
   const theApp =
     app ??
     new App({
       outdir: options.outdir,
-      context: { ...FEATURE_FLAGS, ...options.context },
+      context: {
+        ...FEATURE_FLAGS,
+        ...(replaceResourceLimit ? { [STACK_RESOURCE_LIMIT_CONTEXT]: 0 } : {}),
+        ...options.context,
+      },
       builtinCloudFormationValidation: builtinValidation(),
     });
   const pipelines = loadPipelines(config, options.pipelines);
@@ -208,6 +216,9 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     addDeploymentMetadata(kitchens[name], commit);
     recordPipelines(kitchens[name].kitchen.pipelines, pipelines);
   }
+  const own = [...Object.values(environments), ...Object.values(hosts), ...cloneStacks, ...Object.values(kitchens)];
+  // Every synth: a stack made here over CloudFormation's 1 MB or 500-resource template limit fails it (template-limits.ts).
+  Validations.of(theApp).addPlugins(templateLimitChecks(() => own, { resourcesOfEveryStack: replaceResourceLimit }));
   if (options.nag ?? (context(NAG_CONTEXT) !== false && context(NAG_CONTEXT) !== 'false')) {
     const scope = options.nagScope ?? 'library';
     if (scope !== 'library' && scope !== 'app') {
@@ -216,7 +227,6 @@ export function buildApp(config: KitchensConfig, options: BuildAppOptions = {}, 
     // cdk-nag loads only when the checks run (tests, the CLI's in-process synths and the benches turn them off),
     // and its rules do not load the aws-cdk-lib service modules the app has no resource of (nag-checks.ts).
     // Plugins attach to the app; with the library scope the plugin checks only the stacks made here.
-    const own = [...Object.values(environments), ...Object.values(hosts), ...cloneStacks, ...Object.values(kitchens)];
     Validations.of(theApp).addPlugins(awsSolutionsChecks(theApp, scope === 'library' ? () => own : undefined));
   }
   return { app: theApp, environments, kitchenHosts: hosts, kitchens };
