@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { packagePath } from '../../lib/package-root';
+import { rotatedKey } from '../core/defaults';
 import { acknowledge } from '../core/nag';
 import { nodeRuntime, settleNodeRuntime } from '../core/runtime';
 
@@ -40,11 +41,13 @@ export class HashKeyDrop extends Construct {
   constructor(scope: Construct, id: string, props: HashKeyDropProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.encryptionKey = new kms.Key(this, 'Key', {
-      description: `cdk-kitchens: encrypts the clone hash key files of ${stack.stackName}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    // Rotated, retained, and granting only for AWS resources, like every key of the library (core/defaults.ts).
+    this.encryptionKey = rotatedKey(
+      this,
+      'Key',
+      `cdk-kitchens: encrypts the clone hash key files of ${stack.stackName}`,
+      RemovalPolicy.RETAIN,
+    );
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,

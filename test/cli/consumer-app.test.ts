@@ -215,7 +215,7 @@ describe('an app that cannot be found or does not synthesize', () => {
   });
 
   it('fails with exit code 1 when cdk-nag findings stop the synth, as cdk deploy does', async () => {
-    // GIVEN an app with a bucket of its own that cdk-nag flags
+    // GIVEN an app with a bucket of its own that cdk-nag flags, its own stacks opted in to the checks (nagScope 'app')
     fs.writeFileSync(
       path.join(dir, 'bin', 'nag.ts'),
       [
@@ -223,7 +223,7 @@ describe('an app that cannot be found or does not synthesize', () => {
         "import * as s3 from 'aws-cdk-lib/aws-s3';",
         "import { buildApp, loadConfig } from 'cdk-kitchens';",
         'const app = new cdk.App();',
-        "buildApp(loadConfig('kitchens.config.yaml'), { environments: [] }, app);",
+        "buildApp(loadConfig('kitchens.config.yaml'), { environments: [], nagScope: 'app' }, app);",
         "new s3.Bucket(new cdk.Stack(app, 'Plain', { env: { account: '333333333333', region: 'eu-west-1' } }), 'Open');",
         '',
       ].join('\n'),
