@@ -74,6 +74,7 @@ describe('the Kitchen reaper of the development environment', () => {
       'Report live child Kitchens',
       'Report missing or invalid expiry',
       'Report stuck deletion',
+      'Report uncounted child Kitchens',
     ]);
     for (const [, st] of publishes) {
       expect(st.Catch).toStrictEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]);
@@ -425,6 +426,7 @@ describe('the Kitchen reaper of the development environment', () => {
       const alerts: { Subject: string; Message: Record<string, unknown> }[] = [];
       const deletes: string[] = [];
       const checked: string[] = [];
+      let truncatedChildren = false;
       const run = async () => {
         alerts.length = 0;
         deletes.length = 0;
@@ -444,8 +446,18 @@ describe('the Kitchen reaper of the development environment', () => {
                   (r) => status.get(r.ResourceARN) !== 'DELETE_COMPLETE',
                 ),
               }),
-              'Find child Kitchens': async (input: { TagFilters: { Key: string; Values?: string[] }[] }) =>
-                getResources(input),
+              'Find child Kitchens': async (input: { TagFilters: { Key: string; Values?: string[] }[] }) => {
+                const found = getResources(input);
+                // a truncated listing: only gone children on this page, and a token for the next
+                return truncatedChildren
+                  ? {
+                      ResourceTagMappingList: found.ResourceTagMappingList.filter(
+                        (r) => status.get(r.ResourceARN) === 'DELETE_COMPLETE',
+                      ),
+                      PaginationToken: 'page-2',
+                    }
+                  : found;
+              },
               'Check child Kitchen': async (input: { StackName: string }) => {
                 checked.push(input.StackName);
                 // a status that cannot be read counts as alive
@@ -463,7 +475,7 @@ describe('the Kitchen reaper of the development environment', () => {
                 return { Stacks: [{ StackId: input.StackName, StackStatus: 'DELETE_COMPLETE' }] };
               },
               ...Object.fromEntries(
-                ['Announce deletion', 'Report live child Kitchens'].map((n) => [
+                ['Announce deletion', 'Report live child Kitchens', 'Report uncounted child Kitchens'].map((n) => [
                   n,
                   async (input: { Subject: string; Message: Record<string, unknown> }) => {
                     alerts.push(input);
@@ -499,6 +511,17 @@ describe('the Kitchen reaper of the development environment', () => {
         liveChildren: 'child-report, twin-report',
         expires: '2026-01-05T09:00:00Z',
       });
+
+      // WHEN the only page of children the reaper reads holds gone ones, and the listing says there is more
+      truncatedChildren = true;
+      const truncated = await run();
+      truncatedChildren = false;
+      // THEN parent-report is kept all the same: its unread children may live
+      expect(truncated.find((o) => o.kitchen === 'parent-report')?.outcome).toBe('skipped-live-children');
+      expect(deletes).not.toContain(arn(parent.stackName));
+      expect(alerts.find((a) => a.Subject.startsWith('Kitchen parent-report '))?.Subject).toBe(
+        'Kitchen parent-report expired but was not deleted: it has more child Kitchens than one listing returns (dev)',
+      );
 
       // WHEN the children are deleted (they expired, or kitchen delete) and the reaper runs again
       status.set(arn(child.stackName), 'DELETE_COMPLETE');
