@@ -58,6 +58,13 @@ export interface DataLakeProps {
    */
   readonly landingExpiration?: Duration;
   /**
+   * Whether the landing bucket sends its events (Object Created, ...) to EventBridge, for feed freshness rules.
+   * Set on the bucket itself (`NotificationConfiguration.EventBridgeConfiguration`), without the custom resource
+   * the L2 `eventBridgeEnabled` adds (a Lambda function allowed `s3:PutBucketNotification` on every bucket).
+   * @default false
+   */
+  readonly landingEventBridge?: boolean;
+  /**
    * How long a replaced or deleted object version is kept, in every bucket.
    *
    * @default - 90 days
@@ -177,6 +184,11 @@ export class DataLake extends Construct {
       });
     }
     this.buckets = buckets;
+    if (props.landingEventBridge ?? false) {
+      (buckets.landing.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+        eventBridgeConfiguration: { eventBridgeEnabled: true },
+      };
+    }
   }
 
   /** Read access to objects under `prefix` in every zone (decrypt included). */

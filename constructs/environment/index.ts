@@ -8,3 +8,4 @@ export * from './release-environment';
 export * from './sftp-ingest';
 export * from './vault';
 export * from './warehouse';
+export * from './landing-feeds';

@@ -22,6 +22,7 @@ import { statefulRemovalPolicy } from '../core/removal';
 import { SftpIngest } from './sftp-ingest';
 import { Pipeline } from '../pipeline/pipeline';
 import { DataOpsMonitoring } from '../observability/dataops-monitoring';
+import { LandingFeeds } from './landing-feeds';
 import { Vault } from './vault';
 import { PipelineDatabaseUser, Warehouse } from './warehouse';
 
@@ -120,6 +121,12 @@ export class ReleaseEnvironment extends Construct {
       noncurrentVersionExpiration: Duration.days(env.retention.noncurrentVersionDays),
       accessLogExpiration: Duration.days(env.retention.logDays),
       removalPolicy: this.removalPolicy,
+      // Feed freshness rules read the bucket's events; without feeds the bucket sends none.
+      landingEventBridge: (env.feeds ?? []).length > 0,
+    });
+    const landingFeeds = new LandingFeeds(this, 'LandingFeeds', {
+      bucket: this.dataLake.buckets.landing,
+      feeds: env.feeds ?? [],
     });
 
     this.sftp = new SftpIngest(this, 'Sftp', {
@@ -193,6 +200,7 @@ export class ReleaseEnvironment extends Construct {
       warehouseClusterIdentifier: this.warehouse.clusterIdentifier,
       sftpServerId: this.sftp.serverId,
       landingBucket: this.dataLake.buckets.landing,
+      landingFeeds: landingFeeds.feeds,
     });
 
     this.parameters = this.publishParameters();

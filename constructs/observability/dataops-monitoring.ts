@@ -29,6 +29,7 @@ import {
   testDimensions,
 } from '../../lib/observability/metrics';
 import { MONITORING_DEFAULTS, MonitoringThresholds } from '../../lib/observability/thresholds';
+import type { LandingFeed } from '../environment/landing-feeds';
 import type { Pipeline } from '../pipeline/pipeline';
 import { pipelineIdentity, publishedTests } from './test-metrics';
 import { AllGreen } from './all-green';
@@ -39,13 +40,16 @@ import { AllGreen } from './all-green';
  *   that each need a person: 1 of 1 (missing data is not breaching);
  * - a slow run (P90 duration over the configured minutes) is one datapoint per run: 1 of 1;
  * - warehouse CPU (5-minute periods) must stay high for 15 of 25 minutes: one heavy query is not an incident;
- * - warehouse disk changes slowly and spikes during vacuum and large loads: 2 of 3 periods.
+ * - warehouse disk changes slowly and spikes during vacuum and large loads: 2 of 3 periods;
+ * - a landing feed is stale when its one period (the feed's window) holds no created object: 1 of 1, missing data
+ *   breaching (EventBridge publishes nothing when nothing matched).
  */
 export const ALARM_DATAPOINTS = {
   event: { datapointsToAlarm: 1, evaluationPeriods: 1 },
   runDuration: { datapointsToAlarm: 1, evaluationPeriods: 1 },
   warehouseCpu: { datapointsToAlarm: 3, evaluationPeriods: 5 },
   warehouseDisk: { datapointsToAlarm: 2, evaluationPeriods: 3 },
+  feedFreshness: { datapointsToAlarm: 1, evaluationPeriods: 1 },
 } as const;
 
 /** Step Functions log events of failed Data API calls. */
@@ -76,6 +80,12 @@ export interface DataOpsMonitoringProps {
   readonly sftpServerId?: string;
   /** The environment's landing bucket: its daily size and object count. @default - none (a Kitchen) */
   readonly landingBucket?: s3.IBucket;
+  /**
+   * The environment's landing feeds (`LandingFeeds`): one freshness alarm each, in ALARM when no object was created
+   * under the feed's prefix for its window. A feed not enabled here has its alarm with actions disabled, and out of
+   * the all-green composite. @default - none
+   */
+  readonly landingFeeds?: readonly LandingFeed[];
 }
 
 /**
@@ -341,17 +351,52 @@ export class DataOpsMonitoring extends Construct {
       });
     }
 
+    for (const feed of props.landingFeeds ?? []) {
+      const { name, every, prefix, enabled, windowSeconds } = feed.config;
+      this.facade.monitorCustom({
+        humanReadableName: `Landing feed ${name}: objects under ${prefix} (expected every ${every})`,
+        alarmFriendlyName: `feed-${name}`,
+        metricGroups: [
+          {
+            title: `Objects created under ${prefix}`,
+            metrics: [
+              {
+                metric: feed.matchedEvents,
+                alarmFriendlyName: 'freshness',
+                addAlarm: {
+                  Stale: {
+                    threshold: 1,
+                    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    treatMissingDataOverride: cloudwatch.TreatMissingData.BREACHING,
+                    period: Duration.seconds(windowSeconds),
+                    ...ALARM_DATAPOINTS.feedFreshness,
+                    // The alarm exists everywhere (alignment); it acts only where the config enables the feed.
+                    actionsEnabled: enabled,
+                    additionalDescription: `No object was created under ${prefix} of the landing bucket for ${every} (feed ${name}); acts only in the environments the feed is enabled in.`,
+                  },
+                },
+              },
+            ],
+          },
+        ],
+      });
+    }
+
     const named = this.facade.createdAlarms().map(({ alarm, alarmName }) => {
       const name = `${prefix}-${alarmName.slice(ALARM_ID_PREFIX.length + 1)}`;
       (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName = name;
       return { alarm, alarmName: name };
     });
     this.alarms = named.map((a) => a.alarm);
-    if (named.length > 0) {
+    // An alarm with actions disabled (a feed not enabled in this environment) says nothing about its health here.
+    const acting = named.filter(
+      ({ alarm }) => (alarm.node.defaultChild as cloudwatch.CfnAlarm).actionsEnabled !== false,
+    );
+    if (acting.length > 0) {
       this.allGreen = new AllGreen(this, 'AllGreen', {
         alarmName: `${prefix}-all-green`,
         subject: prefix,
-        alarms: named,
+        alarms: acting,
       });
       statusAlarms.push(this.allGreen.alarm, ...this.alarms);
     }

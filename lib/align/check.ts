@@ -25,7 +25,7 @@ import {
   ValueDifference,
 } from './diff';
 import { compareStrings, SideIdentity } from './identity';
-import { CfnResource, DIVERGENCE_LOCATIONS, DivergenceLocation, Template } from './normalize';
+import { CfnResource, DIVERGENCE_LOCATIONS, DivergenceLocation, Template, withoutEnabledFeedTerms } from './normalize';
 import { flattenStates, STATE_MACHINE_TYPE, stateMachineDefinition } from './state-machine';
 
 export type Classification = 'identity' | 'divergence' | 'drift';
@@ -283,7 +283,9 @@ export function configDrift(
   const out: AlignmentDifference[] = [];
   for (const field of DIVERGENCE_FIELDS) {
     const value = (env: EnvironmentConfig) =>
-      field.split('.').reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), env);
+      field === 'feeds'
+        ? (env.feeds ?? []).filter((f) => f.enabled).map((f) => f.name) // the feeds whose alarms act there
+        : field.split('.').reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), env);
     const a = value(from);
     const b = value(to);
     if (deepEqual(a, b) || config.divergence.includes(field)) continue;
@@ -328,16 +330,39 @@ interface Leaf {
 }
 
 /** Compares two synthesized templates (no synthesis), every section: the pure part of `checkAlignment`. */
-export function compareTemplates(
-  fromTemplate: Template,
-  toTemplate: Template,
-  options: CompareOptions,
-): AlignmentResult {
+export function compareTemplates(fromInput: Template, toInput: Template, options: CompareOptions): AlignmentResult {
   const started = Date.now();
+  const differences: AlignmentDifference[] = [];
+  let fromTemplate = fromInput;
+  let toTemplate = toInput;
+  if (options.divergence.includes('feeds')) {
+    // each side's all-green composite watches the alarms of the feeds its own config enables
+    const fromFeeds = withoutEnabledFeedTerms(fromInput, options.fromEnvironment);
+    const toFeeds = withoutEnabledFeedTerms(toInput, options.toEnvironment);
+    fromTemplate = fromFeeds.template;
+    toTemplate = toFeeds.template;
+    const ids = new Set([...fromFeeds.removed, ...toFeeds.removed].map((r) => r.logicalId));
+    for (const logicalId of [...ids].sort()) {
+      const a = fromFeeds.removed.find((r) => r.logicalId === logicalId)?.feeds ?? [];
+      const b = toFeeds.removed.find((r) => r.logicalId === logicalId)?.feeds ?? [];
+      if (deepEqual(a, b)) continue;
+      differences.push({
+        section: 'Resources',
+        logicalId,
+        resourceType: 'AWS::CloudWatch::CompositeAlarm',
+        path: 'Properties.AlarmRule',
+        from: a,
+        to: b,
+        classification: 'divergence',
+        divergence: 'feeds',
+        reason:
+          'declared divergence: feeds is listed under alignment.divergence and each side watches the freshness alarms of the feeds its config enables',
+      });
+    }
+  }
   const identityOnly: StringComparator = (a, b) => compareStrings(a, b, options.fromIdentity, options.toIdentity);
   const pairs = pairResources(resources(fromTemplate), resources(toTemplate), options);
   const strings = pairs.size === 0 ? identityOnly : renamingComparator(pairs, identityOnly);
-  const differences: AlignmentDifference[] = [];
   const sections = [...new Set([...Object.keys(fromTemplate), ...Object.keys(toTemplate)])].sort();
   const aligned: Record<string, CfnResource> = {};
   for (const section of sections) {
@@ -573,16 +598,16 @@ function valueProvenance(
     (l) => matchesPattern(l.type, type, l.path, diff.path) && locationHolds(l, a, b, constructs),
   );
   if (!location) return `${field} is declared, but this location is not one it controls`;
-  const check = (value: unknown, env: EnvironmentConfig) => {
-    const expected = location.expected(env);
+  const check = (value: unknown, env: EnvironmentConfig, resource: unknown) => {
+    const expected = location.expected(env, resource as CfnResource);
     return expected.some((e) => e === value) ? undefined : expected;
   };
   const problems: string[] = [];
-  for (const [value, env] of [
-    [diff.from, options.fromEnvironment],
-    [diff.to, options.toEnvironment],
+  for (const [value, env, resource] of [
+    [diff.from, options.fromEnvironment, a],
+    [diff.to, options.toEnvironment, b],
   ] as const) {
-    const expected = check(value, env);
+    const expected = check(value, env, resource);
     if (expected)
       problems.push(
         `${env.name} has ${value === undefined ? '(absent)' : JSON.stringify(value)} where its config's ${field} gives ${expected

@@ -6,8 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, describeValue } from './errors';
 import { InputFileError, isInside, MAX_INPUT_FILE_BYTES, parseYamlText, readBoundedText } from './input-file';
-import type { EnvironmentConfig, KitchensConfig } from './model';
-import { configSchema, DIVERGENCE_FIELDS, FARGATE_SIZES, RawConfig } from './schema';
+import type { EnvironmentConfig, FeedConfig, KitchensConfig } from './model';
+import { configSchema, DIVERGENCE_FIELDS, FARGATE_SIZES, feedWindowSeconds, RawConfig } from './schema';
 import { valueAt, zodProblems } from './zod-problems';
 
 export const DEFAULT_CONFIG_FILE = 'kitchens.config.yaml';
@@ -155,15 +155,30 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string, op
     }
   }
 
+  const feedNames = new Set<string>();
+  config.feeds.forEach((feed, i) => {
+    if (feedNames.has(feed.name)) {
+      problems.push(`${file}: feeds[${i}].name must be unique, got a second ${JSON.stringify(feed.name)}`);
+    }
+    feedNames.add(feed.name);
+    (feed.enabledIn ?? []).forEach((envName, j) => {
+      if (!(envName in config.environments)) {
+        problems.push(
+          `${file}: feeds[${i}].enabledIn[${j}] must name an environment of this file (${envs.map(([n]) => n).join(', ')}), got: ${JSON.stringify(envName)}`,
+        );
+      }
+    });
+  });
+
   // Development may differ from production only where alignment.divergence says so.
   if (production.length === 1 && undeclaredDivergence(options) !== 'allow') {
     const [prodName, prod] = production[0];
     for (const [name, env] of envs) {
       if (env.stage !== 'development') continue;
       for (const field of DIVERGENCE_FIELDS) {
-        const mine = valueAt(env, field.split('.'));
-        const theirs = valueAt(prod, field.split('.'));
-        if (mine !== theirs && !config.alignment.divergence.includes(field)) {
+        const mine = field === 'feeds' ? enabledFeeds(config, name) : valueAt(env, field.split('.'));
+        const theirs = field === 'feeds' ? enabledFeeds(config, prodName) : valueAt(prod, field.split('.'));
+        if (JSON.stringify(mine) !== JSON.stringify(theirs) && !config.alignment.divergence.includes(field)) {
           problems.push(
             `${file}: environments.${name}.${field} is ${describeValue(mine)} but production (${prodName}) has ${describeValue(theirs)}; ` +
               `development may differ from production only in fields listed under alignment.divergence (add "${field}" there to declare it)`,
@@ -173,6 +188,21 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string, op
     }
   }
   return problems;
+}
+
+/** The environments a feed's alarm acts in: `enabledIn`, or by default the production environment. */
+function feedEnabledIn(config: RawConfig, feed: RawConfig['feeds'][number]): readonly string[] {
+  return (
+    feed.enabledIn ??
+    Object.entries(config.environments)
+      .filter(([, e]) => e.stage === 'production')
+      .map(([n]) => n)
+  );
+}
+
+/** The names of the feeds whose alarms act in an environment (the value the `feeds` divergence field compares). */
+function enabledFeeds(config: RawConfig, envName: string): string[] {
+  return config.feeds.filter((f) => feedEnabledIn(config, f).includes(envName)).map((f) => f.name);
 }
 
 function toModel(file: string, raw: RawConfig): KitchensConfig {
@@ -193,6 +223,13 @@ function toModel(file: string, raw: RawConfig): KitchensConfig {
     kitchens: env.kitchens,
     clone: env.clone,
     monitoring: raw.monitoring,
+    feeds: raw.feeds.map((feed): FeedConfig => ({
+      name: feed.name,
+      prefix: feed.prefix,
+      every: feed.every,
+      windowSeconds: feedWindowSeconds(feed.every)!,
+      enabled: feedEnabledIn(raw, feed).includes(name),
+    })),
   }));
   return {
     file,

@@ -41,6 +41,22 @@ export interface KitchenPolicyConfig {
   readonly maxTtlHours: number;
 }
 
+/** A file feed expected in the landing bucket, as one environment sees it. */
+export interface FeedConfig {
+  readonly name: string;
+  /** Key prefix in the landing bucket (confined to it: relative, no `.`/`..` segments, not under `kitchens/`). */
+  readonly prefix: string;
+  /** The window as written (`24h`). */
+  readonly every: string;
+  /** The window in seconds: the alarm fires when no object was created under the prefix for this long. */
+  readonly windowSeconds: number;
+  /**
+   * Whether this environment's freshness alarm acts (notifies, and counts in the all-green composite). The alarm
+   * exists in every environment; `enabledIn` in the config decides.
+   */
+  readonly enabled: boolean;
+}
+
 export interface EnvironmentConfig {
   readonly name: string;
   readonly stage: Stage;
@@ -61,6 +77,8 @@ export interface EnvironmentConfig {
   readonly clone?: unknown;
   /** Alarm thresholds (project-wide: the same in every environment). @default - warehouse CPU 90%, disk 80%, runs slower than 120 minutes */
   readonly monitoring?: MonitoringThresholds;
+  /** The declared landing feeds (the same list in every environment; `enabled` may differ). @default - none */
+  readonly feeds?: readonly FeedConfig[];
 }
 
 export interface KitchensConfig {

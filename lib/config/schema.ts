@@ -145,8 +145,62 @@ export const DIVERGENCE_FIELDS = [
   'retention.snapshotDays',
   'schedules',
   'removalPolicy',
+  'feeds',
 ] as const;
 export type DivergenceField = (typeof DIVERGENCE_FIELDS)[number];
+
+/**
+ * CloudWatch's longest evaluation range for a metric alarm: Period x EvaluationPeriods at most 604,800 seconds
+ * (7 days); a period under one hour allows at most 86,400 seconds (PutMetricAlarm, `Period`). A feed's window is
+ * one period, so it may be at most 7 days.
+ */
+export const MAX_FEED_WINDOW_SECONDS = 604_800;
+/** The shortest feed window: EventBridge publishes MatchedEvents per minute; 5 minutes leaves a late minute room. */
+export const MIN_FEED_WINDOW_SECONDS = 300;
+const WINDOW_UNITS: Record<string, number> = { m: 60, h: 3600, d: 86_400 };
+/** A feed window: a whole number of minutes, hours or days (`90m`, `1h`, `24h`, `7d`). */
+export const FEED_WINDOW_PATTERN = /^([1-9][0-9]{0,6})(m|h|d)$/;
+const WINDOW_ALLOWED =
+  'a window of whole minutes, hours or days such as "1h", "24h" or "7d", from 5 minutes to 7 days ' +
+  `(${MAX_FEED_WINDOW_SECONDS} seconds: the longest period x evaluation periods a CloudWatch alarm evaluates; ` +
+  'a longer window cannot be alarmed on)';
+
+/** The seconds of a feed window (`24h` -> 86400), or undefined when it is not one. */
+export function feedWindowSeconds(every: string): number | undefined {
+  const match = FEED_WINDOW_PATTERN.exec(every);
+  return match ? Number(match[1]) * WINDOW_UNITS[match[2]] : undefined;
+}
+
+/**
+ * A key prefix in the landing bucket, confined to it: relative (no leading "/"), no "." or ".." segment, no empty
+ * segment, S3's safe characters only, and not under `kitchens/` (Kitchens' prefixes).
+ */
+export const FEED_PREFIX_PATTERN =
+  /^(?!kitchens\/)(?!\.{1,2}(\/|$))(?!.*\/\.{1,2}(\/|$))(?!.*\/\/)[A-Za-z0-9!_.'()-][A-Za-z0-9!_.'()/-]{0,511}$/;
+const PREFIX_ALLOWED =
+  'a key prefix in the landing bucket such as "sftp/partner-globex/orders/": 1-512 letters, digits and ' +
+  `"!-_.'()/", relative (not starting with "/"), without "." or ".." segments or "//", not under "kitchens/"`;
+
+export const feedSchema = z.strictObject({
+  name: name(
+    /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/,
+    'lowercase letters, digits and single hyphens, starting with a letter',
+  ).max(40, { error: 'must be at most 40 characters' }),
+  prefix: name(FEED_PREFIX_PATTERN, PREFIX_ALLOWED),
+  every: z.string({ error: `must be ${WINDOW_ALLOWED}` }).refine(
+    (v) => {
+      const seconds = feedWindowSeconds(v);
+      return seconds !== undefined && seconds >= MIN_FEED_WINDOW_SECONDS && seconds <= MAX_FEED_WINDOW_SECONDS;
+    },
+    { error: `must be ${WINDOW_ALLOWED}` },
+  ),
+  /** The environments whose freshness alarm acts (notifies); the alarm exists in every environment. */
+  enabledIn: z
+    .array(name(ENVIRONMENT_NAME_PATTERN, 'an environment name of this file'), {
+      error: 'must be a list of environment names of this file',
+    })
+    .optional(),
+});
 
 export const configSchema = z.strictObject({
   project: name(PROJECT_NAME_PATTERN, '2-12 lowercase letters and digits, starting with a letter'),
@@ -167,6 +221,8 @@ export const configSchema = z.strictObject({
       runDurationMinutes: integer(1, 24 * 60).default(MONITORING_DEFAULTS.runDurationMinutes),
     })
     .default({ ...MONITORING_DEFAULTS }),
+  /** Files expected in the landing bucket: each gets a freshness alarm in every environment. */
+  feeds: z.array(feedSchema, { error: 'must be a list of feeds' }).default([]),
   alignment: z
     .strictObject({
       divergence: z
