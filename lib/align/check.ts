@@ -355,8 +355,9 @@ export function compareTemplates(fromInput: Template, toInput: Template, options
         to: b,
         classification: 'divergence',
         divergence: 'feeds',
+        // each side's rule watches the freshness alarms of the feeds its own config enables
         reason:
-          'declared divergence: feeds is listed under alignment.divergence and each side watches the freshness alarms of the feeds its config enables',
+          "declared divergence: feeds is listed under alignment.divergence and each side holds its config's value",
       });
     }
   }

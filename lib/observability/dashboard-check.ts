@@ -17,7 +17,7 @@ export interface EmittedMetric {
 /**
  * AWS metrics the dashboards may use: namespace -> metric -> dimension names, and the resource type each
  * dimension's value must reference. From the CloudWatch metrics pages of Step Functions, Redshift, Transfer
- * Family and S3.
+ * Family, S3 and EventBridge.
  */
 export const AWS_METRICS: Readonly<
   Record<string, { metrics: readonly string[]; dimensions: Readonly<Record<string, string | null>>[] }>
@@ -59,6 +59,11 @@ export const AWS_METRICS: Readonly<
   'AWS/S3': {
     metrics: ['BucketSizeBytes', 'NumberOfObjects'],
     dimensions: [{ BucketName: 'AWS::S3::Bucket', StorageType: null }],
+  },
+  // a rule on the default event bus: RuleName only (landing feed rules, constructs/environment/landing-feeds.ts)
+  'AWS/Events': {
+    metrics: ['MatchedEvents', 'TriggeredRules', 'Invocations', 'FailedInvocations'],
+    dimensions: [{ RuleName: 'AWS::Events::Rule' }],
   },
 };
 

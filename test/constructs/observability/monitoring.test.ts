@@ -164,6 +164,7 @@ describe('the bundled app with one Kitchen', () => {
         .map(([, a]) => a.Properties.AlarmName)
         .sort();
     expect(alarmNames(stacks.dev)).toStrictEqual([
+      'acme-dev-feed-orders-freshness-Stale',
       'acme-dev-pipeline-orders-Duration-P90-Slow',
       'acme-dev-pipeline-orders-Failure-Count-Failed',
       'acme-dev-pipeline-orders-TimedOut-Count-TimedOut',
@@ -183,6 +184,7 @@ describe('the bundled app with one Kitchen', () => {
       ]),
     );
     expect(byName).toStrictEqual({
+      'feed-orders-freshness-Stale': '1 of 1',
       'pipeline-orders-Duration-P90-Slow': '1 of 1',
       'pipeline-orders-Failure-Count-Failed': '1 of 1',
       'pipeline-orders-TimedOut-Count-TimedOut': '1 of 1',
@@ -195,9 +197,14 @@ describe('the bundled app with one Kitchen', () => {
   });
 
   it.each(all)(
-    'should give %s one all-green composite alarm over every alarm, first on its dashboard',
+    'should give %s one all-green composite alarm over every acting alarm, first on its dashboard',
     (name, template) => {
       const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map(([id]) => id);
+      // a feed not enabled in this environment (the orders feed in dev) has an alarm with actions disabled
+      const acting = ofType(template, 'AWS::CloudWatch::Alarm')
+        .filter(([, a]) => a.Properties.ActionsEnabled !== false)
+        .map(([id]) => id);
+      expect(alarms.length - acting.length).toBe(name === 'dev' ? 1 : 0);
       const composites = ofType(template, 'AWS::CloudWatch::CompositeAlarm');
       expect(composites).toHaveLength(1);
       const [, composite] = composites[0];
@@ -205,8 +212,8 @@ describe('the bundled app with one Kitchen', () => {
       expect(composite.Properties.AlarmName).toBe(`${prefix}-all-green`);
       expect(composite.Properties.ActionsEnabled).toBe(false);
       const rule = JSON.stringify(composite.Properties.AlarmRule);
-      for (const id of alarms) expect(rule).toContain(`"${id}","Arn"`);
-      expect(rule.match(/ALARM\(/g)).toHaveLength(alarms.length);
+      for (const id of acting) expect(rule).toContain(`"${id}","Arn"`);
+      expect(rule.match(/ALARM\(/g)).toHaveLength(acting.length);
       // the dashboard opens with its header and then the alarm status tile: the composite first, then every alarm
       const [[, dashboard]] = ofType(template, 'AWS::CloudWatch::Dashboard');
       const body = JSON.stringify(dashboard.Properties.DashboardBody);
@@ -230,7 +237,11 @@ describe('the bundled app with one Kitchen', () => {
     const mine = result.differences.filter(
       (d) => observability.test(d.resourceType) && d.classification !== 'identity',
     );
-    expect(mine).toStrictEqual([]);
+    // ... but the declared `feeds` divergence: the orders freshness alarm acts, and counts in all green, in production only
+    expect(mine.map((d) => `${d.classification} ${d.divergence} ${d.resourceType} ${d.path}`)).toStrictEqual([
+      'divergence feeds AWS::CloudWatch::CompositeAlarm Properties.AlarmRule',
+      'divergence feeds AWS::CloudWatch::Alarm Properties.ActionsEnabled',
+    ]);
     // and the comparison saw them: both stacks hold the same observability resources
     const ids = (t: any) =>
       Object.entries(t.Resources)
@@ -238,7 +249,7 @@ describe('the bundled app with one Kitchen', () => {
         .map(([id]) => id)
         .sort();
     expect(ids(stacks.dev)).toStrictEqual(ids(stacks.production));
-    expect(ids(stacks.dev).length).toBe(12);
+    expect(ids(stacks.dev).length).toBe(13);
     expect(result.differences.filter((d) => d.classification === 'drift')).toStrictEqual([]);
   });
 

@@ -59,6 +59,7 @@ describe('bad config files', () => {
     expect(problems(raw)).toStrictEqual([
       `${FILE}: environments must declare exactly one environment with stage "production", got none`,
       `${FILE}: environments.dev.clone.from must name another environment of this file (there is none), got: "production"`,
+      `${FILE}: feeds[0].enabledIn[0] must name an environment of this file (dev), got: "production"`,
     ]);
   });
 
@@ -113,7 +114,7 @@ describe('bad config files', () => {
     const raw = example();
     raw.alignment.divergence.push('warehouse.encryption');
     expect(problems(raw)[0]).toMatch(
-      /^.*: alignment\.divergence\[8\] must be one of warehouse\.nodeType, .*, got: "warehouse\.encryption"$/,
+      /^.*: alignment\.divergence\[9\] must be one of warehouse\.nodeType, .*, got: "warehouse\.encryption"$/,
     );
   });
 
