@@ -298,8 +298,11 @@ export function configDrift(
       to: b,
       classification: 'drift',
       reason:
-        `undeclared drift: ${relativeFile(config)} gives environments.${from.name}.${field} ${JSON.stringify(a)} and ` +
-        `environments.${to.name}.${field} ${JSON.stringify(b)}; declare "${field}" under alignment.divergence if this difference is intended`,
+        (field === 'feeds'
+          ? `undeclared drift: ${relativeFile(config)} enables the feeds ${JSON.stringify(a)} in ${from.name} and ${JSON.stringify(b)} in ${to.name} (feeds[].enabledIn)`
+          : `undeclared drift: ${relativeFile(config)} gives environments.${from.name}.${field} ${JSON.stringify(a)} and ` +
+            `environments.${to.name}.${field} ${JSON.stringify(b)}`) +
+        `; declare "${field}" under alignment.divergence if this difference is intended`,
     });
   }
   return out;

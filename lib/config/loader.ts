@@ -179,8 +179,12 @@ function crossFieldProblems(file: string, config: RawConfig, baseDir: string, op
         const mine = field === 'feeds' ? enabledFeeds(config, name) : valueAt(env, field.split('.'));
         const theirs = field === 'feeds' ? enabledFeeds(config, prodName) : valueAt(prod, field.split('.'));
         if (JSON.stringify(mine) !== JSON.stringify(theirs) && !config.alignment.divergence.includes(field)) {
+          const subject =
+            field === 'feeds'
+              ? `the feeds enabled in environment ${name} (feeds[].enabledIn) are ${describeValue(mine)} but in production (${prodName}) ${describeValue(theirs)}`
+              : `environments.${name}.${field} is ${describeValue(mine)} but production (${prodName}) has ${describeValue(theirs)}`;
           problems.push(
-            `${file}: environments.${name}.${field} is ${describeValue(mine)} but production (${prodName}) has ${describeValue(theirs)}; ` +
+            `${file}: ${subject}; ` +
               `development may differ from production only in fields listed under alignment.divergence (add "${field}" there to declare it)`,
           );
         }

@@ -77,7 +77,10 @@ describe('feeds not declared', () => {
       `Resources ${feedAlarmId(json('dev'))} Properties.ActionsEnabled`,
     ]);
     expect(drift[0]).toMatchObject({ from: [], to: ['orders'] });
-    expect(drift[0].reason).toContain('declare "feeds" under alignment.divergence');
+    expect(drift[0].reason).toBe(
+      'undeclared drift: kitchens.config.yaml enables the feeds [] in dev and ["orders"] in production (feeds[].enabledIn); ' +
+        'declare "feeds" under alignment.divergence if this difference is intended',
+    );
     expect(drift[2].reason).toContain('(declare "feeds" under alignment.divergence if this difference is intended)');
   });
 });

@@ -129,7 +129,7 @@ describe('bad feeds', () => {
     const raw = withFeed({ ...ORDERS, enabledIn: ['dev'] }) as { alignment: { divergence: string[] } };
     raw.alignment.divergence = raw.alignment.divergence.filter((f) => f !== 'feeds');
     expect(problems(raw)).toStrictEqual([
-      `${FILE}: environments.dev.feeds is ["orders"] but production (production) has []; development may differ from ` +
+      `${FILE}: the feeds enabled in environment dev (feeds[].enabledIn) are ["orders"] but in production (production) []; development may differ from ` +
         'production only in fields listed under alignment.divergence (add "feeds" there to declare it)',
     ]);
   });
