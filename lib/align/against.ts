@@ -13,6 +13,7 @@ import * as path from 'path';
 import { buildApp } from '../app';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { KITCHEN_CONTEXT } from '../kitchen/options';
+import { DEPLOYMENT_METADATA_KEY } from '../observability/deployment';
 import { Names } from '../naming';
 import type { PipelineDefinition } from '../pipeline/model';
 import {
@@ -65,7 +66,24 @@ export interface ParentComparison {
   readonly identity: number;
   /** Step- and test-level changes of the pipelines, when both sides carry their definitions. */
   readonly pipelines: readonly PipelineModelChange[];
+  /** The commits each side was built from (`kitchens:deployment` metadata), when the templates record them. */
+  readonly commits: { readonly parent?: string; readonly child?: string };
   readonly durationMs: number;
+}
+
+/**
+ * A template without the commit it was built from: every branch records its own, so it is provenance (reported as
+ * `commits`), not a difference.
+ */
+function withoutDeployment(template: Template): { template: Template; commit?: string } {
+  const metadata = template.Metadata;
+  if (!metadata || typeof metadata !== 'object' || !(DEPLOYMENT_METADATA_KEY in metadata)) return { template };
+  const { [DEPLOYMENT_METADATA_KEY]: deployment, ...rest } = metadata as Record<string, unknown>;
+  const commit = (deployment as { commit?: unknown } | undefined)?.commit;
+  const stripped: Template = { ...template };
+  if (Object.keys(rest).length > 0) stripped.Metadata = rest;
+  else delete stripped.Metadata;
+  return { template: stripped, ...(typeof commit === 'string' ? { commit } : {}) };
 }
 
 /** The tag values of a Kitchen as its template holds them (on every taggable resource). */
@@ -132,7 +150,9 @@ export function compareWithParent(options: {
   const { config, environment, childSide, parentSide } = options;
   const parentIdentity = kitchenIdentity(config, environment, options.parent, parentSide.template, parentSide.assets);
   const childIdentity = kitchenIdentity(config, environment, options.child, childSide.template, childSide.assets);
-  const compared = compareTemplates(parentSide.template, childSide.template, {
+  const parentTemplate = withoutDeployment(parentSide.template);
+  const childTemplate = withoutDeployment(childSide.template);
+  const compared = compareTemplates(parentTemplate.template, childTemplate.template, {
     from: options.parent,
     to: options.child,
     fromEnvironment: environment,
@@ -167,6 +187,10 @@ export function compareWithParent(options: {
     differences: compared.differences.filter((d) => d.classification !== 'identity').map(change),
     identity: compared.counts.identity,
     pipelines,
+    commits: {
+      ...(parentTemplate.commit !== undefined ? { parent: parentTemplate.commit } : {}),
+      ...(childTemplate.commit !== undefined ? { child: childTemplate.commit } : {}),
+    },
     durationMs: Date.now() - started,
   };
 }

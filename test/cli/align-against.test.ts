@@ -5,11 +5,15 @@
  */
 import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { Template } from 'aws-cdk-lib/assertions';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { buildApp } from '../../lib/app';
 import { EXAMPLE_CONFIG, exampleConfig } from '../support/app';
 import { deleteStack, motoCloudFormation, motoEndpoint, useMotoAccount } from '../lib/kitchen/moto';
 import { kitchen } from './support/cli';
+import { writeConfigVariant } from '../fixtures/align/corpus';
 
 /** The library's own app, built in this process (`--app` module form). */
 const APP = path.join(__dirname, '..', '..', 'lib', 'app.ts');
@@ -160,5 +164,127 @@ describe('kitchen align --kitchen CHILD --against PARENT', () => {
     } finally {
       process.env.AWS_ENDPOINT_URL = saved;
     }
+  });
+});
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    },
+  }).trim();
+
+/**
+ * The parent's branch: a repository whose app (cdk.json) writes the parent Kitchen's cloud assembly, synthesized here
+ * by buildApp, into CDK_OUTDIR, and only when it is asked for that Kitchen (the context the base is built with).
+ */
+const REF_APP = `
+const fs = require('fs');
+const context = JSON.parse(process.env.CDK_CONTEXT_JSON || '{}');
+if (context.kitchen !== 'integration' || context.kitchenEnv !== 'dev') {
+  console.error('asked for ' + JSON.stringify(context));
+  process.exit(1);
+}
+if (fs.existsSync('broken')) { console.error('the parent branch does not build'); process.exit(1); }
+fs.cpSync('assembly', process.env.CDK_OUTDIR, { recursive: true });
+`;
+
+describe('kitchen align and promote-report --against PARENT --base REF', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'against-ref-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const root = path.join(dir, 'repo');
+  let config = '';
+  beforeAll(() => {
+    fs.mkdirSync(root, { recursive: true });
+    git(root, 'init', '--quiet', '--initial-branch=main');
+    config = writeConfigVariant(EXAMPLE_CONFIG, root, 'kitchens', () => undefined);
+    fs.writeFileSync(path.join(root, 'cdk.json'), JSON.stringify({ app: 'node app.js' }));
+    fs.writeFileSync(path.join(root, 'app.js'), REF_APP);
+    const built = buildApp(exampleConfig(), {
+      nag: false,
+      outdir: path.join(root, 'assembly'),
+      context: { kitchen: 'integration', kitchenOwner: 'ci' },
+    });
+    built.app.synth();
+    git(root, 'add', '.');
+    git(root, 'commit', '--quiet', '-m', 'integration');
+    git(root, 'branch', 'integration');
+    fs.writeFileSync(path.join(root, 'broken'), 'x');
+    git(root, 'add', '.');
+    git(root, 'commit', '--quiet', '-m', 'broken');
+    git(root, 'branch', 'broken');
+  });
+
+  it('should compare the child with its parent built at the ref: identity only, exit 0', async () => {
+    const result = await kitchen(
+      ['--json', 'align', '--kitchen', 'feature', '--against', 'integration', '--base', 'integration', '--app', APP],
+      config,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as { differences: unknown[]; pipelines: unknown[]; base: string };
+    expect(json.base).toBe(`\`integration\` (${git(root, 'rev-parse', '--short=7', 'integration')})`);
+    expect(json.differences).toStrictEqual([]);
+    expect(json.pipelines).toStrictEqual([]);
+  });
+
+  it('should exit 1 when the ref cannot be built, saying why', async () => {
+    const result = await kitchen(
+      ['align', '--kitchen', 'feature', '--against', 'integration', '--base', 'broken', '--app', APP],
+      config,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('kitchen align: Kitchen integration cannot be compared at broken: --base broken');
+    expect(result.stderr).toContain('the parent branch does not build');
+  });
+
+  it('should write the same comparison as Markdown for the pull request', async () => {
+    const out = path.join(dir, 'against.md');
+    const comment = path.join(dir, 'comment.md');
+    const result = await kitchen(
+      [
+        'promote-report',
+        '--kitchen',
+        'feature',
+        '--against',
+        'integration',
+        '--base',
+        'integration',
+        '--app',
+        APP,
+        '--out',
+        out,
+        '--comment',
+        comment,
+      ],
+      config,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(`wrote ${out} and ${comment}`);
+    const markdown = fs.readFileSync(out, 'utf8');
+    expect(markdown).toContain('# Kitchen `feature` against its parent `integration`');
+    expect(markdown).toContain('does what its parent integration');
+    expect(fs.readFileSync(comment, 'utf8')).toBe(markdown);
+  });
+
+  it('should refuse promote-report --kitchen without --against, and --against with --from', async () => {
+    const alone = await kitchen(['promote-report', '--kitchen', 'feature'], config);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--kitchen CHILD goes with --against PARENT');
+    const mixed = await kitchen(
+      ['promote-report', '--kitchen', 'feature', '--against', 'integration', '--from', 'dev'],
+      config,
+    );
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain(
+      '--against compares a child Kitchen with its parent Kitchen; leave out --from and --to',
+    );
   });
 });
