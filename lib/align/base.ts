@@ -14,12 +14,14 @@ import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { Names } from '../naming';
 import type { Template } from './normalize';
 import type { PromotionSide } from './promote';
+import type { PipelineDefinition } from '../pipeline/model';
+import { PIPELINE_METADATA } from '../kitchen/app-source';
 
 /** Bad input for the base (an unknown ref, a ref without the config file): exit 2 at the CLI. */
 export class BaseInputError extends Error {}
 
-export function stackNameOf(config: KitchensConfig, env: EnvironmentConfig): string {
-  return new Names({ project: config.project, environment: env.name, account: env.account }).stackName;
+export function stackNameOf(config: KitchensConfig, env: EnvironmentConfig, kitchen?: string): string {
+  return new Names({ project: config.project, environment: env.name, account: env.account, kitchen }).stackName;
 }
 
 function git(cwd: string, args: readonly string[]): string {
@@ -40,6 +42,12 @@ export interface RefBaseOptions {
   readonly timeoutMs?: number;
   /** The ref, resolved already by {@link resolveBaseRef}. @default - resolved here */
   readonly resolved?: ResolvedRef;
+  /**
+   * A Kitchen of the environment to read instead of the environment's stack (`kitchen align --against PARENT
+   * --base REF`): the app is synthesized with the Kitchen's context, and its stack and pipelines are read.
+   * @default - the environment's stack
+   */
+  readonly kitchen?: string;
 }
 
 export interface ResolvedRef {
@@ -144,7 +152,10 @@ export function synthesizeAtRef(ref: string, options: RefBaseOptions): Promotion
       env: {
         ...process.env,
         CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({ config: relativeConfig }),
+        CDK_CONTEXT_JSON: JSON.stringify({
+          config: relativeConfig,
+          ...(options.kitchen !== undefined ? { kitchen: options.kitchen, kitchenEnv: options.environment.name } : {}),
+        }),
         CDK_VALIDATION: 'false',
       },
     });
@@ -153,17 +164,22 @@ export function synthesizeAtRef(ref: string, options: RefBaseOptions): Promotion
         `--base ${ref}: the app at ${short} failed to synthesize:\n${tail({ ...run, stdout: '' })}`,
       );
     }
-    const stackName = stackNameOf(options.config, options.environment);
+    const stackName = stackNameOf(options.config, options.environment, options.kitchen);
     const template = fs.existsSync(path.join(outdir, 'manifest.json'))
       ? readStackTemplate(outdir, stackName)
       : undefined;
     if (!template) throw new BaseBuildError(`--base ${ref}: the app at ${short} has no stack ${stackName}`);
     let pipelines: PromotionSide['pipelines'];
-    try {
-      pipelines = loadPipelines(loadConfig(baseConfigFile, { undeclaredDivergence: 'allow' }));
-    } catch {
-      // an older config or pipeline format: pipelines are then compared by state machine only
-      pipelines = undefined;
+    if (options.kitchen !== undefined) {
+      // a Kitchen's pipelines as its app compiled them (rendered with the Kitchen's names), as the head reads them
+      pipelines = readStackPipelines(outdir, stackName);
+    } else {
+      try {
+        pipelines = loadPipelines(loadConfig(baseConfigFile, { undeclaredDivergence: 'allow' }));
+      } catch {
+        // an older config or pipeline format: pipelines are then compared by state machine only
+        pipelines = undefined;
+      }
     }
     return { label: `\`${ref}\` (${short})`, template, ...(pipelines ? { pipelines } : {}) };
   } finally {
@@ -199,6 +215,32 @@ export function readStackTemplate(outdir: string, stackName: string): Template |
     if (artifact.type !== 'aws:cloudformation:stack') continue;
     if ((artifact.properties?.stackName ?? id) !== stackName || !artifact.properties?.templateFile) continue;
     return JSON.parse(fs.readFileSync(path.join(outdir, artifact.properties.templateFile), 'utf8')) as Template;
+  }
+  return undefined;
+}
+
+/**
+ * The pipelines `buildApp` recorded on a stack's state machines (`kitchens:pipeline` metadata in the manifest), or
+ * undefined when the stack has none recorded (an app that does not record them: compared by state machine only).
+ */
+export function readStackPipelines(outdir: string, stackName: string): PromotionSide['pipelines'] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as {
+    artifacts?: Record<
+      string,
+      {
+        type?: string;
+        properties?: { stackName?: string };
+        metadata?: Record<string, { type?: string; data?: unknown }[]>;
+      }
+    >;
+  };
+  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
+    if (artifact.type !== 'aws:cloudformation:stack' || (artifact.properties?.stackName ?? id) !== stackName) continue;
+    const recorded = Object.values(artifact.metadata ?? {})
+      .flat()
+      .filter((entry) => entry.type === PIPELINE_METADATA)
+      .map((entry) => (entry.data as { definition: PipelineDefinition }).definition);
+    return recorded.length > 0 ? recorded : undefined;
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+export * from './against';
 export * from './check';
 export * from './diff';
 export * from './identity';

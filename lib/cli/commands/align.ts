@@ -5,7 +5,7 @@ import { kitchenEnvironment } from '../../kitchen/args';
 import { findStack, loadAppModule, stackPipelines, type AppAssembly, type AppSource } from '../../kitchen/app-source';
 import { kitchenNameProblem, Names } from '../../naming';
 import { appOf, environmentStackName, readApp, type GlobalOptions } from '../app';
-import { CliError, EXIT_FAILED, EXIT_USAGE } from '../errors';
+import { CliError, EXIT_FAILED, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
 
 export interface AlignOptions {
@@ -13,6 +13,8 @@ export interface AlignOptions {
   readonly to?: string;
   readonly kitchen?: string;
   readonly env?: string;
+  readonly against?: string;
+  readonly base?: string;
 }
 
 /** Templates (and artifact ids) of stacks of the app's assembly, read with aws-cdk-lib's cloud assembly reader. */
@@ -174,6 +176,155 @@ async function alignKitchen(
   reportKitchen(result, output);
 }
 
+export interface AgainstOptions {
+  /** The child Kitchen (`--kitchen`). */
+  readonly kitchen?: string;
+  /** The parent Kitchen (`--against`). */
+  readonly against: string;
+  /** `deployed` (the default) or a git ref. */
+  readonly base?: string;
+  readonly env?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/**
+ * A child Kitchen (synthesized from the checkout) against its parent Kitchen (deployed, or synthesized at a git ref):
+ * what `kitchen align --kitchen CHILD --against PARENT` and `promote-report --kitchen CHILD --against PARENT` report.
+ * Every template of both sides is read here (the parent through lib/align/base.ts, the child from the app's cloud
+ * assembly). Exit 2 on bad arguments (before anything is read), 1 when the parent cannot be compared as asked (not
+ * deployed, its ref cannot be built), 3 when reading the deployed stack fails.
+ */
+export async function kitchenAgainstParent(
+  command: string,
+  opts: AgainstOptions,
+  config: KitchensConfig,
+  source: AppSource,
+  output: Output,
+): Promise<import('../../align').ParentComparison> {
+  if (opts.kitchen === undefined) {
+    throw new CliError(
+      `${command}: --against PARENT goes with --kitchen CHILD (the child Kitchen to compare)`,
+      EXIT_USAGE,
+    );
+  }
+  if (opts.from !== undefined || opts.to !== undefined) {
+    throw new CliError(
+      `${command}: --against compares a child Kitchen with its parent Kitchen; leave out --from and --to`,
+      EXIT_USAGE,
+    );
+  }
+  const envNames = config.environments.map((e) => e.name);
+  const child = opts.kitchen;
+  const parent = opts.against;
+  const childProblem = kitchenNameProblem(child, envNames);
+  if (childProblem) throw new CliError(`--kitchen: ${childProblem}`, EXIT_USAGE);
+  const parentProblem = kitchenNameProblem(parent, envNames);
+  if (parentProblem) {
+    const hint = envNames.includes(parent)
+      ? ` (${parent} is an environment: compare a Kitchen with its environment with \`kitchen align --kitchen ${child}\`)`
+      : '';
+    throw new CliError(`--against: ${parentProblem}${hint}`, EXIT_USAGE);
+  }
+  if (parent === child) {
+    throw new CliError(`--against: a Kitchen is not its own parent, got ${JSON.stringify(parent)} twice`, EXIT_USAGE);
+  }
+  const baseRef = opts.base ?? 'deployed';
+  if (baseRef.trim() === '') {
+    throw new CliError('--base: give a git ref such as origin/integration, or "deployed"', EXIT_USAGE);
+  }
+  const env = kitchenEnvironment(config, opts.env);
+  /* eslint-disable @typescript-eslint/no-require-imports -- aws-cdk-lib loads only when templates are read */
+  const align = require('../../align') as typeof import('../../align');
+  const base = require('../../align/base') as typeof import('../../align/base');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const parentStack = base.stackNameOf(config, env, parent);
+  // the parent first: a ref that does not resolve, or a parent that is not deployed, is found before any synthesis
+  let parentSide: import('../../align').KitchenSide;
+  if (baseRef === 'deployed') {
+    output.progress(`reading the deployed template of ${parentStack}...`);
+    let body: string | undefined;
+    try {
+      body = await base.cloudFormationReader(env.region).getTemplate(parentStack);
+    } catch (e) {
+      throw new CliError(
+        `${command}: reading the deployed stack ${parentStack} failed: ${e instanceof Error ? e.message : String(e)}`,
+        EXIT_SERVICE,
+      );
+    }
+    if (body === undefined) {
+      throw new CliError(
+        `${command}: Kitchen ${parent} is not deployed in ${env.name} (no stack ${parentStack}); create it, or ` +
+          `compare with its branch: --base REF`,
+        EXIT_FAILED,
+      );
+    }
+    const deployed = await base.deployedSide({ getTemplate: async () => body }, parentStack);
+    parentSide = { label: deployed.label, template: deployed.template };
+  } else {
+    let resolved: import('../../align/base').ResolvedRef;
+    try {
+      resolved = base.resolveBaseRef(baseRef, config.file);
+    } catch (e) {
+      throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+    }
+    output.progress(`synthesizing Kitchen ${parent} at ${baseRef} in a temporary worktree...`);
+    try {
+      const built = base.synthesizeAtRef(baseRef, { config, environment: env, resolved, kitchen: parent });
+      parentSide = {
+        label: built.label,
+        template: built.template,
+        ...(built.pipelines ? { pipelines: built.pipelines } : {}),
+      };
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (e instanceof base.BaseBuildError) {
+        throw new CliError(`${command}: Kitchen ${parent} cannot be compared at ${baseRef}: ${message}`, EXIT_FAILED);
+      }
+      throw new CliError(message, EXIT_USAGE);
+    }
+  }
+  const context = { kitchenEnv: env.name, kitchenParent: parent };
+  let childSide: import('../../align').KitchenSide;
+  if (source.kind === 'module' || source.kind === 'buildApp') {
+    const build = source.kind === 'module' ? loadAppModule(source.module) : undefined;
+    output.progress(`synthesizing Kitchen ${child} (cdk-nag and CDK validation off)...`);
+    childSide = synthesizing(command, () =>
+      align.synthesizeKitchenSide({ config, kitchen: child, context, build, label: 'this checkout' }),
+    );
+  } else {
+    const app = await allowingUndeclaredDivergence(() =>
+      readApp(source, config, output, { kitchen: child, ...context }),
+    );
+    try {
+      const stack = findStack(
+        app,
+        environmentStackName(config, env, child),
+        `Kitchen ${child}`,
+        source.kind === 'assembly' ? `; synthesize it with -c kitchen=${child} -c kitchenParent=${parent}` : '',
+      );
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { CloudAssembly } = require('aws-cdk-lib/cx-api') as typeof import('aws-cdk-lib/cx-api');
+      const assembly = new CloudAssembly(app.assembly.cloudAssembly.directory!, {
+        skipVersionCheck: true,
+        skipEnumCheck: true,
+      });
+      const { template, artifactId } = assemblyTemplates(app, [stack.stackName])[stack.stackName];
+      const pipelines = stackPipelines(stack).map((p) => p.definition);
+      childSide = {
+        label: 'this checkout',
+        template,
+        paths: align.constructPaths(assembly, artifactId),
+        assets: align.assetFingerprints(assembly, artifactId),
+        ...(pipelines.length > 0 ? { pipelines } : {}),
+      };
+    } finally {
+      await app.dispose();
+    }
+  }
+  return align.compareWithParent({ config, environment: env, child, parent, childSide, parentSide });
+}
+
 /**
  * `kitchen align [--from ENV] [--to ENV]`: exit 0 aligned, 1 undeclared drift, 2 error. The app is the global
  * `--app` (a command, a cloud assembly directory, or a module exporting buildApp), else cdk.json's.
@@ -188,12 +339,33 @@ export function register(program: Command): void {
     .option('--to <environment>', 'environment to compare with (default: the production environment)')
     .option('--kitchen <name>', "check a Kitchen's pipeline copies against its environment's pipelines instead")
     .option('--env <environment>', 'with --kitchen: the development environment of the Kitchen')
+    .option(
+      '--against <parent>',
+      'with --kitchen: report what the Kitchen changes against its parent Kitchen (differences exit 0)',
+    )
+    .option('--base <ref>', 'with --against: the parent as "deployed" (default) or as built from this git ref')
     .action(async (opts: AlignOptions) => {
       const global = program.opts<GlobalOptions>();
       const output = new Output(global);
       // a development field that differs from production undeclared is drift to report (exit 1), not bad input
       const config = loadConfig(global.config, { undeclaredDivergence: 'allow' });
       const source = appOf(program, { modules: true });
+      if (opts.against !== undefined) {
+        const result = await kitchenAgainstParent(
+          'kitchen align',
+          { ...opts, against: opts.against },
+          config,
+          source,
+          output,
+        );
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { renderParentComparisonText } = require('../../align') as typeof import('../../align');
+        output.result(result, () => renderParentComparisonText(result));
+        return;
+      }
+      if (opts.base !== undefined) {
+        throw new CliError('kitchen align: --base goes with --kitchen CHILD --against PARENT', EXIT_USAGE);
+      }
       if (opts.kitchen !== undefined) {
         await alignKitchen(opts, config, source, output);
         return;

@@ -6,7 +6,7 @@ import { CliError, EXIT_SERVICE, EXIT_USAGE } from '../errors';
 import { Output } from '../output';
 import { loadAppModule } from '../../kitchen/app-source';
 import { appOf, appPipelines, readApp, type GlobalOptions } from '../app';
-import { assemblyEnvironments, synthesizing } from './align';
+import { assemblyEnvironments, kitchenAgainstParent, synthesizing } from './align';
 
 export interface PromoteReportOptions {
   readonly base?: string;
@@ -15,6 +15,8 @@ export interface PromoteReportOptions {
   readonly out?: string;
   readonly comment?: string;
   readonly budget?: string;
+  readonly kitchen?: string;
+  readonly against?: string;
 }
 
 /**
@@ -22,6 +24,8 @@ export interface PromoteReportOptions {
  * report of what the current checkout does to an environment (production by default) against the base. Exit 0
  * when the report is written (`kitchen align` is the gate), 2 on bad input (checked before any synthesis), 3 when
  * reading the deployed stack fails, 4 when the base could not be built (the report, written, covers the head alone).
+ * With `--kitchen CHILD --against PARENT`, the report is the child Kitchen against its parent Kitchen instead (see
+ * kitchenReport).
  */
 export function register(program: Command): void {
   program
@@ -38,22 +42,25 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the full report to this file instead of stdout')
     .option('--comment <file>', 'also write the report cut to the size budget (for a pull request comment)')
     .option('--budget <characters>', 'size budget of --comment (GitHub refuses comments over 65536)', '60000')
+    .option('--kitchen <child>', 'with --against: the child Kitchen, synthesized from this checkout')
+    .option(
+      '--against <parent>',
+      'report the child Kitchen (--kitchen) against its parent Kitchen, deployed (default) or at --base REF',
+    )
     .action(async (opts: PromoteReportOptions) => {
       const global = program.opts<GlobalOptions>();
       const output = new Output(global);
+      if (opts.against !== undefined || opts.kitchen !== undefined) {
+        await kitchenReport(program, opts, output);
+        return;
+      }
       if (opts.base === undefined || opts.base.trim() === '') {
         throw new CliError(
           'kitchen promote-report: --base is required: a git ref such as origin/main, or "deployed"',
           EXIT_USAGE,
         );
       }
-      const budget = Number(opts.budget);
-      if (!Number.isInteger(budget) || budget < 1000 || budget > 65_536) {
-        throw new CliError(
-          `kitchen promote-report: --budget must be an integer from 1000 to 65536, got: ${JSON.stringify(opts.budget)}`,
-          EXIT_USAGE,
-        );
-      }
+      const budget = budgetOf(opts);
       // a development field that differs from production undeclared is drift to report (exit 1), not bad input
       const config = loadConfig(global.config, { undeclaredDivergence: 'allow' });
       const env =
@@ -172,4 +179,57 @@ export function register(program: Command): void {
         );
       }
     });
+}
+
+/** The size budget of `--comment`, checked: an integer from 1000 to 65536. */
+function budgetOf(opts: PromoteReportOptions): number {
+  const budget = Number(opts.budget);
+  if (!Number.isInteger(budget) || budget < 1000 || budget > 65_536) {
+    throw new CliError(
+      `kitchen promote-report: --budget must be an integer from 1000 to 65536, got: ${JSON.stringify(opts.budget)}`,
+      EXIT_USAGE,
+    );
+  }
+  return budget;
+}
+
+/**
+ * `promote-report --kitchen CHILD --against PARENT [--base REF|deployed]`: what `kitchen align --against` reports, as
+ * Markdown for the pull request of a branch that merges into another Kitchen's branch. Exit 0 with the report, 1
+ * when the parent cannot be compared as asked, 2 on bad arguments, 3 when reading the deployed parent fails.
+ */
+async function kitchenReport(program: Command, opts: PromoteReportOptions, output: Output): Promise<void> {
+  if (opts.against === undefined) {
+    throw new CliError(
+      'kitchen promote-report: --kitchen CHILD goes with --against PARENT (the parent Kitchen to compare with)',
+      EXIT_USAGE,
+    );
+  }
+  const budget = budgetOf(opts);
+  const global = program.opts<GlobalOptions>();
+  const config = loadConfig(global.config, { undeclaredDivergence: 'allow' });
+  const source = appOf(program, { modules: true });
+  const result = await kitchenAgainstParent(
+    'kitchen promote-report',
+    { kitchen: opts.kitchen, against: opts.against, base: opts.base, env: opts.env, from: opts.from },
+    config,
+    source,
+    output,
+  );
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const align = require('../../align') as typeof import('../../align');
+  const markdown = align.renderParentComparisonMarkdown(result, Number.MAX_SAFE_INTEGER);
+  const comment = align.renderParentComparisonMarkdown(result, budget);
+  if (opts.out !== undefined) fs.writeFileSync(opts.out, markdown);
+  if (opts.comment !== undefined) fs.writeFileSync(opts.comment, comment);
+  output.result(
+    {
+      ...result,
+      markdownCharacters: markdown.length,
+      commentCharacters: comment.length,
+      ...(opts.out !== undefined ? { out: opts.out } : { markdown }),
+    },
+    () =>
+      opts.out !== undefined ? `wrote ${opts.out}${opts.comment ? ` and ${opts.comment}` : ''}` : markdown.trimEnd(),
+  );
 }

@@ -178,10 +178,22 @@ describe('the Kitchen-per-pull-request recipe', () => {
     expect(Object.fromEntries(Object.entries(jobs).map(([n, j]) => [n, j.permissions]))).toStrictEqual({
       create: { contents: 'read', 'id-token': 'write' },
       announce: { 'pull-requests': 'write' },
+      'against-parent': { 'pull-requests': 'write' },
       delete: { contents: 'read', 'id-token': 'write' },
       sweep: { contents: 'read', 'id-token': 'write', 'pull-requests': 'read' },
     });
     expect(jobs.announce.steps.some((s) => s.uses?.startsWith('actions/checkout'))).toBe(false);
+    expect(jobs['against-parent'].steps.some((s) => s.uses?.startsWith('actions/checkout'))).toBe(false);
+    expect(runs(jobs['against-parent'].steps)).not.toMatch(/npm|npx|ts-node|node /);
+  });
+
+  it('should report against the parent Kitchen only when the base branch belongs to one, in one updated comment', () => {
+    const report = jobs.create.steps.find((s) => s.id === 'against')!;
+    expect(report.if).toBe("${{ steps.parent.outputs.kitchen != '' }}");
+    expect(report.run).toContain('promote-report --kitchen "$KITCHEN" --against "$PARENT"');
+    expect(jobs['against-parent'].needs).toBe('create');
+    expect(jobs['against-parent'].if).toBe("needs.create.outputs.parent != ''");
+    expect(runs(jobs['against-parent'].steps)).toContain("marker='<!-- cdk-kitchens:against-parent -->'");
   });
 
   it("should mark the Kitchen with the pull request's number, for the sweep", () => {

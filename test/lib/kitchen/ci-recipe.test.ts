@@ -287,3 +287,95 @@ describe('the CI recipe comment, executed', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('the Kitchen-per-pull-request workflow, executed for a pull request into another Kitchen’s branch', () => {
+  const workflow = parse(fs.readFileSync(path.join(ROOT, 'examples', 'ci', 'kitchen-per-pr.yml'), 'utf8'));
+  const steps: Step[] = workflow.jobs.create.steps;
+  const config = exampleConfig();
+  const dev = config.environments.find((e) => e.name === 'dev')!;
+  const parentStep = steps.find((s) => s.name === 'Parent Kitchen of the base branch')!;
+  const createStep = steps.find((s) => s.name === 'Create or update the Kitchen')!;
+  const report = steps.find((s) => s.name === 'Report against the parent Kitchen')!;
+  const workFiles = [
+    'parent-status.json',
+    'parent-status.err',
+    'against-parent.md',
+    'against-parent-comment.md',
+    'pull-request-number.txt',
+  ];
+
+  it('should find the parent Kitchen of the base branch, create the child under it (dry run) and report against it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-against-'));
+    const output = path.join(dir, 'github-output');
+    const summary = path.join(dir, 'summary.md');
+    const credentials = await developmentCredentials(dev);
+    const env = {
+      // the SDK's notice that it will need a newer Node.js than this machine's is not the step's output
+      NODE_NO_WARNINGS: '1',
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      AWS_ENDPOINT_URL: motoEndpoint(),
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+    };
+    const cfn = new CloudFormationClient({ region: dev.region, endpoint: motoEndpoint(), credentials });
+    // GIVEN the integration branch's Kitchen, deployed with the stack tags of a synthesized Kitchen
+    const [parent] = synthesizeKitchens(config, ['integration']);
+    await putStack(cfn, parent.stackName, Object.fromEntries(parent.tags.map((t) => [t.Key, t.Value])));
+    try {
+      // a pull request into main: main belongs to no Kitchen
+      fs.writeFileSync(output, '');
+      const intoMain = runStep(parentStep, { 'github.base_ref': 'main' }, env);
+      expect({ status: intoMain.status, stderr: intoMain.stderr }).toStrictEqual({ status: 0, stderr: '' });
+      expect(fs.readFileSync(output, 'utf8')).toBe('kitchen=\n');
+      expect(intoMain.stdout).toMatch(/^Base branch main belongs to no Kitchen \(no Kitchen k-main-[0-9a-f]+\)$/m);
+
+      // a pull request into integration: its Kitchen is live
+      fs.writeFileSync(output, '');
+      const intoIntegration = runStep(parentStep, { 'github.base_ref': 'integration' }, env);
+      expect({ status: intoIntegration.status, stderr: intoIntegration.stderr }).toStrictEqual({
+        status: 0,
+        stderr: '',
+      });
+      expect(fs.readFileSync(output, 'utf8')).toBe('kitchen=integration\n');
+
+      // the child is created under it (a dry run: no emulator here deploys a Kitchen stack)
+      const values = {
+        'steps.name.outputs.kitchen': 'ci-recipe-check',
+        'steps.parent.outputs.kitchen': 'integration',
+        'github.event.pull_request.number': '42',
+      };
+      const dryRun = {
+        ...createStep,
+        run: createStep.run!.replace('kitchen.js create ', 'kitchen.js create --dry-run '),
+      };
+      const created = runStep(dryRun, values, env);
+      expect({ status: created.status, stderr: created.status === 0 ? '' : created.stderr }).toStrictEqual({
+        status: 0,
+        stderr: '',
+      });
+      expect(created.stdout).toMatch(
+        /^acme-dev-kitchen-ci-recipe-check: \d+ resources \(dry run: nothing deployed\)$/m,
+      );
+      expect(created.stdout).toMatch(/Parent\s+integration/);
+
+      // and the report: the child synthesized from this checkout against the parent as deployed
+      const reported = runStep(report, values, env);
+      expect({ status: reported.status, stderr: reported.status === 0 ? '' : reported.stderr }).toStrictEqual({
+        status: 0,
+        stderr: '',
+      });
+      const comment = fs.readFileSync(path.join(ROOT, 'against-parent-comment.md'), 'utf8');
+      expect(comment).toContain('# Kitchen `ci-recipe-check` against its parent `integration`');
+      expect(comment).toContain(`differs from its parent integration (deployed \`${parent.stackName}\`)`);
+      expect(fs.readFileSync(path.join(ROOT, 'pull-request-number.txt'), 'utf8')).toBe('42\n');
+      expect(fs.readFileSync(summary, 'utf8')).toBe(comment);
+    } finally {
+      for (const f of workFiles) fs.rmSync(path.join(ROOT, f), { force: true });
+      await deleteStack(cfn, parent.stackName);
+      cfn.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
