@@ -21,8 +21,8 @@ const handler = require('../../../lambda/kitchen-resources/index.js');
 const APP = path.join(__dirname, '..', '..', '..', 'lib', 'app.ts');
 const PARENT = 'tree-integration';
 const CHILD = 'tree-feature';
-const SCHEMA = { [PARENT]: 'k_tree_integration', [CHILD]: 'k_tree_feature' };
-const USER = { [PARENT]: 'k_tree_integration_user', [CHILD]: 'k_tree_feature_user' };
+const SCHEMA: Record<string, string> = { [PARENT]: 'k_tree_integration', [CHILD]: 'k_tree_feature' };
+const USER: Record<string, string> = { [PARENT]: 'k_tree_integration_user', [CHILD]: 'k_tree_feature_user' };
 const PROVISIONER_SECRET = 'arn:aws:secretsmanager:eu-west-1:222222222222:secret:acme/dev/kitchens-provisioner-AbCdEf';
 const secretArn = (k: string) =>
   `arn:aws:secretsmanager:eu-west-1:222222222222:secret:acme/dev/kitchens/${k}/warehouse-AbCdEf`;
