@@ -451,3 +451,46 @@ describe('the staging Kitchen workflow, executed for a push to the integration b
     }
   }, 600_000);
 });
+
+describe('the comment with the comparison against the parent Kitchen, executed', () => {
+  const workflow = parse(fs.readFileSync(path.join(ROOT, 'examples', 'ci', 'kitchen-per-pr.yml'), 'utf8'));
+  const comment: Step = (workflow.jobs['against-parent'].steps as Step[]).find((s) => s.run !== undefined)!;
+
+  it.each([
+    [
+      'updates its earlier comment',
+      'echo 77',
+      0,
+      'api --method PATCH repos/acme/data/issues/comments/77 -F body=@body.md',
+    ],
+    ['posts a first comment', 'echo ""', 0, 'api --method POST repos/acme/data/issues/42/comments -F body=@body.md'],
+    [
+      'degrades to a notice on a read-only token',
+      'echo "gh: Resource not accessible (HTTP 403)" >&2; exit 1',
+      0,
+      undefined,
+    ],
+    ['fails on any other error', 'echo "gh: Server Error (HTTP 500)" >&2; exit 1', 1, undefined],
+  ])('%s', (_what, listing, status, call) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-against-comment-'));
+    fs.writeFileSync(path.join(dir, 'against-parent-comment.md'), '# Kitchen `f` against its parent `i`\n');
+    fs.writeFileSync(path.join(dir, 'pull-request-number.txt'), '42\n');
+    const gh = fakeGh(dir, `if [ "$1 $2" = "api repos/acme/data/issues/42/comments" ]; then ${listing}; fi`);
+    const script = comment.run!;
+    const result = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', script], {
+      cwd: dir,
+      env: { ...process.env, PATH: gh.path, GH_TOKEN: 'token', REPO: 'acme/data' },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(status);
+    if (call) {
+      expect(gh.calls()).toContain(call);
+      expect(fs.readFileSync(path.join(dir, 'body.md'), 'utf8')).toBe(
+        '<!-- cdk-kitchens:against-parent -->\n# Kitchen `f` against its parent `i`\n',
+      );
+    }
+    if (status === 0 && !call) expect(result.stdout).toContain('::notice::cannot comment with a read-only token');
+    if (status === 1) expect(result.stderr).toContain('HTTP 500');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
