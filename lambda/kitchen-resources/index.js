@@ -79,6 +79,11 @@ async function runKitchenSchema(requestType, props, deps, config, log) {
     if ((await count(deps, sql.userExistsSql(writer))) > 0) writers.push(writer);
   }
   await runAll(deps, sql.kitchenCreateSql(identity, writers), log);
+  // as the Kitchen user: what its pipelines create in its schema stays readable by the writers (seeding children)
+  for (const statement of sql.kitchenUserDefaultsSql(identity, writers)) {
+    log(`as ${identity.user}: ${statement}`);
+    await deps.executeAs(secretArn, statement);
+  }
 }
 
 async function runKitchenPrefix(requestType, props, deps, config, log) {

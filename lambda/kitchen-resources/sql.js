@@ -94,6 +94,17 @@ function kitchenCreateSql(identity, writers) {
   ];
 }
 
+/**
+ * Run as the Kitchen user itself (the only user, besides a superuser, that may set its own default privileges): the
+ * tables it creates in its schema (its pipelines' runs) are readable by the writers, so the cloner can seed and
+ * refresh a child Kitchen from them. Without it a grandchild cannot be refreshed from a Kitchen whose pipelines ran.
+ */
+function kitchenUserDefaultsSql(identity, writers) {
+  return writers.map(
+    (w) => `ALTER DEFAULT PRIVILEGES IN SCHEMA ${identity.schema} GRANT SELECT ON TABLES TO ${identifier('Writer', w)}`,
+  );
+}
+
 /** Run as the Kitchen user itself, which may always drop what it owns, wherever that is. */
 const OWNED_RELATIONS_SQL =
   'SELECT n.nspname AS schema_name, c.relname AS relation, c.relkind AS kind FROM pg_class c ' +
@@ -169,6 +180,7 @@ module.exports = {
   kitchenCreateSql,
   kitchenDropSql,
   kitchenIdentity,
+  kitchenUserDefaultsSql,
   loginUserSql,
   md5Password,
   userExistsSql,

@@ -207,9 +207,18 @@ function summary(r: ParentComparison): string {
         `difference${r.differences.length === 1 ? '' : 's'}, ${r.pipelines.length} pipeline${r.pipelines.length === 1 ? '' : 's'} changed`;
 }
 
+/** `Built from: integration 3f2c1a9, feature 8d0e4b2` when the templates record their commits. */
+function commitsLine(r: ParentComparison): string | undefined {
+  const sides = [
+    [r.parent, r.commits.parent],
+    [r.child, r.commits.child],
+  ].filter(([, commit]) => commit !== undefined);
+  return sides.length > 0 ? `Built from: ${sides.map(([k, c]) => `${k} ${c!.slice(0, 7)}`).join(', ')}` : undefined;
+}
+
 /** The comparison for people: what the child's branch changes against the parent. */
 export function renderParentComparisonText(r: ParentComparison): string {
-  const lines = [summary(r), ''];
+  const lines = [summary(r), ...(commitsLine(r) ? [commitsLine(r)!] : []), ''];
   for (const p of r.pipelines) {
     lines.push(`Pipeline ${p.id}: ${p.change}`);
     for (const f of p.fields) lines.push(`  ${f.field}: ${r.parent} ${f.before}, ${r.child} ${f.after}`);
@@ -252,6 +261,7 @@ export function renderParentComparisonMarkdown(r: ParentComparison, budget = 60_
     '',
     `${summary(r).replace(/^Kitchen \S+/, `Kitchen \`${r.child}\``)}.`,
     '',
+    ...(commitsLine(r) ? [`${commitsLine(r)}.`, ''] : []),
   ];
   const pipelineLines: string[] = [];
   if (r.pipelines.length > 0) {

@@ -41,6 +41,12 @@ describe('a child Kitchen against its parent Kitchen', () => {
     const result = compare(side(childStack, 'this checkout'));
     expect(result.differences).toStrictEqual([]);
     expect(result.pipelines).toStrictEqual([]);
+    // the commit each side was built from is provenance, shown apart (both built from this checkout here)
+    expect(result.commits.parent).toMatch(/^([0-9a-f]{40}|unknown)$/);
+    expect(result.commits.child).toBe(result.commits.parent);
+    expect(renderParentComparisonText(result)).toContain(
+      `\nBuilt from: integration ${result.commits.parent!.slice(0, 7)}, feature ${result.commits.child!.slice(0, 7)}\n`,
+    );
     // names derived from each Kitchen's name (stack, schema, user, prefix, secrets, topics) and its tags
     expect(result.identity).toBeGreaterThan(100);
     expect(renderParentComparisonText(result)).toMatch(

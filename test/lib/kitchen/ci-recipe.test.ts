@@ -14,6 +14,7 @@ import { exampleConfig } from '../../support/app';
 import { synthesizeKitchens } from '../../support/kitchen-assembly';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { deleteStack, motoEndpoint, putStack } from './moto';
+import { localOrdersKitchen } from '../../cli/support/local-orders';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const BRANCH = 'feature/CI-Recipe_Check';
@@ -378,4 +379,118 @@ describe('the Kitchen-per-pull-request workflow, executed for a pull request int
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 600_000);
+});
+
+describe('the staging Kitchen workflow, executed for a push to the integration branch', () => {
+  const workflow = parse(fs.readFileSync(path.join(ROOT, 'examples', 'ci', 'kitchen-staging.yml'), 'utf8'));
+  const steps: Step[] = workflow.jobs.deploy.steps;
+  const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'orders');
+
+  it('should name the Kitchen from the branch, create it with a renewed 14-day expiry (dry run) and run every pipeline (locally)', async () => {
+    expect(workflow.on.push).toStrictEqual({ branches: ['integration'] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-staging-'));
+    const output = path.join(dir, 'github-output');
+    fs.writeFileSync(output, '');
+    const env = { NODE_NO_WARNINGS: '1', GITHUB_OUTPUT: output, PIPELINES: String(workflow.env.PIPELINES) };
+    const named = runStep(
+      steps.find((s) => s.name === 'Kitchen name from the branch')!,
+      { 'github.ref_name': 'ci-staging' },
+      env,
+    );
+    expect({ status: named.status, stderr: named.stderr }).toStrictEqual({ status: 0, stderr: '' });
+    const kitchen = /^kitchen=(.+)$/m.exec(fs.readFileSync(output, 'utf8'))![1];
+    expect(kitchen).toBe('ci-staging');
+    const values = { 'steps.name.outputs.kitchen': kitchen };
+
+    // the deploy, as a dry run (no emulator here deploys a Kitchen stack): the expiry is 14 days from now
+    const create = steps.find((s) => s.name === 'Create or update the staging Kitchen')!;
+    expect(create.run).toBe('node dist/bin/kitchen.js create "$KITCHEN" --ttl 14d --owner staging');
+    const before = Date.now();
+    const created = runStep({ ...create, run: create.run!.replace(' create ', ' create --dry-run ') }, values, env);
+    expect({ status: created.status, stderr: created.status === 0 ? '' : created.stderr }).toStrictEqual({
+      status: 0,
+      stderr: '',
+    });
+    expect(created.stdout).toMatch(/^acme-dev-kitchen-ci-staging: \d+ resources \(dry run: nothing deployed\)$/m);
+    const expires = Date.parse(/Expires\s+(\S+)/.exec(created.stdout)![1]);
+    const fortnight = 14 * 24 * 3600_000;
+    // within an hour of 14 days from now
+    expect(expires - before).toBeGreaterThan(fortnight - 3600_000);
+    expect(expires - Date.now()).toBeLessThanOrEqual(fortnight + 3600_000);
+
+    // the pipelines' tests, run locally (PostgreSQL for the warehouse, a directory for S3) instead of --wait on AWS
+    const orders = await localOrdersKitchen(kitchen);
+    orders.land();
+    const local = [
+      '--local',
+      `--pg-url '${orders.pgUrl}'`,
+      `--data-lake '${orders.lake}'`,
+      `--app-command 'ingest=node ${path.join(FIXTURES, 'ingest.js')}'`,
+      `--app-command 'transform=node ${path.join(FIXTURES, 'transform.js')}'`,
+    ].join(' ');
+    const runTests = steps.find((s) => s.name === 'Run the pipelines and their tests')!;
+    expect(runTests.run).toContain('run "$pipeline" --kitchen "$KITCHEN" --wait');
+    const locally = { ...runTests, run: runTests.run!.replace('--wait', local) };
+    try {
+      const ran = runStep(locally, values, env);
+      expect({ status: ran.status, stderr: ran.status === 0 ? '' : ran.stderr }).toStrictEqual({
+        status: 0,
+        stderr: '',
+      });
+      expect(ran.stdout).toContain('pipeline orders succeeded: 7 tests, 0 failed, 0 errored, 0 alerts');
+      expect(ran.stdout).toContain('every pipeline succeeded in Kitchen ci-staging: orders');
+
+      // a pipeline that fails does not stop the others; the step fails at the end, naming it
+      const failing = runStep(locally, values, { ...env, PIPELINES: 'invoices orders' });
+      expect(failing.status).toBe(1);
+      expect(failing.stdout).toContain('pipeline orders succeeded');
+      expect(failing.stdout).toContain('::error::pipelines that did not succeed in Kitchen ci-staging: invoices');
+    } finally {
+      orders.remove();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
+describe('the comment with the comparison against the parent Kitchen, executed', () => {
+  const workflow = parse(fs.readFileSync(path.join(ROOT, 'examples', 'ci', 'kitchen-per-pr.yml'), 'utf8'));
+  const comment: Step = (workflow.jobs['against-parent'].steps as Step[]).find((s) => s.run !== undefined)!;
+
+  it.each([
+    [
+      'updates its earlier comment',
+      'echo 77',
+      0,
+      'api --method PATCH repos/acme/data/issues/comments/77 -F body=@body.md',
+    ],
+    ['posts a first comment', 'echo ""', 0, 'api --method POST repos/acme/data/issues/42/comments -F body=@body.md'],
+    [
+      'degrades to a notice on a read-only token',
+      'echo "gh: Resource not accessible (HTTP 403)" >&2; exit 1',
+      0,
+      undefined,
+    ],
+    ['fails on any other error', 'echo "gh: Server Error (HTTP 500)" >&2; exit 1', 1, undefined],
+  ])('%s', (_what, listing, status, call) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kitchens-against-comment-'));
+    fs.writeFileSync(path.join(dir, 'against-parent-comment.md'), '# Kitchen `f` against its parent `i`\n');
+    fs.writeFileSync(path.join(dir, 'pull-request-number.txt'), '42\n');
+    const gh = fakeGh(dir, `if [ "$1 $2" = "api repos/acme/data/issues/42/comments" ]; then ${listing}; fi`);
+    const script = comment.run!;
+    const result = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', script], {
+      cwd: dir,
+      env: { ...process.env, PATH: gh.path, GH_TOKEN: 'token', REPO: 'acme/data' },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(status);
+    if (call) {
+      expect(gh.calls()).toContain(call);
+      expect(fs.readFileSync(path.join(dir, 'body.md'), 'utf8')).toBe(
+        '<!-- cdk-kitchens:against-parent -->\n# Kitchen `f` against its parent `i`\n',
+      );
+    }
+    if (status === 0 && !call) expect(result.stdout).toContain('::notice::cannot comment with a read-only token');
+    if (status === 1) expect(result.stderr).toContain('HTTP 500');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
