@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Names, Reference, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 
@@ -25,7 +25,26 @@ export const KMS_GRANT_ACTION_WILDCARDS = ['kms:GenerateDataKey*', 'kms:ReEncryp
  * `Resource::arn:<AWS::Partition>:s3:::<Parameter>/prefix*`): the resolved value with references in angle brackets.
  */
 export function resourceFinding(scope: IConstruct, arn: string): string {
-  return `Resource::${nagText(Stack.of(scope).resolve(arn))}`;
+  const stack = Stack.of(scope);
+  return `Resource::${nagText(stack.resolve(nestedStackReferences(stack, arn)))}`;
+}
+
+/**
+ * In a nested stack, a reference to a resource of another stack becomes a parameter of the nested stack
+ * (`referenceto<unique id of the target><Arn|Ref|...>`, as aws-cdk-lib names it when it resolves references), and
+ * cdk-nag names that parameter in its findings: the same text, written here before the parameter exists.
+ */
+function nestedStackReferences(stack: Stack, value: string): string {
+  if (stack.nestedStackParent === undefined) return value;
+  let out = value;
+  for (const token of Tokenization.reverseString(value).tokens) {
+    if (!(token instanceof Reference) || token.displayName.startsWith('AWS::')) continue;
+    if (Stack.of(token.target) === stack) continue;
+    out = out
+      .split(Token.asString(token))
+      .join(`<referenceto${Names.nodeUniqueId(token.target.node)}${token.displayName}>`);
+  }
+  return out;
 }
 
 /**
@@ -39,9 +58,12 @@ export function nagPartition(scope: IConstruct): string {
   return nagText(stack.resolve(stack.partition));
 }
 
-/** How cdk-nag names the objects below `keyPattern` of a bucket, owned or imported. */
-export function bucketObjectsFinding(bucket: s3.IBucket, keyPattern: string): string {
-  return resourceFinding(bucket, bucket.arnForObjects(keyPattern));
+/**
+ * How cdk-nag names the objects below `keyPattern` of a bucket, owned or imported, in a finding on a construct of
+ * `scope`'s stack (the bucket's own stack by default).
+ */
+export function bucketObjectsFinding(bucket: s3.IBucket, keyPattern: string, scope: IConstruct = bucket): string {
+  return resourceFinding(scope, bucket.arnForObjects(keyPattern));
 }
 
 function nagText(value: unknown): string {

@@ -16,6 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   CfnResource,
+  NestedStack,
   Stack,
   type IPolicyValidationContext,
   type IPolicyValidationPlugin,
@@ -31,8 +32,13 @@ export const TEMPLATE_LIMITS = {
   resources: 500,
 } as const;
 
-/** What to do about it: one stack holds every pipeline of an environment, and nothing splits them across stacks yet. */
-const ADVICE = 'Deploy fewer or smaller pipelines in this stack (one stack holds all of its pipelines)';
+/**
+ * What to do about it: each pipeline is a nested stack of its own (constructs/pipeline/pipeline-stack.ts) with its
+ * definitions stored as assets, so what is left in a stack is its own resources and a few per pipeline.
+ */
+const ADVICE =
+  'Deploy fewer pipelines or resources in this stack (each pipeline is a nested stack; its parent holds the nested ' +
+  "stack and the pipeline's alarms, metric filters and dashboard widgets)";
 
 /** How many contributors a refusal names. */
 const TOP = 5;
@@ -115,14 +121,7 @@ export function templateLimitChecks(
       const own = targets ? new Map([...targets()].map((s) => [s.node.path, s])) : undefined;
       const root = context.appConstruct;
       const violations: Violation[] = [];
-      for (const { stackConstructPath, templatePath } of context.stackTemplates) {
-        const targeted = !own || own.has(stackConstructPath);
-        if (!targeted && !options.resourcesOfEveryStack) continue;
-        const stack =
-          own?.get(stackConstructPath) ??
-          (root?.node.findAll().find((c) => c.node.path === stackConstructPath && Stack.isStack(c)) as
-            Stack | undefined);
-        const stackName = stack?.stackName ?? path.basename(templatePath, '.template.json');
+      const check = (stackName: string, templatePath: string, targeted: boolean, stack?: Stack) => {
         const bytes = fs.statSync(templatePath).size;
         const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as Template;
         const count = Object.keys(template.Resources ?? {}).length;
@@ -143,8 +142,30 @@ export function templateLimitChecks(
             severity: 'error',
           });
         }
+      };
+      for (const { stackConstructPath, templatePath } of context.stackTemplates) {
+        const targeted = !own || own.has(stackConstructPath);
+        if (!targeted && !options.resourcesOfEveryStack) continue;
+        const stack =
+          own?.get(stackConstructPath) ??
+          (root?.node.findAll().find((c) => c.node.path === stackConstructPath && Stack.isStack(c)) as
+            Stack | undefined);
+        const stackName = stack?.stackName ?? path.basename(templatePath, '.template.json');
+        check(stackName, templatePath, targeted, stack);
+        // Nested stacks (pipelines) are templates of their own, written beside the parent's: each has both limits.
+        for (const nested of stack?.node.findAll() ?? []) {
+          if (!NestedStack.isNestedStack(nested) || outermost(nested) !== stack) continue;
+          const file = path.join(path.dirname(templatePath), nested.templateFile);
+          if (!fs.existsSync(file)) continue;
+          check(`${stackName} (nested stack ${nested.node.path})`, file, targeted, nested);
+        }
       }
       return { success: violations.length === 0, violations };
     },
   };
+}
+
+/** The top-level stack a (nested) stack deploys with. */
+function outermost(stack: Stack): Stack {
+  return stack.nestedStackParent ? outermost(stack.nestedStackParent) : stack;
 }

@@ -20,7 +20,8 @@ import {
 } from '../core/nag';
 import { statefulRemovalPolicy } from '../core/removal';
 import { SftpIngest } from './sftp-ingest';
-import { Pipeline } from '../pipeline/pipeline';
+import type { Pipeline } from '../pipeline/pipeline';
+import { PipelineStack } from '../pipeline/pipeline-stack';
 import { DataOpsMonitoring } from '../observability/dataops-monitoring';
 import { LandingFeeds } from './landing-feeds';
 import { Vault } from './vault';
@@ -226,7 +227,7 @@ export class ReleaseEnvironment extends Construct {
         curated: this.dataLake.buckets.curated.bucketName,
       },
     });
-    return new Pipeline(this, `Pipeline${pascal(definition.id)}`, {
+    return new PipelineStack(this, `Pipeline${pascal(definition.id)}`, {
       definition,
       target: {
         names: this.names,
@@ -251,7 +252,7 @@ export class ReleaseEnvironment extends Construct {
         encryptionKey: this.vault.key,
         logRetentionDays: env.retention.logDays,
       },
-    });
+    }).pipeline;
   }
 
   private publishParameters(): Record<EnvironmentParameter, ssm.StringParameter> {

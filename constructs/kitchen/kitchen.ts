@@ -24,7 +24,8 @@ import { Alerts } from '../environment/alerts';
 import { ContainerTasks } from '../environment/container-tasks';
 import { EnvironmentImports } from '../environment/environment-imports';
 import { acknowledge, acknowledgeGrantWildcards, nagPartition, resourceFinding } from '../core/nag';
-import { Pipeline } from '../pipeline/pipeline';
+import type { Pipeline } from '../pipeline/pipeline';
+import { PipelineStack } from '../pipeline/pipeline-stack';
 import { grantPrefixAccess } from '../core/prefix-access';
 import { DataOpsMonitoring } from '../observability/dataops-monitoring';
 import { SftpUser } from '../environment/sftp-ingest';
@@ -200,7 +201,7 @@ export class Kitchen extends Construct {
       },
     });
     this.pipelines = (props.pipelines ?? []).map((definition) => {
-      const pipeline = new Pipeline(this, `Pipeline${pascal(definition.id)}`, {
+      const pipeline = new PipelineStack(this, `Pipeline${pascal(definition.id)}`, {
         definition,
         target: {
           names: this.names,
@@ -226,8 +227,9 @@ export class Kitchen extends Construct {
           logRetentionDays: env.retention.logDays,
         },
       });
+      // The nested stack (every resource of the pipeline) waits for the Kitchen's schema.
       pipeline.node.addDependency(schemaResource);
-      return pipeline;
+      return pipeline.pipeline;
     });
 
     // Observability (issue 14): the Kitchen's dashboard, alarms to the Kitchen's topic.

@@ -1,5 +1,6 @@
 // pipeline constructs: re-exports only.
 export * from './pipeline';
+export * from './pipeline-stack';
 export * from './schedule';
 export * from './states';
 export * from './step-fragments';

@@ -23,7 +23,7 @@ import {
 import { renderPipeline } from '../../lib/pipeline/loader';
 import type { PipelineDefinition, StepDefinition } from '../../lib/pipeline/model';
 import { historySetupStatements, runRecordStatement } from '../../lib/pipeline/sql';
-import { MeasuredDefinitionBody } from './definition-size';
+import { AssetDefinitionBody, definitionStringOf, MeasuredDefinitionBody } from './definition-size';
 import { PipelineRunners } from './runners';
 import {
   catchChild,
@@ -63,6 +63,14 @@ export interface PipelineProps {
    * @default - 200 (`STAGE_WEIGHT`): at most about 600 KB of definition per stage with a test on every step
    */
   readonly stageWeight?: number;
+  /**
+   * Where the definitions of the pipeline's own machine and of its stage machines are stored: `asset`, as a file
+   * asset the template points to (`DefinitionS3Location` with `DefinitionSubstitutions` for the references), so the
+   * template holds a few hundred bytes per machine whatever the pipeline's size; `inline`, as `DefinitionString` in
+   * the template. The `Run SQL` and `Evaluate test` runners (a few KB each) are always inline.
+   * @default 'asset'
+   */
+  readonly definitionStorage?: 'asset' | 'inline';
 }
 
 export class Pipeline extends Construct {
@@ -168,8 +176,14 @@ export class Pipeline extends Construct {
 
     const stateMachineName = target.names.stateMachineName(this.definition.id);
     const sizes: Record<string, number> = {};
+    const storage = props.definitionStorage ?? 'asset';
+    if (storage !== 'asset' && storage !== 'inline') {
+      throw new Error(
+        `Pipeline ${this.node.path}: definitionStorage must be 'asset' or 'inline', got: ${JSON.stringify(storage)}`,
+      );
+    }
     const machine = (scope: Construct, name: string, body: sfn.IChainable, comment: string) => {
-      const measured = new MeasuredDefinitionBody(body);
+      const measured = storage === 'asset' ? new AssetDefinitionBody(body) : new MeasuredDefinitionBody(body);
       const logGroup = new logs.LogGroup(scope, 'Logs', {
         logGroupName: `/aws/vendedlogs/states/${name}`,
         encryptionKey: target.encryptionKey,
@@ -185,6 +199,9 @@ export class Pipeline extends Construct {
         queryLanguage: sfn.QueryLanguage.JSON_PATH,
       });
       sizes[name] = measured.bytes;
+      if (measured instanceof AssetDefinitionBody && Object.keys(measured.substitutions).length > 0) {
+        (stateMachine.node.defaultChild as sfn.CfnStateMachine).definitionSubstitutions = measured.substitutions;
+      }
       return { stateMachine, logGroup };
     };
     const main = machine(
@@ -509,8 +526,8 @@ export class Pipeline extends Construct {
         listed.prefixes.add(source).add(`${source}*`);
         sources.set(step.from.bucket, listed);
         to.grantPut(machine, `${target.dataLake.prefix}*`);
-        objects.add(bucketObjectsFinding(from, `${target.dataLake.prefix}${step.from.prefix}*`));
-        objects.add(bucketObjectsFinding(to, `${target.dataLake.prefix}*`));
+        objects.add(bucketObjectsFinding(from, `${target.dataLake.prefix}${step.from.prefix}*`, role));
+        objects.add(bucketObjectsFinding(to, `${target.dataLake.prefix}*`, role));
       }
     }
     // Listing stays below the copy steps' source prefixes whatever else the role is granted (one Deny per bucket,
@@ -573,8 +590,7 @@ function dependOnPolicyOnly(stateMachine: sfn.StateMachine): void {
 
 /** Size of the deployed definition: literal text plus 100 bytes for each reference (ARNs, names) CloudFormation fills. */
 export function definitionBytes(stateMachine: sfn.StateMachine): number {
-  const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
-  const resolved: unknown = Stack.of(stateMachine).resolve(cfn.definitionString);
+  const resolved: unknown = Stack.of(stateMachine).resolve(definitionStringOf(stateMachine));
   const measure = (value: unknown): number => {
     if (typeof value === 'string') return Buffer.byteLength(value);
     if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + measure(v), 0);

@@ -13,7 +13,9 @@
  * one execution a person can open from it (linked to the parent). Each child execution has its own 25,000-event
  * history budget.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -154,7 +156,7 @@ function childMachine(
     tracingEnabled: true,
     queryLanguage: sfn.QueryLanguage.JSON_PATH,
   });
-  target.warehouse.credentials.grantRead(machine);
+  grantCredentialsRead(target.warehouse.credentials, machine);
   acknowledge(
     machine.role,
     'AwsSolutions-IAM5[Resource::*]',
@@ -471,4 +473,32 @@ export class PipelineRunners extends Construct {
     this.sql = sqlMachine(new Construct(this, 'Sql'), context);
     this.test = testMachine(new Construct(this, 'Test'), context);
   }
+}
+
+/**
+ * Read access to the warehouse credentials. In the secret's own stack, through `grantRead`. From another stack (a
+ * pipeline's nested stack), `grantRead` would also add the machine's role to the secret's key policy: the parent
+ * template would then reference the nested stack, which references the parent (a circular dependency). The key
+ * trusts the account's IAM policies, so the role's own policy allows `kms:Decrypt` instead, only through Secrets
+ * Manager (`kms:ViaService`), as `grantRead` does.
+ */
+function grantCredentialsRead(secret: secretsmanager.ISecret, machine: sfn.StateMachine): void {
+  if (secret.encryptionKey === undefined || Stack.of(secret) === Stack.of(machine)) {
+    secret.grantRead(machine);
+    return;
+  }
+  machine.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      // As grantRead: the complete ARN, or the partial one followed by the 6 characters Secrets Manager appends.
+      resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    }),
+  );
+  machine.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [secret.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(secret).region}.amazonaws.com` } },
+    }),
+  );
 }

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildApp } from '../app';
+import { stackTemplate } from '../templates';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { KITCHEN_CONTEXT } from '../kitchen/options';
 import { DEPLOYMENT_METADATA_KEY } from '../observability/deployment';
@@ -336,7 +337,7 @@ export function synthesizeKitchenSide(options: {
     const assembly = built.app.synth();
     return {
       label: options.label,
-      template: assembly.getStackArtifact(stack.artifactId).template as Template,
+      template: stackTemplate<Template>(assembly.getStackArtifact(stack.artifactId)),
       paths: constructPaths(assembly, stack.artifactId),
       assets: assetFingerprints(assembly, stack.artifactId),
       pipelines: stack.kitchen.pipelines.map((p) => p.definition),

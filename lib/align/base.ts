@@ -13,6 +13,7 @@ import { loadConfig } from '../config/loader';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { Names } from '../naming';
 import type { Template } from './normalize';
+import { readAssemblyTemplate } from '../templates';
 import type { PromotionSide } from './promote';
 import type { PipelineDefinition } from '../pipeline/model';
 import { PIPELINE_METADATA } from '../kitchen/app-source';
@@ -214,7 +215,7 @@ export function readStackTemplate(outdir: string, stackName: string): Template |
   for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
     if (artifact.type !== 'aws:cloudformation:stack') continue;
     if ((artifact.properties?.stackName ?? id) !== stackName || !artifact.properties?.templateFile) continue;
-    return JSON.parse(fs.readFileSync(path.join(outdir, artifact.properties.templateFile), 'utf8')) as Template;
+    return readAssemblyTemplate<Template>(outdir, artifact.properties.templateFile);
   }
   return undefined;
 }

@@ -25,6 +25,7 @@ import {
   ValueDifference,
 } from './diff';
 import { compareStrings, SideIdentity } from './identity';
+import { stackTemplate } from '../templates';
 import { CfnResource, DIVERGENCE_LOCATIONS, DivergenceLocation, Template, withoutEnabledFeedTerms } from './normalize';
 import { flattenStates, STATE_MACHINE_TYPE, stateMachineDefinition } from './state-machine';
 
@@ -158,7 +159,7 @@ export function synthesizeWithAssets(
     for (const name of names) {
       const stack = built.environments[name];
       if (!stack) throw new Error(`the app built no stack for environment ${JSON.stringify(name)}`);
-      templates[name] = assembly.getStackArtifact(stack.artifactId).template as Template;
+      templates[name] = stackTemplate<Template>(assembly.getStackArtifact(stack.artifactId));
       assets[name] = assetFingerprints(assembly, stack.artifactId);
       paths[name] = constructPaths(assembly, stack.artifactId);
     }

@@ -21,6 +21,7 @@ import { pipelineVariables } from '../pipeline/variables';
 import type { EnvironmentStack } from '../../constructs/environment/environment-stack';
 import type { KitchenStack } from '../../constructs/kitchen/kitchen-stack';
 import type { CfnResource, Template } from './normalize';
+import { stackTemplate } from '../templates';
 import {
   flattenStates,
   STATE_MACHINE_TYPE,
@@ -261,7 +262,7 @@ export function checkKitchenAlignment(options: {
     const host = stack.kitchen.environmentNames;
     const envStack = built.environments[host.context.environment];
     const assembly = built.app.synth();
-    const template = (s: { artifactId: string }) => assembly.getStackArtifact(s.artifactId).template as Template;
+    const template = (s: { artifactId: string }) => stackTemplate<Template>(assembly.getStackArtifact(s.artifactId));
     const result = compareKitchenPipelines(
       template(envStack),
       template(stack),

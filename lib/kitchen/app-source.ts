@@ -24,6 +24,7 @@ import { CliError, EXIT_FAILED, EXIT_USAGE } from '../cli/errors';
 import { ConfigError } from '../config/errors';
 import type { KitchensConfig } from '../config/model';
 import type { PipelineDefinition } from '../pipeline/model';
+import { stackTemplate } from '../templates';
 
 /** Where the app was found: the `cdk.json` file that names it, or the `--app` option. */
 export type AppOrigin = { readonly cdkJson: string } | '--app';
@@ -157,6 +158,8 @@ export interface AssemblyStack {
   readonly stackName: string;
   readonly hierarchicalId: string;
   readonly template: { readonly Resources?: Readonly<Record<string, unknown>> };
+  /** The assembly the stack belongs to: where its nested templates and stored definitions are read. */
+  readonly assembly?: { readonly directory: string };
   /** The stack's metadata entries of a type (manifest.json). */
   findMetadataByType?(type: string): { readonly path: string; readonly data?: unknown }[];
 }
@@ -392,7 +395,7 @@ interface PipelineMetadata {
 /** Every pipeline of a stack of the assembly, from the metadata `buildApp` records on its state machines. */
 export function stackPipelines(stack: AssemblyStack): AssemblyPipeline[] {
   const names = new Set(
-    Object.values(stack.template.Resources ?? {})
+    Object.values(stackTemplate(stack).Resources ?? {})
       .map((r) => r as { Type?: string; Properties?: { StateMachineName?: unknown } })
       .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')
       .map((r) => r.Properties?.StateMachineName),

@@ -6,6 +6,7 @@
  */
 import { CfnElement, CfnResource, Stack } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { definitionStringOf } from '../../constructs/pipeline/definition-size';
 
 const NAME_PROPERTIES = [
   'bucketName',
@@ -69,7 +70,6 @@ export function resolveDefinition(stateMachine: sfn.StateMachine): Record<string
     }
     throw new Error(`resolveDefinition: unexpected value ${JSON.stringify(value)}`);
   };
-  const cfn = stateMachine.node.defaultChild as CfnResource & { definitionString?: unknown };
-  const text = evaluate(stack.resolve(cfn.definitionString));
+  const text = evaluate(stack.resolve(definitionStringOf(stateMachine)));
   return JSON.parse(text);
 }

@@ -92,6 +92,12 @@ export function emittedMetrics(template: CfnTemplate): EmittedMetric[] {
   for (const [id, resource] of Object.entries(template.Resources ?? {})) {
     const props = resource.Properties ?? {};
     if (resource.Type === 'AWS::StepFunctions::StateMachine') {
+      if (props.DefinitionString === undefined) {
+        throw new Error(
+          `state machine ${id} has no DefinitionString (a stored definition?): read the template with lib/templates.ts ` +
+            '(stackTemplate), which inlines stored definitions and nested stacks',
+        );
+      }
       const definition = JSON.parse(flattenCfnString(props.DefinitionString)) as { States: States };
       walk(definition.States, (name, state) => {
         if (state.Type !== 'Task' || !/:aws-sdk:cloudwatch:putMetricData$/.test(state.Resource ?? '')) return;

@@ -18,6 +18,7 @@ import {
 } from '../../lib/kitchen/app-source';
 import { createKitchen, type KitchenToolkit } from '../../lib/kitchen/deploy';
 import { kitchen } from './support/cli';
+import { readAssemblyTemplate } from '../../lib/templates';
 import { cdkSynth, consumerApp, templateOf, tsCommand } from './support/consumer-app';
 
 jest.setTimeout(600_000);
@@ -96,7 +97,8 @@ describe('kitchen create --dry-run on a consumer app', () => {
     expect(templates).toHaveLength(1);
     expect(templates[0]).toStrictEqual(synthesized);
     expect(created.resourceCount).toBe(Object.keys(synthesized.Resources).length);
-    const machines = Object.values(synthesized.Resources)
+    // the pipeline is a nested stack: its machines are in the template the readers fold (lib/templates.ts)
+    const machines = Object.values(readAssemblyTemplate<typeof synthesized>(out, `${STACK}.template.json`).Resources)
       .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')
       .map((r) => r.Properties?.StateMachineName)
       .sort();

@@ -54,7 +54,17 @@ describe('template limits', () => {
   });
 
   it('should refuse a template over 1,000,000 bytes, naming the stack, its bytes and its 5 largest resources', () => {
-    const { error, outdir } = synthDev([sequential('big', 250)]);
+    // Pipelines no longer make a template large (nested stacks, definitions as assets): a resource of the environment
+    // stack with 1 MB of metadata does.
+    const outdir = tempOutdir('template-limits');
+    const built = buildApp(exampleConfig(), { nag: false, environments: ['dev'], outdir });
+    new CfnWaitConditionHandle(built.environments.dev, 'Padding').addMetadata('pad', 'x'.repeat(1_000_000));
+    let error: string | undefined;
+    try {
+      built.app.synth();
+    } catch (e) {
+      error = (e as Error).message;
+    }
     const bytes = fs.statSync(path.join(outdir, 'acme-dev.template.json')).size;
     expect(bytes).toBeGreaterThan(1_000_000);
     expect(error).toMatch(
@@ -64,7 +74,7 @@ describe('template limits', () => {
       ),
     );
     const largest = /Largest resources: (\w+) \((AWS::[\w:]+)\) ([\d,]+) bytes/.exec(error!)!;
-    expect(largest[2]).toBe('AWS::StepFunctions::StateMachine');
+    expect(largest.slice(1, 3)).toStrictEqual(['Padding', 'AWS::CloudFormation::WaitConditionHandle']);
     const template = JSON.parse(fs.readFileSync(path.join(outdir, 'acme-dev.template.json'), 'utf8')) as {
       Resources: Record<string, unknown>;
     };
@@ -75,8 +85,8 @@ describe('template limits', () => {
   });
 
   it('should refuse a template over 500 resources, naming the stack, its count and its largest scopes', () => {
-    // Each pipeline adds its machines, runners, roles, alarms and dashboard widgets (about 20 resources).
-    const pipelines = Array.from({ length: 25 }, (_, i) => sequential(`p${i}`, 1));
+    // Each pipeline adds its nested stack, alarms and metric filters to the environment's template (6 resources).
+    const pipelines = Array.from({ length: 70 }, (_, i) => sequential(`p${i}`, 1));
     const { error, outdir } = synthDev(pipelines);
     const count = resourcesOf(outdir);
     expect(count).toBeGreaterThan(500);

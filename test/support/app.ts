@@ -1,9 +1,10 @@
 import * as path from 'path';
-import { CfnElement, Stack } from 'aws-cdk-lib';
+import { CfnElement, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, BuiltApp } from '../../lib/app';
 import { loadConfig } from '../../lib/config';
 import type { KitchensConfig } from '../../lib/config/model';
+import { stackTemplate } from '../../lib/templates';
 
 export const EXAMPLE_CONFIG = path.join(__dirname, '..', '..', 'kitchens.config.yaml');
 
@@ -19,7 +20,7 @@ export function synthEnvironments(config: KitchensConfig = exampleConfig()): {
   const built = buildApp(config, { nag: false });
   const templates: Record<string, Template> = {};
   for (const [name, stack] of Object.entries(built.environments)) {
-    templates[name] = Template.fromStack(stack);
+    templates[name] = foldedTemplate(stack);
   }
   return { built, templates };
 }
@@ -30,9 +31,23 @@ export function synthEnvironments(config: KitchensConfig = exampleConfig()): {
  */
 export function constructPathsOf(stack: Stack): Map<string, string> {
   const paths = new Map<string, string>();
+  const outermost = (s: Stack): Stack => (s.nestedStackParent ? outermost(s.nestedStackParent) : s);
   for (const construct of stack.node.findAll()) {
-    if (!CfnElement.isCfnElement(construct) || Stack.of(construct) !== stack) continue;
-    paths.set(stack.resolve(construct.logicalId) as string, construct.node.path.slice(stack.node.path.length + 1));
+    // resources of nested stacks (pipelines) too: the readers fold them into their parent (lib/templates.ts)
+    if (!CfnElement.isCfnElement(construct) || outermost(Stack.of(construct)) !== stack) continue;
+    const logicalId = Stack.of(construct).resolve(construct.logicalId) as string;
+    paths.set(logicalId, construct.node.path.slice(stack.node.path.length + 1));
   }
   return paths;
+}
+
+/**
+ * A stack's template as the readers of lib/templates.ts see it: synthesized with its app, nested stacks (pipelines)
+ * folded in and stored state machine definitions inlined as DefinitionString.
+ */
+export function foldedTemplate(stack: Stack): Template {
+  const assembly = Stage.of(stack)!.synth();
+  return Template.fromJSON(stackTemplate(assembly.getStackArtifact(stack.artifactId)), {
+    skipCyclicalDependenciesCheck: true,
+  });
 }

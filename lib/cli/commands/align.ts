@@ -6,6 +6,7 @@ import { findStack, loadAppModule, stackPipelines, type AppAssembly, type AppSou
 import { kitchenNameProblem, Names } from '../../naming';
 import { appOf, environmentStackName, readApp, type GlobalOptions } from '../app';
 import { CliError, EXIT_FAILED, EXIT_SERVICE, EXIT_USAGE } from '../errors';
+import { stackTemplate } from '../../templates';
 import { Output } from '../output';
 
 export interface AlignOptions {
@@ -31,7 +32,7 @@ function assemblyTemplates(
   const out: Record<string, { template: import('../../align').Template; artifactId: string }> = {};
   for (const name of stackNames) {
     const artifact = assembly.stacksRecursively.find((s) => s.stackName === name)!;
-    out[name] = { template: artifact.template as import('../../align').Template, artifactId: artifact.id };
+    out[name] = { template: stackTemplate<import('../../align').Template>(artifact), artifactId: artifact.id };
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../lib/app';
 import { ConfigError } from '../../../lib/config';
 import { kitchenOptions } from '../../../lib/kitchen/options';
-import { exampleConfig } from '../../support/app';
+import { exampleConfig, foldedTemplate } from '../../support/app';
 import { cfnLint, synthToDir, tempOutdir } from '../../support/synth';
 
 const NOW = new Date('2026-11-22T10:00:00Z');
@@ -54,8 +54,8 @@ describe('two Kitchens synthesized side by side', () => {
       kitchenOwner: 'jane',
     },
   });
-  const a = Template.fromStack(built.kitchens['profit-report']);
-  const b = Template.fromStack(built.kitchens['churn-model']);
+  const a = foldedTemplate(built.kitchens['profit-report']);
+  const b = foldedTemplate(built.kitchens['churn-model']);
 
   it('should name the stacks after the Kitchens', () => {
     expect(built.kitchens['profit-report'].stackName).toBe('acme-dev-kitchen-profit-report');

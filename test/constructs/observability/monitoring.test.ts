@@ -5,7 +5,6 @@
  * publishes, alarms go to the right topic, and production and development normalize to the same resources.
  * cdk-nag and cfn-lint over the same stacks run in test/app.test.ts and test/constructs/kitchen/kitchen.test.ts.
  */
-import { Template } from 'aws-cdk-lib/assertions';
 import { compareEnvironments } from '../../../lib/align/check';
 import { buildApp } from '../../../lib/app';
 import { parseConfig } from '../../../lib/config';
@@ -13,7 +12,7 @@ import { findEnvironment, KitchensConfig } from '../../../lib/config/model';
 import { checkDashboardMetrics } from '../../../lib/observability/dashboard-check';
 import { METRICS_NAMESPACE } from '../../../lib/observability/metrics';
 import { flattenCfnString } from '../../../lib/observability/template';
-import { constructPathsOf, exampleConfig } from '../../support/app';
+import { constructPathsOf, exampleConfig, foldedTemplate } from '../../support/app';
 
 const NOW = new Date('2026-11-22T10:00:00Z');
 const STAFF = 'arn:aws:iam::222222222222:role/analyst-jane';
@@ -30,9 +29,9 @@ function build(config: KitchensConfig = exampleConfig()) {
       production: constructPathsOf(built.environments.production),
       dev: constructPathsOf(built.environments.dev),
     },
-    production: Template.fromStack(built.environments.production).toJSON(),
-    dev: Template.fromStack(built.environments.dev).toJSON(),
-    kitchen: Template.fromStack(built.kitchens['profit-report']).toJSON(),
+    production: foldedTemplate(built.environments.production).toJSON(),
+    dev: foldedTemplate(built.environments.dev).toJSON(),
+    kitchen: foldedTemplate(built.kitchens['profit-report']).toJSON(),
   };
 }
 
@@ -292,7 +291,7 @@ describe('monitoring thresholds from the config file', () => {
     doc.monitoring = { warehouseCpuPercent: 70, warehouseDiskPercent: 60, runDurationMinutes: 45 };
     const config = parseConfig(doc, file);
     const built = buildApp(config, { nag: false, environments: ['production'] });
-    const template = Template.fromStack(built.environments.production);
+    const template = foldedTemplate(built.environments.production);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'acme-production-warehouse-CPU-Usage-Cpu',
       Threshold: 70,
@@ -329,7 +328,7 @@ describe('a Kitchen without pipelines', () => {
     // GIVEN a config without pipelines: the Kitchen has nothing to alarm on
     const config = { ...exampleConfig(), pipelines: [] };
     const built = buildApp(config, { nag: false, now: NOW, context: { kitchen: 'no-pipes', kitchenOwner: 'jane' } });
-    const template = Template.fromStack(built.kitchens['no-pipes']).toJSON();
+    const template = foldedTemplate(built.kitchens['no-pipes']).toJSON();
     expect(ofType(template, 'AWS::CloudWatch::Alarm')).toStrictEqual([]);
     expect(ofType(template, 'AWS::CloudWatch::CompositeAlarm')).toStrictEqual([]);
     const [[, dashboard]] = ofType(template, 'AWS::CloudWatch::Dashboard');

@@ -1,4 +1,3 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../lib/app';
 import {
   compareWithParent,
@@ -10,7 +9,7 @@ import {
 import { compareStrings } from '../../../lib/align/identity';
 import type { Template as CfnTemplate } from '../../../lib/align/normalize';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
-import { constructPathsOf, exampleConfig } from '../../support/app';
+import { constructPathsOf, exampleConfig, foldedTemplate } from '../../support/app';
 
 describe('a child Kitchen against its parent Kitchen', () => {
   const config = exampleConfig();
@@ -23,7 +22,7 @@ describe('a child Kitchen against its parent Kitchen', () => {
   }).kitchens.feature;
   const side = (stack: typeof parentStack, label: string): KitchenSide => ({
     label,
-    template: JSON.parse(JSON.stringify(Template.fromStack(stack).toJSON())) as CfnTemplate,
+    template: JSON.parse(JSON.stringify(foldedTemplate(stack).toJSON())) as CfnTemplate,
     paths: constructPathsOf(stack),
     pipelines: JSON.parse(JSON.stringify(stack.kitchen.pipelines.map((p) => p.definition))) as PipelineDefinition[],
   });

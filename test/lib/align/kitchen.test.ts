@@ -1,4 +1,3 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../lib/app';
 import {
   checkKitchenAlignment,
@@ -10,15 +9,15 @@ import type { Template as CfnTemplate } from '../../../lib/align/normalize';
 import * as path from 'path';
 import { kitchen as run } from '../../cli/support/cli';
 import type { PipelineDefinition } from '../../../lib/pipeline/model';
-import { exampleConfig, EXAMPLE_CONFIG } from '../../support/app';
+import { exampleConfig, EXAMPLE_CONFIG, foldedTemplate } from '../../support/app';
 
 describe('a Kitchen against its environment', () => {
   const config = exampleConfig();
   const built = buildApp(config, { nag: false, context: { kitchen: 'profit-report' } });
   const stack = built.kitchens['profit-report'];
   const names = { environment: stack.kitchen.environmentNames, kitchen: stack.kitchen.names };
-  const envTemplate = Template.fromStack(built.environments.dev).toJSON() as CfnTemplate;
-  const kitchenTemplate = () => JSON.parse(JSON.stringify(Template.fromStack(stack).toJSON())) as CfnTemplate;
+  const envTemplate = foldedTemplate(built.environments.dev).toJSON() as CfnTemplate;
+  const kitchenTemplate = () => JSON.parse(JSON.stringify(foldedTemplate(stack).toJSON())) as CfnTemplate;
   const kitchenMachine = (t: CfnTemplate) =>
     Object.values(t.Resources!).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!;
 

@@ -9,13 +9,13 @@ import type {
   FromAssemblyBuilderOptions,
   ICloudAssemblySource,
 } from '@aws-cdk/toolkit-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../lib/app';
 import type { EnvironmentConfig, KitchensConfig } from '../../../lib/config/model';
 import { createKitchen, type KitchenToolkit, type SynthesizedAssembly } from '../../../lib/kitchen/deploy';
 import { KITCHEN_OPTION_OUTPUTS, keptOptions, mergeKeptOptions } from '../../../lib/kitchen/kept-options';
 import { exampleConfigNoCdk } from './config';
 import { motoCloudFormation, putStack } from './moto';
+import { foldedTemplate } from '../../support/app';
 
 const REGION = 'eu-north-1';
 const NOW = new Date('2030-03-01T10:00:00Z');
@@ -72,7 +72,7 @@ describe('kitchen create on an existing Kitchen', () => {
         kitchenSlackChannel: 'C07JANEONLY',
       },
     });
-    const template = Template.fromStack(built.kitchens['kept-report']).toJSON();
+    const template = foldedTemplate(built.kitchens['kept-report']).toJSON();
     outputs = Object.fromEntries(Object.entries<{ Value: string }>(template.Outputs).map(([key, o]) => [key, o.Value]));
     await putStack(
       cfn,
