@@ -43,6 +43,22 @@ export const ENVIRONMENT_VARIABLE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 const name = (pattern: RegExp, what: string) =>
   z.string({ error: `must be a string (${what})` }).regex(pattern, { error: `must be ${what}` });
 
+/**
+ * `__proto__` is a valid POSIX name, but zod's record drops it without a word (a JavaScript object cannot hold it as
+ * an ordinary key): refuse it instead, naming it.
+ */
+function refuseProtoKey(value: unknown, ctx: { addIssue(issue: z.core.$ZodRawIssue): void }): unknown {
+  if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, '__proto__')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['__proto__'],
+      input: '__proto__',
+      message: 'must not be "__proto__" (a name the config cannot hold)',
+    });
+  }
+  return value;
+}
+
 export const appSchema = z.strictObject({
   name: name(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'lowercase letters, digits and single hyphens, starting with a letter'),
   image: z
@@ -56,12 +72,15 @@ export const appSchema = z.strictObject({
   memory: integer(512, 30720),
   command: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
   environment: z
-    .record(
-      z.string().regex(ENVIRONMENT_VARIABLE_PATTERN, {
-        error: 'must be an environment variable name (letters, digits and "_", not starting with a digit)',
-      }),
-      z.string({ error: 'must be a string' }),
-      { error: 'must be a map of environment variable names to strings' },
+    .preprocess(
+      refuseProtoKey,
+      z.record(
+        z.string().regex(ENVIRONMENT_VARIABLE_PATTERN, {
+          error: 'must be an environment variable name (letters, digits and "_", not starting with a digit)',
+        }),
+        z.string({ error: 'must be a string' }),
+        { error: 'must be a map of environment variable names to strings' },
+      ),
     )
     .optional(),
   secrets: z

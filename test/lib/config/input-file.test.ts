@@ -270,13 +270,22 @@ describe('environment variable names of apps', () => {
     ]);
   });
 
+  it('fails on "__proto__", a POSIX name a config map cannot hold, instead of dropping it', () => {
+    const file = configFile(JSON.parse('{"__proto__": "v"}') as Record<string, string>);
+    expect(problemsOf(() => loadConfig(file))).toStrictEqual([
+      `${shownOf(file)}: apps[0].environment.__proto__ must not be "__proto__" (a name the config cannot hold), got: "v"`,
+    ]);
+  });
+
   it('should accept exactly the POSIX names (generated)', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 20 }), (name) => {
-        const valid = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+        const valid = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && name !== '__proto__';
         const file = configFile({ [name]: 'v' });
         if (valid) {
           expect(loadConfig(file).apps[0].environment).toStrictEqual({ [name]: 'v' });
+        } else if (name === '__proto__') {
+          expect(problemsOf(() => loadConfig(file)).join('\n')).toContain('must not be "__proto__"');
         } else {
           expect(problemsOf(() => loadConfig(file)).join('\n')).toContain('must be an environment variable name');
         }
