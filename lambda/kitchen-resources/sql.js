@@ -97,11 +97,13 @@ function kitchenCreateSql(identity, writers) {
 /**
  * Run as the Kitchen user itself (the only user, besides a superuser, that may set its own default privileges): the
  * tables it creates in its schema (its pipelines' runs) are readable by the writers, so the cloner can seed and
- * refresh a child Kitchen from them. Without it a grandchild cannot be refreshed from a Kitchen whose pipelines ran.
+ * refresh a child Kitchen from them, and writable, so a refresh can replace their rows (it cannot drop a table it
+ * does not own). Without it a grandchild cannot be refreshed from a Kitchen whose pipelines ran.
  */
 function kitchenUserDefaultsSql(identity, writers) {
   return writers.map(
-    (w) => `ALTER DEFAULT PRIVILEGES IN SCHEMA ${identity.schema} GRANT SELECT ON TABLES TO ${identifier('Writer', w)}`,
+    (w) =>
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA ${identity.schema} GRANT ${TABLE_PRIVILEGES} ON TABLES TO ${identifier('Writer', w)}`,
   );
 }
 

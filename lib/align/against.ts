@@ -33,7 +33,7 @@ import { showValue, where } from './report';
 
 /** One side of the comparison: a Kitchen's template and what is known of it besides. */
 export interface KitchenSide {
-  /** `deployed \`acme-dev-kitchen-staging\``, `\`origin/staging\` (3f2c1a9)`, `this checkout`. */
+  /** `deployed \`acme-dev-kitchen-integration\``, `\`origin/integration\` (3f2c1a9)`, `this checkout`. */
   readonly label: string;
   readonly template: Template;
   /** Logical id -> construct path (from the cloud assembly); absent for a deployed stack. */

@@ -8,8 +8,11 @@
  *   Kitchen names), and a Kitchen holds only data seeded from the masked snapshot or copied from another Kitchen.
  *   No production schema or account is reachable through these arguments.
  * - Table by table, each atomic: one transaction builds the new copy beside the old one, drops the old one and
- *   renames the new one. A failure leaves that table as it was and stops; the tables before it are refreshed. A re-run
- *   does the whole refresh again (the copy is idempotent).
+ *   renames the new one. A table of the child that another user owns (the child Kitchen's own user, whose pipelines
+ *   built it) cannot be dropped by the cloner: its rows are replaced instead, in one transaction (the Kitchen user's
+ *   default privileges give the cloner DELETE and INSERT on it, lambda/kitchen-resources). A failure leaves that
+ *   table as it was and stops; the tables before it are refreshed. A re-run does the whole refresh again (the copy
+ *   is idempotent).
  * - Tables only the child has are kept. The cloner's bookkeeping table is not copied; the child's record of a table
  *   seeded from the snapshot is removed when the table is replaced, so a later `kitchen clone CHILD` seeds it again.
  */
@@ -87,11 +90,23 @@ export function refreshTableStatements(
   parentSchema: string,
   childSchema: string,
   table: string,
-  options: { readonly exists: boolean; readonly childHasState: boolean },
+  options: {
+    readonly exists: boolean;
+    readonly childHasState: boolean;
+    /** Whether the refreshing user owns the child's table (and may drop it). @default true */
+    readonly owned?: boolean;
+  },
 ): string[] {
   const target = qualified(childSchema, table);
   const staged = qualified(childSchema, `${table}${REFRESH_SUFFIX}`);
   const source = qualified(parentSchema, table);
+  const forget = options.childHasState
+    ? [`DELETE FROM ${qualified(childSchema, STATE_TABLE)} WHERE table_name = ${literal(table)}`]
+    : [];
+  if (options.exists && options.owned === false) {
+    // another user's table: the rows are replaced in place (DELETE, not TRUNCATE, which commits on Redshift)
+    return [`DELETE FROM ${target}`, `INSERT INTO ${target} SELECT * FROM ${source}`, ...forget];
+  }
   return [
     `DROP TABLE IF EXISTS ${staged}`,
     `CREATE TABLE ${staged} (LIKE ${source})`,
@@ -99,9 +114,7 @@ export function refreshTableStatements(
     ...(options.exists ? [`DROP TABLE ${target}`] : []),
     // Rename takes the bare new name (in the table's own schema) on both PostgreSQL and Redshift.
     `ALTER TABLE ${staged} RENAME TO ${ident(table)}`,
-    ...(options.childHasState
-      ? [`DELETE FROM ${qualified(childSchema, STATE_TABLE)} WHERE table_name = ${literal(table)}`]
-      : []),
+    ...forget,
   ];
 }
 
@@ -144,12 +157,26 @@ export async function refreshFromParent(executor: SqlExecutor, options: RefreshO
     `SELECT count(*) AS n FROM pg_tables WHERE schemaname = ${literal(childSchema)} AND tablename = ${literal(STATE_TABLE)}`,
   );
   const childHasState = Number(stateRows[0]?.n ?? 0) > 0;
+  const owners = new Map(
+    (
+      await executor.query<{ tablename: string; tableowner: string }>(
+        `SELECT tablename, tableowner FROM pg_tables WHERE schemaname = ${literal(childSchema)}`,
+      )
+    ).map((r) => [r.tablename, r.tableowner]),
+  );
+  const me = String((await executor.query<{ u: string }>('SELECT current_user AS u'))[0]?.u ?? '');
   const refreshed: RefreshedTable[] = [];
   for (const [index, table] of parentTables.entries()) {
     options.progress?.({ table, done: index, total: parentTables.length });
     const exists = childTables.has(table);
     try {
-      await executor.transaction(refreshTableStatements(parentSchema, childSchema, table, { exists, childHasState }));
+      await executor.transaction(
+        refreshTableStatements(parentSchema, childSchema, table, {
+          exists,
+          childHasState,
+          owned: !exists || owners.get(table) === me,
+        }),
+      );
     } catch (e) {
       throw new RefreshError(
         `refreshing ${childSchema}.${table} from ${parentSchema}.${table} failed, so it is as it was ` +

@@ -183,6 +183,9 @@ describe('a three-level Kitchen tree on moto and PostgreSQL: created, seeded, re
     const childUser = await as(USER[CHILD]);
     expect(await scalar(childUser, `SELECT count(*)::int FROM ${SCHEMA[CHILD]}.orders`)).toBe(1000);
     await childUser.query(`CREATE TABLE ${SCHEMA[CHILD]}.experiment AS SELECT 'mine' AS note`);
+    // and its pipelines build a table the parent's code builds too, once merged (owned by the child's user)
+    await childUser.query(`CREATE TABLE ${SCHEMA[CHILD]}.customers (customer_hash varchar(64))`);
+    await childUser.query(`INSERT INTO ${SCHEMA[CHILD]}.customers VALUES ('built by the child')`);
     // the child's user cannot touch its parent
     await expect(childUser.query(`SELECT count(*) FROM ${SCHEMA[PARENT]}.orders`)).rejects.toThrow(/permission denied/);
 
@@ -198,7 +201,7 @@ describe('a three-level Kitchen tree on moto and PostgreSQL: created, seeded, re
       expect({ run, tables: refreshed.tables, kept: refreshed.kept }).toStrictEqual({
         run,
         tables: [
-          { table: 'customers', rows: 1500, action: run === 1 ? 'created' : 'replaced' },
+          { table: 'customers', rows: 1500, action: 'replaced' },
           { table: 'daily_revenue', rows: 1, action: 'replaced' },
           { table: 'orders', rows: 1500, action: 'replaced' },
         ],
@@ -208,7 +211,17 @@ describe('a three-level Kitchen tree on moto and PostgreSQL: created, seeded, re
     expect(await same('orders')).toStrictEqual([]);
     expect(await same('customers')).toStrictEqual([]);
     expect(await scalar(childUser, `SELECT note FROM ${SCHEMA[CHILD]}.experiment`)).toBe('mine');
-    // the refreshed copies stay the child's to use
+    // the child's own customers table could not be dropped by the cloner: its rows were replaced, it stays the child's
+    expect(
+      await scalar(
+        admin,
+        `SELECT tableowner FROM pg_tables WHERE schemaname = '${SCHEMA[CHILD]}' AND tablename = 'customers'`,
+      ),
+    ).toBe(USER[CHILD]);
+    expect(cloner.statements.filter((s) => s.startsWith(`DELETE FROM "${SCHEMA[CHILD]}"."customers"`))).toStrictEqual([
+      `DELETE FROM "${SCHEMA[CHILD]}"."customers"`,
+      `DELETE FROM "${SCHEMA[CHILD]}"."customers"`,
+    ]);
     expect(await scalar(childUser, `SELECT count(*)::int FROM ${SCHEMA[CHILD]}.customers`)).toBe(1500);
 
     // COMPARED: the child as this checkout builds it against its parent as deployed; differences are reported
