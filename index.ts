@@ -17,3 +17,6 @@ export * from './lib/naming';
 export * from './lib/parameters';
 export { KITCHEN_CONTEXT, KITCHENS_CONTEXT, KITCHEN_TAGS, kitchenOptions, kitchenContext } from './lib/kitchen/options';
 export type { KitchenOptions } from './lib/kitchen/options';
+// Pipelines are nested stacks with stored definitions: read a stack's templates folded back together.
+export { assemblyFiles, foldTemplate, readAssemblyTemplate, stackTemplate } from './lib/templates';
+export type { AssemblyStackLike, FoldableTemplate, TemplateFiles } from './lib/templates';

@@ -222,3 +222,88 @@ function inlineDefinition(resource: any, files: TemplateFiles): void {
 function clone<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
+
+/** What reading a deployed stack needs (the SDK in `cloudFormationReader`; tests pass their own). */
+export interface DeployedStacks {
+  /** The original template body of a stack (name or ARN), or undefined when the stack does not exist. */
+  getTemplate(stack: string): Promise<string | undefined>;
+  /** The stack ids (ARNs) of a stack's nested stacks, by their logical ids in it. */
+  nestedStacks?(stack: string): Promise<Record<string, string>>;
+  /** The text of an S3 object, or undefined when it does not exist. */
+  getObject?(bucket: string, key: string): Promise<string | undefined>;
+}
+
+/** Where a deployed stack lives: what `${AWS::AccountId}` and `${AWS::Region}` of an asset bucket name stand for. */
+export interface DeployedPlace {
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * A deployed stack's template folded like a synthesized one: each nested stack's template (GetTemplate on the nested
+ * stack's id) and each stored definition (the asset object `DefinitionS3Location` names) is read from the account,
+ * then folded in. Undefined when the stack does not exist. Without `nestedStacks` or `getObject`, or when an object
+ * is gone, that part stays as deployed.
+ */
+export async function readDeployedTemplate(
+  reader: DeployedStacks,
+  stackName: string,
+  place: DeployedPlace,
+  parse: (body: string) => FoldableTemplate = (body) => JSON.parse(body) as FoldableTemplate,
+): Promise<FoldableTemplate | undefined> {
+  const body = await reader.getTemplate(stackName);
+  if (body === undefined) return undefined;
+  const template = parse(body);
+  const texts = new Map<string, string>();
+  const collect = async (stack: string, of: FoldableTemplate, depth: number): Promise<void> => {
+    const resources = Object.entries(of.Resources ?? {});
+    for (const [, resource] of resources) {
+      const location = resource?.Properties?.DefinitionS3Location;
+      if (resource?.Type !== 'AWS::StepFunctions::StateMachine' || location === undefined || !reader.getObject)
+        continue;
+      const hash = hashIn(location.Key);
+      const bucket = deployedString(location.Bucket, place);
+      const key = deployedString(location.Key, place);
+      if (hash === undefined || bucket === undefined || key === undefined || texts.has(hash)) continue;
+      const text = await reader.getObject(bucket, key);
+      if (text !== undefined) texts.set(hash, text);
+    }
+    const stacks = resources.filter(([, r]) => r?.Type === 'AWS::CloudFormation::Stack');
+    if (stacks.length === 0 || !reader.nestedStacks) return;
+    if (depth > 10) throw new Error(`stack ${stack}: nested stacks more than 10 deep`);
+    const ids = await reader.nestedStacks(stack);
+    for (const [logicalId, resource] of stacks) {
+      const hash = hashIn(resource.Properties?.TemplateURL);
+      const id = ids[logicalId];
+      if (hash === undefined || id === undefined) continue;
+      const nestedBody = await reader.getTemplate(id);
+      if (nestedBody === undefined) continue;
+      const nested = parse(nestedBody);
+      texts.set(hash, JSON.stringify(nested));
+      await collect(id, nested, depth + 1);
+    }
+  };
+  await collect(stackName, template, 0);
+  return foldTemplate(template, { read: (hash) => texts.get(hash) });
+}
+
+/** A template string value with the pseudo parameters of `place` filled in (a literal, or an Fn::Sub of them). */
+function deployedString(value: unknown, place: DeployedPlace): string | undefined {
+  if (typeof value === 'string') return value;
+  const sub = (value as Record<string, unknown> | undefined)?.['Fn::Sub'];
+  if (typeof sub !== 'string') return undefined;
+  const partition = place.region.startsWith('cn-')
+    ? 'aws-cn'
+    : place.region.startsWith('us-gov-')
+      ? 'aws-us-gov'
+      : 'aws';
+  const pseudo: Record<string, string> = {
+    'AWS::AccountId': place.account,
+    'AWS::Region': place.region,
+    'AWS::Partition': partition,
+    'AWS::URLSuffix': partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com',
+  };
+  let unknown = false;
+  const text = sub.replace(/\$\{([^}]+)\}/g, (_, name: string) => pseudo[name] ?? ((unknown = true), ''));
+  return unknown ? undefined : text;
+}

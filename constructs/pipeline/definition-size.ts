@@ -159,7 +159,8 @@ export function renderWithPlaceholders(
   if (clash) {
     throw new Error(
       `${where}: the state machine definition contains ${JSON.stringify(clash[0])}, which Step Functions would read as ` +
-        'a DefinitionSubstitutions placeholder; write it without "${...}" (for example as "$" followed by "{...}" apart)',
+        'a DefinitionSubstitutions placeholder of the stored definition; change the SQL or name so that no "$" is ' +
+        'directly followed by "{"',
     );
   }
   const substitutions: Record<string, string> = {};

@@ -1,5 +1,5 @@
 /**
- * One pipeline in a nested stack of its own (issue 22): an environment or a Kitchen holds any number of pipelines, and
+ * One pipeline in a nested stack of its own (issue 22): an environment or a Kitchen holds many pipelines, and
  * CloudFormation counts 1,000,000 bytes and 500 resources per template, nested templates each on their own. The
  * parent template then holds one `AWS::CloudFormation::Stack` per pipeline, with the references the pipeline makes to
  * the parent's resources as its parameters; the pipeline's definitions are file assets (see `AssetDefinitionBody`).

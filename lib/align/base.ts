@@ -13,7 +13,7 @@ import { loadConfig } from '../config/loader';
 import type { EnvironmentConfig, KitchensConfig } from '../config/model';
 import { Names } from '../naming';
 import type { Template } from './normalize';
-import { readAssemblyTemplate } from '../templates';
+import { readAssemblyTemplate, readDeployedTemplate, type DeployedPlace, type DeployedStacks } from '../templates';
 import type { PromotionSide } from './promote';
 import type { PipelineDefinition } from '../pipeline/model';
 import { PIPELINE_METADATA } from '../kitchen/app-source';
@@ -246,19 +246,28 @@ export function readStackPipelines(outdir: string, stackName: string): Promotion
   return undefined;
 }
 
-/** What a CloudFormation client must do for `deployedSide` (tests pass one pointed at moto). */
-export interface TemplateReader {
-  /** The original template body, or undefined when the stack does not exist. */
-  getTemplate(stackName: string): Promise<string | undefined>;
-}
+/**
+ * What a CloudFormation (and S3) client must do for `deployedSide` (tests pass their own): read a stack's template,
+ * and to fold pipelines back in, list its nested stacks and read the definition objects they point to.
+ */
+export type TemplateReader = DeployedStacks;
 
-/** The deployed stack of an environment; a stack that does not exist is an empty base (everything is added). */
-export async function deployedSide(reader: TemplateReader, stackName: string): Promise<PromotionSide> {
-  const body = await reader.getTemplate(stackName);
-  if (body === undefined) return { label: `deployed (${stackName} does not exist)`, template: { Resources: {} } };
-  const trimmed = body.trimStart();
-  const template = (trimmed.startsWith('{') ? JSON.parse(trimmed) : parse(trimmed)) as Template;
-  return { label: `deployed \`${stackName}\``, template };
+/**
+ * The deployed stack of an environment, its nested stacks (pipelines) and stored definitions folded in as the
+ * synthesized side is (lib/templates.ts); a stack that does not exist is an empty base (everything is added).
+ */
+export async function deployedSide(
+  reader: TemplateReader,
+  stackName: string,
+  place: DeployedPlace,
+): Promise<PromotionSide> {
+  const parseBody = (body: string): Template => {
+    const trimmed = body.trimStart();
+    return (trimmed.startsWith('{') ? JSON.parse(trimmed) : parse(trimmed)) as Template;
+  };
+  const template = await readDeployedTemplate(reader, stackName, place, parseBody);
+  if (template === undefined) return { label: `deployed (${stackName} does not exist)`, template: { Resources: {} } };
+  return { label: `deployed \`${stackName}\``, template: template as Template };
 }
 
 /** A TemplateReader over the AWS SDK (region from the environment; AWS_ENDPOINT_URL honoured by the SDK). */
@@ -272,6 +281,36 @@ export function cloudFormationReader(region: string): TemplateReader {
         return out.TemplateBody ?? '';
       } catch (e) {
         if (e instanceof Error && /does not exist/.test(e.message)) return undefined;
+        throw e;
+      } finally {
+        client.destroy();
+      }
+    },
+    async nestedStacks(stackName) {
+      const { CloudFormationClient, paginateListStackResources } = await import('@aws-sdk/client-cloudformation');
+      const client = new CloudFormationClient({ region });
+      const out: Record<string, string> = {};
+      try {
+        for await (const page of paginateListStackResources({ client }, { StackName: stackName })) {
+          for (const r of page.StackResourceSummaries ?? []) {
+            if (r.ResourceType === 'AWS::CloudFormation::Stack' && r.LogicalResourceId && r.PhysicalResourceId) {
+              out[r.LogicalResourceId] = r.PhysicalResourceId;
+            }
+          }
+        }
+        return out;
+      } finally {
+        client.destroy();
+      }
+    },
+    async getObject(bucket, key) {
+      const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
+      const client = new S3Client({ region });
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return await out.Body?.transformToString('utf8');
+      } catch (e) {
+        if (e instanceof Error && (e.name === 'NoSuchKey' || e.name === 'NoSuchBucket')) return undefined;
         throw e;
       } finally {
         client.destroy();

@@ -110,6 +110,11 @@ export function compileWithStandIns(definition: PipelineDefinition, options: Sta
   const stack = new Stack(app, 'LocalPipeline', {
     env: { account: options.names.context.account, region: options.variables.region ?? 'eu-west-1' },
   });
-  const pipeline = new Pipeline(stack, 'Pipeline', { definition, target: standInTarget(stack, options) });
+  // Inline definitions: nothing is deployed, and the run reads the definition in process.
+  const pipeline = new Pipeline(stack, 'Pipeline', {
+    definition,
+    target: standInTarget(stack, options),
+    definitionStorage: 'inline',
+  });
   return { asl: resolveDefinition(pipeline.stateMachine), stateMachines: childDefinitions(pipeline), pipeline };
 }

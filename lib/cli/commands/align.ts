@@ -244,14 +244,17 @@ export async function kitchenAgainstParent(
   let parentSide: import('../../align').KitchenSide;
   if (baseRef === 'deployed') {
     output.progress(`reading the deployed template of ${parentStack}...`);
-    let body: string | undefined;
-    try {
-      body = await base.cloudFormationReader(env.region).getTemplate(parentStack);
-    } catch (e) {
-      throw new CliError(
+    const reader = base.cloudFormationReader(env.region);
+    const failed = (e: unknown) =>
+      new CliError(
         `${command}: reading the deployed stack ${parentStack} failed: ${e instanceof Error ? e.message : String(e)}`,
         EXIT_SERVICE,
       );
+    let body: string | undefined;
+    try {
+      body = await reader.getTemplate(parentStack);
+    } catch (e) {
+      throw failed(e);
     }
     if (body === undefined) {
       throw new CliError(
@@ -260,7 +263,17 @@ export async function kitchenAgainstParent(
         EXIT_FAILED,
       );
     }
-    const deployed = await base.deployedSide({ getTemplate: async () => body }, parentStack);
+    // its pipelines' nested stacks and stored definitions folded in, as the child's synthesized template is
+    let deployed: import('../../align').PromotionSide;
+    try {
+      deployed = await base.deployedSide(
+        { ...reader, getTemplate: async (stack) => (stack === parentStack ? body : reader.getTemplate(stack)) },
+        parentStack,
+        { account: env.account, region: env.region },
+      );
+    } catch (e) {
+      throw failed(e);
+    }
     parentSide = { label: deployed.label, template: deployed.template };
   } else {
     let resolved: import('../../align/base').ResolvedRef;

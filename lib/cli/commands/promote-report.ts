@@ -120,7 +120,10 @@ export function register(program: Command): void {
       if (opts.base === 'deployed') {
         output.progress(`reading the deployed template of ${base.stackNameOf(config, env)}...`);
         try {
-          baseSide = await base.deployedSide(base.cloudFormationReader(env.region), base.stackNameOf(config, env));
+          baseSide = await base.deployedSide(base.cloudFormationReader(env.region), base.stackNameOf(config, env), {
+            account: env.account,
+            region: env.region,
+          });
         } catch (e) {
           throw new CliError(
             `kitchen promote-report: reading the deployed stack failed: ${e instanceof Error ? e.message : String(e)}`,

@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Pipeline } from '../../../constructs/pipeline/pipeline';
 import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { planSteps } from '../../../lib/pipeline/graph';
@@ -8,6 +9,38 @@ import { createTestTarget } from '../../support/pipeline-target';
 const context = { apps: ['ingest'] };
 
 describe('Pipeline limits', () => {
+  it('fails when SQL holds "${" that the stored definition would read as a placeholder, and inlines it on request', () => {
+    const definition = new PipelineBuilder('dollar')
+      .sql('load', { sql: "SELECT '${not_a_placeholder}'" })
+      .build(context);
+    const stack = new Stack(new App(), 'Dollar');
+    expect(() => new Pipeline(stack, 'Dollar', { definition, target: createTestTarget(stack) })).toThrow(
+      'Dollar/Dollar/Resource: the state machine definition contains "${not_a_placeholder}", which Step Functions would ' +
+        'read as a DefinitionSubstitutions placeholder of the stored definition; change the SQL or name so that no "$" ' +
+        'is directly followed by "{"',
+    );
+    const inline = new Stack(new App(), 'Inline');
+    const pipeline = new Pipeline(inline, 'Dollar', {
+      definition,
+      target: createTestTarget(inline),
+      definitionStorage: 'inline',
+    });
+    expect((pipeline.stateMachine.node.defaultChild as CfnStateMachine).definitionString).toBeDefined();
+  });
+
+  it('fails on an unknown definitionStorage, naming the value and what is allowed', () => {
+    const definition = new PipelineBuilder('odd').sql('load', { sql: 'SELECT 1' }).build(context);
+    const stack = new Stack(new App(), 'Odd');
+    expect(
+      () =>
+        new Pipeline(stack, 'Odd', {
+          definition,
+          target: createTestTarget(stack),
+          definitionStorage: 's3' as 'asset',
+        }),
+    ).toThrow(`Pipeline Odd/Odd: definitionStorage must be 'asset' or 'inline', got: "s3"`);
+  });
+
   it('fails before synthesis when the definition would exceed 1 MB', () => {
     // GIVEN 11 statements of 99 KB each: each is within the Data API limit, together they are not.
     const builder = new PipelineBuilder('large');
