@@ -66,7 +66,10 @@ const [created, out] = process.argv.slice(2);
 const result = JSON.parse(fs.readFileSync(created, 'utf8'));
 const template = JSON.parse(fs.readFileSync(`${out}/${result.stackName}.template.json`, 'utf8'));
 const resources = Object.values(template.Resources);
-const machines = resources.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName);
+// the pipelines are nested stacks: their machines are read through the installed library's reader, as a user would
+const { readAssemblyTemplate } = require(require.resolve('cdk-kitchens', { paths: [process.cwd()] }));
+const folded = Object.values(readAssemblyTemplate(out, `${result.stackName}.template.json`).Resources);
+const machines = folded.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName);
 const problems = [];
 if (result.resourceCount !== resources.length) {
   problems.push(`kitchen create --dry-run counted ${result.resourceCount} resources, cdk synth built ${resources.length}`);
