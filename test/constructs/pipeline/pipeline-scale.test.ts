@@ -168,7 +168,7 @@ describe('an environment and a Kitchen with 121 pipelines', () => {
   it('should let cfn-lint find no error in the parents and in the nested stacks of orders, p0, p59 and p119', () => {
     // The 240 one-step pipelines' nested templates differ only in names: linting them all takes 2 minutes on 2 cores.
     const sample = templates.filter(
-      (t) => !t.file.includes('.nested.') || /Pipeline(Orders|P0|P59|P119)NestedStack/.test(t.file),
+      (t) => !t.file.includes('.nested.') || /Pipeline(Orders|P0|P59|P119)[0-9A-F]{8}\.nested\./.test(t.file),
     );
     expect(sample.length).toBe(parents.length + 8);
     const result = cfnLint(sample.map((t) => path.join(outdir, t.file)));
