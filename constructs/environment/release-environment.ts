@@ -191,12 +191,13 @@ export class ReleaseEnvironment extends Construct {
       encryptionKey: this.vault.key,
     });
 
-    this.pipelines = (props.pipelines ?? []).map((definition) => this.addPipeline(definition));
+    const pipelineStacks = (props.pipelines ?? []).map((definition) => this.addPipeline(definition));
+    this.pipelines = pipelineStacks.map((p) => p.pipeline);
     // Observability (issue 14): the environment's dashboard, alarms to its alert topic.
     new DataOpsMonitoring(this, 'Monitoring', {
       names: this.names,
       alertTopic: this.alerts.topic,
-      pipelines: this.pipelines,
+      pipelines: pipelineStacks.map((p) => p.monitoring),
       thresholds: env.monitoring,
       warehouseClusterIdentifier: this.warehouse.clusterIdentifier,
       sftpServerId: this.sftp.serverId,
@@ -211,7 +212,7 @@ export class ReleaseEnvironment extends Construct {
     Tags.of(this).add('kitchens:stage', env.stage);
   }
 
-  private addPipeline(definition: PipelineDefinition): Pipeline {
+  private addPipeline(definition: PipelineDefinition): PipelineStack {
     const env = this.config;
     const variables = pipelineVariables({
       project: this.names.context.project,
@@ -252,7 +253,8 @@ export class ReleaseEnvironment extends Construct {
         encryptionKey: this.vault.key,
         logRetentionDays: env.retention.logDays,
       },
-    }).pipeline;
+      thresholds: env.monitoring,
+    });
   }
 
   private publishParameters(): Record<EnvironmentParameter, ssm.StringParameter> {

@@ -200,7 +200,7 @@ export class Kitchen extends Construct {
         curated: this.imports.buckets.curated.bucketName,
       },
     });
-    this.pipelines = (props.pipelines ?? []).map((definition) => {
+    const pipelineStacks = (props.pipelines ?? []).map((definition) => {
       const pipeline = new PipelineStack(this, `Pipeline${pascal(definition.id)}`, {
         definition,
         target: {
@@ -226,17 +226,19 @@ export class Kitchen extends Construct {
           encryptionKey: this.imports.key,
           logRetentionDays: env.retention.logDays,
         },
+        thresholds: env.monitoring,
       });
       // The nested stack (every resource of the pipeline) waits for the Kitchen's schema.
       pipeline.node.addDependency(schemaResource);
-      return pipeline.pipeline;
+      return pipeline;
     });
+    this.pipelines = pipelineStacks.map((p) => p.pipeline);
 
     // Observability (issue 14): the Kitchen's dashboard, alarms to the Kitchen's topic.
     new DataOpsMonitoring(this, 'Monitoring', {
       names: this.names,
       alertTopic: this.alerts.topic,
-      pipelines: this.pipelines,
+      pipelines: pipelineStacks.map((p) => p.monitoring),
       thresholds: env.monitoring,
     });
 

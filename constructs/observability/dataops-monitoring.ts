@@ -1,14 +1,12 @@
 /**
- * The dashboard and alarms of one environment or Kitchen, built with cdk-monitoring-constructs: pipeline executions
- * (AWS/States), test verdicts and SPC charts of `in_control` tests (the metrics each test publishes from its `Evaluate test` execution), Data API
- * errors and container failures (metric filters on each pipeline's log group) and, for an environment, Redshift
- * health, SFTP arrivals and landing volume. Alarms notify the given topic (the environment's or the Kitchen's, and
- * through AWS Chatbot its Slack channel). Names come from `Names` and thresholds from config, so production and
- * development normalize to the same template.
- */
+ * The dashboard and alarms of one environment or Kitchen, built with cdk-monitoring-constructs: for an environment,
+ * Redshift health, SFTP arrivals, landing volume and landing feed freshness; for both, the all-green composite alarm
+ * over its own alarms and each pipeline's composite. Each pipeline's alarms, metric filters and dashboard live in the
+ * pipeline's nested stack (`PipelineMonitoring`), so this template does not grow with what the pipelines monitor.
+ * Alarms notify the given topic (the environment's or the Kitchen's, and through AWS Chatbot its Slack channel).
+ * Names come from `Names` and thresholds from config, so production and development normalize to the same template. */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import {
@@ -18,20 +16,10 @@ import {
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { type Names, pascal } from '../../lib/naming';
-import {
-  containerFailuresMetricName,
-  dataApiErrorsMetricName,
-  DIMENSION,
-  METRIC,
-  METRICS_NAMESPACE,
-  pipelineDimensions,
-  testDimensions,
-} from '../../lib/observability/metrics';
+import type { Names } from '../../lib/naming';
 import { MONITORING_DEFAULTS, MonitoringThresholds } from '../../lib/observability/thresholds';
 import type { LandingFeed } from '../environment/landing-feeds';
-import type { Pipeline } from '../pipeline/pipeline';
-import { pipelineIdentity, publishedTests } from './test-metrics';
+import type { PipelineMonitoring } from './pipeline-monitoring';
 import { AllGreen } from './all-green';
 
 /**
@@ -59,10 +47,8 @@ export const DATA_API_ERROR_PATTERN =
 export const CONTAINER_FAILURE_PATTERN =
   '{ (($.type = "PassStateEntered") && ($.details.name = "Container failed: *")) || (($.type = "TaskFailed") && ($.details.resourceType = "ecs")) }';
 
-const ALARM_ID_PREFIX = 'DataOps';
-
-/** Test metrics are published once per run: a one-hour period shows each run as one point. */
-const TEST_PERIOD = Duration.hours(1);
+/** Prefix of the alarm construct ids (physical names get the stack's name instead). */
+export const ALARM_ID_PREFIX = 'DataOps';
 
 /** Props of a {@link DataOpsMonitoring}. */
 export interface DataOpsMonitoringProps {
@@ -70,8 +56,11 @@ export interface DataOpsMonitoringProps {
   readonly names: Names;
   /** Where alarms go: the environment's alert topic, or the Kitchen's. */
   readonly alertTopic: sns.ITopic;
-  /** The pipelines to monitor: each gets a dashboard section and alarms on failed, timed-out and slow executions. */
-  readonly pipelines: readonly Pipeline[];
+  /**
+   * The monitoring of each pipeline (in its nested stack): the all-green composite watches each one's composite
+   * alarm, and the dashboard points to their dashboards.
+   */
+  readonly pipelines: readonly PipelineMonitoring[];
   /** Alarm thresholds. @default - warehouse CPU 90%, disk 80%, runs slower than 120 minutes (`MONITORING_DEFAULTS`) */
   readonly thresholds?: MonitoringThresholds;
   /** The environment's warehouse: CPU, disk and query widgets with CPU and disk alarms. @default - none (a Kitchen) */
@@ -92,7 +81,7 @@ export interface DataOpsMonitoringProps {
  * The dashboard's first tile: the alarm status of `alarms` (read when the dashboard renders, after every alarm
  * exists), or, when there is none, a text tile saying so (an alarm status widget must list an alarm).
  */
-class StatusTile implements cloudwatch.IWidget {
+export class StatusTile implements cloudwatch.IWidget {
   public readonly width = 24;
   public readonly height = 4;
   public readonly warnings = undefined;
@@ -132,7 +121,6 @@ class StatusTile implements cloudwatch.IWidget {
 export class DataOpsMonitoring extends Construct {
   public readonly facade: MonitoringFacade;
   public readonly dashboard: cloudwatch.Dashboard;
-  public readonly metricFilters: readonly logs.MetricFilter[];
   public readonly alarms: readonly cloudwatch.AlarmBase[];
   /**
    * The composite alarm that is OK only when every alarm above is OK (the dashboard's first tile); undefined when
@@ -163,153 +151,27 @@ export class DataOpsMonitoring extends Construct {
       }),
     });
     const metrics = this.facade.createMetricFactory();
-    const filters: logs.MetricFilter[] = [];
 
     this.facade.addLargeHeader(`DataOps: ${prefix}`);
     // First tile: the all-green composite and every alarm's state. The widget reads this list when the dashboard
     // is rendered at synth time, after every alarm below exists.
     const statusAlarms: cloudwatch.IAlarm[] = [];
     this.facade.addWidget(new StatusTile(`All green? ${prefix}`, statusAlarms));
-    for (const pipeline of props.pipelines) {
-      const id = pipeline.definition.id;
-      const identity = pipelineIdentity({ names: props.names, variables: {} }, id);
-      const stateMachineName = props.names.stateMachineName(id);
-      this.facade.monitorStepFunction({
-        stateMachine: pipeline.stateMachine,
-        humanReadableName: `Pipeline ${id}: executions`,
-        alarmFriendlyName: `pipeline-${id}`,
-        addFailedExecutionCountAlarm: { Failed: { maxErrorCount: 0 } },
-        addTimedOutExecutionCountAlarm: { TimedOut: { maxErrorCount: 0 } },
-        addDurationP90Alarm: {
-          Slow: { maxDuration: Duration.minutes(thresholds.runDurationMinutes), ...ALARM_DATAPOINTS.runDuration },
-        },
-      });
-
-      const dataApi = new logs.MetricFilter(this, `DataApiErrors${pascal(id)}`, {
-        logGroup: pipeline.logGroup,
-        filterPattern: logs.FilterPattern.literal(DATA_API_ERROR_PATTERN),
-        metricNamespace: METRICS_NAMESPACE,
-        metricName: dataApiErrorsMetricName(stateMachineName),
-        metricValue: '1',
-        unit: cloudwatch.Unit.COUNT,
-      });
-      const containers = new logs.MetricFilter(this, `ContainerFailures${pascal(id)}`, {
-        logGroup: pipeline.logGroup,
-        filterPattern: logs.FilterPattern.literal(CONTAINER_FAILURE_PATTERN),
-        metricNamespace: METRICS_NAMESPACE,
-        metricName: containerFailuresMetricName(stateMachineName),
-        metricValue: '1',
-        unit: cloudwatch.Unit.COUNT,
-      });
-      filters.push(dataApi, containers);
-
-      const results = (level: string, verdict: string, color: string) =>
-        metrics.createMetric(
-          METRIC.pipelineTestResult,
-          MetricStatistic.SUM,
-          `${level} ${verdict}`,
-          { ...pipelineDimensions(identity), [DIMENSION.level]: level, [DIMENSION.verdict]: verdict },
-          color,
-          METRICS_NAMESPACE,
-          TEST_PERIOD,
-        );
-      const filterMetric = (name: string, label: string) =>
-        metrics.createMetric(
-          name,
-          MetricStatistic.SUM,
-          label,
-          undefined,
-          undefined,
-          METRICS_NAMESPACE,
-          Duration.minutes(5),
-        );
-      const tests = publishedTests(pipeline.definition);
-      this.facade.monitorCustom({
-        humanReadableName: `Pipeline ${id}: tests and failures`,
-        alarmFriendlyName: `pipeline-${id}-tests`,
-        metricGroups: [
-          {
-            title: 'Test verdicts (per run)',
-            metrics: [
-              results('error', 'passed', '#2ca02c'),
-              {
-                metric: results('warning', 'failed', '#ff7f0e'),
-                alarmFriendlyName: 'warnings',
-                addAlarm: {
-                  Warned: {
-                    threshold: 0,
-                    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING,
-                    additionalDescription: `A warning-level test of pipeline ${id} failed.`,
-                  },
-                },
-              },
-              results('warning', 'passed', '#98df8a'),
-              results('log', 'failed', '#c7c7c7'),
-            ],
-          },
-          {
-            title: 'Data API errors and container failures',
-            metrics: [
-              {
-                metric: filterMetric(dataApiErrorsMetricName(stateMachineName), 'Data API errors'),
-                alarmFriendlyName: 'data-api',
-                addAlarm: {
-                  DataApiErrors: {
-                    threshold: 0,
-                    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING,
-                  },
-                },
-              },
-              {
-                metric: filterMetric(containerFailuresMetricName(stateMachineName), 'Container failures'),
-                alarmFriendlyName: 'containers',
-                addAlarm: {
-                  ContainerFailures: {
-                    threshold: 0,
-                    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING,
-                  },
-                },
-              },
-            ],
-          },
-          // SPC charts: an in_control test's value with the band it was judged against.
-          ...tests
-            .filter((t) => t.band)
-            .map((t) => {
-              const dims = testDimensions(identity, t.step, t.test);
-              const line = (name: string, label: string, color: string) =>
-                metrics.createMetric(name, MetricStatistic.MAX, label, dims, color, METRICS_NAMESPACE, TEST_PERIOD);
-              return {
-                title: `SPC: ${t.test} (${t.step})`,
-                metrics: [
-                  line(METRIC.testValue, 'value', '#1f77b4'),
-                  line(METRIC.testBandLower, 'lower limit', '#d62728'),
-                  line(METRIC.testBandUpper, 'upper limit', '#d62728'),
-                ],
-              };
-            }),
-        ],
-      });
+    // Each pipeline's alarms, metric filters and dashboard are in its nested stack (PipelineMonitoring): here, one
+    // tile names their dashboards, and the all-green composite watches each pipeline's composite.
+    if (props.pipelines.length > 0) {
       this.facade.addWidget(
-        new cloudwatch.LogQueryWidget({
-          title: `Pipeline ${id}: why containers stopped`,
-          logGroupNames: [pipeline.logGroup.logGroupName],
-          queryLines: [
-            'fields @timestamp, details.name',
-            'filter type = "PassStateExited" and details.name like /^Container failed: /',
-            'parse details.output \'"Cause":"*"\' as reason',
-            'sort @timestamp desc',
-            'limit 20',
-          ],
+        new cloudwatch.TextWidget({
+          markdown:
+            `### Pipelines of ${prefix}\n` +
+            `Each of the ${props.pipelines.length} pipelines has its own dashboard, \`${prefix}-pipeline-<id>\` ` +
+            `(its executions, test verdicts, SPC charts, Data API errors and container failures), and its own ` +
+            `composite alarm \`${prefix}-pipeline-<id>-all-green\`, which the all-green alarm above watches.`,
           width: 24,
-          height: 6,
+          height: 3,
         }),
       );
     }
-
     if (props.warehouseClusterIdentifier) {
       this.facade.monitorRedshiftCluster({
         clusterIdentifier: props.warehouseClusterIdentifier,
@@ -389,18 +251,20 @@ export class DataOpsMonitoring extends Construct {
     });
     this.alarms = named.map((a) => a.alarm);
     // An alarm with actions disabled (a feed not enabled in this environment) says nothing about its health here.
-    const acting = named.filter(
-      ({ alarm }) => (alarm.node.defaultChild as cloudwatch.CfnAlarm).actionsEnabled !== false,
-    );
+    const acting = [
+      ...props.pipelines.map((p) => p.namedAllGreen),
+      ...named.filter(({ alarm }) => (alarm.node.defaultChild as cloudwatch.CfnAlarm).actionsEnabled !== false),
+    ];
     if (acting.length > 0) {
       this.allGreen = new AllGreen(this, 'AllGreen', {
         alarmName: `${prefix}-all-green`,
         subject: prefix,
         alarms: acting,
       });
-      statusAlarms.push(this.allGreen.alarm, ...this.alarms);
+      // The environment's own alarms beside the all-green composite and its parts: a pipeline's alarms are on its
+      // dashboard, so the tile does not grow with the pipelines (but for one part per ~90 of them).
+      statusAlarms.push(this.allGreen.alarm, ...this.allGreen.parts, ...this.alarms);
     }
-    this.metricFilters = filters;
     this.dashboard = this.facade.createdDashboard()!;
     // The stack's tags reach the dashboard through CDK's recent Dashboard Tags property, which the cfn-lint CI runs
     // (1.51) rejects as unknown (E3002): the dashboard stays untagged until the linter knows the property.

@@ -8,24 +8,41 @@
  * below it): the pipeline is the nested stack's `Default` child, which logical ids leave out, and ids are allocated
  * from the path below the outermost stack without the nested stack's `<id>.NestedStack` wrapper. So the templates
  * the readers fold back together (lib/templates.ts) name every resource as before, ids stay unique across an
- * environment's pipelines, and moving a pipeline into its nested stack renames nothing a diff or alarm follows.
+ * environment's pipelines, and moving a pipeline into its nested stack renames nothing a diff or alarm follows. The
+ * pipeline's monitoring (`PipelineMonitoring`) is here too, named as the parent's `Monitoring` named it.
  */
 import { createHash } from 'crypto';
 import { CfnResource, NestedStack, Stack, type CfnElement } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { MonitoringThresholds } from '../../lib/observability/thresholds';
+import { PipelineMonitoring } from '../observability/pipeline-monitoring';
 import { Pipeline, type PipelineProps } from './pipeline';
 
-/** Props of a {@link PipelineStack}: those of the {@link Pipeline} it holds. */
-export type PipelineStackProps = PipelineProps;
+/** Props of a {@link PipelineStack}: those of the {@link Pipeline} it holds, and its monitoring's thresholds. */
+export interface PipelineStackProps extends PipelineProps {
+  /** Alarm thresholds of the pipeline's monitoring. @default - `MONITORING_DEFAULTS` */
+  readonly thresholds?: MonitoringThresholds;
+}
 
-/** A nested stack holding one {@link Pipeline} (its `Default` child). */
+/**
+ * A nested stack holding one {@link Pipeline} (its `Default` child) and its {@link PipelineMonitoring} (`Monitoring`:
+ * alarms to the target's alert topic, metric filters, a composite alarm and a dashboard).
+ */
 export class PipelineStack extends NestedStack {
   /** The pipeline the stack holds. */
   public readonly pipeline: Pipeline;
+  /** The pipeline's monitoring; the parent's all-green composite watches `monitoring.allGreen`. */
+  public readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, { description: `Pipeline ${props.definition.id}` });
     this.pipeline = new Pipeline(this, 'Default', props);
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      names: props.target.names,
+      alertTopic: props.target.alertTopic,
+      pipeline: this.pipeline,
+      thresholds: props.thresholds,
+    });
   }
 
   protected allocateLogicalId(element: CfnElement): string {
@@ -34,8 +51,13 @@ export class PipelineStack extends NestedStack {
     let outermost: Stack = this.nestedStackParent!;
     while (outermost.nestedStackParent !== undefined) outermost = outermost.nestedStackParent;
     const scopes = element.node.scopes;
+    // The monitoring's resources are named as the parent's `Monitoring` (DataOpsMonitoring, a sibling of this stack)
+    // named them before they moved here: alarms and metric filters keep their logical ids; what is new names the
+    // pipeline.
+    const monitoring = scopes.includes(this.monitoring);
     const components = scopes
       .slice(scopes.indexOf(outermost) + 1)
+      .filter((c) => !(monitoring && c === this))
       .filter((c) => !(c.node.id.endsWith('.NestedStack') && c.node.children.some((k) => NestedStack.isNestedStack(k))))
       .map((c) => c.node.id);
     return uniqueId(components);

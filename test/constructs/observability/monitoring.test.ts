@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- templates are untyped JSON */
 /**
  * Dashboards, alarms and test metrics in the stacks of the bundled app (production, development and a Kitchen):
- * every pipeline publishes its test metrics, every stack has one dashboard whose widgets draw only metrics something
- * publishes, alarms go to the right topic, and production and development normalize to the same resources.
+ * every pipeline publishes its test metrics, every stack has a dashboard and one per pipeline, whose widgets draw only metrics
+ * something publishes, alarms go to the right topic, and production and development normalize to the same resources.
  * cdk-nag and cfn-lint over the same stacks run in test/app.test.ts and test/constructs/kitchen/kitchen.test.ts.
  */
 import { compareEnvironments } from '../../../lib/align/check';
@@ -112,13 +112,21 @@ describe('the bundled app with one Kitchen', () => {
     }
   });
 
-  it.each(all)('should have one dashboard in %s whose widgets draw only metrics that are published', (_, template) => {
-    expect(ofType(template, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
-    const { metrics, problems } = checkDashboardMetrics(template);
-    expect(problems).toStrictEqual([]);
-    expect(metrics.length).toBeGreaterThan(12);
-    expect(new Set(metrics.map((m) => m.namespace))).toContain(METRICS_NAMESPACE);
-  });
+  it.each(all)(
+    'should have a dashboard in %s, and one per pipeline, drawing only metrics that are published',
+    (name, template) => {
+      const prefix = name === 'profit-report' ? 'acme-dev-kitchen-profit-report' : `acme-${name}`;
+      expect(
+        ofType(template, 'AWS::CloudWatch::Dashboard')
+          .map(([, d]) => d.Properties.DashboardName)
+          .sort(),
+      ).toStrictEqual([prefix, `${prefix}-pipeline-orders`]);
+      const { metrics, problems } = checkDashboardMetrics(template);
+      expect(problems).toStrictEqual([]);
+      expect(metrics.length).toBeGreaterThan(12);
+      expect(new Set(metrics.map((m) => m.namespace))).toContain(METRICS_NAMESPACE);
+    },
+  );
 
   it('should draw executions, verdicts, an SPC chart, Data API errors, Redshift, SFTP and landing volume for an environment', () => {
     const names = new Set(checkDashboardMetrics(stacks.dev).metrics.map((m) => `${m.namespace} ${m.metricName}`));
@@ -196,31 +204,53 @@ describe('the bundled app with one Kitchen', () => {
   });
 
   it.each(all)(
-    'should give %s one all-green composite alarm over every acting alarm, first on its dashboard',
+    'should give %s one all-green composite alarm over its acting alarms and each pipeline composite, first on its dashboards',
     (name, template) => {
-      const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map(([id]) => id);
-      // a feed not enabled in this environment (the orders feed in dev) has an alarm with actions disabled
-      const acting = ofType(template, 'AWS::CloudWatch::Alarm')
-        .filter(([, a]) => a.Properties.ActionsEnabled !== false)
-        .map(([id]) => id);
-      expect(alarms.length - acting.length).toBe(name === 'dev' ? 1 : 0);
-      const composites = ofType(template, 'AWS::CloudWatch::CompositeAlarm');
-      expect(composites).toHaveLength(1);
-      const [, composite] = composites[0];
       const prefix = name === 'profit-report' ? 'acme-dev-kitchen-profit-report' : `acme-${name}`;
-      expect(composite.Properties.AlarmName).toBe(`${prefix}-all-green`);
-      expect(composite.Properties.ActionsEnabled).toBe(false);
-      const rule = JSON.stringify(composite.Properties.AlarmRule);
-      for (const id of acting) expect(rule).toContain(`"${id}","Arn"`);
-      expect(rule.match(/ALARM\(/g)).toHaveLength(acting.length);
-      // the dashboard opens with its header and then the alarm status tile: the composite first, then every alarm
-      const [[, dashboard]] = ofType(template, 'AWS::CloudWatch::Dashboard');
-      const body = JSON.stringify(dashboard.Properties.DashboardBody);
-      const widgets = JSON.parse(flattenCfnString(dashboard.Properties.DashboardBody)).widgets;
-      expect(widgets[1]).toMatchObject({ type: 'alarm', width: 24, properties: { title: `All green? ${prefix}` } });
-      expect(widgets[1].properties.alarms).toHaveLength(alarms.length + 1);
-      const compositeId = composites[0][0];
-      expect(body.indexOf(`${compositeId}\\",\\"Arn`) >= 0 || body.indexOf(`"${compositeId}","Arn"`) >= 0).toBe(true);
+      const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
+      const ofPipeline = ([, a]: [string, any]) => a.Properties.AlarmName.startsWith(`${prefix}-pipeline-orders-`);
+      const pipelineAlarms = alarms.filter(ofPipeline).map(([id]) => id);
+      const own = alarms.filter((a) => !ofPipeline(a));
+      expect(pipelineAlarms).toHaveLength(6);
+      // a feed not enabled in this environment (the orders feed in dev) has an alarm with actions disabled
+      const acting = own.filter(([, a]) => a.Properties.ActionsEnabled !== false).map(([id]) => id);
+      expect(own.length - acting.length).toBe(name === 'dev' ? 1 : 0);
+      const composites = Object.fromEntries(
+        ofType(template, 'AWS::CloudWatch::CompositeAlarm').map(([id, c]) => [c.Properties.AlarmName, { id, c }]),
+      );
+      expect(Object.keys(composites).sort()).toStrictEqual([
+        `${prefix}-all-green`,
+        `${prefix}-pipeline-orders-all-green`,
+      ]);
+      const top = composites[`${prefix}-all-green`];
+      const pipeline = composites[`${prefix}-pipeline-orders-all-green`];
+      for (const { c } of [top, pipeline]) expect(c.Properties.ActionsEnabled).toBe(false);
+      // the top composite watches the environment's own acting alarms and the pipeline's composite ...
+      const rule = JSON.stringify(top.c.Properties.AlarmRule);
+      for (const id of [...acting, pipeline.id]) expect(rule).toContain(`"${id}","Arn"`);
+      expect(rule.match(/ALARM\(/g)).toHaveLength(acting.length + 1);
+      // ... which watches every alarm of the pipeline
+      const pipelineRule = JSON.stringify(pipeline.c.Properties.AlarmRule);
+      for (const id of pipelineAlarms) expect(pipelineRule).toContain(`"${id}","Arn"`);
+      expect(pipelineRule.match(/ALARM\(/g)).toHaveLength(pipelineAlarms.length);
+      // each dashboard opens with its header and then the alarm status tile: its composite first, then its alarms
+      const dashboards = Object.fromEntries(
+        ofType(template, 'AWS::CloudWatch::Dashboard').map(([, d]) => [d.Properties.DashboardName, d]),
+      );
+      for (const [dashboard, composite, count] of [
+        [prefix, top.id, own.length],
+        [`${prefix}-pipeline-orders`, pipeline.id, pipelineAlarms.length],
+      ] as const) {
+        const body = JSON.stringify(dashboards[dashboard].Properties.DashboardBody);
+        const widgets = JSON.parse(flattenCfnString(dashboards[dashboard].Properties.DashboardBody)).widgets;
+        expect(widgets[1]).toMatchObject({
+          type: 'alarm',
+          width: 24,
+          properties: { title: `All green? ${dashboard}` },
+        });
+        expect(widgets[1].properties.alarms).toHaveLength(count + 1);
+        expect(body.indexOf(`${composite}\\",\\"Arn`) >= 0 || body.indexOf(`"${composite}","Arn"`) >= 0).toBe(true);
+      }
     },
   );
 
@@ -248,7 +278,8 @@ describe('the bundled app with one Kitchen', () => {
         .map(([id]) => id)
         .sort();
     expect(ids(stacks.dev)).toStrictEqual(ids(stacks.production));
-    expect(ids(stacks.dev).length).toBe(13);
+    // 9 alarms, 2 metric filters, 2 dashboards (the environment's, the pipeline's), 2 composites
+    expect(ids(stacks.dev).length).toBe(15);
     expect(result.differences.filter((d) => d.classification === 'drift')).toStrictEqual([]);
   });
 
