@@ -50,6 +50,38 @@ export const CONTAINER_FAILURE_PATTERN =
 /** Prefix of the alarm construct ids (physical names get the stack's name instead). */
 export const ALARM_ID_PREFIX = 'DataOps';
 
+/**
+ * The monitoring facade every dashboard of the library is built with: construct `Facade` of `scope`, alarms named
+ * after `alarmIdPrefix` (a fixed prefix keeps construct ids, and so logical ids, the same in every environment;
+ * physical names get the environment's prefix where each alarm is made), alarm and OK actions to the alert topic (the
+ * channel hears when an alarm is resolved), and one dashboard (construct `dashboardsId`) named `dashboardNamePrefix`.
+ */
+export function alertingFacade(
+  scope: Construct,
+  options: {
+    readonly dashboardsId: string;
+    readonly dashboardNamePrefix: string;
+    readonly alertTopic: sns.ITopic;
+    readonly alarmIdPrefix?: string;
+  },
+): MonitoringFacade {
+  return new MonitoringFacade(scope, 'Facade', {
+    alarmFactoryDefaults: {
+      alarmNamePrefix: options.alarmIdPrefix ?? ALARM_ID_PREFIX,
+      actionsEnabled: true,
+      action: new SnsAlarmActionStrategy({ onAlarmTopic: options.alertTopic, onOkTopic: options.alertTopic }),
+      ...ALARM_DATAPOINTS.event,
+    },
+    metricFactoryDefaults: {},
+    dashboardFactory: new DefaultDashboardFactory(scope, options.dashboardsId, {
+      dashboardNamePrefix: options.dashboardNamePrefix,
+      createDashboard: true,
+      createSummaryDashboard: false,
+      createAlarmDashboard: false,
+    }),
+  });
+}
+
 /** Props of a {@link DataOpsMonitoring}. */
 export interface DataOpsMonitoringProps {
   /** The environment's or Kitchen's names: the dashboard and alarm names start with `names.stackName`. */
@@ -132,23 +164,10 @@ export class DataOpsMonitoring extends Construct {
     super(scope, id);
     const thresholds = props.thresholds ?? MONITORING_DEFAULTS;
     const prefix = props.names.stackName;
-    this.facade = new MonitoringFacade(this, 'Facade', {
-      alarmFactoryDefaults: {
-        // The library names alarm constructs after their alarm names: a fixed prefix keeps construct ids (and so
-        // logical ids) the same in every environment; physical names get the environment's prefix below.
-        alarmNamePrefix: ALARM_ID_PREFIX,
-        actionsEnabled: true,
-        // OK actions too, so the channel hears when an alarm is resolved.
-        action: new SnsAlarmActionStrategy({ onAlarmTopic: props.alertTopic, onOkTopic: props.alertTopic }),
-        ...ALARM_DATAPOINTS.event,
-      },
-      metricFactoryDefaults: {},
-      dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
-        dashboardNamePrefix: prefix,
-        createDashboard: true,
-        createSummaryDashboard: false,
-        createAlarmDashboard: false,
-      }),
+    this.facade = alertingFacade(this, {
+      dashboardsId: 'Dashboards',
+      dashboardNamePrefix: prefix,
+      alertTopic: props.alertTopic,
     });
     const metrics = this.facade.createMetricFactory();
 

@@ -6,10 +6,9 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { AllGreen } from './all-green';
-import { ALARM_DATAPOINTS } from './dataops-monitoring';
+import { alertingFacade } from './dataops-monitoring';
 
 const ALARM_ID_PREFIX = 'Job';
 
@@ -41,20 +40,11 @@ export class JobMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: JobMonitoringProps) {
     super(scope, id);
-    const facade = new MonitoringFacade(this, 'Facade', {
-      alarmFactoryDefaults: {
-        alarmNamePrefix: ALARM_ID_PREFIX,
-        actionsEnabled: true,
-        action: new SnsAlarmActionStrategy({ onAlarmTopic: props.alertTopic, onOkTopic: props.alertTopic }),
-        ...ALARM_DATAPOINTS.event,
-      },
-      metricFactoryDefaults: {},
-      dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
-        dashboardNamePrefix: props.prefix,
-        createDashboard: true,
-        createSummaryDashboard: false,
-        createAlarmDashboard: false,
-      }),
+    const facade = alertingFacade(this, {
+      dashboardsId: 'Dashboards',
+      dashboardNamePrefix: props.prefix,
+      alertTopic: props.alertTopic,
+      alarmIdPrefix: ALARM_ID_PREFIX,
     });
     facade.addLargeHeader(`Jobs: ${props.prefix}`);
     const statusAlarms: cloudwatch.IAlarm[] = [];

@@ -10,12 +10,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import {
-  DefaultDashboardFactory,
-  MetricStatistic,
-  MonitoringFacade,
-  SnsAlarmActionStrategy,
-} from 'cdk-monitoring-constructs';
+import { MetricStatistic } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { type Names, pascal } from '../../lib/naming';
 import {
@@ -34,6 +29,7 @@ import { pipelineIdentity, publishedTests } from './test-metrics';
 import {
   ALARM_DATAPOINTS,
   ALARM_ID_PREFIX,
+  alertingFacade,
   CONTAINER_FAILURE_PATTERN,
   DATA_API_ERROR_PATTERN,
   StatusTile,
@@ -79,20 +75,10 @@ export class PipelineMonitoring extends Construct {
     // Construct ids of the alarms (`Facade/DataOps-pipeline-<id>-...`) and metric filters are those they had in the
     // parent's DataOpsMonitoring, so with PipelineStack's logical ids they keep their logical ids; what is new (the
     // dashboard, the composite) names the pipeline, so ids stay unique across an environment's pipelines.
-    const facade = new MonitoringFacade(this, 'Facade', {
-      alarmFactoryDefaults: {
-        alarmNamePrefix: ALARM_ID_PREFIX,
-        actionsEnabled: true,
-        action: new SnsAlarmActionStrategy({ onAlarmTopic: props.alertTopic, onOkTopic: props.alertTopic }),
-        ...ALARM_DATAPOINTS.event,
-      },
-      metricFactoryDefaults: {},
-      dashboardFactory: new DefaultDashboardFactory(this, `Dashboards${pascal(pipelineId)}`, {
-        dashboardNamePrefix: title,
-        createDashboard: true,
-        createSummaryDashboard: false,
-        createAlarmDashboard: false,
-      }),
+    const facade = alertingFacade(this, {
+      dashboardsId: `Dashboards${pascal(pipelineId)}`,
+      dashboardNamePrefix: title,
+      alertTopic: props.alertTopic,
     });
     const metrics = facade.createMetricFactory();
     const identity = pipelineIdentity({ names, variables: {} }, pipelineId);
