@@ -7,49 +7,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildApp } from '../../../lib/app';
-import { PipelineBuilder } from '../../../lib/pipeline/builder';
 import { stackTemplate } from '../../../lib/templates';
 import { exampleConfig } from '../../support/app';
+import { measureTemplates as measure, scalePipeline as pipeline } from '../../support/scale';
 import { cfnLint, tempOutdir } from '../../support/synth';
-
-/**
- * `steps` sequential steps with a test on each: SQL steps, every tenth a copy step (its own S3 grants and a Deny per
- * source bucket on the role), so the role's policies grow with the pipeline as well as its definition.
- */
-function pipeline(id: string, steps: number): PipelineBuilder {
-  const builder = new PipelineBuilder(id);
-  for (let i = 0; i < steps; i++) {
-    const after = i === 0 ? [] : [`s${i - 1}`];
-    const tests = [{ name: `check ${i}`, query: `SELECT COUNT(*) FROM orders WHERE id > ${i}`, rule: { min: 1 } }];
-    if (i % 10 === 9) {
-      builder.copy(`s${i}`, {
-        from: { bucket: 'landing', prefix: `${id}/part-${i}/` },
-        to: { bucket: 'raw' },
-        after,
-      });
-    } else {
-      builder.sql(`s${i}`, { sql: `INSERT INTO t${i % 7} SELECT ${i}, 'step ${i} of ${id}'`, after, tests });
-    }
-  }
-  return builder;
-}
-
-interface Measured {
-  readonly file: string;
-  readonly bytes: number;
-  readonly resources: number;
-}
-
-function measure(outdir: string): Measured[] {
-  return fs
-    .readdirSync(outdir)
-    .filter((f) => f.endsWith('.template.json'))
-    .map((file) => {
-      const full = path.join(outdir, file);
-      const template = JSON.parse(fs.readFileSync(full, 'utf8')) as { Resources?: object };
-      return { file, bytes: fs.statSync(full).size, resources: Object.keys(template.Resources ?? {}).length };
-    });
-}
 
 describe('an environment and a Kitchen with 1,000 steps across their pipelines', () => {
   const outdir = tempOutdir('pipeline-scale');
