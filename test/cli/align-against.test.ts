@@ -5,14 +5,13 @@
  */
 import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { Template } from 'aws-cdk-lib/assertions';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildApp } from '../../lib/app';
 import { EXAMPLE_CONFIG, exampleConfig } from '../support/app';
 import { deleteStack, motoCloudFormation, motoEndpoint, useMotoAccount } from '../lib/kitchen/moto';
-import { kitchen } from './support/cli';
+import { git, kitchen } from './support/cli';
 import { writeConfigVariant } from '../fixtures/align/corpus';
 
 /** The library's own app, built in this process (`--app` module form). */
@@ -166,20 +165,6 @@ describe('kitchen align --kitchen CHILD --against PARENT', () => {
     }
   });
 });
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@example.com',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@example.com',
-    },
-  }).trim();
 
 /**
  * The parent's branch: a repository whose app (cdk.json) writes the parent Kitchen's cloud assembly, synthesized here

@@ -4,27 +4,12 @@
  * (exit 4), and the base is built with its own dependencies. The base's app is a small node script that writes a
  * cloud assembly the way `cdk synth` does, so these tests need no second CDK synthesis.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { kitchen } from './support/cli';
+import { git, kitchen } from './support/cli';
 import { EXAMPLE_CONFIG } from '../support/app';
 import { writeConfigVariant } from '../fixtures/align/corpus';
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@example.com',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@example.com',
-    },
-  }).trim();
 
 /** The base's app: writes `acme-production` into CDK_OUTDIR, and what it saw of node_modules into BASE_MARKER. */
 const BASE_APP = `

@@ -1,4 +1,5 @@
 /** Runs the `kitchen` CLI in-process and captures stdout, stderr and the exit code. */
+import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { COMMANDS } from '../../../lib/cli/commands';
 import { buildProgram, runProgram } from '../../../lib/cli/program';
@@ -28,3 +29,18 @@ export async function kitchen(args: readonly string[], config = BUNDLED_CONFIG):
     stderr.mockRestore();
   }
 }
+
+/** Runs git in `cwd` with a fixed test identity (commits need one on a clean machine); its trimmed stdout. */
+export const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    },
+  }).trim();
