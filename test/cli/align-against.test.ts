@@ -4,11 +4,13 @@
  * reported with exit 0; exit 1 only when the parent cannot be compared as asked, 2 on bad arguments.
  */
 import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { type BucketLocationConstraint, CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildApp } from '../../lib/app';
+import { assemblyFiles } from '../../lib/templates';
 import { EXAMPLE_CONFIG, exampleConfig } from '../support/app';
 import { deleteStack, motoCloudFormation, motoEndpoint, useMotoAccount } from '../lib/kitchen/moto';
 import { git, kitchen } from './support/cli';
@@ -151,6 +153,72 @@ describe('kitchen align --kitchen CHILD --against PARENT', () => {
       expect.objectContaining({ path: 'Properties.RetentionInDays' }),
     ]);
     expect(result.identity).toBeGreaterThanOrEqual(7);
+  });
+
+  it("should fold a deployed parent's pipeline nested stack in, as the child's synthesized side is", async () => {
+    // The parent's pipeline as deployed: its nested stack (the log groups of its machines, the part moto creates),
+    // created from a template in S3 as CloudFormation creates a nested stack; the parent's retention is edited.
+    const built = buildApp(config, { nag: false, context: { kitchen: 'integration', kitchenOwner: 'ci' } });
+    const assembly = built.app.synth();
+    const artifact = assembly.getStackArtifact(built.kitchens.integration.artifactId);
+    const raw = artifact.template as KitchenTemplate;
+    const [nestedId, nestedStack] = Object.entries(raw.Resources).find(
+      ([, r]) => r.Type === 'AWS::CloudFormation::Stack',
+    )!;
+    const hash = /[a-f0-9]{64}/.exec(JSON.stringify(nestedStack.Properties?.TemplateURL))![0];
+    const nested = JSON.parse(assemblyFiles(assembly.directory).read(hash)!) as KitchenTemplate;
+    const logGroups = Object.entries(nested.Resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup');
+    expect(logGroups.length).toBeGreaterThan(0);
+    const [editedId] = logGroups[0];
+    const deployedNested = {
+      Resources: Object.fromEntries(
+        logGroups.map(([id, r]) => {
+          const properties = { ...r.Properties };
+          delete properties.KmsKeyId; // the key is a parameter the parent passes; moto needs no key
+          return [
+            id,
+            { Type: r.Type, Properties: id === editedId ? { ...properties, RetentionInDays: 3653 } : properties },
+          ];
+        }),
+      ),
+    };
+    const s3 = new S3Client({ region: env.region, endpoint: motoEndpoint(), forcePathStyle: true });
+    try {
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: 'against-assets',
+          CreateBucketConfiguration: { LocationConstraint: env.region as BucketLocationConstraint },
+        }),
+      );
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'against-assets', Key: `${hash}.json`, Body: JSON.stringify(deployedNested) }),
+      );
+    } finally {
+      s3.destroy();
+    }
+    const nestedStackResource = {
+      Type: 'AWS::CloudFormation::Stack',
+      Properties: { TemplateURL: `https://s3.${env.region}.amazonaws.com/against-assets/${hash}.json` },
+    };
+    await deployParent(env.region, parentStack, raw, (resources) => {
+      resources[nestedId] = nestedStackResource;
+    });
+    const json = await kitchen(
+      ['--json', 'align', '--kitchen', 'feature', '--against', 'integration', '--app', APP],
+      EXAMPLE_CONFIG,
+    );
+    expect(json.code).toBe(0);
+    const result = JSON.parse(json.stdout) as { differences: { logicalId: string; path: string }[] };
+    // folded: the nested stack is no resource of either side, and its log group is compared property by property
+    expect(result.differences.filter((d) => d.logicalId === nestedId)).toStrictEqual([]);
+    expect(result.differences.filter((d) => d.logicalId === editedId)).toStrictEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'Properties.RetentionInDays' })]),
+    );
+    for (const [id] of logGroups.slice(1)) {
+      expect(
+        result.differences.filter((d) => d.logicalId === id && d.path === 'Properties.RetentionInDays'),
+      ).toStrictEqual([]);
+    }
   });
 
   it('should exit 3 when CloudFormation cannot be reached', async () => {
