@@ -2,7 +2,7 @@ import * as path from 'path';
 import { CfnElement, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, BuiltApp } from '../../lib/app';
-import { loadConfig } from '../../lib/config';
+import { ConfigError, loadConfig, parseConfig } from '../../lib/config';
 import type { KitchensConfig } from '../../lib/config/model';
 import { stackTemplate } from '../../lib/templates';
 
@@ -50,4 +50,15 @@ export function foldedTemplate(stack: Stack): Template {
   return Template.fromJSON(stackTemplate(assembly.getStackArtifact(stack.artifactId)), {
     skipCyclicalDependenciesCheck: true,
   });
+}
+
+/** The problems the loader reports for a raw config document given as the bundled example's file; fails if none. */
+export function exampleConfigProblems(raw: unknown): string[] {
+  try {
+    parseConfig(raw, EXAMPLE_CONFIG);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return [...(e as ConfigError).problems];
+  }
+  throw new Error('expected the config to be rejected');
 }

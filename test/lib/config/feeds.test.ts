@@ -7,14 +7,13 @@ import * as path from 'path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import {
-  ConfigError,
   FEED_PREFIX_PATTERN,
   feedWindowSeconds,
   MAX_FEED_WINDOW_SECONDS,
   MIN_FEED_WINDOW_SECONDS,
   parseConfig,
 } from '../../../lib/config';
-import { EXAMPLE_CONFIG } from '../../support/app';
+import { EXAMPLE_CONFIG, exampleConfigProblems as problems } from '../../support/app';
 
 const FILE = path.relative(process.cwd(), EXAMPLE_CONFIG);
 const WINDOW_ALLOWED =
@@ -33,16 +32,6 @@ function withFeed(feed: Record<string, unknown>): unknown {
   const raw = example();
   raw.feeds = [feed];
   return raw;
-}
-
-function problems(raw: unknown): string[] {
-  try {
-    parseConfig(raw, EXAMPLE_CONFIG);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return [...(e as ConfigError).problems];
-  }
-  throw new Error('expected the config to be rejected');
 }
 
 const ORDERS = { name: 'orders', prefix: 'sftp/partner-globex/orders/', every: '24h' };

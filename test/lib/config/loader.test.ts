@@ -2,24 +2,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse, stringify } from 'yaml';
-import { ConfigError, loadConfig, parseConfig } from '../../../lib/config';
-import { EXAMPLE_CONFIG } from '../../support/app';
+import { loadConfig } from '../../../lib/config';
+import { EXAMPLE_CONFIG, exampleConfigProblems as problems } from '../../support/app';
 
 const FILE = path.relative(process.cwd(), EXAMPLE_CONFIG);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a raw YAML document, edited freely by each case
 function example(): any {
   return parse(fs.readFileSync(EXAMPLE_CONFIG, 'utf8'));
-}
-
-function problems(raw: unknown): string[] {
-  try {
-    parseConfig(raw, EXAMPLE_CONFIG);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return [...(e as ConfigError).problems];
-  }
-  throw new Error('expected the config to be rejected');
 }
 
 describe('the bundled example config', () => {
